@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sub-buffer decoding. The kernel's page format is kbuffer's business and the
+ * event formats tep's; this module only adds what is uev's own: marker
+ * records (ftrace:raw_data) carry a u32 id, and an id means whatever the
+ * latest announcement for it said. Announcements are content-addressed
+ * (id = hash of the definition), so the same id announced again with the
+ * same text is a repeat, and with another text a hash conflict that is
+ * counted and resolved in favour of the newer definition.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event-parse.h>
+#include <kbuffer.h>
+#include <trace-seq.h>
+
+#include "decode.h"
+#include "uev-abi.h"
+
+struct announced {
+	uint32_t id;
+	char name[UEV_NAME_MAX];
+	struct uev_def def;
+};
+
+struct uev_decoder {
+	struct tep_handle *tep;
+	struct kbuffer *kbuf;
+	int raw_id;              /* ftrace:raw_data event id, -1 if unknown */
+	int raw_id_off, raw_buf_off;
+	struct announced *ann;
+	size_t nann, cap;
+	unsigned conflicts;
+};
+
+int uev_decoder_new(struct uev_decoder **out, struct tep_handle *tep)
+{
+	struct uev_decoder *d = calloc(1, sizeof(*d));
+	struct tep_event *raw;
+	struct tep_format_field *fid, *fbuf;
+
+	if (!d)
+		return -ENOMEM;
+	d->tep = tep;
+	d->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	if (!d->kbuf) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->raw_id = -1;
+	raw = tep_find_event_by_name(tep, "ftrace", "raw_data");
+	fid = raw ? tep_find_field(raw, "id") : NULL;
+	fbuf = raw ? tep_find_field(raw, "buf") : NULL;
+	if (fid && fbuf) {
+		d->raw_id = raw->id;
+		d->raw_id_off = fid->offset;
+		d->raw_buf_off = fbuf->offset;
+	}
+	*out = d;
+	return 0;
+}
+
+void uev_decoder_free(struct uev_decoder *d)
+{
+	if (!d)
+		return;
+	kbuffer_free(d->kbuf);
+	free(d->ann);
+	free(d);
+}
+
+unsigned uev_decoder_conflicts(const struct uev_decoder *d)
+{
+	return d->conflicts;
+}
+
+static struct announced *ann_find(struct uev_decoder *d, uint32_t id)
+{
+	for (size_t i = 0; i < d->nann; i++)
+		if (d->ann[i].id == id)
+			return &d->ann[i];
+	return NULL;
+}
+
+/* Payload: u32 id, "name fields" NUL. Returns the entry or NULL if malformed. */
+static struct announced *ann_add(struct uev_decoder *d, const uint8_t *p, size_t len)
+{
+	struct announced tmp, *a;
+	const char *text = (const char *)p + 4, *sp;
+	size_t tlen;
+
+	if (len < 6)
+		return NULL;
+	tlen = strnlen(text, len - 4);
+	if (tlen == len - 4 || tlen >= UEV_DEF_MAX)
+		return NULL;
+	memcpy(&tmp.id, p, 4);
+	sp = memchr(text, ' ', tlen);
+	if ((size_t)((sp ? sp : text + tlen) - text) >= sizeof(tmp.name))
+		return NULL;
+	memset(tmp.name, 0, sizeof(tmp.name));
+	memcpy(tmp.name, text, (size_t)((sp ? sp : text + tlen) - text));
+	if (uev_def_parse(tmp.name, sp ? sp + 1 : "", &tmp.def, NULL) < 0)
+		return NULL;
+	a = ann_find(d, tmp.id);
+	if (a) {
+		if (strcmp(a->def.canonical, tmp.def.canonical))
+			d->conflicts++;
+		*a = tmp;
+		return a;
+	}
+	if (d->nann == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 32;
+		struct announced *n = realloc(d->ann, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		d->ann = n;
+		d->cap = cap;
+	}
+	d->ann[d->nann] = tmp;
+	return &d->ann[d->nann++];
+}
+
+static void classify(struct uev_decoder *d, struct uev_rec *r)
+{
+	struct tep_record *rec = r->record;
+	uint8_t *data = rec->data;
+	struct announced *a;
+
+	r->event = tep_find_event_by_record(d->tep, rec);
+	r->pid = tep_data_pid(d->tep, rec);
+	r->kind = UEV_REC_KERNEL;
+	r->name = r->event ? r->event->name : "?";
+	if (r->event && r->event->id == d->raw_id && rec->size >= d->raw_buf_off) {
+		memcpy(&r->marker_id, data + d->raw_id_off, 4);
+		r->payload = data + d->raw_buf_off;
+		r->len = (size_t)rec->size - (size_t)d->raw_buf_off;
+		if (r->marker_id == UEV_MARKER_ANNOUNCE) {
+			a = ann_add(d, r->payload, r->len);
+			r->kind = a ? UEV_REC_ANNOUNCE : UEV_REC_UNKNOWN;
+		} else {
+			a = ann_find(d, r->marker_id);
+			r->kind = a ? UEV_REC_USER : UEV_REC_UNKNOWN;
+		}
+		if (a) {
+			r->def = &a->def;
+			r->name = a->name;
+		}
+	} else if (r->event && r->event->system && !strcmp(r->event->system, "user_events")) {
+		r->kind = UEV_REC_USER; /* printed through its kernel format */
+		r->payload = data + 8;
+		r->len = rec->size > 8 ? (size_t)rec->size - 8 : 0;
+	}
+}
+
+int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx)
+{
+	unsigned long long ts;
+	void *data;
+	int first = 1, ret;
+
+	if (kbuffer_load_subbuffer(d->kbuf, page) < 0)
+		return -EBADMSG;
+	for (data = kbuffer_read_event(d->kbuf, &ts); data; data = kbuffer_next_event(d->kbuf, &ts)) {
+		struct tep_record rec = {
+			.ts = ts,
+			.cpu = cpu,
+			.data = data,
+			.size = kbuffer_event_size(d->kbuf),
+		};
+		struct uev_rec r = { .cpu = cpu, .ts = ts, .record = &rec };
+
+		if (first) {
+			int m = kbuffer_missed_events(d->kbuf);
+
+			r.missed = m < 0 ? -1 : m;
+			first = 0;
+		}
+		classify(d, &r);
+		ret = fn(ctx, &r);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, unsigned i,
+		      uint64_t *num, const char **str, size_t *slen)
+{
+	size_t off = 0;
+	const struct uev_def_field *f;
+	uint32_t loc, dlen, doff;
+
+	if (i >= def->nfields || def->fixed_size > len)
+		return -EBADMSG;
+	for (unsigned k = 0; k < i; k++)
+		off += def->field[k].size;
+	f = &def->field[i];
+	*num = 0;
+	switch (f->type) {
+	case UEV_T_U8: *num = p[off]; break;
+	case UEV_T_S8: *num = (uint64_t)(int64_t)(int8_t)p[off]; break;
+	case UEV_T_U16: case UEV_T_S16: {
+		uint16_t v;
+		memcpy(&v, p + off, 2);
+		*num = f->type == UEV_T_S16 ? (uint64_t)(int64_t)(int16_t)v : v;
+		break;
+	}
+	case UEV_T_U32: case UEV_T_S32: {
+		uint32_t v;
+		memcpy(&v, p + off, 4);
+		*num = f->type == UEV_T_S32 ? (uint64_t)(int64_t)(int32_t)v : v;
+		break;
+	}
+	case UEV_T_U64: case UEV_T_S64:
+		memcpy(num, p + off, 8);
+		break;
+	case UEV_T_CHAR_ARRAY:
+		*str = (const char *)p + off;
+		*slen = strnlen(*str, f->size);
+		break;
+	case UEV_T_REL_LOC:
+		memcpy(&loc, p + off, 4);
+		dlen = loc >> 16;
+		doff = (uint32_t)off + 4 + (loc & 0xffff);
+		if (dlen == 0 || doff + dlen > len || p[doff + dlen - 1] != 0)
+			return -EBADMSG;
+		*str = (const char *)p + doff;
+		*slen = strnlen(*str, dlen);
+		break;
+	default:
+		return -EBADMSG;
+	}
+	return f->type;
+}
+
+static void print_string(struct trace_seq *s, const char *str, size_t n)
+{
+	trace_seq_putc(s, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)str[i];
+
+		if (c == '"' || c == '\\')
+			trace_seq_printf(s, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			trace_seq_printf(s, "\\x%02x", c);
+		else
+			trace_seq_putc(s, (char)c); /* UTF-8 passes through */
+	}
+	trace_seq_putc(s, '"');
+}
+
+void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s)
+{
+	uint64_t num;
+	const char *str;
+	size_t slen;
+
+	switch (r->kind) {
+	case UEV_REC_ANNOUNCE:
+		trace_seq_printf(s, "announce id=%#x def=\"%s\"", *(const uint32_t *)r->payload,
+				 r->def->canonical);
+		return;
+	case UEV_REC_UNKNOWN:
+		trace_seq_printf(s, "unknown marker id=%#x len=%zu:", r->marker_id, r->len);
+		for (size_t i = 0; i < r->len && i < 64; i++)
+			trace_seq_printf(s, " %02x", r->payload[i]);
+		return;
+	case UEV_REC_USER:
+		if (r->def)
+			break;
+		/* user_events records print by their kernel format */
+		/* fall through */
+	case UEV_REC_KERNEL:
+		if (r->event)
+			tep_print_event(d->tep, s, r->record, "%s", TEP_PRINT_INFO);
+		return;
+	}
+	for (unsigned i = 0; i < r->def->nfields; i++) {
+		int t = uev_payload_field(r->def, r->payload, r->len, i, &num, &str, &slen);
+
+		trace_seq_printf(s, "%s%s=", i ? " " : "", r->def->field[i].name);
+		if (t < 0)
+			trace_seq_puts(s, "<bad>");
+		else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC)
+			print_string(s, str, slen);
+		else if (t >= UEV_T_S8 && t <= UEV_T_S64)
+			trace_seq_printf(s, "%lld", (long long)num);
+		else
+			trace_seq_printf(s, "%llu", (unsigned long long)num);
+	}
+}

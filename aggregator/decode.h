@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Decoding of ring-buffer sub-buffers (as read from trace_pipe_raw) into
+ * records: kernel events through libtraceevent, user events from marker
+ * records through the announcements seen earlier in the stream (or from the
+ * user_events formats the tep handle knows). Used by uev-seat's dump, by the
+ * tests, and by the aggregator and replay later.
+ */
+#ifndef UEV_DECODE_H
+#define UEV_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uev-def.h"
+
+struct tep_handle;
+struct tep_event;
+struct tep_record;
+struct trace_seq;
+
+enum uev_rec_kind {
+	UEV_REC_KERNEL,    /* any kernel event (printk:console, sched:…) */
+	UEV_REC_USER,      /* a user event with a known definition */
+	UEV_REC_ANNOUNCE,  /* a marker announcement (definition in def) */
+	UEV_REC_UNKNOWN,   /* a marker record whose id was never announced */
+};
+
+struct uev_rec {
+	enum uev_rec_kind kind;
+	int cpu;
+	int pid;
+	unsigned long long ts;
+	long long missed;           /* >0 lost before this record, -1 lost (count unknown) */
+	struct tep_event *event;    /* kernel format of the record */
+	struct tep_record *record;
+	const struct uev_def *def;  /* USER and ANNOUNCE */
+	const char *name;           /* user event name or "system:event" */
+	uint32_t marker_id;         /* marker records */
+	const uint8_t *payload;     /* user payload (fields + string data) */
+	size_t len;
+};
+
+struct uev_decoder;
+
+/* @tep must know the header page and the ftrace:raw_data format. */
+int uev_decoder_new(struct uev_decoder **out, struct tep_handle *tep);
+void uev_decoder_free(struct uev_decoder *d);
+
+/* Stop iterating when the callback returns non-zero (that value is returned). */
+typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
+
+/* Decode one sub-buffer read from per_cpu/cpu@cpu/trace_pipe_raw. */
+int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx);
+
+/* Announcements that conflicted (same id, another definition). */
+unsigned uev_decoder_conflicts(const struct uev_decoder *d);
+
+/*
+ * Field @i of a user payload. Integers in *num (sign-extended for sNN),
+ * strings in *str and *slen (NUL excluded). Bounds are checked: a __rel_loc that
+ * points outside the payload or is not NUL-terminated gives -EBADMSG.
+ */
+int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, unsigned i,
+		      uint64_t *num, const char **str, size_t *slen);
+
+/* Append "field=value …" (strings quoted and escaped) for a user record, or
+ * the kernel's own print format for a kernel record. */
+void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s);
+
+#endif

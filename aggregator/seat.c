@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <tracefs.h>
+
+#include "seat.h"
+#include "uev-abi.h"
+
+bool uev_seat_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n >= UEV_SEAT_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * The page is created at full size in one step under a temporary name and
+ * renamed into place, so an emitter can never map a short file; an existing
+ * page is only ever written, never truncated or replaced (uev-abi.h).
+ */
+static int page_open(struct uev_seat *s, const char *run_dir, char *err, size_t errsize)
+{
+	struct uev_enable_page init = { .magic = UEV_PAGE_MAGIC, .version = UEV_PAGE_VERSION };
+	char tmp[1100];
+	struct stat st;
+	void *m;
+	int fd;
+
+	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errsize, "%s: cannot create: %s", run_dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(s->page_path, sizeof(s->page_path), "%s/%s.enable", run_dir, s->name);
+	fd = open(s->page_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(tmp, sizeof(tmp), "%s/.%s.enable.%d", run_dir, s->name, (int)getpid());
+		fd = open(tmp, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+		if (fd >= 0 && (fchmod(fd, 0644) < 0 || pwrite(fd, &init, sizeof(init), 0) != sizeof(init) ||
+				fsync(fd) < 0 || link(tmp, s->page_path) < 0)) {
+			/* link() not rename(): a page another reader created
+			 * meanwhile wins and is used instead. */
+			close(fd);
+			fd = -1;
+		}
+		unlink(tmp);
+		if (fd < 0)
+			fd = open(s->page_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0) {
+		snprintf(err, errsize, "%s: %s", s->page_path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < UEV_PAGE_SIZE) {
+		close(fd);
+		snprintf(err, errsize, "%s: not a %u-byte regular file; remove it while no emitter runs",
+			 s->page_path, UEV_PAGE_SIZE);
+		return -EINVAL;
+	}
+	m = mmap(NULL, UEV_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		snprintf(err, errsize, "%s: mmap: %s", s->page_path, strerror(errno));
+		return -errno;
+	}
+	s->page = m;
+	if (s->page->magic != UEV_PAGE_MAGIC || s->page->version != UEV_PAGE_VERSION) {
+		snprintf(err, errsize, "%s: not a uev enable page (magic %#x version %u)",
+			 s->page_path, s->page->magic, s->page->version);
+		munmap(m, UEV_PAGE_SIZE);
+		s->page = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int uev_seat_open(struct uev_seat *s, const char *name, const char *run_dir,
+		  char *err, size_t errsize)
+{
+	char dummy[8];
+	int r;
+
+	if (!err) {
+		err = dummy;
+		errsize = sizeof(dummy);
+	}
+	memset(s, 0, sizeof(*s));
+	if (!uev_seat_name_valid(name)) {
+		snprintf(err, errsize, "bad seat name '%.64s' (use A-Z a-z 0-9 _ -, at most %d bytes)",
+			 name ? name : "", UEV_SEAT_MAX - 1);
+		return -EINVAL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->instance_name, sizeof(s->instance_name), UEV_INSTANCE_PREFIX "%s", name);
+	if (!tracefs_tracing_dir()) {
+		snprintf(err, errsize, "tracefs is not mounted and could not be mounted (need root)");
+		return -ENOENT;
+	}
+	s->instance = tracefs_instance_create(s->instance_name);
+	if (!s->instance) {
+		r = -errno;
+		snprintf(err, errsize, "cannot create tracefs instance %s: %s", s->instance_name,
+			 strerror(errno));
+		return r;
+	}
+	r = page_open(s, run_dir ? run_dir : UEV_RUN_DIR_DEFAULT, err, errsize);
+	if (r < 0) {
+		tracefs_instance_free(s->instance);
+		s->instance = NULL;
+	}
+	return r;
+}
+
+int uev_seat_markers_start(struct uev_seat *s)
+{
+	if (tracefs_option_enable(s->instance, TRACEFS_OPTION_MARKERS) < 0 ||
+	    tracefs_trace_on(s->instance) < 0)
+		return -EIO;
+	s->page->owner_pid = getpid();
+	/* New epoch before the enabled bit: an emitter that sees "enabled"
+	 * must also see the epoch that makes it announce its events. */
+	__atomic_store_n(&s->page->epoch, s->page->epoch + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->page->enabled, 1, __ATOMIC_RELEASE);
+	return msync(s->page, UEV_PAGE_SIZE, MS_ASYNC) < 0 ? -errno : 0;
+}
+
+int uev_seat_markers_stop(struct uev_seat *s)
+{
+	__atomic_store_n(&s->page->enabled, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void uev_seat_close(struct uev_seat *s, bool destroy)
+{
+	if (s->page)
+		munmap(s->page, UEV_PAGE_SIZE);
+	if (s->instance) {
+		if (destroy)
+			tracefs_instance_destroy(s->instance);
+		tracefs_instance_free(s->instance);
+	}
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A seat on the reading side: its tracefs instance "uev.<seat>" and the
+ * marker enable page <run_dir>/<seat>.enable (layout in libuev/uev-abi.h).
+ * Used by uev-seat now and by the aggregator later; touches nothing but the
+ * seat's own instance and page.
+ */
+#ifndef UEV_SEAT_H
+#define UEV_SEAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tracefs_instance;
+
+struct uev_seat {
+	char name[64];
+	char instance_name[80];
+	char page_path[1024];
+	struct tracefs_instance *instance;
+	struct uev_enable_page *page; /* mapped read-write, or NULL */
+};
+
+/* Is @name a valid seat name ([A-Za-z0-9_-], 1..63 bytes)? */
+bool uev_seat_name_valid(const char *name);
+
+/* Open seat @name: create (or reuse) its instance and its enable page under
+ * @run_dir (NULL: the default). Needs root. 0 or -errno; @err (may be NULL)
+ * receives a message naming what failed. */
+int uev_seat_open(struct uev_seat *s, const char *name, const char *run_dir,
+		  char *err, size_t errsize);
+
+/* Start marker recording: options/markers and tracing_on in the instance,
+ * then the page's enabled bit and a new epoch (emitters re-announce). */
+int uev_seat_markers_start(struct uev_seat *s);
+
+/* Stop: clear the enabled bit (emitters stop writing within one load). */
+int uev_seat_markers_stop(struct uev_seat *s);
+
+/* Close; with @destroy the instance is removed (the page is kept: emitters
+ * may map it, and a page must never disappear under them). */
+void uev_seat_close(struct uev_seat *s, bool destroy);
+
+#endif

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uev-seat: bring a seat's tracefs instance up or down and look into its
+ * kernel ring. The admin side of the marker backend until uev-aggregator
+ * maintains seats itself.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event-parse.h>
+#include <trace-seq.h>
+#include <tracefs.h>
+
+#include "decode.h"
+#include "seat.h"
+#include "uev-abi.h"
+
+#define MAX_EVENTS 32
+
+struct opts {
+	const char *seat, *run_dir, *clock;
+	const char *events[MAX_EVENTS];
+	int nevents;
+	long buffer_kb;
+};
+
+struct line {
+	unsigned long long ts;
+	int cpu;
+	char *text;
+};
+
+struct lines {
+	struct line *v;
+	size_t n, cap;
+	unsigned long long lost;
+	int lost_unknown;
+	struct uev_decoder *dec;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: uev-seat [--seat NAME] [--run-dir DIR] COMMAND\n"
+		"  up      create or reuse the instance uev.<seat> and start marker recording\n"
+		"          [--clock CLOCK] [--buffer-kb KB] [--event SYSTEM:EVENT]...\n"
+		"  down    stop marker recording (emitters stop writing)\n"
+		"  remove  stop and remove the instance\n"
+		"  status  show the instance and enable page state\n"
+		"  dump    print and consume what the instance's kernel ring holds, in time order\n"
+		"Seat: --seat, else $XDG_SEAT, else seat0. Needs root.\n");
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static int collect(void *ctx, const struct uev_rec *r)
+{
+	struct lines *l = ctx;
+	struct trace_seq s;
+
+	if (r->missed > 0)
+		l->lost += (unsigned long long)r->missed;
+	else if (r->missed < 0)
+		l->lost_unknown = 1;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		struct line *n = realloc(l->v, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->v = n;
+		l->cap = cap;
+	}
+	trace_seq_init(&s);
+	trace_seq_printf(&s, "%6llu.%06llu cpu%d %6d %-22s ", r->ts / 1000000000ull,
+			 r->ts / 1000ull % 1000000ull, r->cpu, r->pid, r->name);
+	if (r->missed)
+		trace_seq_printf(&s, "[events lost before this one] ");
+	uev_rec_print_fields(l->dec, r, &s);
+	trace_seq_terminate(&s);
+	l->v[l->n].ts = r->ts;
+	l->v[l->n].cpu = r->cpu;
+	l->v[l->n].text = strdup(s.buffer);
+	trace_seq_destroy(&s);
+	if (!l->v[l->n].text)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int dump(struct uev_seat *s)
+{
+	static const char *systems[] = { "ftrace", "printk", "sched", "user_events", NULL };
+	struct tep_handle *tep = tracefs_local_events_system(NULL, systems);
+	struct lines l = { 0 };
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF), r = 0;
+
+	if (!tep || uev_decoder_new(&l.dec, tep) < 0) {
+		fprintf(stderr, "uev-seat: cannot load event formats from tracefs\n");
+		tep_free(tep);
+		return 1;
+	}
+	for (int cpu = 0; cpu < ncpu && r == 0; cpu++) {
+		struct tracefs_cpu *tc = tracefs_cpu_open(s->instance, cpu, true);
+		int size, n;
+		void *page;
+
+		if (!tc)
+			continue; /* offline CPU */
+		size = tracefs_cpu_read_size(tc);
+		page = malloc((size_t)size);
+		/* Each read returns one sub-buffer; a partly filled one is
+		 * handed out too once nothing else is left. */
+		while (page && (n = tracefs_cpu_read(tc, page, true)) > 0 && r == 0)
+			r = uev_decoder_page(l.dec, page, cpu, collect, &l);
+		free(page);
+		tracefs_cpu_close(tc);
+	}
+	/* Announcements were decoded per CPU as met; a marker record on one
+	 * CPU can precede its announcement read from another one. */
+	qsort(l.v, l.n, sizeof(*l.v), cmp_line);
+	for (size_t i = 0; i < l.n; i++) {
+		puts(l.v[i].text);
+		free(l.v[i].text);
+	}
+	if (l.lost || l.lost_unknown)
+		printf("# lost in the kernel: %llu%s events\n", l.lost, l.lost_unknown ? "+" : "");
+	printf("# %zu records\n", l.n);
+	free(l.v);
+	uev_decoder_free(l.dec);
+	tep_free(tep);
+	return r ? 1 : 0;
+}
+
+static int up(struct uev_seat *s, const struct opts *o)
+{
+	if (o->clock && tracefs_instance_file_write(s->instance, "trace_clock", o->clock) < 0) {
+		fprintf(stderr, "uev-seat: --clock %s: the kernel refused it (see trace_clock)\n", o->clock);
+		return 2;
+	}
+	if (o->buffer_kb > 0 && tracefs_instance_set_buffer_size(s->instance, (size_t)o->buffer_kb, -1) < 0) {
+		fprintf(stderr, "uev-seat: --buffer-kb %ld: %s\n", o->buffer_kb, strerror(errno));
+		return 2;
+	}
+	for (int i = 0; i < o->nevents; i++) {
+		char sys[128], *ev;
+
+		snprintf(sys, sizeof(sys), "%s", o->events[i]);
+		ev = strchr(sys, ':');
+		if (!ev || tracefs_event_enable(s->instance, sys, (*ev = 0, ev + 1)) < 0) {
+			fprintf(stderr, "uev-seat: --event %s: no such event (use SYSTEM:EVENT)\n", o->events[i]);
+			return 2;
+		}
+	}
+	if (uev_seat_markers_start(s) < 0) {
+		fprintf(stderr, "uev-seat: cannot start marker recording in %s\n", s->instance_name);
+		return 1;
+	}
+	printf("seat %s: instance %s recording, enable page %s (epoch %u)\n", s->name,
+	       s->instance_name, s->page_path, s->page->epoch);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "seat", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "clock", required_argument, NULL, 'c' },
+		{ "buffer-kb", required_argument, NULL, 'b' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct opts o = { .seat = getenv("XDG_SEAT") };
+	struct uev_seat s;
+	char err[1200], *end;
+	const char *cmd;
+	int c, r = 0;
+
+	while ((c = getopt_long(argc, argv, "s:r:c:b:e:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': o.seat = optarg; break;
+		case 'r': o.run_dir = optarg; break;
+		case 'c': o.clock = optarg; break;
+		case 'b':
+			o.buffer_kb = strtol(optarg, &end, 10);
+			if (*end || o.buffer_kb <= 0) {
+				fprintf(stderr, "uev-seat: --buffer-kb: '%s' is not a positive number\n", optarg);
+				return 2;
+			}
+			break;
+		case 'e':
+			if (o.nevents == MAX_EVENTS) {
+				fprintf(stderr, "uev-seat: more than %d --event options\n", MAX_EVENTS);
+				return 2;
+			}
+			o.events[o.nevents++] = optarg;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	if (!o.seat || !*o.seat)
+		o.seat = "seat0";
+	if (strcmp(cmd, "up") && strcmp(cmd, "down") && strcmp(cmd, "remove") &&
+	    strcmp(cmd, "status") && strcmp(cmd, "dump")) {
+		fprintf(stderr, "uev-seat: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (uev_seat_open(&s, o.seat, o.run_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "uev-seat: %s\n", err);
+		return uev_seat_name_valid(o.seat) ? 1 : 2;
+	}
+	if (!strcmp(cmd, "up"))
+		r = up(&s, &o);
+	else if (!strcmp(cmd, "down") || !strcmp(cmd, "remove"))
+		uev_seat_markers_stop(&s);
+	else if (!strcmp(cmd, "status"))
+		printf("seat %s: instance %s, page %s: %s, epoch %u, owner pid %d\n", s.name,
+		       s.instance_name, s.page_path, s.page->enabled & 1 ? "enabled" : "disabled",
+		       s.page->epoch, s.page->owner_pid);
+	else
+		r = dump(&s);
+	uev_seat_close(&s, !strcmp(cmd, "remove"));
+	return r;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between libuev emitters and the seat's reader (uev-seat,
+ * uev-aggregator, uev-replay) for the marker backend. Internal: not installed,
+ * but every side includes this one file, so the layout exists exactly once.
+ *
+ * Enable page: <run_dir>/<seat>.enable, a regular file of UEV_PAGE_SIZE bytes,
+ * owned by root, mode 0644, maintained by the seat's reader and mapped
+ * read-only (MAP_SHARED) by every emitter. Invariants the reader keeps:
+ *   - it is created once at full size and never truncated, unlinked or
+ *     replaced while emitters may map it (a shrinking file would SIGBUS them);
+ *   - `enabled` bit 0 is set only while the instance records markers;
+ *   - `epoch` grows by one each time recording (re)starts, so that emitters
+ *     write their announcements again into a ring that may have lost them.
+ *
+ * Marker records: trace_marker_raw takes a host-endian u32 id + payload. A
+ * user event's id is uev_marker_id() of its canonical definition (so every
+ * process and every fork agrees without coordination); its payload is exactly
+ * the user_events payload (__rel_loc offsets are position independent). Before
+ * an event's first record in an epoch the emitter writes an announcement:
+ * id UEV_MARKER_ANNOUNCE, payload = u32 event id + canonical definition
+ * "name field; field" + NUL.
+ */
+#ifndef UEV_ABI_H
+#define UEV_ABI_H
+
+#include <stdint.h>
+
+#define UEV_PAGE_MAGIC   0x50564555u /* "UEVP" little-endian */
+#define UEV_PAGE_VERSION 1u
+#define UEV_PAGE_SIZE    4096u
+
+struct uev_enable_page {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t enabled;  /* bit 0: the seat records markers now */
+	uint32_t epoch;    /* recording (re)starts; 0 = never started */
+	int32_t owner_pid; /* the reader that maintains the page */
+	uint32_t reserved[(UEV_PAGE_SIZE - 20) / 4];
+};
+_Static_assert(sizeof(struct uev_enable_page) == UEV_PAGE_SIZE, "page size");
+
+#define UEV_MARKER_ANNOUNCE 0x41564555u /* "UEVA" little-endian */
+/* trace_marker_raw rejects more than this many bytes (id included). */
+#define UEV_MARKER_MAX 4064u
+
+/* FNV-1a 32 of the canonical definition, kept clear of the reserved ids. */
+static inline uint32_t uev_marker_id(const char *def)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)def; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	if (h == UEV_MARKER_ANNOUNCE || h == 0)
+		h ^= 0x80000000u;
+	return h;
+}
+
+#define UEV_INSTANCE_PREFIX "uev."
+#define UEV_RUN_DIR_DEFAULT "/run/uev"
+#define UEV_SEAT_MAX 64
+
+#endif

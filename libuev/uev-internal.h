@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* libuev internals shared by its modules (never installed). */
+#ifndef UEV_INTERNAL_H
+#define UEV_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "uev/uev.h"
+#include "uev-abi.h"
+
+#define UEV_EXPORT __attribute__((visibility("default")))
+
+/* marker_fd before the first successful open */
+#define UEV_FD_UNOPENED (-1)
+
+struct uev_provider {
+	int backend;
+	int debug;
+	char seat[UEV_SEAT_MAX];
+	/* Bounded so that every path built from them fits its buffer. */
+	char tracefs[512];
+	char run_dir[512];
+	char status[1536];
+
+	/* user_events */
+	int data_fd;
+
+	/* marker: the fd is opened lazily (the instance may appear later) */
+	int marker_fd;
+	uint32_t marker_tried_epoch;
+	char marker_path[1024];
+	/* The enable page lives at a fixed address for the provider's life: an
+	 * anonymous zero page until the seat's page file exists, then that file
+	 * mapped over it (MAP_FIXED), so events never need re-pointing. */
+	const struct uev_enable_page *page;
+	int page_mapped;
+	char page_path[1024];
+	int watch_fd;  /* eventfd that stops the watcher */
+	int watching;  /* a watcher thread runs */
+	pthread_t watcher;
+
+	pthread_mutex_t lock; /* the event list; never taken on the emit path */
+	struct uev_event **events;
+	size_t nevents, cap;
+	struct uev_provider *next_provider; /* fork list */
+};
+
+/* uev-encode.c: the arguments of one emit, gathered once from the va_list
+ * so the record can be sized exactly (a small stack buffer: emit may run in a
+ * signal handler on a small alternate stack). */
+struct uev_args {
+	union {
+		uint64_t u;
+		const char *s;
+	} v[UEV_MAX_FIELDS];
+	uint16_t keep[UEV_MAX_FIELDS]; /* string bytes copied, NUL excluded */
+	uint8_t cut[UEV_MAX_FIELDS];   /* string truncated: append U+2026 */
+	int flags;                     /* UEV_EMIT_TRUNCATED */
+};
+
+/* Gather @ap for @ev into @a; returns the payload length. */
+size_t uev_encode_prepare(const struct uev_event *ev, va_list ap, struct uev_args *a);
+/* Write the payload (user_events layout) gathered by uev_encode_prepare(). */
+void uev_encode_write(const struct uev_event *ev, const struct uev_args *a, uint8_t *out);
+/* Largest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
+size_t uev_utf8_cut(const char *s, size_t n);
+
+/* uev-user-events.c */
+int uev_ue_open(struct uev_provider *p);
+int uev_ue_register(struct uev_provider *p, struct uev_event *ev);
+void uev_ue_unregister(struct uev_provider *p, struct uev_event *ev);
+
+/* uev-marker.c */
+int uev_marker_open(struct uev_provider *p);
+void uev_marker_close(struct uev_provider *p);
+int uev_marker_register(struct uev_provider *p, struct uev_event *ev);
+int uev_marker_send(struct uev_provider *p, struct uev_event *ev, const uint8_t *buf, size_t len);
+
+void uev_debug(const struct uev_provider *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

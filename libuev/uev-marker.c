@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The marker backend: for kernels without user_events, the same payloads go
+ * to the seat instance's trace_marker_raw, and the seat's reader tells
+ * emitters whether to write through the enable page (see uev-abi.h).
+ *
+ * Invariants:
+ *  - p->page never moves. It starts as an anonymous zero page; when the seat's
+ *    page file exists it is mapped over the same address (MAP_FIXED), which
+ *    other threads observe atomically: they read either the zero page or the
+ *    real one. So events point at p->page->enabled once, at registration.
+ *  - The trace_marker_raw descriptor number never changes once published.
+ *    Each recording epoch it is reopened (the reader may have recreated the
+ *    instance) and the new file is dup2()ed onto the published number, which
+ *    is atomic for concurrent writers. Closing and reusing a number instead
+ *    could let a racing emit write into an unrelated file of the host.
+ *  - A watcher thread exists only while the page file is missing; it checks
+ *    once a second, maps the page and exits. fork() loses threads, so the
+ *    child restarts the watchers it inherited the need for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "uev-internal.h"
+
+/* Providers whose watcher must survive fork(). */
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static struct uev_provider *fork_list;
+
+static int page_try_map(struct uev_provider *p)
+{
+	struct uev_enable_page head;
+	struct stat st;
+	void *m;
+	int fd = open(p->page_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	/* A page someone else could shrink would SIGBUS the host: only trust a
+	 * full-size regular file owned by root (or by ourselves, for tests). */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < UEV_PAGE_SIZE ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    pread(fd, &head, 8, 0) != 8 || head.magic != UEV_PAGE_MAGIC ||
+	    head.version != UEV_PAGE_VERSION) {
+		close(fd);
+		return -EINVAL;
+	}
+	m = mmap((void *)p->page, UEV_PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	__atomic_store_n(&p->page_mapped, 1, __ATOMIC_RELEASE);
+	uev_debug(p, "seat %s: enable page %s mapped", p->seat, p->page_path);
+	return 0;
+}
+
+static void *watcher_main(void *arg)
+{
+	struct uev_provider *p = arg;
+	struct pollfd pfd = { .fd = p->watch_fd, .events = POLLIN };
+
+	while (page_try_map(p) < 0)
+		if (poll(&pfd, 1, 1000) != 0) /* stop requested (or error) */
+			break;
+	return NULL;
+}
+
+static int watcher_start(struct uev_provider *p)
+{
+	sigset_t all, old;
+	int r;
+
+	/* The host's signals must never land on our thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&p->watcher, NULL, watcher_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	p->watching = r == 0;
+	return -r;
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&fork_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&fork_lock);
+}
+
+static void fork_child(void)
+{
+	for (struct uev_provider *p = fork_list; p; p = p->next_provider)
+		if (p->watching && !__atomic_load_n(&p->page_mapped, __ATOMIC_ACQUIRE))
+			watcher_start(p);
+	pthread_mutex_unlock(&fork_lock);
+}
+
+static void fork_register(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+int uev_marker_open(struct uev_provider *p)
+{
+	void *m;
+	int fd;
+
+	snprintf(p->marker_path, sizeof(p->marker_path), "%s/instances/" UEV_INSTANCE_PREFIX "%s/trace_marker_raw",
+		 p->tracefs, p->seat);
+	snprintf(p->page_path, sizeof(p->page_path), "%s/%s.enable", p->run_dir, p->seat);
+	p->marker_fd = UEV_FD_UNOPENED;
+	p->marker_tried_epoch = UINT32_MAX; /* no epoch tried yet */
+	/* Permission is decided now: an emitter that may not write stays off
+	 * for good instead of paying for encoding on every enabled emit. A
+	 * missing instance is fine: the seat's reader creates it later. */
+	fd = open(p->marker_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT) {
+		snprintf(p->status, sizeof(p->status), "off: cannot open %s: %s",
+			 p->marker_path, strerror(errno));
+		return -errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	m = mmap(NULL, UEV_PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	p->page = m;
+	p->watch_fd = -1;
+	if (page_try_map(p) == 0)
+		return 0;
+	p->watch_fd = eventfd(0, EFD_CLOEXEC);
+	if (p->watch_fd < 0 || watcher_start(p) < 0) {
+		snprintf(p->status, sizeof(p->status), "off: cannot watch for %s", p->page_path);
+		return -EAGAIN;
+	}
+	pthread_once(&fork_once, fork_register);
+	pthread_mutex_lock(&fork_lock);
+	p->next_provider = fork_list;
+	fork_list = p;
+	pthread_mutex_unlock(&fork_lock);
+	uev_debug(p, "seat %s: waiting for %s", p->seat, p->page_path);
+	return 0;
+}
+
+void uev_marker_close(struct uev_provider *p)
+{
+	uint64_t one = 1;
+
+	if (p->watching) {
+		if (write(p->watch_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(p->watcher, NULL);
+		p->watching = 0;
+	}
+	pthread_mutex_lock(&fork_lock);
+	for (struct uev_provider **pp = &fork_list; *pp; pp = &(*pp)->next_provider)
+		if (*pp == p) {
+			*pp = p->next_provider;
+			break;
+		}
+	pthread_mutex_unlock(&fork_lock);
+	if (p->watch_fd >= 0)
+		close(p->watch_fd);
+	if (p->marker_fd >= 0)
+		close(p->marker_fd);
+	if (p->page)
+		munmap((void *)p->page, UEV_PAGE_SIZE);
+}
+
+int uev_marker_register(struct uev_provider *p, struct uev_event *ev)
+{
+	ev->_prefix = uev_marker_id(ev->_canonical);
+	__atomic_store_n(&ev->_announced, 0, __ATOMIC_RELAXED);
+	ev->_enable = &p->page->enabled;
+	return 0;
+}
+
+/* The descriptor for this epoch, or -1. Async-signal-safe. */
+static int marker_fd(struct uev_provider *p, uint32_t epoch)
+{
+	int fd = __atomic_load_n(&p->marker_fd, __ATOMIC_ACQUIRE), nfd, expected;
+
+	if (__atomic_load_n(&p->marker_tried_epoch, __ATOMIC_ACQUIRE) == epoch)
+		return fd;
+	nfd = open(p->marker_path, O_WRONLY | O_CLOEXEC);
+	if (nfd >= 0) {
+		expected = UEV_FD_UNOPENED;
+		if (fd < 0 && __atomic_compare_exchange_n(&p->marker_fd, &expected, nfd, 0,
+							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			fd = nfd;
+		} else {
+			fd = fd < 0 ? expected : fd;
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+	__atomic_store_n(&p->marker_tried_epoch, epoch, __ATOMIC_RELEASE);
+	return fd;
+}
+
+int uev_marker_send(struct uev_provider *p, struct uev_event *ev, const uint8_t *buf, size_t len)
+{
+	uint32_t epoch = __atomic_load_n(&p->page->epoch, __ATOMIC_ACQUIRE);
+	int fd = marker_fd(p, epoch);
+
+	if (fd < 0)
+		return -EBADF;
+	if (__atomic_load_n(&ev->_announced, __ATOMIC_RELAXED) != epoch) {
+		/* Two threads may both announce: readers take identical
+		 * announcements as one, so no lock is needed. */
+		uint8_t ann[8 + UEV_DEF_MAX];
+		uint32_t head[2] = { UEV_MARKER_ANNOUNCE, ev->_prefix };
+		size_t n = strlen(ev->_canonical) + 1;
+
+		memcpy(ann, head, sizeof(head));
+		memcpy(ann + 8, ev->_canonical, n);
+		if (write(fd, ann, 8 + n) < 0)
+			return -errno;
+		__atomic_store_n(&ev->_announced, epoch, __ATOMIC_RELAXED);
+	}
+	if (write(fd, buf, len) < 0)
+		return -errno;
+	return 0;
+}

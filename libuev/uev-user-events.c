@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The user_events backend (kernel 6.4+ ABI). The kernel keeps bit 0 of each
+ * event's _kernel_word in step with "is this event enabled anywhere" (any
+ * instance, perf), so uev_enabled() reads kernel-maintained state directly.
+ * Emitters register without flags: PERSIST needs CAP_PERFMON and belongs to
+ * the aggregator, which pre-registers the schema events for its seat.
+ *
+ * The ABI structs are spelled out here because bookworm's linux-libc-dev
+ * (6.1) predates <linux/user_events.h>; the sizes are checked below.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "uev-internal.h"
+
+struct uev_user_reg {
+	uint32_t size;
+	uint8_t enable_bit;
+	uint8_t enable_size;
+	uint16_t flags;
+	uint64_t enable_addr;
+	uint64_t name_args;
+	uint32_t write_index;
+} __attribute__((packed));
+
+struct uev_user_unreg {
+	uint32_t size;
+	uint8_t disable_bit;
+	uint8_t reserved;
+	uint16_t reserved2;
+	uint64_t disable_addr;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct uev_user_reg) == 28, "struct user_reg is 28 bytes");
+_Static_assert(sizeof(struct uev_user_unreg) == 16, "struct user_unreg is 16 bytes");
+
+#define UEV_DIAG_IOCSREG   _IOWR('*', 0, struct uev_user_reg *)
+#define UEV_DIAG_IOCSUNREG _IOW('*', 2, struct uev_user_unreg *)
+
+int uev_ue_open(struct uev_provider *p)
+{
+	char path[sizeof(p->tracefs) + 32];
+
+	snprintf(path, sizeof(path), "%s/user_events_data", p->tracefs);
+	p->data_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (p->data_fd < 0) {
+		int e = errno;
+
+		snprintf(p->status, sizeof(p->status), "off: cannot open %s: %s",
+			 path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int uev_ue_register(struct uev_provider *p, struct uev_event *ev)
+{
+	struct uev_user_reg reg = {
+		.size = sizeof(reg),
+		.enable_bit = 0,
+		.enable_size = sizeof(ev->_kernel_word),
+		.flags = 0,
+		.enable_addr = (uint64_t)(uintptr_t)&ev->_kernel_word,
+		.name_args = (uint64_t)(uintptr_t)ev->_canonical,
+	};
+
+	__atomic_store_n(&ev->_kernel_word, 0, __ATOMIC_RELAXED);
+	if (ioctl(p->data_fd, UEV_DIAG_IOCSREG, &reg) < 0)
+		return -errno;
+	ev->_prefix = reg.write_index;
+	ev->_enable = &ev->_kernel_word;
+	return 0;
+}
+
+void uev_ue_unregister(struct uev_provider *p, struct uev_event *ev)
+{
+	struct uev_user_unreg unreg = {
+		.size = sizeof(unreg),
+		.disable_bit = 0,
+		.disable_addr = (uint64_t)(uintptr_t)&ev->_kernel_word,
+	};
+
+	if (ioctl(p->data_fd, UEV_DIAG_IOCSUNREG, &unreg) < 0)
+		uev_debug(p, "unregister %s: %s", ev->name, strerror(errno));
+}
