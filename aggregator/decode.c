@@ -180,7 +180,7 @@ int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, 
 			first = 0;
 		}
 		classify(d, &r);
-		ret = fn(ctx, &r);
+		ret = fn ? fn(ctx, &r) : 0;
 		if (ret)
 			return ret;
 	}

@@ -50,7 +50,10 @@ void uev_decoder_free(struct uev_decoder *d);
 /* Stop iterating when the callback returns non-zero (that value is returned). */
 typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
 
-/* Decode one sub-buffer read from per_cpu/cpu@cpu/trace_pipe_raw. */
+/* Decode one sub-buffer read from per_cpu/cpu@cpu/trace_pipe_raw. With
+ * @fn NULL only the announcements are learnt: a thread may announce an event
+ * on one CPU and another thread use it on another, so a reader that does not
+ * merge CPUs by time must pre-scan every page before decoding any. */
 int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx);
 
 /* Announcements that conflicted (same id, another definition). */

@@ -16,6 +16,7 @@
 
 #include "decode.h"
 #include "seat.h"
+#include "snapshot.h"
 #include "uev-abi.h"
 
 #define MAX_EVENTS 32
@@ -101,31 +102,18 @@ static int dump(struct uev_seat *s)
 	static const char *systems[] = { "ftrace", "printk", "sched", "user_events", NULL };
 	struct tep_handle *tep = tracefs_local_events_system(NULL, systems);
 	struct lines l = { 0 };
-	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF), r = 0;
+	struct uev_snapshot snap;
+	int r = 0;
 
 	if (!tep || uev_decoder_new(&l.dec, tep) < 0) {
 		fprintf(stderr, "uev-seat: cannot load event formats from tracefs\n");
 		tep_free(tep);
 		return 1;
 	}
-	for (int cpu = 0; cpu < ncpu && r == 0; cpu++) {
-		struct tracefs_cpu *tc = tracefs_cpu_open(s->instance, cpu, true);
-		int size, n;
-		void *page;
-
-		if (!tc)
-			continue; /* offline CPU */
-		size = tracefs_cpu_read_size(tc);
-		page = malloc((size_t)size);
-		/* Each read returns one sub-buffer; a partly filled one is
-		 * handed out too once nothing else is left. */
-		while (page && (n = tracefs_cpu_read(tc, page, true)) > 0 && r == 0)
-			r = uev_decoder_page(l.dec, page, cpu, collect, &l);
-		free(page);
-		tracefs_cpu_close(tc);
-	}
-	/* Announcements were decoded per CPU as met; a marker record on one
-	 * CPU can precede its announcement read from another one. */
+	if (uev_snapshot_take(s, &snap) < 0 || uev_snapshot_decode(&snap, l.dec, collect, &l) < 0)
+		r = 1;
+	uev_snapshot_free(&snap);
+	/* Pages come CPU by CPU; a person wants one time line. */
 	qsort(l.v, l.n, sizeof(*l.v), cmp_line);
 	for (size_t i = 0; i < l.n; i++) {
 		puts(l.v[i].text);
@@ -137,7 +125,7 @@ static int dump(struct uev_seat *s)
 	free(l.v);
 	uev_decoder_free(l.dec);
 	tep_free(tep);
-	return r ? 1 : 0;
+	return r;
 }
 
 static int up(struct uev_seat *s, const struct opts *o)

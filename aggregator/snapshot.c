@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tracefs.h>
+
+#include "snapshot.h"
+
+static int add_page(struct uev_snapshot *snap, int cpu, void *data)
+{
+	void *n = realloc(snap->page, (snap->npages + 1) * sizeof(*snap->page));
+
+	if (!n)
+		return -ENOMEM;
+	snap->page = n;
+	snap->page[snap->npages].cpu = cpu;
+	snap->page[snap->npages++].data = data;
+	return 0;
+}
+
+int uev_snapshot_take(struct uev_seat *s, struct uev_snapshot *snap)
+{
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF), r = 0;
+
+	memset(snap, 0, sizeof(*snap));
+	for (int cpu = 0; cpu < ncpu && r == 0; cpu++) {
+		struct tracefs_cpu *tc = tracefs_cpu_open(s->instance, cpu, true);
+		int size;
+
+		if (!tc)
+			continue; /* offline CPU */
+		size = tracefs_cpu_read_size(tc);
+		/* One sub-buffer per read; a partly filled one is handed out
+		 * too once nothing else is left, then reads come back empty. */
+		while (r == 0) {
+			void *page = malloc((size_t)size);
+
+			if (!page) {
+				r = -ENOMEM;
+			} else if (tracefs_cpu_read(tc, page, true) <= 0) {
+				free(page);
+				break;
+			} else if ((r = add_page(snap, cpu, page)) < 0) {
+				free(page);
+			}
+		}
+		tracefs_cpu_close(tc);
+	}
+	return r;
+}
+
+int uev_snapshot_decode(const struct uev_snapshot *snap, struct uev_decoder *d,
+			uev_rec_fn fn, void *ctx)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < snap->npages; i++)
+		uev_decoder_page(d, snap->page[i].data, snap->page[i].cpu, NULL, NULL);
+	for (size_t i = 0; i < snap->npages && r == 0; i++)
+		r = uev_decoder_page(d, snap->page[i].data, snap->page[i].cpu, fn, ctx);
+	return r;
+}
+
+void uev_snapshot_free(struct uev_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->npages; i++)
+		free(snap->page[i].data);
+	free(snap->page);
+	memset(snap, 0, sizeof(*snap));
+}
