@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <tracefs.h>
 
@@ -118,6 +119,31 @@ int uev_seat_open(struct uev_seat *s, const char *name, const char *run_dir,
 		tracefs_instance_free(s->instance);
 		s->instance = NULL;
 	}
+	return r;
+}
+
+int uev_seat_grant(struct uev_seat *s, unsigned gid)
+{
+	char *dir = tracefs_instance_get_dir(s->instance);
+	char path[1024];
+	const char *top = tracefs_tracing_dir();
+	struct stat st;
+	int r = 0;
+
+	if (!dir || !top)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/trace_marker_raw", dir);
+	if (chown(dir, (uid_t)-1, (gid_t)gid) < 0 || chmod(dir, 0750) < 0 ||
+	    chown(path, (uid_t)-1, (gid_t)gid) < 0 || chmod(path, 0220) < 0)
+		r = -errno;
+	snprintf(path, sizeof(path), "%s/instances", top);
+	for (int i = 0; i < 2 && r == 0; i++) {
+		const char *d = i ? path : top;
+
+		if (stat(d, &st) < 0 || chmod(d, (st.st_mode & 07777) | 0001) < 0)
+			r = -errno;
+	}
+	tracefs_put_tracing_file(dir);
 	return r;
 }
 

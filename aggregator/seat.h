@@ -37,6 +37,12 @@ int uev_seat_markers_start(struct uev_seat *s);
 /* Stop: clear the enabled bit (emitters stop writing within one load). */
 int uev_seat_markers_stop(struct uev_seat *s);
 
+/* Let members of group @gid emit into the seat (marker backend): the
+ * instance directory and its trace_marker_raw get that group, and the tracefs
+ * root and instances/ get search permission for others (no listing, no
+ * reading: every file keeps its own mode). 0 or -errno. */
+int uev_seat_grant(struct uev_seat *s, unsigned gid);
+
 /* Close; with @destroy the instance is removed (the page is kept: emitters
  * may map it, and a page must never disappear under them). */
 void uev_seat_close(struct uev_seat *s, bool destroy);

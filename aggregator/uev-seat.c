@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 #define MAX_EVENTS 32
 
 struct opts {
-	const char *seat, *run_dir, *clock;
+	const char *seat, *run_dir, *clock, *group;
 	const char *events[MAX_EVENTS];
 	int nevents;
 	long buffer_kb;
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 		"usage: uev-seat [--seat NAME] [--run-dir DIR] COMMAND\n"
 		"  up      create or reuse the instance uev.<seat> and start marker recording\n"
 		"          [--clock CLOCK] [--buffer-kb KB] [--event SYSTEM:EVENT]...\n"
+		"          [--group GROUP]  let GROUP's members emit into the seat\n"
 		"  down    stop marker recording (emitters stop writing)\n"
 		"  remove  stop and remove the instance\n"
 		"  status  show the instance and enable page state\n"
@@ -148,6 +150,20 @@ static int up(struct uev_seat *s, const struct opts *o)
 			return 2;
 		}
 	}
+	if (o->group) {
+		struct group *g = getgrnam(o->group);
+
+		if (!g) {
+			fprintf(stderr, "uev-seat: --group %s: no such group\n", o->group);
+			return 2;
+		}
+		int r = uev_seat_grant(s, (unsigned)g->gr_gid);
+
+		if (r < 0) {
+			fprintf(stderr, "uev-seat: --group %s: %s\n", o->group, strerror(-r));
+			return 1;
+		}
+	}
 	if (uev_seat_markers_start(s) < 0) {
 		fprintf(stderr, "uev-seat: cannot start marker recording in %s\n", s->instance_name);
 		return 1;
@@ -165,6 +181,7 @@ int main(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'c' },
 		{ "buffer-kb", required_argument, NULL, 'b' },
 		{ "event", required_argument, NULL, 'e' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -174,11 +191,12 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "s:r:c:b:e:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:c:b:e:g:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o.seat = optarg; break;
 		case 'r': o.run_dir = optarg; break;
 		case 'c': o.clock = optarg; break;
+		case 'g': o.group = optarg; break;
 		case 'b':
 			o.buffer_kb = strtol(optarg, &end, 10);
 			if (*end || o.buffer_kb <= 0) {

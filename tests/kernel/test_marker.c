@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,6 +342,49 @@ START_TEST(unprivileged_emitter_is_a_silent_noop)
 }
 END_TEST
 
+/* The same emitter with the seat's group granted: it records. The tracefs
+ * root and instances/ modes are restored afterwards. */
+START_TEST(granted_group_member_records)
+{
+	struct uev_seat s;
+	char run_dir[256];
+	struct krecs rs;
+	struct stat top, inst;
+	int status;
+	pid_t child;
+
+	ck_assert_int_eq(stat("/sys/kernel/tracing", &top), 0);
+	ck_assert_int_eq(stat("/sys/kernel/tracing/instances", &inst), 0);
+	ktest_seat_new(&s, run_dir, sizeof(run_dir), 1);
+	ck_assert_int_eq(uev_seat_grant(&s, 65534), 0);
+	child = fork();
+	if (child == 0) {
+		struct uev_provider_options o = { .seat = s.name, .run_dir = run_dir };
+		struct uev_provider *p;
+		int bad = 0;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(10);
+		if (uev_provider_open(&p, &o) != 0 || uev_provider_backend(p) != UEV_BACKEND_MARKER)
+			_exit(11);
+		if (uev_event_register(p, &tick) != 0 || !uev_enabled(&tick))
+			_exit(12);
+		for (unsigned i = 0; i < 100; i++)
+			bad |= uev_emit(&tick, i, 0u, (uint64_t)0, 0, "granted", 0) != UEV_EMIT_WRITTEN;
+		uev_provider_close(p);
+		_exit(bad ? 13 : 0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	chmod("/sys/kernel/tracing", top.st_mode & 07777);
+	chmod("/sys/kernel/tracing/instances", inst.st_mode & 07777);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	ktest_read(&s, &rs);
+	ck_assert_uint_eq(ktest_count(&rs, UEV_REC_USER, "ktest_tick"), 100);
+	ktest_free(&rs);
+	uev_seat_close(&s, true);
+}
+END_TEST
+
 static volatile sig_atomic_t handled;
 
 static void on_signal(int sig)
@@ -390,6 +434,7 @@ int main(void)
 	tcase_add_test(tc, reannounces_each_epoch);
 	tcase_add_test(tc, long_strings_truncate_in_the_kernel_record);
 	tcase_add_test(tc, unprivileged_emitter_is_a_silent_noop);
+	tcase_add_test(tc, granted_group_member_records);
 	tcase_add_test(tc, emits_from_a_signal_handler_on_a_small_stack);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);

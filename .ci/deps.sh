@@ -1,0 +1,34 @@
+# Sourced by demo.sh and test.sh: install the Debian packages that are
+# missing (only those), and make sure tracefs is mounted. Idempotent.
+# usage: uev_deps [extra packages...]
+
+UEV_BUILD_PKGS="meson ninja-build pkg-config gcc libc6-dev binutils python3
+  libtracefs-dev libtraceevent-dev liburing-dev check"
+
+uev_as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"
+	elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+	else echo "uev: need root for: $*" >&2; return 1
+	fi
+}
+
+uev_deps() {
+	local missing="" p
+	for p in $UEV_BUILD_PKGS "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "uev: installing:$missing"
+		uev_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		uev_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $missing >/dev/null ||
+			{ echo "uev: could not install:$missing" >&2; return 1; }
+	fi
+}
+
+uev_tracefs() {
+	[ -e /sys/kernel/tracing/trace ] && return 0
+	uev_as_root mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+		echo "uev: tracefs is not mounted and could not be mounted; kernel tests will skip" >&2
+}
