@@ -7,13 +7,18 @@
  * from the end of the 4-byte word itself; the kernel checks that the data lies
  * inside the record and ends with NUL, so every string here is terminated.
  *
- * Budget: the record never exceeds UEV_PAYLOAD_MAX. Strings are served in
+ * Budget: the payload never exceeds UEV_PAYLOAD_MAX. Strings are served in
  * order; each keeps one byte back for every string still to come, so a long
  * first string can never squeeze a later one out of the record. A cut string
  * ends at a UTF-8 boundary followed by U+2026, the visible truncation flag.
+ * What is cut depends only on that budget, never on @cap, so a measuring pass
+ * and a writing pass always agree.
  *
- * Everything here is async-signal-safe: no allocation, no locks, no stdio.
+ * One pass, no allocation, no locks, no stdio: async-signal-safe. The emit
+ * path encodes into a small stack buffer first and only measures and
+ * re-encodes into an exactly sized one when the record is larger.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "uev-def.h"
@@ -30,113 +35,96 @@ size_t uev_utf8_cut(const char *s, size_t n)
 	return n;
 }
 
-/* Fit a string of at least @avail bytes (NUL included) into @avail bytes. */
-static size_t fit(const char *s, size_t avail, uint8_t *cut)
+/* Bytes of @s to keep in @room bytes that must also hold the NUL; *cut says
+ * whether the ellipsis follows them. */
+static size_t fit(const char *s, size_t room, int *cut)
 {
-	size_t n = avail ? strnlen(s, avail) : 0;
+	size_t n = strnlen(s, room);
 
 	*cut = 0;
-	if (n < avail)
+	if (n < room)
 		return n;
-	if (avail == 0) /* cannot happen: the budget keeps a byte per string */
-		return 0;
-	*cut = avail > 4;
-	return uev_utf8_cut(s, avail - 1 - (*cut ? sizeof(ellipsis) : 0));
+	*cut = room > sizeof(ellipsis) + 1;
+	return uev_utf8_cut(s, room - 1 - (*cut ? sizeof(ellipsis) : 0));
 }
 
-size_t uev_encode_prepare(const struct uev_event *ev, va_list ap, struct uev_args *a)
+/* Store @n bytes of @s (+ ellipsis if @cut) at @dst; returns bytes stored. */
+static size_t put_text(uint8_t *dst, const char *s, size_t n, int cut)
 {
-	size_t left = UEV_PAYLOAD_MAX - ev->_fixed_size, total = ev->_fixed_size;
+	memcpy(dst, s, n);
+	if (cut) {
+		memcpy(dst + n, ellipsis, sizeof(ellipsis));
+		n += sizeof(ellipsis);
+	}
+	return n;
+}
 
-	a->flags = 0;
-	for (unsigned i = 0; i < ev->_nfields; i++) {
-		size_t used;
+size_t uev_encode(const struct uev_event *ev, uint8_t *out, size_t cap, va_list ap, int *flags)
+{
+	size_t fixed = ev->_fixed_size, data = fixed, off = 0;
+	size_t left = UEV_PAYLOAD_MAX - fixed; /* budget for string data */
 
-		switch (ev->_field[i].type) {
+	if (fixed > cap)
+		return 0;
+	for (unsigned i = 0; i < ev->_nfields; off += ev->_field[i].size, i++) {
+		unsigned type = ev->_field[i].type, size = ev->_field[i].size;
+		const char *s;
+		size_t n, used;
+		uint64_t v64;
+		uint32_t v32, loc;
+		uint16_t v16;
+		int cut;
+
+		switch (type) {
 		case UEV_T_U64:
 		case UEV_T_S64:
-			a->v[i].u = va_arg(ap, uint64_t);
+			v64 = va_arg(ap, uint64_t);
+			if (out)
+				memcpy(out + off, &v64, 8);
 			break;
 		case UEV_T_CHAR_ARRAY:
-			a->v[i].s = va_arg(ap, const char *);
-			if (!a->v[i].s)
-				a->v[i].s = "";
-			a->keep[i] = (uint16_t)fit(a->v[i].s, ev->_field[i].size, &a->cut[i]);
-			if (a->v[i].s[a->keep[i]]) /* kept less than the whole string */
-				a->flags |= UEV_EMIT_TRUNCATED;
+			s = va_arg(ap, const char *);
+			s = s ? s : "";
+			n = fit(s, size, &cut);
+			if (s[n])
+				*flags |= UEV_EMIT_TRUNCATED;
+			if (out) {
+				n = put_text(out + off, s, n, cut);
+				memset(out + off + n, 0, size - n);
+			}
 			break;
 		case UEV_T_REL_LOC:
-			a->v[i].s = va_arg(ap, const char *);
-			if (!a->v[i].s)
-				a->v[i].s = "";
-			a->keep[i] = (uint16_t)fit(a->v[i].s, left - ev->_field[i].strings_after, &a->cut[i]);
-			used = a->keep[i] + 1u + (a->cut[i] ? sizeof(ellipsis) : 0);
-			if (a->v[i].s[a->keep[i]])
-				a->flags |= UEV_EMIT_TRUNCATED;
+			s = va_arg(ap, const char *);
+			s = s ? s : "";
+			n = fit(s, left - ev->_field[i].strings_after, &cut);
+			if (s[n])
+				*flags |= UEV_EMIT_TRUNCATED;
+			used = n + 1 + (cut ? sizeof(ellipsis) : 0);
+			if (data + used > cap)
+				return 0;
+			if (out) {
+				put_text(out + data, s, n, cut);
+				out[data + used - 1] = 0;
+				loc = (uint32_t)used << 16 | (uint32_t)(data - (off + 4));
+				memcpy(out + off, &loc, 4);
+			}
+			data += used;
 			left -= used;
-			total += used;
 			break;
 		default: /* 8..32-bit integers travel as int through varargs */
-			a->v[i].u = (uint32_t)va_arg(ap, int);
+			v32 = (uint32_t)va_arg(ap, int);
+			if (!out)
+				break;
+			if (size == 4) {
+				memcpy(out + off, &v32, 4);
+			} else if (size == 2) {
+				v16 = (uint16_t)v32;
+				memcpy(out + off, &v16, 2);
+			} else {
+				out[off] = (uint8_t)v32;
+			}
 			break;
 		}
 	}
-	return total;
-}
-
-void uev_encode_write(const struct uev_event *ev, const struct uev_args *a, uint8_t *out)
-{
-	uint8_t *fix = out, *data = out + ev->_fixed_size;
-
-	for (unsigned i = 0; i < ev->_nfields; i++) {
-		unsigned sz = ev->_field[i].size;
-		uint8_t u8;
-		uint16_t u16;
-		uint32_t u32, loc;
-		size_t n;
-
-		switch (ev->_field[i].type) {
-		case UEV_T_U8:
-		case UEV_T_S8:
-			u8 = (uint8_t)a->v[i].u;
-			*fix = u8;
-			break;
-		case UEV_T_U16:
-		case UEV_T_S16:
-			u16 = (uint16_t)a->v[i].u;
-			memcpy(fix, &u16, 2);
-			break;
-		case UEV_T_U32:
-		case UEV_T_S32:
-			u32 = (uint32_t)a->v[i].u;
-			memcpy(fix, &u32, 4);
-			break;
-		case UEV_T_U64:
-		case UEV_T_S64:
-			memcpy(fix, &a->v[i].u, 8);
-			break;
-		case UEV_T_CHAR_ARRAY:
-			n = a->keep[i];
-			memcpy(fix, a->v[i].s, n);
-			if (a->cut[i]) {
-				memcpy(fix + n, ellipsis, sizeof(ellipsis));
-				n += sizeof(ellipsis);
-			}
-			memset(fix + n, 0, sz - n);
-			break;
-		case UEV_T_REL_LOC:
-			n = a->keep[i];
-			memcpy(data, a->v[i].s, n);
-			if (a->cut[i]) {
-				memcpy(data + n, ellipsis, sizeof(ellipsis));
-				n += sizeof(ellipsis);
-			}
-			data[n++] = 0;
-			loc = (uint32_t)n << 16 | (uint32_t)(data - (fix + 4));
-			memcpy(fix, &loc, 4);
-			data += n;
-			break;
-		}
-		fix += sz;
-	}
+	return data;
 }

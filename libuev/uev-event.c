@@ -148,31 +148,50 @@ UEV_EXPORT int uev_event_error(const struct uev_event *ev, char *buf, size_t siz
 	return e;
 }
 
+/* Most records are small: encode into this much stack first. */
+#define UEV_STACK_RECORD 256
+
+static int send_record(struct uev_provider *p, struct uev_event *ev, uint8_t *buf, size_t len)
+{
+	memcpy(buf, &ev->_prefix, 4);
+	if (p->backend == UEV_BACKEND_USER_EVENTS)
+		return write(p->data_fd, buf, len) < 0 ? -errno : 0;
+	return uev_marker_send(p, ev, buf, len);
+}
+
 UEV_EXPORT int uev_emitv(struct uev_event *ev, va_list ap)
 {
 	struct uev_provider *p;
-	struct uev_args args;
-	int saved = errno, r;
+	uint8_t small[UEV_STACK_RECORD];
+	int saved = errno, flags = 0, r;
 	size_t len;
+	va_list again;
 
 	if (!uev_enabled(ev))
 		return 0;
 	p = ev->_provider;
-	len = uev_encode_prepare(ev, ap, &args);
-	{
-		/* Sized to this record, not to the maximum: small events keep
-		 * the stack small even inside a signal handler. */
-		uint8_t buf[4 + len];
+	va_copy(again, ap);
+	len = uev_encode(ev, small + 4, sizeof(small) - 4, ap, &flags);
+	if (len) {
+		r = send_record(p, ev, small, 4 + len);
+	} else {
+		/* Larger: measure, then encode into a buffer of exactly that
+		 * size, so that the stack stays small even on a signal stack. */
+		va_list measure;
 
-		memcpy(buf, &ev->_prefix, 4);
-		uev_encode_write(ev, &args, buf + 4);
-		if (p->backend == UEV_BACKEND_USER_EVENTS)
-			r = write(p->data_fd, buf, 4 + len) < 0 ? -errno : 0;
-		else
-			r = uev_marker_send(p, ev, buf, 4 + len);
+		va_copy(measure, again);
+		len = uev_encode(ev, NULL, SIZE_MAX, measure, &flags);
+		va_end(measure);
+		{
+			uint8_t big[4 + len];
+
+			uev_encode(ev, big + 4, len, again, &flags);
+			r = send_record(p, ev, big, 4 + len);
+		}
 	}
+	va_end(again);
 	errno = saved;
-	return r < 0 ? r : UEV_EMIT_WRITTEN | args.flags;
+	return r < 0 ? r : UEV_EMIT_WRITTEN | flags;
 }
 
 UEV_EXPORT int (uev_emit)(struct uev_event *ev, ...)

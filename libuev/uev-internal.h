@@ -47,23 +47,12 @@ struct uev_provider {
 	struct uev_provider *next_provider; /* fork list */
 };
 
-/* uev-encode.c: the arguments of one emit, gathered once from the va_list
- * so the record can be sized exactly (a small stack buffer: emit may run in a
- * signal handler on a small alternate stack). */
-struct uev_args {
-	union {
-		uint64_t u;
-		const char *s;
-	} v[UEV_MAX_FIELDS];
-	uint16_t keep[UEV_MAX_FIELDS]; /* string bytes copied, NUL excluded */
-	uint8_t cut[UEV_MAX_FIELDS];   /* string truncated: append U+2026 */
-	int flags;                     /* UEV_EMIT_TRUNCATED */
-};
-
-/* Gather @ap for @ev into @a; returns the payload length. */
-size_t uev_encode_prepare(const struct uev_event *ev, va_list ap, struct uev_args *a);
-/* Write the payload (user_events layout) gathered by uev_encode_prepare(). */
-void uev_encode_write(const struct uev_event *ev, const struct uev_args *a, uint8_t *out);
+/* uev-encode.c: encode the fields of @ap into @out (the payload, user_events
+ * layout), at most @cap bytes. Returns the payload length, or 0 when it
+ * needs more than @cap (the caller retries with a buffer of the size that a
+ * measuring call, @out NULL and @cap SIZE_MAX, returns). ORs
+ * UEV_EMIT_TRUNCATED into *flags when a string was cut. */
+size_t uev_encode(const struct uev_event *ev, uint8_t *out, size_t cap, va_list ap, int *flags);
 /* Largest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
 size_t uev_utf8_cut(const char *s, size_t n);
 
