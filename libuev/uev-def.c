@@ -142,6 +142,7 @@ int uev_def_parse_field(const char *s, size_t len, struct uev_def_field *f,
 			    "field name '%.*s' clashes with the kernel's common_* fields",
 			    (int)(nlen > 40 ? 40 : nlen), s + n0);
 	memcpy(f->name, s + n0, nlen);
+	f->name_pos = (uint16_t)n0;
 	n = next_token(s, len, &i, &t0);
 	if (n)
 		return fail(err, -EINVAL, 0, t0, "unexpected '%.*s' after field name '%s'",
@@ -203,7 +204,7 @@ int uev_def_parse(const char *name, const char *fields, struct uev_def *def,
 			break;
 		}
 		if (def->nfields == UEV_MAX_FIELDS)
-			return fail(err, -E2BIG, def->nfields + 1, pos,
+			return fail(err, -E2BIG, def->nfields + 1, k,
 				    "more than %d fields", UEV_MAX_FIELDS);
 		f = &def->field[def->nfields];
 		r = uev_def_parse_field(fields + pos, end - pos, f, err);
@@ -217,14 +218,14 @@ int uev_def_parse(const char *name, const char *fields, struct uev_def *def,
 		def->nfields++;
 		for (unsigned j = 0; j + 1 < def->nfields; j++)
 			if (!strcmp(def->field[j].name, f->name))
-				return fail(err, -EINVAL, def->nfields, pos,
+				return fail(err, -EINVAL, def->nfields, pos + f->name_pos,
 					    "duplicate field name '%s'", f->name);
 		def->fixed_size += f->size;
 		def->nstrings += f->type == UEV_T_REL_LOC;
 		if (canon_add(def, &clen, def->nfields == 1 ? " " : "; ") ||
 		    canon_add(def, &clen, uev_def_type_text(f, type, sizeof(type))) ||
 		    canon_add(def, &clen, " ") || canon_add(def, &clen, f->name))
-			return fail(err, -E2BIG, def->nfields, pos,
+			return fail(err, -E2BIG, def->nfields, k,
 				    "definition longer than %d bytes", UEV_DEF_MAX - 1);
 		pos = end + 1;
 	}

@@ -25,6 +25,7 @@ enum uev_type {
 struct uev_def_field {
 	uint8_t type;       /* enum uev_type */
 	uint16_t size;      /* bytes in the fixed part (4 for __rel_loc) */
+	uint16_t name_pos;  /* offset of the name in the field's text */
 	char name[UEV_NAME_MAX];
 };
 

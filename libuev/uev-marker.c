@@ -100,9 +100,17 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-	for (struct uev_provider *p = fork_list; p; p = p->next_provider)
-		if (p->watching && !__atomic_load_n(&p->page_mapped, __ATOMIC_ACQUIRE))
+	for (struct uev_provider *p = fork_list; p; p = p->next_provider) {
+		if (!p->watching || __atomic_load_n(&p->page_mapped, __ATOMIC_ACQUIRE))
+			continue;
+		/* The inherited eventfd is shared with the parent: a close on
+		 * either side would stop both watchers. */
+		close(p->watch_fd);
+		p->watch_fd = eventfd(0, EFD_CLOEXEC);
+		p->watching = 0;
+		if (p->watch_fd >= 0)
 			watcher_start(p);
+	}
 	pthread_mutex_unlock(&fork_lock);
 }
 

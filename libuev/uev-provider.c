@@ -103,6 +103,10 @@ static void open_backend(struct uev_provider *p, int want)
 		snprintf(p->status, sizeof(p->status), "off: disabled by request");
 		return;
 	}
+	if (stat(p->tracefs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(p->status, sizeof(p->status), "off: no tracefs at %s", p->tracefs);
+		return;
+	}
 	if (want == UEV_BACKEND_AUTO) {
 		snprintf(path, sizeof(path), "%s/user_events_data", p->tracefs);
 		if (stat(path, &st) == 0)
@@ -139,12 +143,13 @@ UEV_EXPORT int uev_provider_open(struct uev_provider **out, const struct uev_pro
 		seat = "seat0";
 	if (!valid_seat(seat))
 		return -EINVAL;
-	want = opts->backend ? opts->backend : parse_backend(getenv("UEV_BACKEND"));
+	want = opts->backend != UEV_BACKEND_AUTO ? opts->backend : parse_backend(getenv("UEV_BACKEND"));
 	if (want < UEV_BACKEND_AUTO || want > UEV_BACKEND_MARKER)
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->backend = UEV_BACKEND_OFF;
 	p->debug = (env = getenv("UEV_DEBUG")) && *env && strcmp(env, "0");
 	p->data_fd = -1;
 	p->marker_fd = -1;
@@ -205,6 +210,7 @@ UEV_EXPORT const char *uev_backend_name(int backend)
 	case UEV_BACKEND_USER_EVENTS: return "user_events";
 	case UEV_BACKEND_MARKER: return "marker";
 	case UEV_BACKEND_AUTO: return "auto";
-	default: return "off";
+	case UEV_BACKEND_OFF: return "off";
+	default: return "?";
 	}
 }

@@ -411,6 +411,10 @@ START_TEST(emits_from_a_signal_handler_on_a_small_stack)
 	for (int i = 0; i < 50; i++)
 		raise(SIGUSR1);
 	ck_assert_int_eq(handled, 50);
+	signal(SIGUSR1, SIG_DFL);
+	ss.ss_flags = SS_DISABLE;
+	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
+	free(ss.ss_sp);
 	ktest_read(&s, &rs);
 	ck_assert_uint_eq(ktest_count(&rs, UEV_REC_USER, "ktest_label"), 50);
 	ktest_free(&rs);

@@ -46,10 +46,10 @@ extern "C" {
 
 /** Backends; uev_provider_backend() says which one a provider uses. */
 enum uev_backend {
-	UEV_BACKEND_AUTO = -1,       /**< options only: choose, $UEV_BACKEND overrides */
-	UEV_BACKEND_OFF = 0,         /**< events are disabled */
-	UEV_BACKEND_USER_EVENTS = 1, /**< kernel user_events (6.4+ ABI) */
-	UEV_BACKEND_MARKER = 2,      /**< the seat instance's trace_marker_raw */
+	UEV_BACKEND_AUTO = 0,        /**< options only: $UEV_BACKEND if set, else the best available */
+	UEV_BACKEND_OFF = 1,         /**< events are disabled */
+	UEV_BACKEND_USER_EVENTS = 2, /**< kernel user_events (6.4+ ABI) */
+	UEV_BACKEND_MARKER = 3,      /**< the seat instance's trace_marker_raw */
 };
 
 /** uev_emit() result bits (a positive result means "written"). */
@@ -63,7 +63,7 @@ struct uev_provider_options {
 	const char *seat;    /**< NULL: $XDG_SEAT, else "seat0" */
 	const char *tracefs; /**< NULL: auto-detect the tracefs mount */
 	const char *run_dir; /**< NULL: $UEV_RUN_DIR, else "/run/uev" (marker enable pages) */
-	int backend;         /**< enum uev_backend; 0 is read as UEV_BACKEND_AUTO */
+	int backend;         /**< enum uev_backend; an explicit choice beats $UEV_BACKEND */
 };
 
 /*
@@ -107,11 +107,13 @@ extern const volatile uint32_t uev_disabled_word;
  * @out:  receives the provider (also on a disabled backend).
  * @opts: NULL for defaults.
  *
- * Chooses the backend (user_events when the kernel has it, else marker; the
- * options or $UEV_BACKEND=user_events|marker|off override). A missing
- * tracefs, permission or kernel feature is not an error: the provider is
- * returned with backend OFF and uev_provider_status() says why.
- * Return: 0, -EINVAL for a bad seat name or option, -ENOMEM.
+ * Chooses the backend: @opts->backend if not AUTO, else $UEV_BACKEND
+ * (user_events|marker|off|auto), else user_events when the kernel has it and
+ * marker otherwise. A missing tracefs, permission or kernel feature is not an
+ * error: the provider is returned with backend OFF and uev_provider_status()
+ * says why.
+ * Return: 0; -EINVAL for a bad seat name or backend value, -ENAMETOOLONG for
+ * an over-long tracefs or run_dir path, -ENOMEM.
  */
 int uev_provider_open(struct uev_provider **out, const struct uev_provider_options *opts);
 
@@ -131,7 +133,7 @@ const char *uev_provider_status(const struct uev_provider *p);
 /** uev_provider_seat() - the seat name @p emits into. */
 const char *uev_provider_seat(const struct uev_provider *p);
 
-/** uev_backend_name() - "off", "user_events", "marker" or "auto". */
+/** uev_backend_name() - "auto", "off", "user_events" or "marker" ("?" otherwise). */
 const char *uev_backend_name(int backend);
 
 /**
