@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Must not compile: a bare NULL (void *) for a string field: write "" or cast it.
+ * With -DUEV_TEST_CONTROL the same file must compile cleanly. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "demo-uev.h"
+#include "good-uev.h"
+
+int f(uint64_t ns);
+
+int f(uint64_t ns)
+{
+	(void)ns;
+#ifdef UEV_TEST_CONTROL
+	return uev_emit_demo_hello((const char *)NULL, 1);
+#else
+	return uev_emit_demo_hello(NULL, 1);
+#endif
+}
