@@ -2,7 +2,7 @@
 # Install what is missing, build (release-like and ASan+UBSan), run every
 # test in both. Exit status: 0 only if every test passed (skips allowed).
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 . .ci/deps.sh
 uev_deps || exit 1
 uev_tracefs

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by demo.sh and test.sh: install the Debian packages that are
 # missing (only those), and make sure tracefs is mounted. Idempotent.
 # usage: uev_deps [extra packages...]
@@ -18,12 +19,14 @@ uev_deps() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing="$missing $p"
 	done
-	if [ -n "$missing" ]; then
-		echo "uev: installing:$missing"
-		uev_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-		uev_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $missing >/dev/null ||
-			{ echo "uev: could not install:$missing" >&2; return 1; }
+	[ -z "$missing" ] && return 0
+	echo "uev: installing:$missing"
+	# shellcheck disable=SC2086 # one word per package
+	if ! { uev_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+	       uev_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $missing >/dev/null; }; then
+		echo "uev: could not install:$missing" >&2
+		return 1
 	fi
 }
 
