@@ -27,6 +27,7 @@ struct announced {
 
 struct uev_decoder {
 	struct tep_handle *tep;
+	char kname[128];         /* "system:event" of the last kernel record */
 	struct kbuffer *kbuf;
 	int raw_id;              /* ftrace:raw_data event id, -1 if unknown */
 	int raw_id_off, raw_buf_off;
@@ -133,7 +134,11 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 	r->event = tep_find_event_by_record(d->tep, rec);
 	r->pid = tep_data_pid(d->tep, rec);
 	r->kind = UEV_REC_KERNEL;
-	r->name = r->event ? r->event->name : "?";
+	if (r->event)
+		snprintf(d->kname, sizeof(d->kname), "%s:%s", r->event->system, r->event->name);
+	else
+		snprintf(d->kname, sizeof(d->kname), "id:%d", tep_data_type(d->tep, rec));
+	r->name = d->kname;
 	if (r->event && r->event->id == d->raw_id && rec->size >= d->raw_buf_off) {
 		memcpy(&r->marker_id, data + d->raw_id_off, 4);
 		r->payload = data + d->raw_buf_off;

@@ -35,7 +35,7 @@ struct uev_rec {
 	struct tep_event *event;    /* kernel format of the record */
 	struct tep_record *record;
 	const struct uev_def *def;  /* USER and ANNOUNCE */
-	const char *name;           /* user event name or "system:event" */
+	const char *name;           /* user event name or "system:event" (valid during the callback) */
 	uint32_t marker_id;         /* marker records */
 	const uint8_t *payload;     /* user payload (fields + string data) */
 	size_t len;

@@ -27,6 +27,7 @@ struct opts {
 	const char *events[MAX_EVENTS];
 	int nevents;
 	long buffer_kb;
+	int announcements;
 };
 
 struct line {
@@ -38,6 +39,8 @@ struct line {
 struct lines {
 	struct line *v;
 	size_t n, cap;
+	size_t announcements;
+	int show_announcements;
 	unsigned long long lost;
 	int lost_unknown;
 	struct uev_decoder *dec;
@@ -54,6 +57,7 @@ static void usage(FILE *f)
 		"  remove  stop and remove the instance\n"
 		"  status  show the instance and enable page state\n"
 		"  dump    print and consume what the instance's kernel ring holds, in time order\n"
+		"          [-a|--announcements] also show the marker announcements\n"
 		"Seat: --seat, else $XDG_SEAT, else seat0. Needs root.\n");
 }
 
@@ -69,6 +73,11 @@ static int collect(void *ctx, const struct uev_rec *r)
 	struct lines *l = ctx;
 	struct trace_seq s;
 
+	if (r->kind == UEV_REC_ANNOUNCE) {
+		l->announcements++;
+		if (!l->show_announcements)
+			return 0;
+	}
 	if (r->missed > 0)
 		l->lost += (unsigned long long)r->missed;
 	else if (r->missed < 0)
@@ -99,11 +108,11 @@ static int collect(void *ctx, const struct uev_rec *r)
 	return 0;
 }
 
-static int dump(struct uev_seat *s)
+static int dump(struct uev_seat *s, const struct opts *o)
 {
 	static const char *systems[] = { "ftrace", "printk", "sched", "user_events", NULL };
 	struct tep_handle *tep = tracefs_local_events_system(NULL, systems);
-	struct lines l = { 0 };
+	struct lines l = { .show_announcements = o->announcements };
 	struct uev_snapshot snap;
 	int r = 0;
 
@@ -112,6 +121,7 @@ static int dump(struct uev_seat *s)
 		tep_free(tep);
 		return 1;
 	}
+	printf("# %-13s %-4s %6s %-22s %s\n", "time [s]", "cpu", "tid", "event", "fields");
 	if (uev_snapshot_take(s, &snap) < 0 || uev_snapshot_decode(&snap, l.dec, collect, &l) < 0)
 		r = 1;
 	uev_snapshot_free(&snap);
@@ -123,7 +133,8 @@ static int dump(struct uev_seat *s)
 	}
 	if (l.lost || l.lost_unknown)
 		printf("# lost in the kernel: %llu%s events\n", l.lost, l.lost_unknown ? "+" : "");
-	printf("# %zu records\n", l.n);
+	printf("# %zu records, %zu announcements%s\n", l.n, l.announcements,
+	       l.show_announcements || !l.announcements ? "" : " (not shown; -a shows them)");
 	free(l.v);
 	uev_decoder_free(l.dec);
 	tep_free(tep);
@@ -182,6 +193,7 @@ int main(int argc, char **argv)
 		{ "buffer-kb", required_argument, NULL, 'b' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "announcements", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -191,12 +203,13 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "s:r:c:b:e:g:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:c:b:e:g:ah", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o.seat = optarg; break;
 		case 'r': o.run_dir = optarg; break;
 		case 'c': o.clock = optarg; break;
 		case 'g': o.group = optarg; break;
+		case 'a': o.announcements = 1; break;
 		case 'b':
 			o.buffer_kb = strtol(optarg, &end, 10);
 			if (*end || o.buffer_kb <= 0) {
@@ -241,7 +254,7 @@ int main(int argc, char **argv)
 		       s.instance_name, s.page_path, s.page->enabled & 1 ? "enabled" : "disabled",
 		       s.page->epoch, s.page->owner_pid);
 	else
-		r = dump(&s);
+		r = dump(&s, &o);
 	uev_seat_close(&s, !strcmp(cmd, "remove"));
 	return r;
 }

@@ -37,7 +37,7 @@ size_t uev_utf8_cut(const char *s, size_t n)
 
 /* Bytes of @s to keep in @room bytes that must also hold the NUL; *cut says
  * whether the ellipsis follows them. */
-static size_t fit(const char *s, size_t room, int *cut)
+static inline __attribute__((always_inline)) size_t fit(const char *s, size_t room, int *cut)
 {
 	size_t n = strnlen(s, room);
 
@@ -49,7 +49,7 @@ static size_t fit(const char *s, size_t room, int *cut)
 }
 
 /* Store @n bytes of @s (+ ellipsis if @cut) at @dst; returns bytes stored. */
-static size_t put_text(uint8_t *dst, const char *s, size_t n, int cut)
+static inline __attribute__((always_inline)) size_t put_text(uint8_t *dst, const char *s, size_t n, int cut)
 {
 	memcpy(dst, s, n);
 	if (cut) {
@@ -59,43 +59,33 @@ static size_t put_text(uint8_t *dst, const char *s, size_t n, int cut)
 	return n;
 }
 
-size_t uev_encode(const struct uev_event *ev, uint8_t *out, size_t cap, va_list ap, int *flags)
+/*
+ * The text fields of @ev from @texts: char[N] into their slot of the fixed
+ * part, __rel_loc strings appended behind it in field order. The fixed part
+ * (integers) is already in @out. Returns the payload length or 0 (see
+ * uev-internal.h).
+ */
+static inline __attribute__((always_inline)) size_t put_texts(const struct uev_event *ev, uint8_t *out, size_t cap,
+			const char *const *texts, int *flags)
 {
-	size_t fixed = ev->_fixed_size, data = fixed, off = 0;
-	size_t left = UEV_PAYLOAD_MAX - fixed; /* budget for string data */
+	size_t data = ev->_fixed_size, left = UEV_PAYLOAD_MAX - data;
 
-	if (fixed > cap)
-		return 0;
-	for (unsigned i = 0; i < ev->_nfields; off += ev->_field[i].size, i++) {
-		unsigned type = ev->_field[i].type, size = ev->_field[i].size;
-		const char *s;
+	for (unsigned t = 0; t < ev->_ntext; t++) {
+		unsigned i = ev->_text[t], size = ev->_field[i].size, off = ev->_field[i].offset;
+		const char *s = texts[t] ? texts[t] : "";
 		size_t n, used;
-		uint64_t v64;
-		uint32_t v32, loc;
-		uint16_t v16;
+		uint32_t loc;
 		int cut;
 
-		switch (type) {
-		case UEV_T_U64:
-		case UEV_T_S64:
-			v64 = va_arg(ap, uint64_t);
-			if (out)
-				memcpy(out + off, &v64, 8);
-			break;
-		case UEV_T_CHAR_ARRAY:
-			s = va_arg(ap, const char *);
-			s = s ? s : "";
+		if (ev->_field[i].type == UEV_T_CHAR_ARRAY) {
 			n = fit(s, size, &cut);
-			if (s[n])
+			if (s[n]) /* kept less than the whole string */
 				*flags |= UEV_EMIT_TRUNCATED;
 			if (out) {
 				n = put_text(out + off, s, n, cut);
 				memset(out + off + n, 0, size - n);
 			}
-			break;
-		case UEV_T_REL_LOC:
-			s = va_arg(ap, const char *);
-			s = s ? s : "";
+		} else {
 			n = fit(s, left - ev->_field[i].strings_after, &cut);
 			if (s[n])
 				*flags |= UEV_EMIT_TRUNCATED;
@@ -110,21 +100,53 @@ size_t uev_encode(const struct uev_event *ev, uint8_t *out, size_t cap, va_list 
 			}
 			data += used;
 			left -= used;
-			break;
-		default: /* 8..32-bit integers travel as int through varargs */
+		}
+	}
+	return data;
+}
+
+size_t uev_encode_packed(const struct uev_event *ev, uint8_t *out, size_t cap,
+			 const void *fixed, const char *const *texts, int *flags)
+{
+	if (ev->_fixed_size > cap)
+		return 0;
+	if (out && fixed)
+		memcpy(out, fixed, ev->_fixed_size);
+	return put_texts(ev, out, cap, texts, flags);
+}
+
+size_t uev_encode_va(const struct uev_event *ev, uint8_t *out, size_t cap, va_list ap, int *flags)
+{
+	const char *texts[UEV_MAX_FIELDS];
+	unsigned ntext = 0;
+
+	if (ev->_fixed_size > cap)
+		return 0;
+	for (unsigned i = 0; i < ev->_nfields; i++) {
+		unsigned type = ev->_field[i].type, off = ev->_field[i].offset;
+		uint64_t v64;
+		uint32_t v32;
+		uint16_t v16;
+
+		if (type == UEV_T_U64 || type == UEV_T_S64) {
+			v64 = va_arg(ap, uint64_t);
+			if (out)
+				memcpy(out + off, &v64, 8);
+		} else if (type == UEV_T_CHAR_ARRAY || type == UEV_T_REL_LOC) {
+			texts[ntext++] = va_arg(ap, const char *);
+		} else { /* 8..32-bit integers travel as int through varargs */
 			v32 = (uint32_t)va_arg(ap, int);
 			if (!out)
-				break;
-			if (size == 4) {
+				continue;
+			if (ev->_field[i].size == 4) {
 				memcpy(out + off, &v32, 4);
-			} else if (size == 2) {
+			} else if (ev->_field[i].size == 2) {
 				v16 = (uint16_t)v32;
 				memcpy(out + off, &v16, 2);
 			} else {
 				out[off] = (uint8_t)v32;
 			}
-			break;
 		}
 	}
-	return data;
+	return put_texts(ev, out, cap, texts, flags);
 }

@@ -13,6 +13,7 @@
 
 #include "uev-def.h"
 #include "uev-internal.h"
+#include "uev-sys.h"
 
 static int list_add(struct uev_provider *p, struct uev_event *ev)
 {
@@ -69,11 +70,18 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 		return reg_fail(p, ev, -EINVAL, 0);
 	ev->_nfields = (uint16_t)def.nfields;
 	ev->_fixed_size = (uint16_t)def.fixed_size;
-	for (unsigned i = 0, strings = def.nstrings; i < def.nfields; i++) {
-		strings -= def.field[i].type == UEV_T_REL_LOC;
-		ev->_field[i].type = def.field[i].type;
+	ev->_ntext = 0;
+	for (unsigned i = 0, strings = def.nstrings, off = 0; i < def.nfields; i++) {
+		uint8_t type = def.field[i].type;
+
+		strings -= type == UEV_T_REL_LOC;
+		ev->_field[i].type = type;
 		ev->_field[i].size = def.field[i].size;
+		ev->_field[i].offset = (uint16_t)off;
 		ev->_field[i].strings_after = (uint8_t)strings;
+		if (type == UEV_T_CHAR_ARRAY || type == UEV_T_REL_LOC)
+			ev->_text[ev->_ntext++] = (uint8_t)i;
+		off += def.field[i].size;
 	}
 	ev->_error = 0;
 	if (p->backend == UEV_BACKEND_OFF)
@@ -151,47 +159,74 @@ UEV_EXPORT int uev_event_error(const struct uev_event *ev, char *buf, size_t siz
 /* Most records are small: encode into this much stack first. */
 #define UEV_STACK_RECORD 256
 
-static int send_record(struct uev_provider *p, struct uev_event *ev, uint8_t *buf, size_t len)
+/* Where an emit's values come from: a va_list, or a packed fixed part and
+ * text pointers. Encoding may run twice (measure, then write), so a va_list
+ * is copied for each run. */
+struct source {
+	va_list *va;
+	const void *fixed;
+	const char *const *texts;
+};
+
+static size_t encode(const struct uev_event *ev, uint8_t *out, size_t cap,
+		     const struct source *src, int *flags)
 {
+	va_list ap;
+	size_t n;
+
+	if (!src->va)
+		return uev_encode_packed(ev, out, cap, src->fixed, src->texts, flags);
+	va_copy(ap, *src->va);
+	n = uev_encode_va(ev, out, cap, ap, flags);
+	va_end(ap);
+	return n;
+}
+
+/* Send prefix + payload (@len payload bytes behind 4 free ones at @buf). */
+static inline int send(struct uev_event *ev, uint8_t *buf, size_t len, int flags)
+{
+	struct uev_provider *p = ev->_provider;
+	long r;
+
 	memcpy(buf, &ev->_prefix, 4);
 	if (p->backend == UEV_BACKEND_USER_EVENTS)
-		return write(p->data_fd, buf, len) < 0 ? -errno : 0;
-	return uev_marker_send(p, ev, buf, len);
+		r = uev_sys_write(p->data_fd, buf, 4 + len);
+	else
+		r = uev_marker_send(p, ev, buf, 4 + len);
+	return r < 0 ? (int)r : UEV_EMIT_WRITTEN | flags;
+}
+
+/* A record over the stack buffer: measure it, then encode it again into a
+ * buffer of exactly its size, so that the stack stays small even on a
+ * signal stack. */
+static __attribute__((noinline)) int emit_large(struct uev_event *ev, const struct source *src)
+{
+	int flags = 0;
+	size_t len = encode(ev, NULL, SIZE_MAX, src, &flags);
+	uint8_t big[4 + len];
+
+	encode(ev, big + 4, len, src, &flags);
+	return send(ev, big, len, flags);
 }
 
 UEV_EXPORT int uev_emitv(struct uev_event *ev, va_list ap)
 {
-	struct uev_provider *p;
 	uint8_t small[UEV_STACK_RECORD];
-	int saved = errno, flags = 0, r;
+	int flags = 0, r;
 	size_t len;
-	va_list again;
+	va_list copy;
 
 	if (!uev_enabled(ev))
 		return 0;
-	p = ev->_provider;
-	va_copy(again, ap);
-	len = uev_encode(ev, small + 4, sizeof(small) - 4, ap, &flags);
-	if (len) {
-		r = send_record(p, ev, small, 4 + len);
-	} else {
-		/* Larger: measure, then encode into a buffer of exactly that
-		 * size, so that the stack stays small even on a signal stack. */
-		va_list measure;
-
-		va_copy(measure, again);
-		len = uev_encode(ev, NULL, SIZE_MAX, measure, &flags);
-		va_end(measure);
-		{
-			uint8_t big[4 + len];
-
-			uev_encode(ev, big + 4, len, again, &flags);
-			r = send_record(p, ev, big, 4 + len);
-		}
-	}
-	va_end(again);
-	errno = saved;
-	return r < 0 ? r : UEV_EMIT_WRITTEN | flags;
+	va_copy(copy, ap);
+	len = uev_encode_va(ev, small + 4, sizeof(small) - 4, copy, &flags);
+	va_end(copy);
+	if (len)
+		return send(ev, small, len, flags);
+	va_copy(copy, ap);
+	r = emit_large(ev, &(struct source){ .va = &copy });
+	va_end(copy);
+	return r;
 }
 
 UEV_EXPORT int (uev_emit)(struct uev_event *ev, ...)
@@ -199,8 +234,24 @@ UEV_EXPORT int (uev_emit)(struct uev_event *ev, ...)
 	va_list ap;
 	int r;
 
+	if (!uev_enabled(ev))
+		return 0;
 	va_start(ap, ev);
 	r = uev_emitv(ev, ap);
 	va_end(ap);
 	return r;
+}
+
+UEV_EXPORT int uev_emit_packed(struct uev_event *ev, const void *fixed, const char *const *texts)
+{
+	uint8_t small[UEV_STACK_RECORD];
+	int flags = 0;
+	size_t len;
+
+	if (!uev_enabled(ev))
+		return 0;
+	len = uev_encode_packed(ev, small + 4, sizeof(small) - 4, fixed, texts, &flags);
+	if (!len)
+		return emit_large(ev, &(struct source){ .fixed = fixed, .texts = texts });
+	return send(ev, small, len, flags);
 }

@@ -47,12 +47,14 @@ struct uev_provider {
 	struct uev_provider *next_provider; /* fork list */
 };
 
-/* uev-encode.c: encode the fields of @ap into @out (the payload, user_events
- * layout), at most @cap bytes. Returns the payload length, or 0 when it
- * needs more than @cap (the caller retries with a buffer of the size that a
- * measuring call, @out NULL and @cap SIZE_MAX, returns). ORs
- * UEV_EMIT_TRUNCATED into *flags when a string was cut. */
-size_t uev_encode(const struct uev_event *ev, uint8_t *out, size_t cap, va_list ap, int *flags);
+/* uev-encode.c. Both encoders write the payload (user_events layout) into
+ * @out, at most @cap bytes, and return its length, or 0 when it needs more
+ * than @cap: the caller then measures (@out NULL, @cap SIZE_MAX) and retries
+ * with a buffer of exactly that size. UEV_EMIT_TRUNCATED is ORed into *flags
+ * when a string was cut. */
+size_t uev_encode_va(const struct uev_event *ev, uint8_t *out, size_t cap, va_list ap, int *flags);
+size_t uev_encode_packed(const struct uev_event *ev, uint8_t *out, size_t cap,
+			 const void *fixed, const char *const *texts, int *flags);
 /* Largest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
 size_t uev_utf8_cut(const char *s, size_t n);
 

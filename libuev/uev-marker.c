@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "uev-internal.h"
+#include "uev-sys.h"
 
 /* Providers whose watcher must survive fork(). */
 static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -196,10 +197,11 @@ int uev_marker_register(struct uev_provider *p, struct uev_event *ev)
 /* The descriptor for this epoch, or -1. Async-signal-safe. */
 static int marker_fd(struct uev_provider *p, uint32_t epoch)
 {
-	int fd = __atomic_load_n(&p->marker_fd, __ATOMIC_ACQUIRE), nfd, expected;
+	int fd = __atomic_load_n(&p->marker_fd, __ATOMIC_ACQUIRE), nfd, expected, saved;
 
 	if (__atomic_load_n(&p->marker_tried_epoch, __ATOMIC_ACQUIRE) == epoch)
 		return fd;
+	saved = errno; /* the host's errno survives an emit */
 	nfd = open(p->marker_path, O_WRONLY | O_CLOEXEC);
 	if (nfd >= 0) {
 		expected = UEV_FD_UNOPENED;
@@ -213,6 +215,7 @@ static int marker_fd(struct uev_provider *p, uint32_t epoch)
 		}
 	}
 	__atomic_store_n(&p->marker_tried_epoch, epoch, __ATOMIC_RELEASE);
+	errno = saved;
 	return fd;
 }
 
@@ -220,6 +223,7 @@ int uev_marker_send(struct uev_provider *p, struct uev_event *ev, const uint8_t 
 {
 	uint32_t epoch = __atomic_load_n(&p->page->epoch, __ATOMIC_ACQUIRE);
 	int fd = marker_fd(p, epoch);
+	long r;
 
 	if (fd < 0)
 		return -EBADF;
@@ -232,11 +236,11 @@ int uev_marker_send(struct uev_provider *p, struct uev_event *ev, const uint8_t 
 
 		memcpy(ann, head, sizeof(head));
 		memcpy(ann + 8, ev->_canonical, n);
-		if (write(fd, ann, 8 + n) < 0)
-			return -errno;
+		r = uev_sys_write(fd, ann, 8 + n);
+		if (r < 0)
+			return (int)r;
 		__atomic_store_n(&ev->_announced, epoch, __ATOMIC_RELAXED);
 	}
-	if (write(fd, buf, len) < 0)
-		return -errno;
-	return 0;
+	r = uev_sys_write(fd, buf, len);
+	return r < 0 ? (int)r : 0;
 }

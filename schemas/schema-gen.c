@@ -125,8 +125,16 @@ static void gen_helpers(FILE *out)
 	      "#endif\n\n", out);
 }
 
+/*
+ * The wrapper lays the integers out itself, in a packed struct that mirrors
+ * the event's fixed part, and hands the text fields over as pointers:
+ * uev_emit_packed() then only copies, with no va_list to walk. Members are
+ * named f0, f1, ... so that no field name can clash with C.
+ */
 static void gen_event(FILE *out, const struct schema_event *ev)
 {
+	unsigned ntext = 0;
+
 	fprintf(out, "/*\n * %s: ", ev->full);
 	put_comment_text(out, ev->desc);
 	fprintf(out, "\n * Fields: %s\n */\n", ev->nfields ? ev->fields : "none");
@@ -141,10 +149,43 @@ static void gen_event(FILE *out, const struct schema_event *ev)
 		fprintf(out, "%s%s%s%s_", i ? ", " : "", t,
 			t[strlen(t) - 1] == '*' ? "" : " ", ev->field[i].def.name);
 	}
-	fprintf(out, ")\n{\n\treturn uev_emit(&uev_%s", ev->full);
+	fputs(")\n{\n", out);
 	for (unsigned i = 0; i < ev->nfields; i++)
-		fprintf(out, ", %s_", ev->field[i].def.name);
-	fputs(");\n}\n\n", out);
+		ntext += is_string(&ev->field[i].def);
+	if (ntext == ev->nfields) { /* no integers: nothing to lay out */
+		if (ntext) {
+			fputs("\tconst char *t_[] = {", out);
+			for (unsigned i = 0; i < ev->nfields; i++)
+				fprintf(out, "%s %s_", i ? "," : "", ev->field[i].def.name);
+			fputs(" };\n\n", out);
+		}
+		fprintf(out, "\treturn uev_emit_packed(&uev_%s, NULL, %s);\n}\n\n", ev->full,
+			ntext ? "t_" : "NULL");
+		return;
+	}
+	fputs("\tstruct __attribute__((packed)) {\n", out);
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		const struct uev_def_field *f = &ev->field[i].def;
+
+		if (is_string(f))
+			fprintf(out, "\t\tuint8_t f%u[%u];\n", i, f->size);
+		else
+			fprintf(out, "\t\t%s f%u;\n", c_type(f), i);
+	}
+	fputs("\t} f_;\n", out);
+	if (ntext) {
+		fputs("\tconst char *t_[] = {", out);
+		for (unsigned i = 0, k = 0; i < ev->nfields; i++)
+			if (is_string(&ev->field[i].def))
+				fprintf(out, "%s %s_", k++ ? "," : "", ev->field[i].def.name);
+		fputs(" };\n", out);
+	}
+	fprintf(out, "\n\tif (!uev_enabled(&uev_%s))\n\t\treturn 0;\n", ev->full);
+	for (unsigned i = 0; i < ev->nfields; i++)
+		if (!is_string(&ev->field[i].def))
+			fprintf(out, "\tf_.f%u = %s_;\n", i, ev->field[i].def.name);
+	fprintf(out, "\treturn uev_emit_packed(&uev_%s, &f_, %s);\n}\n\n", ev->full,
+		ntext ? "t_" : "NULL");
 }
 
 static void gen_macro_c(FILE *out, const struct schema_event *ev)

@@ -164,6 +164,12 @@ START_TEST(t_event_error)
 	ck_assert_int_eq(uev_event_error(&big, msg, sizeof(msg)), -E2BIG);
 	ck_assert_ptr_nonnull(strstr(msg, "big_ev"));
 	ck_assert_int_eq(uev_event_error(&good, msg, sizeof(msg)), 0);
+	/* What the kernel answers for a name registered with other fields
+	 * (white-box: the real refusal is proven in the qemu kernel). */
+	good._error = -EADDRINUSE;
+	ck_assert_int_eq(uev_event_error(&good, msg, sizeof(msg)), -EADDRINUSE);
+	ck_assert_msg(strstr(msg, "good_ev") && strstr(msg, "other fields"), "%s", msg);
+	good._error = 0;
 	ck_assert_int_eq(uev_event_register(NULL, &good), -EINVAL);
 	ck_assert_int_eq(uev_event_register(p, NULL), -EINVAL);
 	ck_assert_int_lt(uev_event_error(NULL, msg, sizeof(msg)), 0);

@@ -41,26 +41,61 @@ static void reg(struct uev_event *ev)
 	ck_assert(!uev_enabled(ev));
 }
 
+/* The packed encoder (typed wrappers) must produce the same bytes and flags
+ * as the va_list one: feed it the fixed part just produced, with the text
+ * slots scribbled over (it must ignore them), and the same strings. */
+static void check_packed(const struct uev_event *ev, va_list ap, size_t len)
+{
+	static uint8_t fixed[UEV_PAYLOAD_MAX], packed[UEV_PAYLOAD_MAX];
+	const char *texts[UEV_MAX_FIELDS];
+	unsigned nt = 0;
+	int pflags = 0;
+
+	memcpy(fixed, out, ev->_fixed_size);
+	for (unsigned i = 0; i < ev->_nfields; i++) {
+		unsigned t = ev->_field[i].type;
+
+		if (t == UEV_T_U64 || t == UEV_T_S64) {
+			(void)va_arg(ap, uint64_t);
+		} else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC) {
+			texts[nt++] = va_arg(ap, const char *);
+			memset(fixed + ev->_field[i].offset, 0xaa, ev->_field[i].size);
+		} else {
+			(void)va_arg(ap, int);
+		}
+	}
+	ck_assert_uint_eq(nt, ev->_ntext);
+	ck_assert_uint_eq(uev_encode_packed(ev, packed, len, fixed, texts, &pflags), len);
+	ck_assert_int_eq(pflags, flags);
+	ck_assert_msg(!memcmp(packed, out, len), "packed encoding differs");
+	if (len)
+		ck_assert_uint_eq(uev_encode_packed(ev, packed, len - 1, fixed, texts, &pflags), 0);
+}
+
 /* Encode the arguments three ways: measuring (out NULL), into a buffer of
- * exactly that size, and into one byte less (must refuse: 0). Returns the
- * payload length; checks nothing past the payload / the cap was touched. */
+ * exactly that size, and into one byte less (must refuse: 0); then the same
+ * through the packed encoder. Returns the payload length; checks nothing
+ * past the payload / the cap was touched. */
 static size_t encode(const struct uev_event *ev, ...)
 {
-	va_list ap, ap2, ap3;
+	va_list ap, ap2, ap3, ap4;
 	size_t need, len, cap;
 	int mflags = 0, sflags = 0;
 
 	va_start(ap, ev);
 	va_copy(ap2, ap);
 	va_copy(ap3, ap);
-	need = uev_encode(ev, NULL, SIZE_MAX, ap, &mflags);
+	va_copy(ap4, ap);
+	need = uev_encode_va(ev, NULL, SIZE_MAX, ap, &mflags);
 	memset(out, SENTINEL, sizeof(out));
 	flags = 0;
-	len = uev_encode(ev, out, need, ap2, &flags);
+	len = uev_encode_va(ev, out, need, ap2, &flags);
 	cap = need ? need - 1 : 0;
 	memset(small, SENTINEL, sizeof(small));
 	if (need)
-		ck_assert_uint_eq(uev_encode(ev, small, cap, ap3, &sflags), 0);
+		ck_assert_uint_eq(uev_encode_va(ev, small, cap, ap3, &sflags), 0);
+	check_packed(ev, ap4, len);
+	va_end(ap4);
 	va_end(ap3);
 	va_end(ap2);
 	va_end(ap);
