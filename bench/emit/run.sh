@@ -35,8 +35,12 @@ bench/emit/lttng-session.sh stop 2>/dev/null
 
 printf '%-12s %8.1f ns/call  (median of %d, session recording to disk)\n' lttng_ust "$(cat "$out/lttng_on")" "$rounds"
 printf '%-12s %8.1f ns/call  (median of %d, no session)\n' lttng_off "$(cat "$out/lttng_off")" "$rounds"
-marker=$(awk '$1=="uev_marker"{print $2}' "$out/uev.txt")
-disabled=$(awk '$1=="disabled"{print $2}' "$out/uev.txt")
-awk -v m="$marker" -v l="$(cat "$out/lttng_on")" -v d="$disabled" -v lo="$(cat "$out/lttng_off")" 'BEGIN {
+get() { awk -v k="$1" '$1==k {print $2}' "$out/uev.txt"; }
+awk -v m="$(get uev_marker)" -v t="$(get uev_typed)" -v s="$(get syslog)" -v d="$(get disabled)" \
+    -v l="$(cat "$out/lttng_on")" -v lo="$(cat "$out/lttng_off")" 'BEGIN {
 	printf "ratio uev_marker/lttng_ust %.2f\n", m / l
+	printf "ratio uev_typed/lttng_ust %.2f\n", t / l
+	printf "ratio uev_typed/syslog %.2f\n", t / s
 	printf "ratio uev_disabled/lttng_disabled %.2f\n", d / lo }'
+echo "# instructions per call (callgrind, bench/emit/instructions.sh):"
+bench/emit/instructions.sh
