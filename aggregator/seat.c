@@ -153,16 +153,13 @@ int uev_seat_markers_start(struct uev_seat *s)
 	    tracefs_trace_on(s->instance) < 0)
 		return -EIO;
 	s->page->owner_pid = getpid();
-	/* New epoch before the enabled bit: an emitter that sees "enabled"
-	 * must also see the epoch that makes it announce its events. */
-	__atomic_store_n(&s->page->epoch, s->page->epoch + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->page->enabled, 1, __ATOMIC_RELEASE);
-	return msync(s->page, UEV_PAGE_SIZE, MS_ASYNC) < 0 ? -errno : 0;
+	uev_page_publish(s->page, 1, 1);
+	return 0;
 }
 
 int uev_seat_markers_stop(struct uev_seat *s)
 {
-	__atomic_store_n(&s->page->enabled, 0, __ATOMIC_RELEASE);
+	uev_page_publish(s->page, 0, 0);
 	return 0;
 }
 

@@ -11,7 +11,12 @@
  *     replaced while emitters may map it (a shrinking file would SIGBUS them);
  *   - `enabled` bit 0 is set only while the instance records markers;
  *   - `epoch` grows by one each time recording (re)starts, so that emitters
- *     write their announcements again into a ring that may have lost them.
+ *     write their announcements again into a ring that may have lost them;
+ *   - every change is published with uev_page_publish(): `changes` grows and
+ *     a shared futex wake on it follows. Each emitting process has one
+ *     watcher thread asleep in FUTEX_WAIT on `changes`; it copies `enabled`
+ *     into the enable word of every event of the process, which is what
+ *     uev_enabled() loads. No wake, no change seen: never store directly.
  *
  * Marker records: trace_marker_raw takes a host-endian u32 id + payload. A
  * user event's id is uev_marker_id() of its canonical definition (so every
@@ -24,7 +29,10 @@
 #ifndef UEV_ABI_H
 #define UEV_ABI_H
 
+#include <linux/futex.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define UEV_PAGE_MAGIC   0x50564555u /* "UEVP" little-endian */
 #define UEV_PAGE_VERSION 1u
@@ -36,9 +44,22 @@ struct uev_enable_page {
 	uint32_t enabled;  /* bit 0: the seat records markers now */
 	uint32_t epoch;    /* recording (re)starts; 0 = never started */
 	int32_t owner_pid; /* the reader that maintains the page */
-	uint32_t reserved[(UEV_PAGE_SIZE - 20) / 4];
+	uint32_t changes;  /* futex word: bumped on every change */
+	uint32_t reserved[(UEV_PAGE_SIZE - 24) / 4];
 };
 _Static_assert(sizeof(struct uev_enable_page) == UEV_PAGE_SIZE, "page size");
+
+/* Publish a new state (@new_epoch: recording (re)starts). The epoch is
+ * stored before the enabled bit, so an emitter that sees "enabled" also sees
+ * the epoch that makes it announce its events. */
+static inline void uev_page_publish(struct uev_enable_page *pg, int enabled, int new_epoch)
+{
+	if (new_epoch)
+		__atomic_store_n(&pg->epoch, pg->epoch + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&pg->enabled, enabled ? 1u : 0u, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&pg->changes, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &pg->changes, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
 
 #define UEV_MARKER_ANNOUNCE 0x41564555u /* "UEVA" little-endian */
 /* trace_marker_raw rejects more than this many bytes (id included). */

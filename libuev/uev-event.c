@@ -62,7 +62,7 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 		return -EINVAL;
 	if (ev->_provider)
 		return reg_fail(p, ev, -EALREADY, 0);
-	ev->_enable = &uev_disabled_word;
+	__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 	r = uev_def_parse(ev->name, ev->fields, &def, &err);
 	if (r < 0)
 		return reg_fail(p, ev, r, (unsigned)err.pos);
@@ -89,6 +89,10 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 	ev->_canonical = strdup(def.canonical);
 	if (!ev->_canonical)
 		return reg_fail(p, ev, -ENOMEM, 0);
+	/* The kernel (or the watcher) may enable the event the moment the
+	 * backend knows it, and an emit on another thread then needs the
+	 * provider: publish it first. */
+	__atomic_store_n(&ev->_provider, p, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&p->lock);
 	r = list_add(p, ev);
 	if (r == 0)
@@ -96,13 +100,13 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 							  : uev_marker_register(p, ev);
 	if (r < 0) {
 		list_del(p, ev);
+		__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&p->lock);
+		ev->_provider = NULL;
 		free((char *)ev->_canonical);
 		ev->_canonical = NULL;
-		ev->_enable = &uev_disabled_word;
 		return reg_fail(p, ev, r, 0);
 	}
-	ev->_provider = p;
 	pthread_mutex_unlock(&p->lock);
 	uev_debug(p, "registered '%s' (%s)", def.canonical,
 		  uev_backend_name(p->backend));
@@ -115,11 +119,11 @@ UEV_EXPORT void uev_event_unregister(struct uev_event *ev)
 
 	if (!p)
 		return;
-	__atomic_store_n(&ev->_enable, &uev_disabled_word, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->lock); /* the marker watcher writes words under it */
 	if (p->backend == UEV_BACKEND_USER_EVENTS)
 		uev_ue_unregister(p, ev);
 	list_del(p, ev);
+	__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&p->lock);
 	free((char *)ev->_canonical);
 	ev->_canonical = NULL;

@@ -31,17 +31,16 @@ struct uev_provider {
 	int marker_fd;
 	uint32_t marker_tried_epoch;
 	char marker_path[1024];
-	/* The enable page lives at a fixed address for the provider's life: an
-	 * anonymous zero page until the seat's page file exists, then that file
-	 * mapped over it (MAP_FIXED), so events never need re-pointing. */
+	/* The seat's enable page, at a fixed address (see uev-marker.c). */
 	const struct uev_enable_page *page;
-	int page_mapped;
+	int page_mapped; /* the page file is mapped (else the zero page) */
 	char page_path[1024];
-	int watch_fd;  /* eventfd that stops the watcher */
+	int watch_fd;  /* eventfd that wakes the watcher out of poll() */
 	int watching;  /* a watcher thread runs */
+	int stopping;  /* the watcher is asked to exit */
 	pthread_t watcher;
 
-	pthread_mutex_t lock; /* the event list; never taken on the emit path */
+	pthread_mutex_t lock; /* events list and their enable words; never taken on the emit path */
 	struct uev_event **events;
 	size_t nevents, cap;
 	struct uev_provider *next_provider; /* fork list */

@@ -5,21 +5,28 @@
  * emitters whether to write through the enable page (see uev-abi.h).
  *
  * Invariants:
- *  - p->page never moves. It starts as an anonymous zero page; when the seat's
- *    page file exists it is mapped over the same address (MAP_FIXED), which
- *    other threads observe atomically: they read either the zero page or the
- *    real one. So events point at p->page->enabled once, at registration.
+ *  - uev_enabled() loads the word inside each event, never the page: one
+ *    load, as with user_events. A watcher thread per provider keeps those
+ *    words equal to the page's enabled bit. It sleeps in FUTEX_WAIT on the
+ *    page's `changes` counter and re-reads the page whenever it moved, so a
+ *    change reaches every event within a wakeup, and an idle process never
+ *    wakes. Until the page file exists the watcher looks for it once a
+ *    second. Event words change only under p->lock (watcher, registration,
+ *    unregistration), so none is left behind.
+ *  - p->page never moves. It starts as an anonymous zero page; the page file
+ *    is mapped over the same address (MAP_FIXED), which other threads
+ *    observe atomically. The emit path reads the epoch through it.
  *  - The trace_marker_raw descriptor number never changes once published.
  *    Each recording epoch it is reopened (the reader may have recreated the
  *    instance) and the new file is dup2()ed onto the published number, which
  *    is atomic for concurrent writers. Closing and reusing a number instead
  *    could let a racing emit write into an unrelated file of the host.
- *  - A watcher thread exists only while the page file is missing; it checks
- *    once a second, maps the page and exits. fork() loses threads, so the
- *    child restarts the watchers it inherited the need for.
+ *  - fork() keeps only the calling thread: the child starts its own watcher
+ *    (with its own stop eventfd) for every provider it inherited.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,12 +34,14 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "uev-internal.h"
 #include "uev-sys.h"
 
-/* Providers whose watcher must survive fork(). */
+/* Marker providers, for fork(). */
 static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static struct uev_provider *fork_list;
@@ -59,19 +68,41 @@ static int page_try_map(struct uev_provider *p)
 	close(fd);
 	if (m == MAP_FAILED)
 		return -errno;
-	__atomic_store_n(&p->page_mapped, 1, __ATOMIC_RELEASE);
 	uev_debug(p, "seat %s: enable page %s mapped", p->seat, p->page_path);
 	return 0;
+}
+
+/* Copy the page's enabled bit into every event's enable word. */
+static void apply(struct uev_provider *p)
+{
+	uint32_t on = __atomic_load_n(&p->page->enabled, __ATOMIC_ACQUIRE) & 1u;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nevents; i++)
+		__atomic_store_n(&p->events[i]->_enabled, on, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void *watcher_main(void *arg)
 {
 	struct uev_provider *p = arg;
 	struct pollfd pfd = { .fd = p->watch_fd, .events = POLLIN };
+	int mapped = p->page_mapped;
 
-	while (page_try_map(p) < 0)
-		if (poll(&pfd, 1, 1000) != 0) /* stop requested (or error) */
-			break;
+	while (!__atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE)) {
+		uint32_t seen;
+
+		if (!mapped && !(mapped = page_try_map(p) == 0)) {
+			poll(&pfd, 1, 1000);
+			continue;
+		}
+		p->page_mapped = 1; /* for a fork()ed child's new watcher */
+		/* Read the counter before the state: a change after this
+		 * read makes the wait below return at once. */
+		seen = __atomic_load_n(&p->page->changes, __ATOMIC_ACQUIRE);
+		apply(p);
+		syscall(SYS_futex, &p->page->changes, FUTEX_WAIT, seen, NULL, NULL, 0);
+	}
 	return NULL;
 }
 
@@ -80,6 +111,9 @@ static int watcher_start(struct uev_provider *p)
 	sigset_t all, old;
 	int r;
 
+	p->watch_fd = eventfd(0, EFD_CLOEXEC);
+	if (p->watch_fd < 0)
+		return -errno;
 	/* The host's signals must never land on our thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -89,28 +123,60 @@ static int watcher_start(struct uev_provider *p)
 	return -r;
 }
 
+/* Stop and join the watcher. It may sit in poll() or in FUTEX_WAIT, and may
+ * be between its stop check and either: keep waking it until it is gone. */
+static void watcher_stop(struct uev_provider *p)
+{
+	uint64_t one = 1;
+
+	if (!p->watching)
+		return;
+	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		struct timespec t;
+
+		if (write(p->watch_fd, &one, sizeof(one)) < 0)
+			break;
+		syscall(SYS_futex, &p->page->changes, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 10 * 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(p->watcher, NULL, &t) == 0)
+			break;
+	}
+	p->watching = 0;
+}
+
+/* fork(): no provider lock may be held by a thread that will not exist in
+ * the child, so all of them are taken around it. */
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&fork_lock);
+	for (struct uev_provider *p = fork_list; p; p = p->next_provider)
+		pthread_mutex_lock(&p->lock);
 }
 
 static void fork_parent(void)
 {
+	for (struct uev_provider *p = fork_list; p; p = p->next_provider)
+		pthread_mutex_unlock(&p->lock);
 	pthread_mutex_unlock(&fork_lock);
 }
 
 static void fork_child(void)
 {
 	for (struct uev_provider *p = fork_list; p; p = p->next_provider) {
-		if (!p->watching || __atomic_load_n(&p->page_mapped, __ATOMIC_ACQUIRE))
+		pthread_mutex_unlock(&p->lock);
+		if (!p->watching)
 			continue;
-		/* The inherited eventfd is shared with the parent: a close on
-		 * either side would stop both watchers. */
+		/* The inherited eventfd is shared with the parent: a stop on
+		 * either side would wake both watchers. */
 		close(p->watch_fd);
-		p->watch_fd = eventfd(0, EFD_CLOEXEC);
 		p->watching = 0;
-		if (p->watch_fd >= 0)
-			watcher_start(p);
+		watcher_start(p);
 	}
 	pthread_mutex_unlock(&fork_lock);
 }
@@ -145,32 +211,24 @@ int uev_marker_open(struct uev_provider *p)
 	if (m == MAP_FAILED)
 		return -ENOMEM;
 	p->page = m;
-	p->watch_fd = -1;
-	if (page_try_map(p) == 0)
-		return 0;
-	p->watch_fd = eventfd(0, EFD_CLOEXEC);
-	if (p->watch_fd < 0 || watcher_start(p) < 0) {
-		snprintf(p->status, sizeof(p->status), "off: cannot watch for %s", p->page_path);
-		return -EAGAIN;
-	}
+	/* A page that exists already is mapped before the first registration,
+	 * so events are born with the seat's current state. */
+	p->page_mapped = page_try_map(p) == 0;
 	pthread_once(&fork_once, fork_register);
 	pthread_mutex_lock(&fork_lock);
+	if (watcher_start(p) < 0) {
+		pthread_mutex_unlock(&fork_lock);
+		snprintf(p->status, sizeof(p->status), "off: cannot start the enable page watcher");
+		return -EAGAIN;
+	}
 	p->next_provider = fork_list;
 	fork_list = p;
 	pthread_mutex_unlock(&fork_lock);
-	uev_debug(p, "seat %s: waiting for %s", p->seat, p->page_path);
 	return 0;
 }
 
 void uev_marker_close(struct uev_provider *p)
 {
-	uint64_t one = 1;
-
-	if (p->watching) {
-		if (write(p->watch_fd, &one, sizeof(one)) == sizeof(one))
-			pthread_join(p->watcher, NULL);
-		p->watching = 0;
-	}
 	pthread_mutex_lock(&fork_lock);
 	for (struct uev_provider **pp = &fork_list; *pp; pp = &(*pp)->next_provider)
 		if (*pp == p) {
@@ -178,6 +236,7 @@ void uev_marker_close(struct uev_provider *p)
 			break;
 		}
 	pthread_mutex_unlock(&fork_lock);
+	watcher_stop(p);
 	if (p->watch_fd >= 0)
 		close(p->watch_fd);
 	if (p->marker_fd >= 0)
@@ -186,11 +245,13 @@ void uev_marker_close(struct uev_provider *p)
 		munmap((void *)p->page, UEV_PAGE_SIZE);
 }
 
+/* Called with p->lock held and @ev already in p->events. */
 int uev_marker_register(struct uev_provider *p, struct uev_event *ev)
 {
 	ev->_prefix = uev_marker_id(ev->_canonical);
 	__atomic_store_n(&ev->_announced, 0, __ATOMIC_RELAXED);
-	ev->_enable = &p->page->enabled;
+	__atomic_store_n(&ev->_enabled, __atomic_load_n(&p->page->enabled, __ATOMIC_ACQUIRE) & 1u,
+			 __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -19,8 +19,6 @@
 
 #define TRACEFS_MAGIC 0x74726163
 
-UEV_EXPORT const volatile uint32_t uev_disabled_word = 0;
-
 void uev_debug(const struct uev_provider *p, const char *fmt, ...)
 {
 	va_list ap;

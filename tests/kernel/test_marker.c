@@ -241,6 +241,17 @@ START_TEST(follows_a_seat_that_appears_later)
 }
 END_TEST
 
+/* Wait until @ev's enable word shows @on (the watcher follows the page
+ * asynchronously, woken by a futex). */
+static void wait_enabled(const struct uev_event *ev, int on)
+{
+	uint64_t t0 = ktest_mono_ns();
+
+	while (uev_enabled(ev) != !!on && ktest_mono_ns() - t0 < 2000000000ull)
+		usleep(1000);
+	ck_assert_msg(uev_enabled(ev) == !!on, "enable word never turned %s", on ? "on" : "off");
+}
+
 START_TEST(reannounces_each_epoch)
 {
 	struct uev_seat s;
@@ -254,8 +265,10 @@ START_TEST(reannounces_each_epoch)
 	ck_assert_int_gt(uev_emit(&label, "one", (int64_t)1), 0);
 	ck_assert_int_gt(uev_emit(&label, "two", (int64_t)2), 0);
 	uev_seat_markers_stop(&s);
+	wait_enabled(&label, 0);
 	ck_assert_int_eq(uev_emit(&label, "off", (int64_t)3), 0);
 	uev_seat_markers_start(&s);
+	wait_enabled(&label, 1);
 	ck_assert_int_gt(uev_emit(&label, "three", (int64_t)4), 0);
 	ktest_read(&s, &rs);
 	ck_assert_uint_eq(ktest_count(&rs, UEV_REC_ANNOUNCE, "ktest_label"), 2);

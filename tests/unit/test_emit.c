@@ -206,8 +206,7 @@ START_TEST(t_user_events_write)
 	ck_assert_uint_eq(ev._fixed_size, 16);
 	ev._provider = up;
 	ev._prefix = 7;
-	ev._kernel_word = 1;
-	ev._enable = &ev._kernel_word;
+	ev._enabled = 1;
 
 	ck_assert_int_eq(uev_emit(&ev, 513, "str", "abcdefgh", -77), UEV_EMIT_WRITTEN | UEV_EMIT_TRUNCATED);
 	ck_assert_int_eq(read(pfd[0], buf, sizeof(buf)), 4 + 16 + 4);
@@ -235,15 +234,15 @@ START_TEST(t_user_events_write)
 	ck_assert_int_eq(v[3].s, 3);
 
 	/* bit 0 of the kernel word is the switch */
-	ev._kernel_word = 0;
+	ev._enabled = 0;
 	ck_assert_int_eq(uev_emit(&ev, 1, "x", "y", 1), 0);
 	ck_assert_int_eq((uev_emit)(&ev, 1, "x", "y", 1), 0);
-	ev._kernel_word = 2;
+	ev._enabled = 2;
 	ck_assert_int_eq((uev_emit)(&ev, 1, "x", "y", 1), 0);
 	expect_empty(pfd[0]);
 
 	/* a failing write: negative result, errno untouched */
-	ev._kernel_word = 1;
+	ev._enabled = 1;
 	close(pfd[0]);
 	signal(SIGPIPE, SIG_IGN);
 	errno = 1234;
@@ -251,7 +250,7 @@ START_TEST(t_user_events_write)
 	ck_assert_int_eq(errno, 1234);
 
 	ev._provider = NULL;
-	ev._enable = &uev_disabled_word;
+	ev._enabled = 0;
 	close(pfd[1]);
 	free(up);
 	free(big);
@@ -278,15 +277,14 @@ START_TEST(t_user_events_nofields)
 	ck_assert_uint_eq(ev._fixed_size, 0);
 	ev._provider = up;
 	ev._prefix = 0x01020304;
-	ev._kernel_word = 1;
-	ev._enable = &ev._kernel_word;
+	ev._enabled = 1;
 	ck_assert_int_eq(uev_emit(&ev), UEV_EMIT_WRITTEN);
 	ck_assert_int_eq(read(pfd[0], buf, sizeof(buf)), 4);
 	memcpy(&idx, buf, 4);
 	ck_assert_uint_eq(idx, 0x01020304);
 	expect_empty(pfd[0]);
 	ev._provider = NULL;
-	ev._enable = &uev_disabled_word;
+	ev._enabled = 0;
 	close(pfd[0]);
 	close(pfd[1]);
 	free(up);

@@ -129,7 +129,7 @@ START_TEST(t_descriptor)
 	static const uint16_t size[] = { 1, 4, 8, 10, 4, 2, 4, 4 };
 	static const uint8_t after[] = { 3, 2, 2, 2, 1, 1, 0, 0 };
 
-	ck_assert(ev._enable == &uev_disabled_word);
+	ck_assert_uint_eq(ev._enabled, 0);
 	reg(&ev);
 	ck_assert_uint_eq(ev._nfields, 8);
 	ck_assert_uint_eq(ev._fixed_size, 1 + 4 + 8 + 10 + 4 + 2 + 4 + 4);

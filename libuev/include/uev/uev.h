@@ -78,8 +78,7 @@ struct uev_provider_options {
 struct uev_event {
 	const char *name;
 	const char *fields;
-	const volatile uint32_t *_enable; /* bit 0 is what uev_enabled() tests */
-	uint32_t _kernel_word;            /* user_events enable_addr target */
+	uint32_t _enabled;                /* bit 0: what uev_enabled() loads */
 	uint32_t _prefix;                 /* write_index or marker id */
 	uint32_t _announced;              /* marker epoch this event was announced in */
 	int16_t _error;                   /* last registration error (-errno) */
@@ -98,12 +97,8 @@ struct uev_event {
 	uint8_t _text[UEV_MAX_FIELDS];    /* indices of the text fields, in order */
 };
 
-/** The word every unregistered event's enable pointer refers to: always 0. */
-extern const volatile uint32_t uev_disabled_word;
-
 /** Static initializer: struct uev_event ev = UEV_EVENT_INIT("n", "u32 a"); */
-#define UEV_EVENT_INIT(name_, fields_) \
-	{ .name = (name_), .fields = (fields_), ._enable = &uev_disabled_word }
+#define UEV_EVENT_INIT(name_, fields_) { .name = (name_), .fields = (fields_) }
 
 /**
  * uev_provider_open() - open the per-process provider for a seat.
@@ -165,13 +160,14 @@ int uev_event_error(const struct uev_event *ev, char *buf, size_t size);
 
 /**
  * uev_enabled() - is anybody recording @ev right now?
- * One atomic load of the event's enable word (written by the kernel for
- * user_events, by the seat's aggregator through a read-only shared page for
- * the marker backend); no syscall, no lock.
+ * One atomic load of the enable word inside @ev: no syscall, no lock. The
+ * kernel keeps the word current for user_events; for the marker backend a
+ * watcher thread of libuev does, woken by the seat's reader through the
+ * seat's shared enable page.
  */
 static inline bool uev_enabled(const struct uev_event *ev)
 {
-	return __atomic_load_n(ev->_enable, __ATOMIC_RELAXED) & 1u;
+	return __atomic_load_n(&ev->_enabled, __ATOMIC_RELAXED) & 1u;
 }
 
 /**
