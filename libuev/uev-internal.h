@@ -68,6 +68,10 @@ void uev_marker_close(struct uev_provider *p);
 int uev_marker_register(struct uev_provider *p, struct uev_event *ev);
 int uev_marker_send(struct uev_provider *p, struct uev_event *ev, const uint8_t *buf, size_t len);
 
+/* fork() safety for every provider (kept in uev-marker.c with the watcher). */
+void uev_fork_track(struct uev_provider *p);
+void uev_fork_untrack(struct uev_provider *p);
+
 void uev_debug(const struct uev_provider *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

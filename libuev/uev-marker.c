@@ -41,7 +41,7 @@
 #include "uev-internal.h"
 #include "uev-sys.h"
 
-/* Marker providers, for fork(). */
+/* Every provider, for fork(): their locks, and the marker watchers. */
 static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static struct uev_provider *fork_list;
@@ -189,7 +189,7 @@ static void fork_register(void)
 int uev_marker_open(struct uev_provider *p)
 {
 	void *m;
-	int fd;
+	int fd, r;
 
 	snprintf(p->marker_path, sizeof(p->marker_path), "%s/instances/" UEV_INSTANCE_PREFIX "%s/trace_marker_raw",
 		 p->tracefs, p->seat);
@@ -214,20 +214,26 @@ int uev_marker_open(struct uev_provider *p)
 	/* A page that exists already is mapped before the first registration,
 	 * so events are born with the seat's current state. */
 	p->page_mapped = page_try_map(p) == 0;
-	pthread_once(&fork_once, fork_register);
-	pthread_mutex_lock(&fork_lock);
-	if (watcher_start(p) < 0) {
-		pthread_mutex_unlock(&fork_lock);
+	pthread_mutex_lock(&fork_lock); /* a fork now would copy a half-started watcher */
+	r = watcher_start(p);
+	pthread_mutex_unlock(&fork_lock);
+	if (r < 0) {
 		snprintf(p->status, sizeof(p->status), "off: cannot start the enable page watcher");
 		return -EAGAIN;
 	}
-	p->next_provider = fork_list;
-	fork_list = p;
-	pthread_mutex_unlock(&fork_lock);
 	return 0;
 }
 
-void uev_marker_close(struct uev_provider *p)
+void uev_fork_track(struct uev_provider *p)
+{
+	pthread_once(&fork_once, fork_register);
+	pthread_mutex_lock(&fork_lock);
+	p->next_provider = fork_list;
+	fork_list = p;
+	pthread_mutex_unlock(&fork_lock);
+}
+
+void uev_fork_untrack(struct uev_provider *p)
 {
 	pthread_mutex_lock(&fork_lock);
 	for (struct uev_provider **pp = &fork_list; *pp; pp = &(*pp)->next_provider)
@@ -236,6 +242,10 @@ void uev_marker_close(struct uev_provider *p)
 			break;
 		}
 	pthread_mutex_unlock(&fork_lock);
+}
+
+void uev_marker_close(struct uev_provider *p)
+{
 	watcher_stop(p);
 	if (p->watch_fd >= 0)
 		close(p->watch_fd);

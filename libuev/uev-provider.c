@@ -153,10 +153,13 @@ UEV_EXPORT int uev_provider_open(struct uev_provider **out, const struct uev_pro
 	p->marker_fd = -1;
 	p->watch_fd = -1;
 	pthread_mutex_init(&p->lock, NULL);
+	uev_fork_track(p);
 	snprintf(p->seat, sizeof(p->seat), "%s", seat);
 	env = opts->run_dir ? opts->run_dir : getenv("UEV_RUN_DIR");
 	if ((env && strlen(env) >= sizeof(p->run_dir)) ||
 	    (opts->tracefs && strlen(opts->tracefs) >= sizeof(p->tracefs))) {
+		uev_fork_untrack(p);
+		pthread_mutex_destroy(&p->lock);
 		free(p);
 		return -ENAMETOOLONG;
 	}
@@ -178,6 +181,7 @@ UEV_EXPORT void uev_provider_close(struct uev_provider *p)
 		return;
 	while (p->nevents)
 		uev_event_unregister(p->events[p->nevents - 1]);
+	uev_fork_untrack(p);
 	if (p->backend == UEV_BACKEND_MARKER || p->page)
 		uev_marker_close(p);
 	if (p->data_fd >= 0)
