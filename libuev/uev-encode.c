@@ -86,15 +86,27 @@ static inline __attribute__((always_inline)) size_t put_texts(const struct uev_e
 				memset(out + off + n, 0, size - n);
 			}
 		} else {
-			n = fit(s, left - ev->_field[i].strings_after, &cut);
-			if (s[n])
+			size_t room = left - ev->_field[i].strings_after;
+
+			n = strnlen(s, room);
+			if (__builtin_expect(n < room, 1)) { /* whole string and its NUL */
+				used = n + 1;
+				if (data + used > cap)
+					return 0;
+				if (out)
+					memcpy(out + data, s, used);
+			} else {
+				n = fit(s, room, &cut);
 				*flags |= UEV_EMIT_TRUNCATED;
-			used = n + 1 + (cut ? sizeof(ellipsis) : 0);
-			if (data + used > cap)
-				return 0;
+				used = n + 1 + (cut ? sizeof(ellipsis) : 0);
+				if (data + used > cap)
+					return 0;
+				if (out) {
+					put_text(out + data, s, n, cut);
+					out[data + used - 1] = 0;
+				}
+			}
 			if (out) {
-				put_text(out + data, s, n, cut);
-				out[data + used - 1] = 0;
 				loc = (uint32_t)used << 16 | (uint32_t)(data - (off + 4));
 				memcpy(out + off, &loc, 4);
 			}
