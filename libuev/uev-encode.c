@@ -68,16 +68,16 @@ static inline __attribute__((always_inline)) size_t put_text(uint8_t *dst, const
 static inline __attribute__((always_inline)) size_t put_texts(const struct uev_event *ev, uint8_t *out, size_t cap,
 			const char *const *texts, int *flags)
 {
-	size_t data = ev->_fixed_size, left = UEV_PAYLOAD_MAX - data;
+	size_t data = ev->_p.fixed_size, left = UEV_PAYLOAD_MAX - data;
 
-	for (unsigned t = 0; t < ev->_ntext; t++) {
-		unsigned i = ev->_text[t], size = ev->_field[i].size, off = ev->_field[i].offset;
+	for (unsigned t = 0; t < ev->_p.ntext; t++) {
+		unsigned i = ev->_p.text[t], size = ev->_p.field[i].size, off = ev->_p.field[i].offset;
 		const char *s = texts[t] ? texts[t] : "";
 		size_t n, used;
 		uint32_t loc;
 		int cut;
 
-		if (ev->_field[i].type == UEV_T_CHAR_ARRAY) {
+		if (ev->_p.field[i].type == UEV_T_CHAR_ARRAY) {
 			n = fit(s, size, &cut);
 			if (s[n]) /* kept less than the whole string */
 				*flags |= UEV_EMIT_TRUNCATED;
@@ -86,7 +86,7 @@ static inline __attribute__((always_inline)) size_t put_texts(const struct uev_e
 				memset(out + off + n, 0, size - n);
 			}
 		} else {
-			size_t room = left - ev->_field[i].strings_after;
+			size_t room = left - ev->_p.field[i].strings_after;
 
 			n = strnlen(s, room);
 			if (__builtin_expect(n < room, 1)) { /* whole string and its NUL */
@@ -120,10 +120,10 @@ static inline __attribute__((always_inline)) size_t put_texts(const struct uev_e
 size_t uev_encode_packed(const struct uev_event *ev, uint8_t *out, size_t cap,
 			 const void *fixed, const char *const *texts, int *flags)
 {
-	if (ev->_fixed_size > cap)
+	if (ev->_p.fixed_size > cap)
 		return 0;
 	if (out && fixed)
-		memcpy(out, fixed, ev->_fixed_size);
+		memcpy(out, fixed, ev->_p.fixed_size);
 	return put_texts(ev, out, cap, texts, flags);
 }
 
@@ -132,10 +132,10 @@ size_t uev_encode_va(const struct uev_event *ev, uint8_t *out, size_t cap, va_li
 	const char *texts[UEV_MAX_FIELDS];
 	unsigned ntext = 0;
 
-	if (ev->_fixed_size > cap)
+	if (ev->_p.fixed_size > cap)
 		return 0;
-	for (unsigned i = 0; i < ev->_nfields; i++) {
-		unsigned type = ev->_field[i].type, off = ev->_field[i].offset;
+	for (unsigned i = 0; i < ev->_p.nfields; i++) {
+		unsigned type = ev->_p.field[i].type, off = ev->_p.field[i].offset;
 		uint64_t v64;
 		uint32_t v32;
 		uint16_t v16;
@@ -150,9 +150,9 @@ size_t uev_encode_va(const struct uev_event *ev, uint8_t *out, size_t cap, va_li
 			v32 = (uint32_t)va_arg(ap, int);
 			if (!out)
 				continue;
-			if (ev->_field[i].size == 4) {
+			if (ev->_p.field[i].size == 4) {
 				memcpy(out + off, &v32, 4);
-			} else if (ev->_field[i].size == 2) {
+			} else if (ev->_p.field[i].size == 2) {
 				v16 = (uint16_t)v32;
 				memcpy(out + off, &v16, 2);
 			} else {

@@ -43,8 +43,8 @@ static int reg_fail(struct uev_provider *p, struct uev_event *ev, int err, unsig
 {
 	char msg[256];
 
-	ev->_error = (int16_t)err;
-	ev->_error_pos = (uint16_t)pos;
+	ev->_p.error = (int16_t)err;
+	ev->_p.error_pos = (uint16_t)pos;
 	if (p && p->debug) {
 		uev_event_error(ev, msg, sizeof(msg));
 		uev_debug(p, "register: %s", msg);
@@ -60,7 +60,7 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 
 	if (!ev)
 		return -EINVAL;
-	if (ev->_provider)
+	if (ev->_p.provider)
 		return reg_fail(p, ev, -EALREADY, 0);
 	__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 	r = uev_def_parse(ev->name, ev->fields, &def, &err);
@@ -68,31 +68,31 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 		return reg_fail(p, ev, r, (unsigned)err.pos);
 	if (!p)
 		return reg_fail(p, ev, -EINVAL, 0);
-	ev->_nfields = (uint16_t)def.nfields;
-	ev->_fixed_size = (uint16_t)def.fixed_size;
-	ev->_ntext = 0;
+	ev->_p.nfields = (uint16_t)def.nfields;
+	ev->_p.fixed_size = (uint16_t)def.fixed_size;
+	ev->_p.ntext = 0;
 	for (unsigned i = 0, strings = def.nstrings, off = 0; i < def.nfields; i++) {
 		uint8_t type = def.field[i].type;
 
 		strings -= type == UEV_T_REL_LOC;
-		ev->_field[i].type = type;
-		ev->_field[i].size = def.field[i].size;
-		ev->_field[i].offset = (uint16_t)off;
-		ev->_field[i].strings_after = (uint8_t)strings;
+		ev->_p.field[i].type = type;
+		ev->_p.field[i].size = def.field[i].size;
+		ev->_p.field[i].offset = (uint16_t)off;
+		ev->_p.field[i].strings_after = (uint8_t)strings;
 		if (type == UEV_T_CHAR_ARRAY || type == UEV_T_REL_LOC)
-			ev->_text[ev->_ntext++] = (uint8_t)i;
+			ev->_p.text[ev->_p.ntext++] = (uint8_t)i;
 		off += def.field[i].size;
 	}
-	ev->_error = 0;
+	ev->_p.error = 0;
 	if (p->backend == UEV_BACKEND_OFF)
 		return 0;
-	ev->_canonical = strdup(def.canonical);
-	if (!ev->_canonical)
+	ev->_p.canonical = strdup(def.canonical);
+	if (!ev->_p.canonical)
 		return reg_fail(p, ev, -ENOMEM, 0);
 	/* The kernel (or the watcher) may enable the event the moment the
 	 * backend knows it, and an emit on another thread then needs the
 	 * provider: publish it first. */
-	__atomic_store_n(&ev->_provider, p, __ATOMIC_RELEASE);
+	__atomic_store_n(&ev->_p.provider, p, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&p->lock);
 	r = list_add(p, ev);
 	if (r == 0)
@@ -102,9 +102,9 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 		list_del(p, ev);
 		__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&p->lock);
-		ev->_provider = NULL;
-		free((char *)ev->_canonical);
-		ev->_canonical = NULL;
+		ev->_p.provider = NULL;
+		free((char *)ev->_p.canonical);
+		ev->_p.canonical = NULL;
 		return reg_fail(p, ev, r, 0);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -115,7 +115,7 @@ UEV_EXPORT int uev_event_register(struct uev_provider *p, struct uev_event *ev)
 
 UEV_EXPORT void uev_event_unregister(struct uev_event *ev)
 {
-	struct uev_provider *p = ev ? ev->_provider : NULL;
+	struct uev_provider *p = ev ? ev->_p.provider : NULL;
 
 	if (!p)
 		return;
@@ -125,16 +125,16 @@ UEV_EXPORT void uev_event_unregister(struct uev_event *ev)
 	list_del(p, ev);
 	__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&p->lock);
-	free((char *)ev->_canonical);
-	ev->_canonical = NULL;
-	ev->_provider = NULL;
+	free((char *)ev->_p.canonical);
+	ev->_p.canonical = NULL;
+	ev->_p.provider = NULL;
 }
 
 UEV_EXPORT int uev_event_error(const struct uev_event *ev, char *buf, size_t size)
 {
 	struct uev_def_error err;
 	struct uev_def def;
-	int e = ev ? ev->_error : -EINVAL;
+	int e = ev ? ev->_p.error : -EINVAL;
 	const char *name = ev && ev->name ? ev->name : "(null)";
 
 	if (!buf || !size)
@@ -189,10 +189,10 @@ static size_t encode(const struct uev_event *ev, uint8_t *out, size_t cap,
 /* Send prefix + payload (@len payload bytes behind 4 free ones at @buf). */
 static inline int send(struct uev_event *ev, uint8_t *buf, size_t len, int flags)
 {
-	struct uev_provider *p = ev->_provider;
+	struct uev_provider *p = ev->_p.provider;
 	long r;
 
-	memcpy(buf, &ev->_prefix, 4);
+	memcpy(buf, &ev->_p.prefix, 4);
 	if (p->backend == UEV_BACKEND_USER_EVENTS)
 		r = uev_sys_write(p->data_fd, buf, 4 + len);
 	else

@@ -258,8 +258,8 @@ void uev_marker_close(struct uev_provider *p)
 /* Called with p->lock held and @ev already in p->events. */
 int uev_marker_register(struct uev_provider *p, struct uev_event *ev)
 {
-	ev->_prefix = uev_marker_id(ev->_canonical);
-	__atomic_store_n(&ev->_announced, 0, __ATOMIC_RELAXED);
+	ev->_p.prefix = uev_marker_id(ev->_p.canonical);
+	__atomic_store_n(&ev->_p.announced, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&ev->_enabled, __atomic_load_n(&p->page->enabled, __ATOMIC_ACQUIRE) & 1u,
 			 __ATOMIC_RELAXED);
 	return 0;
@@ -298,19 +298,19 @@ int uev_marker_send(struct uev_provider *p, struct uev_event *ev, const uint8_t 
 
 	if (fd < 0)
 		return -EBADF;
-	if (__atomic_load_n(&ev->_announced, __ATOMIC_RELAXED) != epoch) {
+	if (__atomic_load_n(&ev->_p.announced, __ATOMIC_RELAXED) != epoch) {
 		/* Two threads may both announce: readers take identical
 		 * announcements as one, so no lock is needed. */
 		uint8_t ann[8 + UEV_DEF_MAX];
-		uint32_t head[2] = { UEV_MARKER_ANNOUNCE, ev->_prefix };
-		size_t n = strlen(ev->_canonical) + 1;
+		uint32_t head[2] = { UEV_MARKER_ANNOUNCE, ev->_p.prefix };
+		size_t n = strlen(ev->_p.canonical) + 1;
 
 		memcpy(ann, head, sizeof(head));
-		memcpy(ann + 8, ev->_canonical, n);
+		memcpy(ann + 8, ev->_p.canonical, n);
 		r = uev_sys_write(fd, ann, 8 + n);
 		if (r < 0)
 			return (int)r;
-		__atomic_store_n(&ev->_announced, epoch, __ATOMIC_RELAXED);
+		__atomic_store_n(&ev->_p.announced, epoch, __ATOMIC_RELAXED);
 	}
 	r = uev_sys_write(fd, buf, len);
 	return r < 0 ? (int)r : 0;

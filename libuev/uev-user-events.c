@@ -66,18 +66,18 @@ int uev_ue_register(struct uev_provider *p, struct uev_event *ev)
 		.enable_size = sizeof(ev->_enabled),
 		.flags = 0,
 		.enable_addr = (uint64_t)(uintptr_t)&ev->_enabled,
-		.name_args = (uint64_t)(uintptr_t)ev->_canonical,
+		.name_args = (uint64_t)(uintptr_t)ev->_p.canonical,
 	};
 
 	/* The kernel sets the bit during the ioctl if the event is enabled
 	 * somewhere already, before write_index is known here: until then an
 	 * emit on another thread uses an index no event has, which the kernel
 	 * refuses (ENOENT) instead of filing the record under another event. */
-	__atomic_store_n(&ev->_prefix, UINT32_MAX, __ATOMIC_RELAXED);
+	__atomic_store_n(&ev->_p.prefix, UINT32_MAX, __ATOMIC_RELAXED);
 	__atomic_store_n(&ev->_enabled, 0, __ATOMIC_RELAXED);
 	if (ioctl(p->data_fd, UEV_DIAG_IOCSREG, &reg) < 0)
 		return -errno;
-	__atomic_store_n(&ev->_prefix, reg.write_index, __ATOMIC_RELAXED);
+	__atomic_store_n(&ev->_p.prefix, reg.write_index, __ATOMIC_RELAXED);
 	return 0;
 }
 

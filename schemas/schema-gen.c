@@ -271,15 +271,11 @@ int schema_gen(const struct schema *s, const char *source, FILE *out)
 	fprintf(out, "#if defined(UEV_%s_IMPLEMENTATION) && !defined(UEV_SCHEMA_%s_IMPLEMENTED)\n"
 		"#define UEV_SCHEMA_%s_IMPLEMENTED\n"
 		"#ifdef __cplusplus\n"
-		"/* UEV_EVENT_INIT leaves libuev's private members zero on purpose;\n"
-		" * g++ -Wextra would name each of them for every event. */\n"
-		"#pragma GCC diagnostic push\n"
-		"#pragma GCC diagnostic ignored \"-Wmissing-field-initializers\"\n"
 		"extern \"C\" {\n"
 		"#endif\n", up, up, up);
 	for (i = 0; i < s->nevents; i++)
 		fprintf(out, "struct uev_event uev_%s =\n\tUEV_EVENT_INIT(\"%s\", \"%s\");\n",
 			s->event[i].full, s->event[i].full, s->event[i].fields);
-	fputs("#ifdef __cplusplus\n}\n#pragma GCC diagnostic pop\n#endif\n#endif\n", out);
+	fputs("#ifdef __cplusplus\n}\n#endif\n#endif\n", out);
 	return ferror(out) ? -1 : 0;
 }

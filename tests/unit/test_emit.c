@@ -166,10 +166,10 @@ START_TEST(t_event_error)
 	ck_assert_int_eq(uev_event_error(&good, msg, sizeof(msg)), 0);
 	/* What the kernel answers for a name registered with other fields
 	 * (white-box: the real refusal is proven in the qemu kernel). */
-	good._error = -EADDRINUSE;
+	good._p.error = -EADDRINUSE;
 	ck_assert_int_eq(uev_event_error(&good, msg, sizeof(msg)), -EADDRINUSE);
 	ck_assert_msg(strstr(msg, "good_ev") && strstr(msg, "other fields"), "%s", msg);
-	good._error = 0;
+	good._p.error = 0;
 	ck_assert_int_eq(uev_event_register(NULL, &good), -EINVAL);
 	ck_assert_int_eq(uev_event_register(p, NULL), -EINVAL);
 	ck_assert_int_lt(uev_event_error(NULL, msg, sizeof(msg)), 0);
@@ -202,10 +202,10 @@ START_TEST(t_user_events_write)
 	up->data_fd = pfd[1];
 	up->marker_fd = -1;
 	ck_assert_int_eq(uev_event_register(off, &ev), 0);
-	ck_assert_uint_eq(ev._nfields, 4);
-	ck_assert_uint_eq(ev._fixed_size, 16);
-	ev._provider = up;
-	ev._prefix = 7;
+	ck_assert_uint_eq(ev._p.nfields, 4);
+	ck_assert_uint_eq(ev._p.fixed_size, 16);
+	ev._p.provider = up;
+	ev._p.prefix = 7;
 	ev._enabled = 1;
 
 	ck_assert_int_eq(uev_emit(&ev, 513, "str", "abcdefgh", -77), UEV_EMIT_WRITTEN | UEV_EMIT_TRUNCATED);
@@ -249,7 +249,7 @@ START_TEST(t_user_events_write)
 	ck_assert_int_eq((uev_emit)(&ev, 1, "x", "y", 1), -EPIPE);
 	ck_assert_int_eq(errno, 1234);
 
-	ev._provider = NULL;
+	ev._p.provider = NULL;
 	ev._enabled = 0;
 	close(pfd[1]);
 	free(up);
@@ -273,17 +273,17 @@ START_TEST(t_user_events_nofields)
 	up->backend = UEV_BACKEND_USER_EVENTS;
 	up->data_fd = pfd[1];
 	ck_assert_int_eq(uev_event_register(off, &ev), 0);
-	ck_assert_uint_eq(ev._nfields, 0);
-	ck_assert_uint_eq(ev._fixed_size, 0);
-	ev._provider = up;
-	ev._prefix = 0x01020304;
+	ck_assert_uint_eq(ev._p.nfields, 0);
+	ck_assert_uint_eq(ev._p.fixed_size, 0);
+	ev._p.provider = up;
+	ev._p.prefix = 0x01020304;
 	ev._enabled = 1;
 	ck_assert_int_eq(uev_emit(&ev), UEV_EMIT_WRITTEN);
 	ck_assert_int_eq(read(pfd[0], buf, sizeof(buf)), 4);
 	memcpy(&idx, buf, 4);
 	ck_assert_uint_eq(idx, 0x01020304);
 	expect_empty(pfd[0]);
-	ev._provider = NULL;
+	ev._p.provider = NULL;
 	ev._enabled = 0;
 	close(pfd[0]);
 	close(pfd[1]);

@@ -51,20 +51,20 @@ static void check_packed(const struct uev_event *ev, va_list ap, size_t len)
 	unsigned nt = 0;
 	int pflags = 0;
 
-	memcpy(fixed, out, ev->_fixed_size);
-	for (unsigned i = 0; i < ev->_nfields; i++) {
-		unsigned t = ev->_field[i].type;
+	memcpy(fixed, out, ev->_p.fixed_size);
+	for (unsigned i = 0; i < ev->_p.nfields; i++) {
+		unsigned t = ev->_p.field[i].type;
 
 		if (t == UEV_T_U64 || t == UEV_T_S64) {
 			(void)va_arg(ap, uint64_t);
 		} else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC) {
 			texts[nt++] = va_arg(ap, const char *);
-			memset(fixed + ev->_field[i].offset, 0xaa, ev->_field[i].size);
+			memset(fixed + ev->_p.field[i].offset, 0xaa, ev->_p.field[i].size);
 		} else {
 			(void)va_arg(ap, int);
 		}
 	}
-	ck_assert_uint_eq(nt, ev->_ntext);
+	ck_assert_uint_eq(nt, ev->_p.ntext);
 	ck_assert_uint_eq(uev_encode_packed(ev, packed, len, fixed, texts, &pflags), len);
 	ck_assert_int_eq(pflags, flags);
 	ck_assert_msg(!memcmp(packed, out, len), "packed encoding differs");
@@ -102,7 +102,7 @@ static size_t encode(const struct uev_event *ev, ...)
 	ck_assert_uint_eq(len, need);
 	ck_assert_int_eq(flags, mflags);
 	ck_assert_uint_le(len, UEV_PAYLOAD_MAX);
-	ck_assert_uint_ge(len, ev->_fixed_size);
+	ck_assert_uint_ge(len, ev->_p.fixed_size);
 	for (size_t i = len; i < sizeof(out); i++)
 		ck_assert_msg(out[i] == SENTINEL, "byte %zu past the payload (%zu) written", i, len);
 	for (size_t i = cap; i < sizeof(small); i++)
@@ -131,14 +131,14 @@ START_TEST(t_descriptor)
 
 	ck_assert_uint_eq(ev._enabled, 0);
 	reg(&ev);
-	ck_assert_uint_eq(ev._nfields, 8);
-	ck_assert_uint_eq(ev._fixed_size, 1 + 4 + 8 + 10 + 4 + 2 + 4 + 4);
+	ck_assert_uint_eq(ev._p.nfields, 8);
+	ck_assert_uint_eq(ev._p.fixed_size, 1 + 4 + 8 + 10 + 4 + 2 + 4 + 4);
 	for (unsigned i = 0; i < 8; i++) {
-		ck_assert_uint_eq(ev._field[i].type, type[i]);
-		ck_assert_uint_eq(ev._field[i].size, size[i]);
-		ck_assert_uint_eq(ev._field[i].strings_after, after[i]);
+		ck_assert_uint_eq(ev._p.field[i].type, type[i]);
+		ck_assert_uint_eq(ev._p.field[i].size, size[i]);
+		ck_assert_uint_eq(ev._p.field[i].strings_after, after[i]);
 	}
-	ck_assert_int_eq(ev._error, 0);
+	ck_assert_int_eq(ev._p.error, 0);
 }
 END_TEST
 
@@ -315,7 +315,7 @@ START_TEST(t_long_rel_loc)
 
 	reg(&ev);
 	/* bytes of text that fit before "…" and the NUL */
-	cut = UEV_PAYLOAD_MAX - ev._fixed_size - 1 - ELL_LEN;
+	cut = UEV_PAYLOAD_MAX - ev._p.fixed_size - 1 - ELL_LEN;
 
 	s = make_str(2 * UEV_PAYLOAD_MAX, 0, NULL);
 	len = encode(&ev, (uint64_t)5, s);
@@ -328,7 +328,7 @@ START_TEST(t_long_rel_loc)
 	free(s);
 
 	/* exactly fitting: no cut, no flag */
-	s = make_str(UEV_PAYLOAD_MAX - ev._fixed_size - 1, 0, NULL);
+	s = make_str(UEV_PAYLOAD_MAX - ev._p.fixed_size - 1, 0, NULL);
 	len = encode(&ev, (uint64_t)6, s);
 	ck_assert_uint_eq(len, UEV_PAYLOAD_MAX);
 	ck_assert_int_eq(flags, 0);

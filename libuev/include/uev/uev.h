@@ -79,26 +79,32 @@ struct uev_event {
 	const char *name;
 	const char *fields;
 	uint32_t _enabled;                /* bit 0: what uev_enabled() loads */
-	uint32_t _prefix;                 /* write_index or marker id */
-	uint32_t _announced;              /* marker epoch this event was announced in */
-	int16_t _error;                   /* last registration error (-errno) */
-	uint16_t _error_pos;              /* its byte offset in fields */
-	uint16_t _nfields;
-	uint16_t _fixed_size;             /* bytes of the fixed part of the payload */
-	uint16_t _ntext;                  /* char[N] and __rel_loc fields */
-	struct uev_provider *_provider;
-	const char *_canonical;           /* "name type f; ..." as registered */
-	struct {
-		uint8_t type;
-		uint8_t strings_after;    /* __rel_loc fields behind this one */
-		uint16_t size;
-		uint16_t offset;          /* in the payload */
-	} _field[UEV_MAX_FIELDS];
-	uint8_t _text[UEV_MAX_FIELDS];    /* indices of the text fields, in order */
+	struct uev_event_private {        /* libuev's; zero until registered */
+		uint32_t prefix;          /* write_index or marker id */
+		uint32_t announced;       /* marker epoch this event was announced in */
+		int16_t error;            /* last registration error (-errno) */
+		uint16_t error_pos;       /* its byte offset in fields */
+		uint16_t nfields;
+		uint16_t fixed_size;      /* bytes of the fixed part of the payload */
+		uint16_t ntext;           /* char[N] and __rel_loc fields */
+		struct uev_provider *provider;
+		const char *canonical;    /* "name type f; ..." as registered */
+		struct {
+			uint8_t type;
+			uint8_t strings_after; /* __rel_loc fields behind this one */
+			uint16_t size;
+			uint16_t offset;  /* in the payload */
+		} field[UEV_MAX_FIELDS];
+		uint8_t text[UEV_MAX_FIELDS]; /* indices of the text fields, in order */
+	} _p;
 };
-
-/** Static initializer: struct uev_event ev = UEV_EVENT_INIT("n", "u32 a"); */
-#define UEV_EVENT_INIT(name_, fields_) { .name = (name_), .fields = (fields_) }
+/** Static initializer: struct uev_event ev = UEV_EVENT_INIT("n", "u32 a");
+ * (every member spelled out, so that g++ -Wextra has nothing to say) */
+#ifdef __cplusplus
+#define UEV_EVENT_INIT(name_, fields_) { (name_), (fields_), 0, {} }
+#else
+#define UEV_EVENT_INIT(name_, fields_) { .name = (name_), .fields = (fields_), ._enabled = 0, ._p = { 0 } }
+#endif
 
 /**
  * uev_provider_open() - open the per-process provider for a seat.
