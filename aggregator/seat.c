@@ -14,15 +14,7 @@
 
 bool uev_seat_name_valid(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n >= UEV_SEAT_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return false;
-	return true;
+	return uev_seat_name_ok(s);
 }
 
 /*

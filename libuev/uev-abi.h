@@ -30,6 +30,7 @@
 #define UEV_ABI_H
 
 #include <linux/futex.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -79,5 +80,17 @@ static inline uint32_t uev_marker_id(const char *def)
 #define UEV_INSTANCE_PREFIX "uev."
 #define UEV_RUN_DIR_DEFAULT "/run/uev"
 #define UEV_SEAT_MAX 64
+
+/* A seat name becomes a directory and a file name: [A-Za-z0-9_-]{1,63}. */
+static inline int uev_seat_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
+			return 0;
+	return n > 0 && n < UEV_SEAT_MAX;
+}
 
 #endif

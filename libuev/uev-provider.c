@@ -78,19 +78,6 @@ static int parse_backend(const char *s)
 	return -EINVAL;
 }
 
-static int valid_seat(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= UEV_SEAT_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* Pick and open the backend; on any failure leave p OFF with a reason. */
 static void open_backend(struct uev_provider *p, int want)
 {
@@ -139,7 +126,7 @@ UEV_EXPORT int uev_provider_open(struct uev_provider **out, const struct uev_pro
 	seat = opts->seat ? opts->seat : getenv("XDG_SEAT");
 	if (!seat || !*seat)
 		seat = "seat0";
-	if (!valid_seat(seat))
+	if (!uev_seat_name_ok(seat))
 		return -EINVAL;
 	want = opts->backend != UEV_BACKEND_AUTO ? opts->backend : parse_backend(getenv("UEV_BACKEND"));
 	if (want < UEV_BACKEND_AUTO || want > UEV_BACKEND_MARKER)

@@ -319,34 +319,46 @@ START_TEST(long_strings_truncate_in_the_kernel_record)
 }
 END_TEST
 
+/* Fork a child that becomes nobody:nogroup and emits 100 ticks into @s.
+ * @granted: it may write (backend marker, every emit written), else it is
+ * refused (backend off, every emit a quiet 0). Returns its exit status. */
+static int emit_as_nobody(struct uev_seat *s, const char *run_dir, int granted)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child == 0) {
+		struct uev_provider_options o = { .seat = s->name, .run_dir = run_dir };
+		struct uev_provider *p;
+		int bad = 0;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(10);
+		if (uev_provider_open(&p, &o) != 0 ||
+		    uev_provider_backend(p) != (granted ? UEV_BACKEND_MARKER : UEV_BACKEND_OFF))
+			_exit(11);
+		if (uev_event_register(p, &tick) != 0 || uev_enabled(&tick) != granted)
+			_exit(12);
+		for (unsigned i = 0; i < 100; i++)
+			bad |= uev_emit(&tick, i, 0u, (uint64_t)0, 0, "nobody", 0) !=
+				       (granted ? UEV_EMIT_WRITTEN : 0) ||
+			       (!granted && (uev_emit)(&tick, i, 0u, (uint64_t)0, 0, "nobody", 0) != 0);
+		uev_provider_close(p);
+		_exit(bad ? 13 : 0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	return status;
+}
+
 START_TEST(unprivileged_emitter_is_a_silent_noop)
 {
 	struct uev_seat s;
 	char run_dir[256];
 	struct krecs rs;
 	int status;
-	pid_t child;
 
 	ktest_seat_new(&s, run_dir, sizeof(run_dir), 1);
-	child = fork();
-	if (child == 0) {
-		struct uev_provider_options o = { .seat = s.name, .run_dir = run_dir };
-		struct uev_provider *p;
-		int bad = 0;
-
-		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
-			_exit(10);
-		if (uev_provider_open(&p, &o) != 0 || uev_provider_backend(p) != UEV_BACKEND_OFF)
-			_exit(11);
-		if (uev_event_register(p, &tick) != 0 || uev_enabled(&tick))
-			_exit(12);
-		for (unsigned i = 0; i < 100; i++)
-			bad |= uev_emit(&tick, i, 0u, (uint64_t)0, 0, "nope", 0) != 0 ||
-			       (uev_emit)(&tick, i, 0u, (uint64_t)0, 0, "nope", 0) != 0;
-		uev_provider_close(p);
-		_exit(bad ? 13 : 0);
-	}
-	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	status = emit_as_nobody(&s, run_dir, 0);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
 	ktest_read(&s, &rs);
 	ck_assert_uint_eq(rs.n, 0);
@@ -364,30 +376,12 @@ START_TEST(granted_group_member_records)
 	struct krecs rs;
 	struct stat top, inst;
 	int status;
-	pid_t child;
 
 	ck_assert_int_eq(stat("/sys/kernel/tracing", &top), 0);
 	ck_assert_int_eq(stat("/sys/kernel/tracing/instances", &inst), 0);
 	ktest_seat_new(&s, run_dir, sizeof(run_dir), 1);
 	ck_assert_int_eq(uev_seat_grant(&s, 65534), 0);
-	child = fork();
-	if (child == 0) {
-		struct uev_provider_options o = { .seat = s.name, .run_dir = run_dir };
-		struct uev_provider *p;
-		int bad = 0;
-
-		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
-			_exit(10);
-		if (uev_provider_open(&p, &o) != 0 || uev_provider_backend(p) != UEV_BACKEND_MARKER)
-			_exit(11);
-		if (uev_event_register(p, &tick) != 0 || !uev_enabled(&tick))
-			_exit(12);
-		for (unsigned i = 0; i < 100; i++)
-			bad |= uev_emit(&tick, i, 0u, (uint64_t)0, 0, "granted", 0) != UEV_EMIT_WRITTEN;
-		uev_provider_close(p);
-		_exit(bad ? 13 : 0);
-	}
-	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	status = emit_as_nobody(&s, run_dir, 1);
 	chmod("/sys/kernel/tracing", top.st_mode & 07777);
 	chmod("/sys/kernel/tracing/instances", inst.st_mode & 07777);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
