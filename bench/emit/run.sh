@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/deps.sh
-uev_deps liblttng-ust-dev lttng-tools
+uev_deps liblttng-ust-dev lttng-tools valgrind
 uev_tracefs
 iters=${1:-1000000}
 rounds=${2:-7}
