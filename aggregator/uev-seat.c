@@ -241,6 +241,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(cmd, "up") && uev_seat_name_valid(o.seat)) {
+		char inst[80];
+
+		snprintf(inst, sizeof(inst), UEV_INSTANCE_PREFIX "%s", o.seat);
+		if (!tracefs_instance_exists(inst)) {
+			fprintf(stderr, "uev-seat: seat %s is not up (no tracefs instance %s)\n", o.seat, inst);
+			return 1;
+		}
+	}
 	if (uev_seat_open(&s, o.seat, o.run_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "uev-seat: %s\n", err);
 		return uev_seat_name_valid(o.seat) ? 1 : 2;
