@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seat configuration of uev-aggregator (format: docs/uev.conf.5): the
+ * embedded default, the parser that applies a file on top of it, validation
+ * and the dump in the same syntax. No globals, no printing: every message
+ * goes to the caller's buffer as "FILE:LINE: [section] key: message" (or
+ * "FILE:LINE: message" for syntax errors, "FILE: message" for I/O errors).
+ */
+#ifndef UEV_CONFIG_H
+#define UEV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct uev_kevent {
+	char system[64];
+	char event[128];   /* name or glob */
+	char *filter;      /* ftrace filter, verbatim; NULL if none */
+};
+
+struct uev_config {
+	char seat[64];
+	char clock[16];
+	unsigned buffer_kb, subbuf_kb, flush_interval_ms, fsync_interval_s;
+	enum { UEV_FSYNC_EVERY_FLUSH, UEV_FSYNC_INTERVAL, UEV_FSYNC_NEVER } fsync;
+	int keep_instance;
+	char ring_path[4096];
+	uint64_t ring_size;
+	unsigned ring_mode;
+	long ring_gid; /* -1: none */
+	char **schemas;
+	size_t nschemas;
+	char **user_events;
+	size_t nuser_events;
+	struct uev_kevent *kevents;
+	size_t nkevents;
+	char **dyndbg;
+	size_t ndyndbg;
+};
+
+/* The embedded default for @seat: clock boot, buffer_kb 4096, subbuf_kb 0,
+ * flush 1000 ms, fsync interval 30 s, ring /var/lib/uev/<seat>.ring 64M 0640
+ * no group, schemas: every regular *.uev file in @schema_dir (absolute paths,
+ * sorted bytewise; NULL or a missing directory: none), kernel events
+ * printk:console, sched:sched_process_exec, sched:sched_process_fork,
+ * task:task_rename, no user events, no dyndbg queries.
+ * 0, -EINVAL (bad seat name), -ENOMEM or -errno (unreadable @schema_dir). */
+int uev_config_default(struct uev_config *c, const char *seat, const char *schema_dir);
+
+/* Parse @path on top of @c (which must come from uev_config_default): keys
+ * given replace their value; a repeatable key given at least once replaces
+ * the whole list for that key. @errs (may be NULL) receives all messages
+ * (up to 50 errors), separated by newlines, NUL-terminated, truncated
+ * safely. 0 or -EINVAL (bad content), -ENOMEM, -errno (I/O: "FILE: strerror").
+ * On error @c is left unchanged. */
+int uev_config_load(struct uev_config *c, const char *path, char *errs, size_t errsize);
+
+/* Same, from a string (for tests); @name is used in messages. */
+int uev_config_parse(struct uev_config *c, const char *name, const char *text,
+		     char *errs, size_t errsize);
+
+/* The effective configuration in the same syntax, every key and list given
+ * explicitly: parsing it on top of any default gives @c back. 0 or -EIO. */
+int uev_config_write(const struct uev_config *c, FILE *out);
+
+/* Frees the lists; @c is zeroed (freeing it again is harmless). */
+void uev_config_free(struct uev_config *c);
+
+/* Size parser shared with --size: digits with an optional binary suffix
+ * K, M, G or T (either case): "64M", "1048576", "260K". -EINVAL on junk or
+ * overflow of 64 bits. */
+int uev_parse_size(const char *s, uint64_t *out);
+
+/* ---- Internal to config.c, config-parse.c and config-check.c ---------- */
+
+enum uev_cfg_key {
+	UEV_CFG_CLOCK, UEV_CFG_BUFFER_KB, UEV_CFG_SUBBUF_KB, UEV_CFG_FLUSH_MS,
+	UEV_CFG_FSYNC, UEV_CFG_FSYNC_INTERVAL, UEV_CFG_KEEP_INSTANCE,
+	UEV_CFG_RING_PATH, UEV_CFG_RING_SIZE, UEV_CFG_RING_MODE, UEV_CFG_RING_GROUP,
+	UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
+	UEV_CFG_NKEYS
+};
+
+struct uev_cfg_keydef {
+	const char *section, *key;
+	int repeatable;
+};
+
+/* Indexed by enum uev_cfg_key. */
+extern const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS];
+
+/* Check @value of @key and store it in @c (lists: append; an empty value of
+ * a repeatable key empties its list). 0; -EINVAL with a message in @msg;
+ * -EEXIST if the entry is already in the list (*dup: its index); -ENOMEM. */
+int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *value,
+		  size_t *dup, char *msg, size_t msgsize);
+
+/* @s for a message: single-quoted, control bytes as \xNN, cut after 80 bytes. */
+const char *uev_cfg_quote(const char *s, char *buf, size_t size);
+
+/* Parse @len bytes of @text (may hold NULs, which are errors) on top of @c;
+ * messages are appended to @errs. */
+int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, size_t len,
+		      char *errs, size_t errsize);
+
+/* Append one message to @errs (newline before it unless first). */
+void uev_cfg_errf(char *errs, size_t errsize, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+int uev_cfg_strv_push(char ***v, size_t *n, const char *s);
+void uev_cfg_strv_free(char ***v, size_t *n);
+int uev_cfg_kevent_push(struct uev_config *c, const char *system, const char *event,
+			const char *filter);
+void uev_cfg_kevents_free(struct uev_config *c);
+
+#endif
