@@ -36,11 +36,24 @@ struct uev_decoder {
 	unsigned conflicts;
 };
 
+/* The marker event's layout, once the tep handle knows it (a ring file may
+ * bring its format after the decoder was made). */
+static void find_raw(struct uev_decoder *d)
+{
+	struct tep_event *raw = tep_find_event_by_name(d->tep, "ftrace", "raw_data");
+	struct tep_format_field *fid = raw ? tep_find_field(raw, "id") : NULL;
+	struct tep_format_field *fbuf = raw ? tep_find_field(raw, "buf") : NULL;
+
+	if (fid && fbuf) {
+		d->raw_id = raw->id;
+		d->raw_id_off = fid->offset;
+		d->raw_buf_off = fbuf->offset;
+	}
+}
+
 int uev_decoder_new(struct uev_decoder **out, struct tep_handle *tep)
 {
 	struct uev_decoder *d = calloc(1, sizeof(*d));
-	struct tep_event *raw;
-	struct tep_format_field *fid, *fbuf;
 
 	if (!d)
 		return -ENOMEM;
@@ -51,14 +64,7 @@ int uev_decoder_new(struct uev_decoder **out, struct tep_handle *tep)
 		return -ENOMEM;
 	}
 	d->raw_id = -1;
-	raw = tep_find_event_by_name(tep, "ftrace", "raw_data");
-	fid = raw ? tep_find_field(raw, "id") : NULL;
-	fbuf = raw ? tep_find_field(raw, "buf") : NULL;
-	if (fid && fbuf) {
-		d->raw_id = raw->id;
-		d->raw_id_off = fid->offset;
-		d->raw_buf_off = fbuf->offset;
-	}
+	find_raw(d);
 	*out = d;
 	return 0;
 }
@@ -125,6 +131,18 @@ static struct announced *ann_add(struct uev_decoder *d, const uint8_t *p, size_t
 	return &d->ann[d->nann++];
 }
 
+int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def)
+{
+	size_t n = strnlen(def, UEV_DEF_MAX);
+	uint8_t buf[4 + UEV_DEF_MAX + 1];
+
+	if (n >= UEV_DEF_MAX)
+		return -EINVAL;
+	memcpy(buf, &id, 4);
+	memcpy(buf + 4, def, n + 1);
+	return ann_add(d, buf, 4 + n + 1) ? 0 : -EINVAL;
+}
+
 static void classify(struct uev_decoder *d, struct uev_rec *r)
 {
 	struct tep_record *rec = r->record;
@@ -167,6 +185,8 @@ int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, 
 	void *data;
 	int first = 1, ret;
 
+	if (d->raw_id < 0)
+		find_raw(d);
 	if (kbuffer_load_subbuffer(d->kbuf, page) < 0)
 		return -EBADMSG;
 	for (data = kbuffer_read_event(d->kbuf, &ts); data; data = kbuffer_next_event(d->kbuf, &ts)) {

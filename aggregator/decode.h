@@ -56,6 +56,10 @@ typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
  * merge CPUs by time must pre-scan every page before decoding any. */
 int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx);
 
+/* Learn a marker announcement kept outside the ring pages (the ring file's
+ * ANNOUNCE records): @def is "name fields". 0 or -EINVAL if malformed. */
+int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def);
+
 /* Announcements that conflicted (same id, another definition). */
 unsigned uev_decoder_conflicts(const struct uev_decoder *d);
 

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Invariant: when uev_capture_page() appends a PAGE, every event id in it
+ * has its FORMAT, and every marker announcement in it its ANNOUNCE, earlier
+ * in the ring file. The writer repeats both in each segment's checkpoint,
+ * so the ring can lose any older segment without losing what a younger one
+ * needs. Formats are read from tracefs the first time an id is met, and the
+ * tep handle is reloaded when an id is unknown to it: dynamic events (user
+ * events) can be created while the aggregator runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event-parse.h>
+#include <kbuffer.h>
+#include <tracefs.h>
+
+#include "capture.h"
+#include "ringfile.h"
+#include "uev-abi.h"
+
+#define MAX_ID 65536    /* common_type is a u16 */
+#define MAX_PIDS 4194304 /* pid_max limit */
+
+#define MAX_SYSTEMS 64
+
+struct uev_capture {
+	struct uev_ring_writer *w;
+	const char *systems[MAX_SYSTEMS + 3];
+	struct tep_handle *tep;
+	struct kbuffer *kbuf;
+	uint8_t *known;          /* [MAX_ID]: format recorded */
+	uint8_t *pid_seen;       /* bitmap [MAX_PIDS/8]: comm recorded */
+	int raw_id, raw_id_off, raw_buf_off;
+	struct uev_capture_stats st;
+};
+
+/* Parsing every format tracefs has takes seconds; the instance can only
+ * hold events of the configured systems. */
+static int load_tep(struct uev_capture *c)
+{
+	struct tep_handle *tep = tracefs_local_events_system(NULL, c->systems);
+	struct tep_event *raw;
+	struct tep_format_field *fid, *fbuf;
+
+	if (!tep)
+		return -ENOENT;
+	tep_free(c->tep);
+	c->tep = tep;
+	c->raw_id = -1;
+	raw = tep_find_event_by_name(tep, "ftrace", "raw_data");
+	fid = raw ? tep_find_field(raw, "id") : NULL;
+	fbuf = raw ? tep_find_field(raw, "buf") : NULL;
+	if (fid && fbuf) {
+		c->raw_id = raw->id;
+		c->raw_id_off = fid->offset;
+		c->raw_buf_off = fbuf->offset;
+	}
+	return 0;
+}
+
+static int record_header(struct uev_capture *c, enum uev_ring_format_kind kind, const char *file)
+{
+	char *text = tracefs_instance_file_read(NULL, file, NULL);
+	int r;
+
+	if (!text)
+		return -errno ? -errno : -ENOENT;
+	r = uev_ring_writer_format(c->w, kind, 0, "", file, text);
+	free(text);
+	return r;
+}
+
+int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w, const char *const *systems,
+		    char *err, size_t errsize)
+{
+	struct uev_capture *c = calloc(1, sizeof(*c));
+	size_t n = 0;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->w = w;
+	c->systems[n++] = "ftrace";
+	c->systems[n++] = "user_events";
+	for (size_t i = 0; systems && systems[i] && n < MAX_SYSTEMS; i++)
+		c->systems[n++] = systems[i];
+	c->known = calloc(MAX_ID, 1);
+	c->pid_seen = calloc(MAX_PIDS / 8, 1);
+	c->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	if (!c->known || !c->pid_seen || !c->kbuf) {
+		uev_capture_free(c);
+		return -ENOMEM;
+	}
+	r = load_tep(c);
+	if (r == 0)
+		r = record_header(c, UEV_RING_FMT_HEADER_PAGE, "events/header_page");
+	if (r == 0)
+		r = record_header(c, UEV_RING_FMT_HEADER_EVENT, "events/header_event");
+	if (r < 0) {
+		snprintf(err, errsize, "cannot read the event formats from tracefs: %s", strerror(-r));
+		uev_capture_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+void uev_capture_free(struct uev_capture *c)
+{
+	if (!c)
+		return;
+	tep_free(c->tep);
+	if (c->kbuf)
+		kbuffer_free(c->kbuf);
+	free(c->known);
+	free(c->pid_seen);
+	free(c);
+}
+
+const struct uev_capture_stats *uev_capture_stats(const struct uev_capture *c)
+{
+	return &c->st;
+}
+
+static int record_format(struct uev_capture *c, int id)
+{
+	struct tep_event *ev = tep_find_event(c->tep, id);
+	char *text;
+	int r;
+
+	if (!ev && load_tep(c) == 0) /* created after we loaded the formats */
+		ev = tep_find_event(c->tep, id);
+	c->known[id] = 1; /* an id tracefs cannot explain is not retried per event */
+	if (!ev)
+		return 0;
+	text = tracefs_event_file_read(NULL, ev->system, ev->name, "format", NULL);
+	if (!text)
+		return 0;
+	r = uev_ring_writer_format(c->w, UEV_RING_FMT_EVENT, (uint32_t)id, ev->system, ev->name, text);
+	free(text);
+	c->st.formats += r == 0;
+	return r;
+}
+
+/* The comm of @pid, once per pid per run: from /proc while it lives (the
+ * common case: emitters and kernel threads outlive a flush interval). */
+static int record_comm(struct uev_capture *c, int pid)
+{
+	char path[32], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || pid >= MAX_PIDS || (c->pid_seen[pid / 8] & (1u << (pid % 8))))
+		return 0;
+	c->pid_seen[pid / 8] |= (uint8_t)(1u << (pid % 8));
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	comm[n] = 0;
+	comm[strcspn(comm, "\n")] = 0;
+	c->st.comms++;
+	return uev_ring_writer_comm(c->w, pid, comm);
+}
+
+/* A marker announcement: u32 event id, definition, NUL. */
+static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
+{
+	const uint8_t *p = data + c->raw_buf_off;
+	int len = size - c->raw_buf_off;
+	uint32_t id;
+
+	if (len < 6 || memchr(p + 4, 0, (size_t)len - 4) == NULL)
+		return 0;
+	memcpy(&id, p, 4);
+	c->st.announcements++;
+	return uev_ring_writer_announce(c->w, id, (const char *)p + 4);
+}
+
+int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len)
+{
+	unsigned long long ts;
+	size_t keep;
+	void *data;
+	int r = 0, missed;
+
+	if (kbuffer_load_subbuffer(c->kbuf, page) < 0)
+		return -EBADMSG;
+	missed = kbuffer_missed_events(c->kbuf);
+	for (data = kbuffer_read_event(c->kbuf, &ts); data && r == 0;
+	     data = kbuffer_next_event(c->kbuf, &ts)) {
+		int size = kbuffer_event_size(c->kbuf);
+		struct tep_record rec = { .ts = ts, .cpu = (int)cpu, .data = data, .size = size };
+		int id = size >= 2 ? tep_data_type(c->tep, &rec) : -1;
+
+		c->st.events++;
+		if (id < 0 || id >= MAX_ID)
+			continue;
+		if (!c->known[id])
+			r = record_format(c, id);
+		if (r == 0 && size >= 8)
+			r = record_comm(c, tep_data_pid(c->tep, &rec));
+		if (r == 0 && id == c->raw_id && size > c->raw_buf_off) {
+			uint32_t mid;
+
+			memcpy(&mid, (uint8_t *)data + c->raw_id_off, 4);
+			if (mid == UEV_MARKER_ANNOUNCE)
+				r = record_announce(c, data, size);
+		}
+	}
+	if (r < 0)
+		return r;
+	if (missed) {
+		r = uev_ring_writer_lost(c->w, cpu, missed > 0 ? (uint64_t)missed : 0);
+		if (missed > 0)
+			c->st.lost += (uint64_t)missed;
+		else
+			c->st.lost_unknown++;
+		if (r < 0)
+			return r;
+	}
+	/* Only the header and the committed data (and the stored loss count
+	 * behind it) carry information; a flush-time partial page is mostly
+	 * empty. */
+	keep = (size_t)kbuffer_start_of_data(c->kbuf) + (size_t)kbuffer_subbuffer_size(c->kbuf) +
+	       (missed > 0 ? sizeof(unsigned long) : 0);
+	if (keep > len)
+		keep = len;
+	r = uev_ring_writer_page(c->w, cpu, page, keep);
+	if (r == 0) {
+		c->st.pages++;
+		c->st.bytes += keep;
+	}
+	return r;
+}

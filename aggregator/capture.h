@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Capture: everything a page needs to be decoded later, written into the
+ * ring file before the page itself. Event formats as tracefs prints them
+ * (also for ids that appear after start: a user event registered late),
+ * marker announcements, pid→comm names, and kernel-side loss.
+ */
+#ifndef UEV_CAPTURE_H
+#define UEV_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct uev_ring_writer;
+struct uev_capture;
+
+struct uev_capture_stats {
+	uint64_t pages, bytes, events, lost, lost_unknown, formats, announcements, comms;
+};
+
+/* Reads header_page/header_event and the formats of the event systems
+ * @systems (NULL-terminated; only events of these can be in the seat's
+ * instance, and ftrace and user_events are always added) from tracefs, and
+ * records the two headers. 0 or -errno (message in @err). */
+int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w, const char *const *systems,
+		    char *err, size_t errsize);
+
+/* Record one sub-buffer of @cpu (as read from trace_pipe_raw, @len bytes
+ * read), preceded by whatever metadata it needs. 0 or -errno. */
+int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len);
+
+const struct uev_capture_stats *uev_capture_stats(const struct uev_capture *c);
+void uev_capture_free(struct uev_capture *c);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The drain loop: per-CPU trace_pipe_raw reads and ring-file writes through
+ * one io_uring, a flush timer, and the daemon's signals, until told to stop.
+ */
+#ifndef UEV_DRAIN_H
+#define UEV_DRAIN_H
+
+#include <stddef.h>
+
+struct tracefs_instance;
+struct uev_ring_writer;
+struct uev_capture;
+
+enum uev_fsync_policy { UEV_DRAIN_FSYNC_EVERY_FLUSH, UEV_DRAIN_FSYNC_INTERVAL, UEV_DRAIN_FSYNC_NEVER };
+
+/* What the loop reports to its owner. Return non-zero from on_signal to stop. */
+struct uev_drain_hooks {
+	void *ctx;
+	int (*on_signal)(void *ctx, int signo);   /* SIGHUP, SIGUSR1 after the flush it causes */
+	void (*on_flush)(void *ctx);              /* after each timer/USR1 flush: sync points */
+	void (*on_ready)(void *ctx);              /* reads armed: READY=1 */
+};
+
+struct uev_drain_opts {
+	struct tracefs_instance *instance;
+	struct uev_ring_writer *writer;
+	struct uev_capture *capture;
+	unsigned flush_ms;
+	enum uev_fsync_policy fsync;
+	unsigned fsync_interval_s;
+	int sigfd;                 /* signalfd for SIGTERM SIGINT SIGHUP SIGUSR1 */
+	struct uev_drain_hooks hooks;
+};
+
+/* Run until SIGTERM/SIGINT (or a hook says stop), then drain what the
+ * kernel still holds and write it. 0, or -errno with @err set. */
+int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize);
+
+#endif

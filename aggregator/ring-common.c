@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/* Layout of the ring file, shared by writer and reader (ring-common.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ring-common.h"
+
+/* ---- CRC-32C ------------------------------------------------------------
+ * Slicing-by-8 over a table built once: the writer checksums every byte it
+ * stores, so this runs at the aggregator's data rate. The zlib convention
+ * (pre- and post-inversion inside) lets callers chain: crc(a|b) =
+ * uev_crc32c(uev_crc32c(0, a), b). */
+static uint32_t crc_tab[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t n = 0; n < 256; n++) {
+		uint32_t c = n;
+
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_tab[0][n] = c;
+	}
+	for (uint32_t n = 0; n < 256; n++)
+		for (int k = 1; k < 8; k++)
+			crc_tab[k][n] = (crc_tab[k - 1][n] >> 8) ^ crc_tab[0][crc_tab[k - 1][n] & 0xff];
+}
+
+uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t c = ~crc;
+
+	pthread_once(&crc_once, crc_init);
+	for (; len >= 8; p += 8, len -= 8) {
+		uint32_t lo = c ^ uev_get32(p), hi = uev_get32(p + 4);
+
+		c = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
+		    crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
+		    crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
+		    crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
+	}
+	while (len--)
+		c = crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+/* ---- geometry and superblock ------------------------------------------ */
+
+int uev_ring_geometry(uint64_t size, uint32_t *seg_size, uint32_t *seg_count)
+{
+	uint64_t s = size / 64, n;
+
+	s = s < UEV_RING_SEG_MIN ? UEV_RING_SEG_MIN : s > UEV_RING_SEG_MAX ? UEV_RING_SEG_MAX : s;
+	s &= ~(uint64_t)4095;
+	if (size < UEV_RING_SUPER_SIZE + UEV_RING_MIN_SEGMENTS * s)
+		return -EINVAL;
+	n = (size - UEV_RING_SUPER_SIZE) / s;
+	if (n > UINT32_MAX)
+		return -EINVAL;
+	*seg_size = (uint32_t)s;
+	*seg_count = (uint32_t)n;
+	return 0;
+}
+
+uint64_t uev_ring_min_size(void)
+{
+	return UEV_RING_SUPER_SIZE + (uint64_t)UEV_RING_MIN_SEGMENTS * UEV_RING_SEG_MIN;
+}
+
+static const char super_magic[8] = "UEVRING";
+
+void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb)
+{
+	memset(b, 0, UEV_RING_SUPER_SIZE);
+	memcpy(b, super_magic, 8);
+	uev_put32(b + 8, UEV_RING_VERSION);
+	uev_put32(b + 12, UEV_RING_SUPER_SIZE);
+	uev_put64(b + 16, sb->file_size);
+	uev_put32(b + 24, sb->segment_size);
+	uev_put32(b + 28, sb->segment_count);
+	memcpy(b + 32, sb->uuid, 16);
+	uev_put64(b + 48, sb->created_realtime_ns);
+	memcpy(b + 56, sb->seat, strnlen(sb->seat, sizeof(sb->seat) - 1));
+	uev_put32(b + 124, uev_crc32c(0, b, 124));
+}
+
+int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why, size_t whysize)
+{
+	uint32_t v = uev_get32(b + 8), s = uev_get32(b + 24), n = uev_get32(b + 28);
+	uint64_t fsz = uev_get64(b + 16);
+
+	/* Magic first, then version (its place is the same in every version),
+	 * and only then the CRC: a newer version may checksum differently. */
+	if (memcmp(b, super_magic, 8) != 0) {
+		snprintf(why, whysize, "not a uev ring file");
+		return -EINVAL;
+	}
+	if (v != UEV_RING_VERSION) {
+		snprintf(why, whysize, "unsupported ring version %u (this build knows %u)", v,
+			 UEV_RING_VERSION);
+		return -EINVAL;
+	}
+	if (uev_get32(b + 124) != uev_crc32c(0, b, 124)) {
+		snprintf(why, whysize, "not a uev ring file (superblock CRC mismatch)");
+		return -EINVAL;
+	}
+	if (uev_get32(b + 12) != UEV_RING_SUPER_SIZE || s % 4096 || s < UEV_RING_SEG_MIN ||
+	    s > UEV_RING_SEG_MAX || n < UEV_RING_MIN_SEGMENTS ||
+	    fsz != UEV_RING_SUPER_SIZE + (uint64_t)n * s) {
+		snprintf(why, whysize,
+			 "not a uev ring file (invalid geometry: %u segments of %u bytes in %llu)", n,
+			 s, (unsigned long long)fsz);
+		return -EINVAL;
+	}
+	memset(sb, 0, sizeof(*sb));
+	sb->file_size = fsz;
+	sb->segment_size = s;
+	sb->segment_count = n;
+	memcpy(sb->uuid, b + 32, 16);
+	sb->created_realtime_ns = uev_get64(b + 48);
+	memcpy(sb->seat, b + 56, sizeof(sb->seat) - 1);
+	return 0;
+}
+
+/* ---- segment and record headers -------------------------------------- */
+
+void uev_ring_seghdr_encode(uint8_t *b, const struct uev_ring_seghdr *h)
+{
+	memset(b, 0, UEV_RING_SEG_HDR);
+	memcpy(b, "USEG", 4);
+	uev_put64(b + 8, h->segment_seq);
+	uev_put64(b + 16, h->first_record_seq);
+	uev_put64(b + 24, h->run_id);
+	uev_put32(b + 32, h->run_segment);
+	uev_put32(b + 4, uev_crc32c(0, b + 8, UEV_RING_SEG_HDR - 8));
+}
+
+enum uev_ring_seghdr_state uev_ring_seghdr_decode(const uint8_t *b, struct uev_ring_seghdr *h,
+						   const char **why)
+{
+	uint8_t acc = 0;
+
+	for (unsigned i = 0; i < UEV_RING_SEG_HDR; i++)
+		acc |= b[i];
+	if (!acc)
+		return UEV_SEG_ZERO;
+	*why = memcmp(b, "USEG", 4) ? "bad segment magic"
+	       : uev_get32(b + 4) != uev_crc32c(0, b + 8, UEV_RING_SEG_HDR - 8)
+		       ? "segment header CRC mismatch"
+	       : uev_get64(b + 8) == 0 ? "segment_seq 0 in a written header"
+					: NULL;
+	if (*why)
+		return UEV_SEG_BAD;
+	h->segment_seq = uev_get64(b + 8);
+	h->first_record_seq = uev_get64(b + 16);
+	h->run_id = uev_get64(b + 24);
+	h->run_segment = uev_get32(b + 32);
+	return UEV_SEG_VALID;
+}
+
+void uev_ring_rechdr_seal(uint8_t *b, const struct uev_ring_rechdr *h)
+{
+	uev_put16(b, h->type);
+	uev_put16(b + 2, h->cpu);
+	uev_put32(b + 4, h->len);
+	uev_put64(b + 8, h->seq);
+	uev_put32(b + 16, h->segment_lo);
+	uev_put32(b + 20, uev_crc32c(uev_crc32c(0, b, 20), b + UEV_RING_REC_HDR, h->len));
+}
+
+int uev_ring_rec_check(const uint8_t *seg, uint32_t seg_size, uint32_t pos, uint64_t segment_seq,
+		       uint64_t expect_seq, struct uev_ring_rechdr *h, const char **why)
+{
+	const uint8_t *b = seg + pos;
+
+	/* Lengths are compared by subtraction: nothing read from the file
+	 * can overflow the bound. */
+	if (pos > seg_size || seg_size - pos < UEV_RING_REC_HDR) {
+		*why = "no room for another record";
+		return 0;
+	}
+	h->type = uev_get16(b);
+	h->cpu = uev_get16(b + 2);
+	h->len = uev_get32(b + 4);
+	h->seq = uev_get64(b + 8);
+	h->segment_lo = uev_get32(b + 16);
+	if (h->len > seg_size - pos - UEV_RING_REC_HDR)
+		*why = "record length runs past the segment end";
+	else if (uev_get32(b + 20) != uev_crc32c(uev_crc32c(0, b, 20), b + UEV_RING_REC_HDR, h->len))
+		*why = "record CRC mismatch";
+	else if (h->segment_lo != (uint32_t)segment_seq)
+		*why = "record of an earlier lap (segment_lo differs)";
+	else if (h->seq != expect_seq)
+		*why = "record seq out of sequence";
+	else
+		return 1;
+	return 0;
+}
+
+/* ---- scanning the segment headers ------------------------------------- */
+
+ssize_t uev_ring_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+static int seginfo_cmp(const void *a, const void *b)
+{
+	const struct uev_ring_seginfo *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(ctx, off, msg);
+}
+
+int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
+		  uint32_t *n, struct uev_ring_stats *st, uev_ring_report_fn report, void *ctx)
+{
+	uint32_t N = sb->segment_count, nv = 0, nzero = 0;
+	struct uev_ring_seginfo *v = calloc(N, sizeof(*v));
+	uint32_t *zero = calloc(N, sizeof(*zero));
+	uint64_t max_seq = 0;
+
+	if (!v || !zero) {
+		free(v);
+		free(zero);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)i * sb->segment_size;
+		uint8_t b[UEV_RING_SEG_HDR];
+		struct uev_ring_seghdr h;
+		const char *why = "short read";
+		ssize_t r = uev_ring_pread(fd, b, sizeof(b), off);
+		enum uev_ring_seghdr_state s = UEV_SEG_BAD;
+
+		if (r < 0) {
+			free(v);
+			free(zero);
+			return (int)r;
+		}
+		if (r == (ssize_t)sizeof(b))
+			s = uev_ring_seghdr_decode(b, &h, &why);
+		if (s == UEV_SEG_ZERO) {
+			zero[nzero++] = i;
+		} else if (s == UEV_SEG_BAD) {
+			st->segments_damaged++;
+			say(report, ctx, off, "segment %u: %s; skipped", i, why);
+		} else {
+			v[nv++] = (struct uev_ring_seginfo){ h.segment_seq, h.first_record_seq,
+							     h.run_id, i, h.run_segment };
+			if (h.segment_seq > max_seq)
+				max_seq = h.segment_seq;
+		}
+	}
+	/* The writer fills segments in index order from 0 and a run starts
+	 * right after the newest segment, so segment_seq s always lands in
+	 * index (s-1) mod N. A zero header at index i is therefore only
+	 * "not written yet" while no segment_seq beyond i exists. */
+	for (uint32_t k = 0; k < nzero; k++) {
+		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)zero[k] * sb->segment_size;
+
+		if (max_seq > zero[k]) {
+			st->segments_damaged++;
+			say(report, ctx, off,
+			    "segment %u: header is zero though the writer has been past it; skipped",
+			    zero[k]);
+		} else {
+			st->segments_empty++;
+		}
+	}
+	free(zero);
+	qsort(v, nv, sizeof(*v), seginfo_cmp);
+	/* Equal seqs sort by index: keep the last (highest index) of a run. */
+	uint32_t w = 0;
+	for (uint32_t k = 0; k < nv; k++) {
+		if (k + 1 < nv && v[k + 1].seq == v[k].seq) {
+			st->segments_damaged++;
+			say(report, ctx, UEV_RING_SUPER_SIZE + (uint64_t)v[k].index * sb->segment_size,
+			    "segments %u and %u both claim segment_seq %llu; keeping %u", v[k].index,
+			    v[k + 1].index, (unsigned long long)v[k].seq, v[k + 1].index);
+			continue;
+		}
+		v[w++] = v[k];
+	}
+	st->segments_valid = w;
+	st->wraps = max_seq / N;
+	*out = v;
+	*n = w;
+	return 0;
+}
+
+/* ---- fixed-layout payloads -------------------------------------------- */
+
+static void put_str(uint8_t *p, const char *s, size_t size)
+{
+	size_t l = s ? strnlen(s, size - 1) : 0;
+
+	memcpy(p, s ? s : "", l);
+	memset(p + l, 0, size - l);
+}
+
+static void get_str(char *d, const uint8_t *p, size_t size)
+{
+	memcpy(d, p, size - 1);
+	d[size - 1] = 0;
+}
+
+/* RUN_START field offsets, in payload order. */
+enum { RS_BOOT = 8, RS_KREL = 45, RS_SEAT = 110, RS_CLOCK = 174, RS_HOST = 190, RS_PID = 255,
+       RS_TIME = 259 };
+
+void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri)
+{
+	uev_put64(p, run_id);
+	put_str(p + RS_BOOT, ri->boot_id, sizeof(ri->boot_id));
+	put_str(p + RS_KREL, ri->kernel_release, sizeof(ri->kernel_release));
+	put_str(p + RS_SEAT, ri->seat, sizeof(ri->seat));
+	put_str(p + RS_CLOCK, ri->trace_clock, sizeof(ri->trace_clock));
+	put_str(p + RS_HOST, ri->host, sizeof(ri->host));
+	uev_put32(p + RS_PID, ri->aggregator_pid);
+	uev_put64(p + RS_TIME, ri->start_realtime_ns);
+}
+
+int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
+			      struct uev_ring_run_info *ri)
+{
+	if (len < UEV_RING_RUN_START_LEN)
+		return -EINVAL;
+	*run_id = uev_get64(p);
+	get_str(ri->boot_id, p + RS_BOOT, sizeof(ri->boot_id));
+	get_str(ri->kernel_release, p + RS_KREL, sizeof(ri->kernel_release));
+	get_str(ri->seat, p + RS_SEAT, sizeof(ri->seat));
+	get_str(ri->trace_clock, p + RS_CLOCK, sizeof(ri->trace_clock));
+	get_str(ri->host, p + RS_HOST, sizeof(ri->host));
+	ri->aggregator_pid = uev_get32(p + RS_PID);
+	ri->start_realtime_ns = uev_get64(p + RS_TIME);
+	return 0;
+}
+
+void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s)
+{
+	uev_put64(p, s->trace_ns);
+	uev_put64(p + 8, s->realtime_ns);
+	uev_put64(p + 16, s->monotonic_ns);
+	uev_put64(p + 24, s->boottime_ns);
+}
+
+int uev_ring_sync_decode(const uint8_t *p, size_t len, struct uev_ring_sync *s)
+{
+	if (len < UEV_RING_SYNC_LEN)
+		return -EINVAL;
+	s->trace_ns = uev_get64(p);
+	s->realtime_ns = uev_get64(p + 8);
+	s->monotonic_ns = uev_get64(p + 16);
+	s->boottime_ns = uev_get64(p + 24);
+	return 0;
+}
+
+void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c)
+{
+	uev_put64(p, realtime_ns);
+	uev_put64(p + 8, c ? c->pages : 0);
+	uev_put64(p + 16, c ? c->bytes : 0);
+	uev_put64(p + 24, c ? c->lost : 0);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring file layout (docs/ring-format.md), shared by the writer
+ * (ring-write.c) and the reader (ring-read.c): the one place that knows
+ * where each field sits. Internal to the ring module; the API is ringfile.h.
+ */
+#ifndef UEV_RING_COMMON_H
+#define UEV_RING_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "ringfile.h"
+
+#define UEV_RING_SEG_HDR 64u   /* segment header; records start right after */
+#define UEV_RING_REC_HDR 24u   /* record header; payload follows */
+#define UEV_RING_SUPER_USED 128u
+#define UEV_RING_SEG_MIN (64u << 10)
+#define UEV_RING_SEG_MAX (4u << 20)
+#define UEV_RING_COMM_ENT 20u  /* {pid s32, comm[16]} */
+#define UEV_RING_RUN_START_LEN 267u
+#define UEV_RING_SYNC_LEN 32u
+#define UEV_RING_RUN_END_LEN 32u
+
+static inline void uev_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline void uev_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void uev_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t uev_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t uev_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t uev_get64(const uint8_t *p)
+{
+	return (uint64_t)uev_get32(p) | (uint64_t)uev_get32(p + 4) << 32;
+}
+
+/* Bytes a record of @len payload bytes takes in a segment (header, padding). */
+static inline uint64_t uev_ring_rec_size(uint64_t len)
+{
+	return (UEV_RING_REC_HDR + len + 7) & ~(uint64_t)7;
+}
+
+/* Segment geometry for a configured size: 0, or -EINVAL when N < 4 (or
+ * N does not fit the superblock's u32). */
+int uev_ring_geometry(uint64_t size, uint32_t *seg_size, uint32_t *seg_count);
+/* Smallest size uev_ring_geometry() accepts. */
+uint64_t uev_ring_min_size(void);
+
+/* Superblock: @b is UEV_RING_SUPER_SIZE bytes. decode returns 0, or -EINVAL
+ * with the reason ("not a uev ring file", "unsupported ring version 2",
+ * ...) in @why. Geometry is checked too: the reader's memory bound rests on
+ * segment_size <= UEV_RING_SEG_MAX. */
+void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb);
+int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why, size_t whysize);
+
+struct uev_ring_seghdr {
+	uint64_t segment_seq, first_record_seq, run_id;
+	uint32_t run_segment;
+};
+enum uev_ring_seghdr_state { UEV_SEG_VALID, UEV_SEG_ZERO, UEV_SEG_BAD };
+void uev_ring_seghdr_encode(uint8_t *b, const struct uev_ring_seghdr *h);
+/* UEV_SEG_ZERO: all 64 bytes zero (never written, or wiped);
+ * UEV_SEG_BAD: with the reason in *why. */
+enum uev_ring_seghdr_state uev_ring_seghdr_decode(const uint8_t *b, struct uev_ring_seghdr *h,
+						   const char **why);
+
+struct uev_ring_rechdr {
+	uint16_t type, cpu;
+	uint32_t len;
+	uint64_t seq;
+	uint32_t segment_lo;
+};
+/* Writes the header with its CRC over the header and @len payload bytes,
+ * which must already be in place at b + UEV_RING_REC_HDR. */
+void uev_ring_rechdr_seal(uint8_t *b, const struct uev_ring_rechdr *h);
+/*
+ * Is the record at @pos of a segment image @seg (@seg_size bytes) valid
+ * as the format defines it: fits, CRC, segment_lo, seq == @expect_seq?
+ * Returns 1 (valid, *h filled) or 0 with the reason in *why. Any @pos and
+ * any bytes are safe.
+ */
+int uev_ring_rec_check(const uint8_t *seg, uint32_t seg_size, uint32_t pos, uint64_t segment_seq,
+		       uint64_t expect_seq, struct uev_ring_rechdr *h, const char **why);
+
+/* A valid segment header as found by uev_ring_scan(). */
+struct uev_ring_seginfo {
+	uint64_t seq, first_seq, run_id;
+	uint32_t index, run_segment;
+};
+/*
+ * Reads every segment header: the valid ones into *out (malloc'd, sorted
+ * by segment_seq, duplicate seqs resolved as the format says), the counts
+ * into @st (segments_*, wraps) and each problem to @report (may be NULL).
+ * Returns 0 or -errno (I/O, memory).
+ */
+int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
+		  uint32_t *n, struct uev_ring_stats *st, uev_ring_report_fn report, void *ctx);
+
+/* pread/pwrite until done: bytes transferred (short only at EOF), or -errno. */
+ssize_t uev_ring_pread(int fd, void *buf, size_t len, uint64_t off);
+ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+
+/* Payload codecs of the fixed-layout records (text fields NUL-padded,
+ * always NUL-terminated in the file). */
+void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
+int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
+			      struct uev_ring_run_info *ri);
+void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
+int uev_ring_sync_decode(const uint8_t *p, size_t len, struct uev_ring_sync *s);
+void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
+
+#endif

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ring file reader (docs/ring-format.md, "Reader recovery rules").
+ *
+ * Memory is one segment image plus one small entry per segment header,
+ * whatever the file holds: segments are read whole with pread into the one
+ * buffer, oldest first, and records are returned from it in place. Nothing
+ * read from the file is trusted as a length or an offset before it has been
+ * checked against the segment bounds (uev_ring_rec_check), so any input,
+ * however damaged, ends in a report and a skip, never a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ring-common.h"
+
+struct uev_ring_reader {
+	int fd;
+	struct uev_ring_super sb;
+	uev_ring_report_fn report;
+	void *ctx;
+	struct uev_ring_seginfo *segs; /* valid headers, by segment_seq */
+	uint32_t nsegs, cur;           /* segs[cur] is the one being read */
+	uint8_t *buf;                  /* image of segs[cur] when loaded */
+	int loaded;
+	uint32_t pos;      /* next record in buf */
+	uint64_t expect;   /* its seq */
+	uint16_t last_type; /* of the last valid record in this segment */
+	uint64_t behind;   /* records of this segment not after the last returned */
+	int have_last;
+	uint64_t last_seq; /* of the last record returned */
+	struct uev_ring_stats st;
+};
+
+static void say(struct uev_ring_reader *r, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct uev_ring_reader *r, uint64_t off, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!r->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->report(r->ctx, off, msg);
+}
+
+static int all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static uint64_t seg_base(const struct uev_ring_reader *r, uint32_t index)
+{
+	return UEV_RING_SUPER_SIZE + (uint64_t)index * r->sb.segment_size;
+}
+
+int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_ring_report_fn report,
+			 void *ctx, char *err, size_t errsize)
+{
+	uint8_t b[UEV_RING_SUPER_SIZE];
+	char why[160] = "";
+	struct uev_ring_reader *r;
+	struct stat st;
+	ssize_t n;
+	int e = -EINVAL, fd;
+
+	*out = NULL;
+	if (err && errsize)
+		err[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		e = -errno;
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof(why), "not a regular file");
+	} else if ((n = uev_ring_pread(fd, b, sizeof(b), 0)) < 0) {
+		e = (int)n;
+		snprintf(why, sizeof(why), "%s", strerror((int)-n));
+	} else if (n < (ssize_t)sizeof(b)) {
+		snprintf(why, sizeof(why), "not a uev ring file (%zd bytes)", n);
+	} else if (!(r = calloc(1, sizeof(*r)))) {
+		e = -ENOMEM;
+		snprintf(why, sizeof(why), "out of memory");
+	} else if (uev_ring_super_decode(b, &r->sb, why, sizeof(why)) == 0 &&
+		   (uint64_t)st.st_size != r->sb.file_size) {
+		snprintf(why, sizeof(why), "size mismatch: %llu bytes on disk, the ring has %llu",
+			 (unsigned long long)st.st_size, (unsigned long long)r->sb.file_size);
+		free(r);
+	} else if (why[0]) {
+		free(r);
+	} else if (!(r->buf = malloc(r->sb.segment_size))) {
+		e = -ENOMEM;
+		snprintf(why, sizeof(why), "out of memory");
+		free(r);
+	} else {
+		r->fd = fd;
+		r->report = report;
+		r->ctx = ctx;
+		for (unsigned i = UEV_RING_SUPER_USED; i < sizeof(b); i++)
+			if (b[i]) {
+				say(r, i, "superblock: unused bytes are not zero");
+				break;
+			}
+		e = uev_ring_scan(fd, &r->sb, &r->segs, &r->nsegs, &r->st, report, ctx);
+		if (e == 0) {
+			*out = r;
+			return 0;
+		}
+		snprintf(why, sizeof(why), "reading segment headers: %s", strerror(-e));
+		uev_ring_reader_close(r);
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (err && errsize)
+		snprintf(err, errsize, "%s: %s", path, why);
+	return e;
+}
+
+const struct uev_ring_super *uev_ring_reader_super(const struct uev_ring_reader *r)
+{
+	return &r->sb;
+}
+
+const struct uev_ring_stats *uev_ring_reader_stats(const struct uev_ring_reader *r)
+{
+	return &r->st;
+}
+
+void uev_ring_reader_close(struct uev_ring_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->segs);
+	free(r->buf);
+	free(r);
+}
+
+/* Reads segs[cur] into the buffer: 1, 0 (skip it: reported), -errno. */
+static int load(struct uev_ring_reader *r)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	uint64_t off = seg_base(r, g->index);
+	ssize_t n = uev_ring_pread(r->fd, r->buf, r->sb.segment_size, off);
+	struct uev_ring_seghdr h;
+	const char *why;
+
+	if (n < 0)
+		return (int)n;
+	if (n < r->sb.segment_size) {
+		say(r, off, "segment %u: short read, the file shrank; skipped", g->index);
+		return 0;
+	}
+	/* The header was read at open; a live writer may have started the
+	 * segment anew since. Its records belong to a later read then. */
+	if (uev_ring_seghdr_decode(r->buf, &h, &why) != UEV_SEG_VALID || h.segment_seq != g->seq) {
+		say(r, off, "segment %u: changed while reading; skipped", g->index);
+		return 0;
+	}
+	r->pos = UEV_RING_SEG_HDR;
+	r->expect = g->first_seq;
+	r->last_type = 0;
+	r->behind = 0;
+	r->loaded = 1;
+	return 1;
+}
+
+/*
+ * The segment ended at r->pos (the record there is invalid for @why).
+ * Whatever follows is a clean end when the run went on in the next segment
+ * exactly where this one stopped (the rest is slack, possibly stale bytes
+ * of an earlier lap), when the run ended here, or when only zeros follow.
+ * Anything else is a torn write or damage.
+ */
+static void finish(struct uev_ring_reader *r, const char *why)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
+	uint64_t off = seg_base(r, g->index) + r->pos;
+	int cont = nx && nx->seq == g->seq + 1 && nx->run_id == g->run_id &&
+		   nx->run_segment == g->run_segment + 1;
+
+	r->st.bytes_used += r->pos;
+	if (r->behind)
+		say(r, seg_base(r, g->index),
+		    "segment %u: %llu records not after seq %llu already read; skipped", g->index,
+		    (unsigned long long)r->behind, (unsigned long long)r->last_seq);
+	if (cont && nx->first_seq != r->expect) {
+		r->st.torn++;
+		say(r, off, "segment %u: records stop at seq %llu (%s), the run goes on at %llu",
+		    g->index, (unsigned long long)r->expect, why, (unsigned long long)nx->first_seq);
+	} else if (!cont && r->last_type != UEV_RING_RUN_END &&
+		   !all_zero(r->buf + r->pos, r->sb.segment_size - r->pos)) {
+		r->st.torn++;
+		say(r, off, "segment %u: torn or corrupt tail at seq %llu (%s)", g->index,
+		    (unsigned long long)r->expect, why);
+	}
+	r->loaded = 0;
+	r->cur++;
+}
+
+static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
+{
+	struct uev_ring_stats *st = &r->st;
+
+	st->records++;
+	if (rec->type == UEV_RING_PAGE) {
+		st->pages++;
+		st->page_bytes += rec->len;
+	} else if (rec->type == UEV_RING_LOST && rec->len >= 8) {
+		uint64_t c = uev_get64(rec->payload);
+
+		st->lost_kernel += c;
+		st->lost_unknown += c == 0;
+	}
+	if (!r->have_last)
+		st->seq_first = rec->seq;
+	else
+		st->seq_gaps += rec->seq - r->last_seq - 1;
+	st->seq_last = r->last_seq = rec->seq;
+	r->have_last = 1;
+}
+
+int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
+{
+	for (;;) {
+		const struct uev_ring_seginfo *g;
+		struct uev_ring_rechdr h;
+		const char *why;
+		uint32_t at;
+		int l;
+
+		if (!r->loaded) {
+			if (r->cur >= r->nsegs)
+				return 0;
+			if ((l = load(r)) < 0)
+				return l;
+			if (l == 0) {
+				r->cur++;
+				continue;
+			}
+		}
+		g = &r->segs[r->cur];
+		if (!uev_ring_rec_check(r->buf, r->sb.segment_size, r->pos, g->seq, r->expect, &h,
+					&why)) {
+			finish(r, why);
+			continue;
+		}
+		at = r->pos;
+		r->pos += (uint32_t)uev_ring_rec_size(h.len);
+		r->expect++;
+		r->last_type = h.type;
+		if (!all_zero(r->buf + at + UEV_RING_REC_HDR + h.len,
+			      r->pos - at - UEV_RING_REC_HDR - h.len))
+			say(r, seg_base(r, g->index) + at, "record seq %llu: padding is not zero",
+			    (unsigned long long)h.seq);
+		/* Segments are ordered by segment_seq; a record that does not
+		 * come after what was returned can only be damage (a header
+		 * claiming a wrong seq), and returning it would break the
+		 * one promise replay builds on: strictly increasing seq. */
+		if (r->have_last && h.seq <= r->last_seq) {
+			r->behind++;
+			continue;
+		}
+		*rec = (struct uev_ring_rec){ (enum uev_ring_type)h.type, h.cpu, h.len, h.seq, g->seq,
+					      g->run_id, seg_base(r, g->index) + at,
+					      r->buf + at + UEV_RING_REC_HDR };
+		account(r, rec);
+		return 1;
+	}
+}

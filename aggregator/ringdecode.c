@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event-parse.h>
+
+#include "ringdecode.h"
+
+struct ann {
+	uint32_t id;
+	char *def;
+};
+
+struct state {
+	struct ann *ann; /* every announcement in the file (see below) */
+	size_t nann;
+	struct uev_ringdec_run run;
+	struct tep_handle *tep;
+	struct uev_decoder *dec;
+	uint8_t *known; /* [65536]: format parsed in this run */
+	uev_ringdec_fn fn;
+	void *ctx;
+	uev_ring_report_fn report;
+	void *rctx;
+};
+
+static int trampoline(void *ctx, const struct uev_rec *r)
+{
+	struct state *s = ctx;
+
+	return s->fn(s->ctx, &s->run, r);
+}
+
+static void text_field(char *dst, size_t size, const uint8_t *src, size_t avail)
+{
+	size_t n = strnlen((const char *)src, avail < size ? avail : size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* A new run: new ids, so a new tep handle and decoder. */
+static int new_run(struct state *s, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = rec->payload;
+
+	uev_decoder_free(s->dec);
+	s->dec = NULL;
+	tep_free(s->tep);
+	memset(s->known, 0, 65536);
+	memset(&s->run, 0, sizeof(s->run));
+	s->run.run_id = rec->run_id;
+	if (rec->len >= 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8) {
+		p += 8;
+		text_field(s->run.boot_id, sizeof(s->run.boot_id), p, 37), p += 37;
+		text_field(s->run.kernel_release, sizeof(s->run.kernel_release), p, 65), p += 65;
+		text_field(s->run.seat, sizeof(s->run.seat), p, 64), p += 64;
+		text_field(s->run.trace_clock, sizeof(s->run.trace_clock), p, 16), p += 16;
+		text_field(s->run.host, sizeof(s->run.host), p, 65), p += 65 + 4;
+		memcpy(&s->run.start_realtime_ns, p, 8);
+	}
+	s->tep = tep_alloc();
+	return s->tep ? 0 : -ENOMEM;
+}
+
+static void format(struct state *s, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = rec->payload;
+	const char *sys, *name, *text, *end = (const char *)p + rec->len;
+	uint32_t id;
+
+	if (rec->len < 8 || !s->tep)
+		return;
+	memcpy(&id, p + 4, 4);
+	sys = (const char *)p + 8;
+	name = memchr(sys, 0, (size_t)(end - sys));
+	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
+	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1)))
+		return;
+	name++, text++;
+	if (p[0] == 0) {
+		tep_parse_header_page(s->tep, (char *)text, strlen(text), sizeof(long));
+	} else if (p[0] == 2 && id < 65536 && !s->known[id]) {
+		s->known[id] = 1;
+		if (tep_parse_event(s->tep, text, strlen(text), sys) != 0 && s->report)
+			s->report(s->rctx, rec->offset, "an event format in the file does not parse");
+	}
+}
+
+/*
+ * Pages come CPU by CPU, so a marker record can come before the page of
+ * another CPU that holds its announcement. Marker ids are content-addressed
+ * (the same id means the same definition in every run), so every
+ * announcement of the file is learnt up front, and the decoder of each run
+ * starts knowing them all.
+ */
+static int collect_announcements(struct state *s, const char *path)
+{
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	char err[256];
+	int ret = uev_ring_reader_open(&r, path, NULL, NULL, err, sizeof(err));
+
+	if (ret < 0)
+		return ret;
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		struct ann *n;
+
+		if (rec.type != UEV_RING_ANNOUNCE || rec.len <= 4 ||
+		    !memchr((const char *)rec.payload + 4, 0, rec.len - 4))
+			continue;
+		n = realloc(s->ann, (s->nann + 1) * sizeof(*n));
+		if (!n) {
+			ret = -ENOMEM;
+			break;
+		}
+		s->ann = n;
+		memcpy(&n[s->nann].id, rec.payload, 4);
+		n[s->nann].def = strdup((const char *)rec.payload + 4);
+		if (!n[s->nann].def) {
+			ret = -ENOMEM;
+			break;
+		}
+		s->nann++;
+	}
+	uev_ring_reader_close(r);
+	return ret < 0 ? ret : 0;
+}
+
+static int make_decoder(struct state *s)
+{
+	if (s->dec)
+		return 0;
+	if (uev_decoder_new(&s->dec, s->tep) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nann; i++)
+		uev_decoder_announce(s->dec, s->ann[i].id, s->ann[i].def);
+	return 0;
+}
+
+static int page(struct state *s, const struct uev_ring_rec *rec)
+{
+	if (!s->tep)
+		return 0;
+	if (make_decoder(s) < 0)
+		return -ENOMEM;
+	/* A page is at most one sub-buffer; kbuffer reads only what its
+	 * header says is committed, so a cut-down copy is enough. */
+	return uev_decoder_page(s->dec, (void *)rec->payload, rec->cpu, trampoline, s);
+}
+
+int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
+		    uev_ringdec_fn fn, void *ctx, char *err, size_t errsize)
+{
+	struct state s = { .fn = fn, .ctx = ctx, .report = report, .rctx = rctx };
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	int ret;
+
+	ret = uev_ring_reader_open(&r, path, report, rctx, err, errsize);
+	if (ret < 0)
+		return ret;
+	ret = collect_announcements(&s, path);
+	s.known = calloc(65536, 1);
+	if (!s.known || ret < 0) {
+		uev_ring_reader_close(r);
+		for (size_t i = 0; i < s.nann; i++)
+			free(s.ann[i].def);
+		free(s.ann);
+		free(s.known);
+		return ret < 0 ? ret : -ENOMEM;
+	}
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		uint32_t id;
+
+		if (rec.type == UEV_RING_RUN_START && rec.run_id != s.run.run_id)
+			ret = new_run(&s, &rec);
+		else if (rec.type == UEV_RING_FORMAT)
+			format(&s, &rec);
+		else if (rec.type == UEV_RING_SYNC && rec.len >= 16) {
+			memcpy(&s.run.sync_trace_ns, rec.payload, 8);
+			memcpy(&s.run.sync_realtime_ns, (const uint8_t *)rec.payload + 8, 8);
+			s.run.have_sync = 1;
+		} else if (rec.type == UEV_RING_ANNOUNCE && rec.len > 4 && s.tep) {
+			if (make_decoder(&s) < 0)
+				ret = -ENOMEM;
+			memcpy(&id, rec.payload, 4);
+			if (s.dec && memchr((const char *)rec.payload + 4, 0, rec.len - 4))
+				uev_decoder_announce(s.dec, id, (const char *)rec.payload + 4);
+		} else if (rec.type == UEV_RING_PAGE)
+			ret = page(&s, &rec);
+		if (ret < 0)
+			break;
+		ret = 0;
+	}
+	uev_decoder_free(s.dec);
+	tep_free(s.tep);
+	free(s.known);
+	for (size_t i = 0; i < s.nann; i++)
+		free(s.ann[i].def);
+	free(s.ann);
+	uev_ring_reader_close(r);
+	if (ret < 0)
+		snprintf(err, errsize, "%s: %s", path, strerror(-ret));
+	return ret < 0 ? ret : 0;
+}

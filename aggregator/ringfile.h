@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring file (docs/ring-format.md): the one module that writes and reads
+ * it, shared by uev-aggregator and uev-replay. Libraries return negative
+ * errno and put a human message (naming the file and offset) into the
+ * caller's buffer; nothing here prints.
+ */
+#ifndef UEV_RINGFILE_H
+#define UEV_RINGFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define UEV_RING_VERSION 1
+#define UEV_RING_SUPER_SIZE 4096u
+#define UEV_RING_MIN_SEGMENTS 4u
+#define UEV_RING_DEFAULT_SIZE (64ull << 20)
+
+enum uev_ring_type {
+	UEV_RING_RUN_START = 1,
+	UEV_RING_SYNC = 2,
+	UEV_RING_FORMAT = 3,
+	UEV_RING_ANNOUNCE = 4,
+	UEV_RING_COMM = 5,
+	UEV_RING_PAGE = 6,
+	UEV_RING_LOST = 7,
+	UEV_RING_RUN_END = 8,
+};
+
+enum uev_ring_format_kind {
+	UEV_RING_FMT_HEADER_PAGE = 0,
+	UEV_RING_FMT_HEADER_EVENT = 1,
+	UEV_RING_FMT_EVENT = 2,
+};
+
+struct uev_ring_super {
+	uint64_t file_size;
+	uint32_t segment_size, segment_count;
+	uint8_t uuid[16];
+	uint64_t created_realtime_ns;
+	char seat[64];
+};
+
+struct uev_ring_run_info {
+	char boot_id[37];
+	char kernel_release[65];
+	char seat[64];
+	char trace_clock[16];
+	char host[65];
+	uint32_t aggregator_pid;
+	uint64_t start_realtime_ns;
+};
+
+struct uev_ring_sync {
+	uint64_t trace_ns, realtime_ns, monotonic_ns, boottime_ns;
+};
+
+/* ---- writer ---------------------------------------------------------- */
+
+struct uev_ring_writer;
+
+struct uev_ring_create {
+	const char *path;
+	uint64_t size;     /* bytes; used when creating (and checked when opening) */
+	const char *seat;
+	mode_t mode;       /* for a new file, e.g. 0640 */
+	gid_t gid;         /* (gid_t)-1: leave the group alone */
+	int recreate;      /* replace a file of another format or size */
+};
+
+/*
+ * Open or create the ring file. Refuses (message in @err): a symlink
+ * (-ELOOP), a file of another format, version or size unless @recreate
+ * (-EEXIST), a file locked by another writer (-EBUSY, flock). A new file is
+ * preallocated to its full size. An existing one is scanned to continue
+ * seq/segment_seq/run_id after its newest valid data; nothing in it is
+ * changed before uev_ring_writer_begin_run().
+ */
+int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_create *c,
+			 char *err, size_t errsize);
+
+/* Start a run: a new segment whose checkpoint begins with RUN_START. */
+int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info);
+
+/*
+ * Metadata: recorded now (before any later PAGE) and repeated in the
+ * checkpoint at the start of every following segment of this run. A FORMAT
+ * for an id already known with the same text is not written again.
+ */
+int uev_ring_writer_format(struct uev_ring_writer *w, enum uev_ring_format_kind kind, uint32_t id,
+			   const char *system, const char *name, const char *text);
+int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const char *def);
+int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm);
+int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s);
+
+/* Data. */
+int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len);
+int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count);
+
+/*
+ * Getting records to disk. Appended records sit in memory until written.
+ * take() hands out byte ranges in file order. Their memory stays valid and
+ * unchanged until done() is called for them, so the caller can submit them
+ * to io_uring. done() with @result < 0 or short makes them pending again.
+ * flush() does take + pwrite + done synchronously.
+ */
+struct uev_ring_extent {
+	const void *buf;
+	uint64_t offset;
+	uint32_t len;
+	uint32_t cookie; /* the writer's */
+};
+unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent *ext, unsigned max);
+void uev_ring_writer_done(struct uev_ring_writer *w, const struct uev_ring_extent *ext, long result);
+int uev_ring_writer_flush(struct uev_ring_writer *w);
+/* Bytes appended but not yet written (done). */
+uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w);
+int uev_ring_writer_fd(const struct uev_ring_writer *w);
+
+/* RUN_END (with these counters), flush, fdatasync, close. */
+struct uev_ring_counters {
+	uint64_t pages, bytes, lost;
+};
+int uev_ring_writer_close(struct uev_ring_writer *w, const struct uev_ring_counters *end);
+
+/* ---- reader ---------------------------------------------------------- */
+
+struct uev_ring_reader;
+
+/* A problem met while reading, reported and skipped: never fatal. */
+typedef void (*uev_ring_report_fn)(void *ctx, uint64_t offset, const char *msg);
+
+struct uev_ring_rec {
+	enum uev_ring_type type;
+	uint16_t cpu;
+	uint32_t len;
+	uint64_t seq;
+	uint64_t segment_seq;
+	uint64_t run_id;
+	uint64_t offset;       /* of the record header in the file */
+	const void *payload;   /* valid until the next call */
+};
+
+struct uev_ring_stats {
+	uint32_t segments_valid, segments_damaged, segments_empty;
+	uint64_t records, pages, page_bytes;
+	uint64_t torn;          /* segments whose tail was torn or corrupt */
+	uint64_t lost_kernel;   /* sum of LOST counts (0-count LOST: +1 in lost_unknown) */
+	uint64_t lost_unknown;
+	uint64_t seq_first, seq_last;
+	uint64_t seq_gaps;      /* records missing between surviving segments */
+	uint64_t wraps;         /* times the writer came round: max segment_seq / N */
+	uint64_t bytes_used;
+};
+
+/* Open for reading: -EINVAL/-ENOENT/... with the reason in @err (not a
+ * ring file, unsupported version, size mismatch). Memory use is one
+ * segment, whatever the file size. */
+int uev_ring_reader_open(struct uev_ring_reader **out, const char *path,
+			 uev_ring_report_fn report, void *ctx, char *err, size_t errsize);
+const struct uev_ring_super *uev_ring_reader_super(const struct uev_ring_reader *r);
+/* Next valid record, oldest first: 1, 0 at the end, -errno on I/O error. */
+int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec);
+/* Counters so far (complete after next() returned 0). */
+const struct uev_ring_stats *uev_ring_reader_stats(const struct uev_ring_reader *r);
+void uev_ring_reader_close(struct uev_ring_reader *r);
+
+/* CRC-32C (Castagnoli), as the format uses it. */
+uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uev-aggregator --seat NAME: drain a seat's tracefs instance into its ring
+ * file until SIGTERM. The order of start-up is the contract: everything that
+ * can be refused (options, config, ring file) is checked before anything in
+ * tracefs or on disk is touched, so bad input never costs data.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <tracefs.h>
+
+#include "capture.h"
+#include "config.h"
+#include "drain.h"
+#include "ringfile.h"
+#include "seat.h"
+#include "setup.h"
+
+#ifndef UEV_SCHEMA_DIR
+#define UEV_SCHEMA_DIR "/usr/share/uev/schemas"
+#endif
+#ifndef UEV_CONFIG_DIR
+#define UEV_CONFIG_DIR "/etc/uev"
+#endif
+#define SYNC_EVERY_S 60
+
+struct agg {
+	struct uev_config cfg;
+	const char *config_path, *run_dir;
+	struct uev_seat seat;
+	struct uev_ring_writer *w;
+	struct uev_capture *cap;
+	struct uev_setup setup;
+	time_t last_sync;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: uev-aggregator --seat NAME [options]\n"
+		"Drain the seat's tracefs instance uev.NAME into its ring file until SIGTERM.\n"
+		"  --config FILE         seat configuration (uev.conf(5)); default: " UEV_CONFIG_DIR "/NAME.conf\n"
+		"                        if it exists, else the built-in default\n"
+		"  --ring PATH           ring file (default /var/lib/uev/NAME.ring)\n"
+		"  --size BYTES[K|M|G]   ring size when creating it (default 64M)\n"
+		"  --flush-interval MS   data reaches the file within MS (default 1000)\n"
+		"  --keep-instance       leave the instance (and what it holds) on exit\n"
+		"  --recreate            replace a ring file of another format or size\n"
+		"  --run-dir DIR         where marker enable pages live (default /run/uev)\n"
+		"  --print-config        print the effective configuration and exit\n"
+		"  --help, --version\n"
+		"Signals: TERM/INT drain and stop, USR1 flush now, HUP reload the config.\n"
+		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage or input.\n");
+}
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path))) < 0)
+		fprintf(stderr, "uev-aggregator: sd_notify: %s\n", strerror(errno));
+	close(fd);
+}
+
+static uint64_t ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A sync point: the trace clock and the wall clock read back to back. */
+static void sync_point(struct agg *a)
+{
+	struct uev_ring_sync s = { 0 };
+	clockid_t tc = !strcmp(a->cfg.clock, "mono") ? CLOCK_MONOTONIC
+		     : !strcmp(a->cfg.clock, "mono_raw") ? CLOCK_MONOTONIC_RAW
+		     : !strcmp(a->cfg.clock, "tai") ? CLOCK_TAI : CLOCK_BOOTTIME;
+
+	s.realtime_ns = ns(CLOCK_REALTIME);
+	s.trace_ns = ns(tc);
+	s.monotonic_ns = ns(CLOCK_MONOTONIC);
+	s.boottime_ns = ns(CLOCK_BOOTTIME);
+	uev_ring_writer_sync(a->w, &s);
+	a->last_sync = time(NULL);
+}
+
+static void on_flush(void *ctx)
+{
+	struct agg *a = ctx;
+
+	if (time(NULL) - a->last_sync >= SYNC_EVERY_S)
+		sync_point(a);
+}
+
+static void on_ready(void *ctx)
+{
+	(void)ctx;
+	notify("READY=1\nSTATUS=draining");
+}
+
+static int on_signal(void *ctx, int signo)
+{
+	struct agg *a = ctx;
+	struct uev_config fresh;
+	char errs[8192] = "";
+
+	if (signo != SIGHUP)
+		return 0;
+	if (uev_config_default(&fresh, a->cfg.seat, UEV_SCHEMA_DIR) < 0)
+		return 0;
+	if (a->config_path && uev_config_load(&fresh, a->config_path, errs, sizeof(errs)) < 0) {
+		fprintf(stderr, "uev-aggregator: reload refused, keeping the running configuration:\n%s\n", errs);
+		uev_config_free(&fresh);
+		return 0;
+	}
+	uev_setup_reload(&a->setup, &a->seat, &a->cfg, &fresh);
+	uev_config_free(&a->cfg);
+	a->cfg = fresh;
+	fprintf(stderr, "uev-aggregator: configuration reloaded\n");
+	return 0;
+}
+
+static void run_info(const struct agg *a, struct uev_ring_run_info *ri)
+{
+	struct utsname u;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	memset(ri, 0, sizeof(*ri));
+	if (f) {
+		if (!fgets(ri->boot_id, sizeof(ri->boot_id), f))
+			ri->boot_id[0] = 0;
+		ri->boot_id[strcspn(ri->boot_id, "\n")] = 0;
+		fclose(f);
+	}
+	if (uname(&u) == 0) {
+		snprintf(ri->kernel_release, sizeof(ri->kernel_release), "%s", u.release);
+		snprintf(ri->host, sizeof(ri->host), "%s", u.nodename);
+	}
+	snprintf(ri->seat, sizeof(ri->seat), "%s", a->cfg.seat);
+	snprintf(ri->trace_clock, sizeof(ri->trace_clock), "%s", a->cfg.clock);
+	ri->aggregator_pid = (uint32_t)getpid();
+	ri->start_realtime_ns = ns(CLOCK_REALTIME);
+}
+
+static int parse_args(int argc, char **argv, struct agg *a, const char **seat, char **opt_ring,
+		      uint64_t *opt_size, long *opt_flush, int *keep, int *recreate, int *print)
+{
+	static const struct option lo[] = {
+		{ "seat", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "ring", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "flush-interval", required_argument, NULL, 'f' },
+		{ "keep-instance", no_argument, NULL, 'k' },
+		{ "recreate", no_argument, NULL, 'R' },
+		{ "run-dir", required_argument, NULL, 'd' },
+		{ "print-config", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': *seat = optarg; break;
+		case 'c': a->config_path = optarg; break;
+		case 'r': *opt_ring = optarg; break;
+		case 'S':
+			if (uev_parse_size(optarg, opt_size) < 0) {
+				fprintf(stderr, "uev-aggregator: --size: '%s' is not a size (e.g. 64M)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			*opt_flush = strtol(optarg, &end, 10);
+			if (*end || *opt_flush < 10 || *opt_flush > 600000) {
+				fprintf(stderr, "uev-aggregator: --flush-interval: '%s' is not 10..600000 ms\n", optarg);
+				return 2;
+			}
+			break;
+		case 'k': *keep = 1; break;
+		case 'R': *recreate = 1; break;
+		case 'd': a->run_dir = optarg; break;
+		case 'p': *print = 1; break;
+		case 'h': usage(stdout); return -1;
+		case 'V': printf("uev-aggregator %s\n", UEV_VERSION_STRING); return -1;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "uev-aggregator: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!*seat) {
+		fprintf(stderr, "uev-aggregator: --seat NAME is required\n");
+		return 2;
+	}
+	if (!uev_seat_name_valid(*seat)) {
+		fprintf(stderr, "uev-aggregator: --seat: bad seat name '%s' (A-Z a-z 0-9 _ -, at most 63)\n", *seat);
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agg a = { 0 };
+	const char *seat = NULL;
+	char *opt_ring = NULL, errs[16384] = "", err[8192] = "";
+	uint64_t opt_size = 0;
+	long opt_flush = 0;
+	int keep = 0, recreate = 0, print = 0, r, sigfd;
+	struct uev_ring_create rc = { 0 };
+	struct uev_ring_counters end = { 0 };
+	sigset_t sigs;
+
+	r = parse_args(argc, argv, &a, &seat, &opt_ring, &opt_size, &opt_flush, &keep, &recreate, &print);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (!a.config_path) {
+		static char def[512];
+
+		snprintf(def, sizeof(def), UEV_CONFIG_DIR "/%s.conf", seat);
+		if (access(def, F_OK) == 0)
+			a.config_path = def;
+	}
+	if (uev_config_default(&a.cfg, seat, UEV_SCHEMA_DIR) < 0 ||
+	    (a.config_path && uev_config_load(&a.cfg, a.config_path, errs, sizeof(errs)) < 0)) {
+		fprintf(stderr, "%s%s", errs[0] ? errs : "uev-aggregator: cannot set up the configuration\n",
+			errs[0] && errs[strlen(errs) - 1] != '\n' ? "\n" : "");
+		return 2;
+	}
+	if (opt_ring)
+		snprintf(a.cfg.ring_path, sizeof(a.cfg.ring_path), "%s", opt_ring);
+	if (opt_size)
+		a.cfg.ring_size = opt_size;
+	if (opt_flush)
+		a.cfg.flush_interval_ms = (unsigned)opt_flush;
+	a.cfg.keep_instance |= keep;
+	if (print) {
+		uev_config_write(&a.cfg, stdout);
+		uev_config_free(&a.cfg);
+		return 0;
+	}
+	if (geteuid() != 0)
+		fprintf(stderr, "uev-aggregator: warning: not running as root; tracefs will likely refuse\n");
+	if (!tracefs_tracing_dir()) {
+		fprintf(stderr, "uev-aggregator: tracefs is not mounted and mounting it failed "
+			"(mount -t tracefs nodev /sys/kernel/tracing; needs root)\n");
+		return 1;
+	}
+
+	/* Then what the kernel must have, then the ring file (symlink, other
+	 * format, locked): all before anything is changed. */
+	if (uev_setup_check(&a.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s%s", a.config_path ? a.config_path : "built-in configuration", ":\n");
+		fprintf(stderr, "%s", err);
+		uev_config_free(&a.cfg);
+		return 2;
+	}
+	rc.path = a.cfg.ring_path;
+	rc.size = a.cfg.ring_size;
+	rc.seat = seat;
+	rc.mode = a.cfg.ring_mode;
+	rc.gid = a.cfg.ring_gid >= 0 ? (gid_t)a.cfg.ring_gid : (gid_t)-1;
+	rc.recreate = recreate;
+	r = uev_ring_writer_open(&a.w, &rc, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "uev-aggregator: %s\n", err);
+		uev_config_free(&a.cfg);
+		return r == -EBUSY || r == -ENOSPC || r == -EIO ? 1 : 2;
+	}
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	/* Non-blocking: io_uring then polls it and reads in our own task, where
+	 * the process-wide signals are; a blocking read could be handed to an
+	 * io-wq worker thread. */
+	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	r = uev_seat_open(&a.seat, seat, a.run_dir, err, sizeof(err));
+	if (r == 0)
+		r = uev_setup_apply(&a.setup, &a.seat, &a.cfg, err, sizeof(err));
+	if (r == 0) {
+		const char *systems[65];
+
+		uev_setup_systems(&a.cfg, systems, 65);
+		r = uev_capture_new(&a.cap, a.w, systems, err, sizeof(err));
+	}
+	if (r == 0) {
+		struct uev_ring_run_info ri;
+
+		run_info(&a, &ri);
+		r = uev_ring_writer_begin_run(a.w, &ri);
+		if (r < 0)
+			snprintf(err, sizeof(err), "%s: starting a run: %s", a.cfg.ring_path, strerror(-r));
+	}
+	if (r == 0) {
+		struct uev_drain_opts o = {
+			.instance = a.seat.instance,
+			.writer = a.w,
+			.capture = a.cap,
+			.flush_ms = a.cfg.flush_interval_ms,
+			.fsync = a.cfg.fsync == UEV_FSYNC_EVERY_FLUSH ? UEV_DRAIN_FSYNC_EVERY_FLUSH
+			       : a.cfg.fsync == UEV_FSYNC_NEVER ? UEV_DRAIN_FSYNC_NEVER
+								: UEV_DRAIN_FSYNC_INTERVAL,
+			.fsync_interval_s = a.cfg.fsync_interval_s,
+			.sigfd = sigfd,
+			.hooks = { .ctx = &a, .on_signal = on_signal, .on_flush = on_flush, .on_ready = on_ready },
+		};
+
+		sync_point(&a);
+		uev_seat_markers_start(&a.seat);
+		r = uev_drain_run(&o, err, sizeof(err));
+		notify("STOPPING=1");
+		sync_point(&a);
+	}
+	if (r < 0)
+		fprintf(stderr, "uev-aggregator: %s\n", err[0] ? err : strerror(-r));
+	if (a.seat.page)
+		uev_seat_markers_stop(&a.seat);
+	if (a.cap) {
+		const struct uev_capture_stats *st = uev_capture_stats(a.cap);
+
+		end.pages = st->pages;
+		end.bytes = st->bytes;
+		end.lost = st->lost;
+		fprintf(stderr, "uev-aggregator: seat %s: %llu pages, %llu bytes, %llu events lost in the kernel\n",
+			seat, (unsigned long long)st->pages, (unsigned long long)st->bytes,
+			(unsigned long long)st->lost);
+	}
+	if (uev_ring_writer_close(a.w, &end) < 0 && r == 0) {
+		fprintf(stderr, "uev-aggregator: %s: closing failed\n", a.cfg.ring_path);
+		r = -EIO;
+	}
+	uev_capture_free(a.cap);
+	uev_setup_revert(&a.setup);
+	if (a.seat.instance)
+		uev_seat_close(&a.seat, !a.cfg.keep_instance);
+	uev_config_free(&a.cfg);
+	if (sigfd >= 0)
+		close(sigfd);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# uev-aggregator refusing bad input: each case gets its message and exit
+# status, and nothing is touched (no ring file, no instance, files intact).
+# usage: cli.sh PATH-TO-uev-aggregator
+set -uo pipefail
+agg=$1
+if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/kernel/tracing/trace ]; then
+	echo "SKIP: needs root and tracefs"
+	exit 77
+fi
+dir=$(mktemp -d)
+seat="cli$$"
+pids=()
+cleanup() { # shellcheck disable=SC2317 # called by trap
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+fail=0
+expect() { # exit-code stderr-substring command...
+	local code=$1 text=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" -ne "$code" ] || [[ "$out" != *"$text"* ]]; then
+		echo "FAIL: $* -> exit $rc, stderr '$out' (wanted $code, '$text')"; fail=1
+	fi
+}
+no_instance() {
+	if [ -e "/sys/kernel/tracing/instances/uev.$seat" ]; then
+		echo "FAIL: $1 left an instance behind"; fail=1
+	fi
+}
+run() { "$agg" --seat "$seat" --run-dir "$dir/run" "$@"; }
+
+expect 2 "--seat NAME is required" "$agg"
+expect 2 "bad seat name" "$agg" --seat "a/b"
+expect 2 "--size: 'huge' is not a size" run --size huge
+expect 2 "--flush-interval: '5' is not 10..600000 ms" run --flush-interval 5
+expect 2 "unrecognized option" run --frobnicate
+
+printf '[seat]\nclock = sundial\nbuffer_kb = lots\n[ring]\nsize = 64M\nbogus = 1\n' >"$dir/bad.conf"
+expect 2 "$dir/bad.conf:2: [seat] clock:" run --config "$dir/bad.conf" --ring "$dir/a.ring"
+expect 2 "$dir/bad.conf:3: [seat] buffer_kb:" run --config "$dir/bad.conf" --ring "$dir/a.ring"
+expect 2 "$dir/bad.conf:6:" run --config "$dir/bad.conf" --ring "$dir/a.ring"
+[ ! -e "$dir/a.ring" ] || { echo "FAIL: a bad config created the ring file"; fail=1; }
+no_instance "a bad config"
+expect 2 "missing.conf: No such file or directory" run --config "$dir/missing.conf"
+
+printf '[kernel]\nevent = nosuchsys:nosuchevent\n' >"$dir/ev.conf"
+expect 2 "no such kernel event" run --config "$dir/ev.conf" --ring "$dir/b.ring"
+[ ! -e "$dir/b.ring" ] || { echo "FAIL: an unknown event created the ring file"; fail=1; }
+
+ln -s "$dir/target.ring" "$dir/link.ring"
+expect 2 "symbolic link" run --ring "$dir/link.ring" --size 1M
+[ ! -e "$dir/target.ring" ] || { echo "FAIL: the symlink target was created"; fail=1; }
+no_instance "a symlink ring"
+
+echo "precious data, not a ring" >"$dir/text.ring"
+sum=$(md5sum <"$dir/text.ring")
+expect 2 "not a uev ring file" run --ring "$dir/text.ring" --size 1M
+[ "$(md5sum <"$dir/text.ring")" = "$sum" ] || { echo "FAIL: the foreign file was changed"; fail=1; }
+no_instance "a foreign ring file"
+
+# A real ring of another size: refused, then --recreate replaces it.
+"$agg" --seat "$seat" --run-dir "$dir/run" --ring "$dir/c.ring" --size 1M --flush-interval 100 2>/dev/null &
+pids+=($!)
+for _ in $(seq 100); do [ -e "/sys/kernel/tracing/instances/uev.$seat" ] && break; sleep 0.05; done
+sleep 0.5
+expect 1 "in use" run --ring "$dir/c.ring" --size 1M
+kill -TERM "${pids[0]}"; wait "${pids[0]}"; rc=$?
+[ "$rc" -eq 0 ] || { echo "FAIL: first aggregator exited $rc on SIGTERM"; fail=1; }
+pids=()
+no_instance "a stopped aggregator"
+sum=$(md5sum <"$dir/c.ring")
+expect 2 "--recreate" run --ring "$dir/c.ring" --size 2M
+[ "$(md5sum <"$dir/c.ring")" = "$sum" ] || { echo "FAIL: a ring of another size was changed"; fail=1; }
+timeout -s TERM 2 "$agg" --seat "$seat" --run-dir "$dir/run" --ring "$dir/c.ring" --size 2M --recreate 2>/dev/null
+rc=$?
+[ "$rc" -eq 124 ] || [ "$rc" -eq 0 ] || { echo "FAIL: --recreate run exited $rc"; fail=1; }
+exit $fail

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uev-aggregator end to end on this machine's kernel: a real daemon
+ * (started like systemd would, READY=1 over $NOTIFY_SOCKET), real emitters
+ * and /dev/kmsg messages, and the ring file decoded afterwards from nothing
+ * but itself.  usage: test-aggregator PATH-TO-uev-aggregator
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event-parse.h>
+
+#include "ktest.h"
+#include "ringdecode.h"
+#include "uev-abi.h"
+
+static const char *agg_path;
+static char dir[] = "/tmp/uevagg.XXXXXX";
+static struct uev_event tick = UEV_EVENT_INIT("agg_tick", "u32 seq; u32 thread; __rel_loc char[] msg");
+static struct uev_event mark = UEV_EVENT_INIT("agg_mark", "u32 k; u8 after");
+
+struct daemon {
+	pid_t pid;
+	char seat[32], conf[256], ring[256], run[256], sock[100];
+	int nfd;
+};
+
+/* Start the aggregator on a fresh seat with @extra config lines; wait for
+ * READY=1 (10 s at most). */
+static void start(struct daemon *d, const char *extra, unsigned flush_ms)
+{
+	static int n;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd pfd;
+	char buf[256] = "";
+	FILE *f;
+
+	snprintf(d->seat, sizeof(d->seat), "agg%d_%d", (int)getpid(), n++);
+	snprintf(d->conf, sizeof(d->conf), "%s/%s.conf", dir, d->seat);
+	snprintf(d->ring, sizeof(d->ring), "%s/%s.ring", dir, d->seat);
+	snprintf(d->run, sizeof(d->run), "%s/run", dir);
+	snprintf(d->sock, sizeof(d->sock), "%s/%s.notify", dir, d->seat);
+	f = fopen(d->conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[seat]\nclock = mono\nflush_interval_ms = %u\nbuffer_kb = 8192\n"
+		   "[ring]\npath = %s\nsize = 16M\n[kernel]\nevent = printk:console\n%s",
+		flush_ms, d->ring, extra ? extra : "");
+	fclose(f);
+	d->nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
+	ck_assert_int_eq(bind(d->nfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	d->pid = fork();
+	if (d->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves no daemon behind */
+		setenv("NOTIFY_SOCKET", d->sock, 1);
+		execl(agg_path, agg_path, "--seat", d->seat, "--config", d->conf, "--run-dir", d->run, NULL);
+		_exit(127);
+	}
+	pfd = (struct pollfd){ .fd = d->nfd, .events = POLLIN };
+	ck_assert_msg(poll(&pfd, 1, 10000) == 1, "no READY=1 from the aggregator within 10 s");
+	ck_assert_int_gt(recv(d->nfd, buf, sizeof(buf) - 1, 0), 0);
+	ck_assert_msg(strstr(buf, "READY=1"), "notify said '%s'", buf);
+}
+
+/* SIGTERM, expect exit 0 and STOPPING=1. */
+static void stop(struct daemon *d)
+{
+	char buf[256] = "";
+	int st;
+
+	kill(d->pid, SIGTERM);
+	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "aggregator status %#x", st);
+	ck_assert_int_gt(recv(d->nfd, buf, sizeof(buf) - 1, MSG_DONTWAIT), 0);
+	ck_assert_msg(strstr(buf, "STOPPING=1"), "notify said '%s'", buf);
+	close(d->nfd);
+}
+
+static struct uev_provider *emitter(struct daemon *d)
+{
+	struct uev_provider_options o = { .seat = d->seat, .run_dir = d->run };
+	struct uev_provider *p;
+
+	ck_assert_int_eq(uev_provider_open(&p, &o), 0);
+	ck_assert_int_eq(uev_event_register(p, &tick), 0);
+	ck_assert_int_eq(uev_event_register(p, &mark), 0);
+	for (int i = 0; i < 2000 && !uev_enabled(&tick); i++)
+		usleep(1000);
+	ck_assert_msg(uev_enabled(&tick), "the seat never enabled the emitter");
+	return p;
+}
+
+static void kmsg(const char *text)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC); /* one open per message: no ratelimit */
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+#define N 3000
+#define M 40
+
+struct seen {
+	unsigned char tick[2][N];
+	unsigned long long mark_ts[M][2], kmsg_ts[M];
+	int kmsg_n[M], mark_n[M][2];
+	unsigned long long last_ts[64];
+	int order_bad, bad_fields;
+	char tag[32];
+};
+
+static int collect(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	struct seen *s = ctx;
+	uint64_t v[3];
+	const char *str = NULL;
+	size_t slen = 0;
+
+	(void)run;
+	if (r->cpu < 64) {
+		s->order_bad += r->ts < s->last_ts[r->cpu];
+		s->last_ts[r->cpu] = r->ts;
+	}
+	if (r->kind == UEV_REC_USER && !strcmp(r->name, "agg_tick")) {
+		char want[64];
+
+		for (unsigned i = 0; i < 3; i++)
+			s->bad_fields += uev_payload_field(r->def, r->payload, r->len, i, &v[i], &str, &slen) < 0;
+		if (v[1] < 2 && v[0] < N) {
+			s->tick[v[1]][v[0]]++;
+			snprintf(want, sizeof(want), "thread %llu tick %llu", (unsigned long long)v[1],
+				 (unsigned long long)v[0]);
+			s->bad_fields += slen != strlen(want) || memcmp(str, want, slen);
+		}
+	} else if (r->kind == UEV_REC_USER && !strcmp(r->name, "agg_mark")) {
+		uev_payload_field(r->def, r->payload, r->len, 0, &v[0], &str, &slen);
+		uev_payload_field(r->def, r->payload, r->len, 1, &v[1], &str, &slen);
+		if (v[0] < M && v[1] < 2) {
+			s->mark_ts[v[0]][v[1]] = r->ts;
+			s->mark_n[v[0]][v[1]]++;
+		}
+	} else if (r->kind == UEV_REC_KERNEL && !strcmp(r->name, "printk:console")) {
+		struct tep_format_field *f = tep_find_field(r->event, "msg");
+		int len;
+		const char *m = f ? tep_get_field_raw(NULL, r->event, "msg", r->record, &len, 0) : NULL;
+		const char *at = m ? strstr(m, s->tag) : NULL;
+
+		if (at) {
+			int k = atoi(at + strlen(s->tag));
+
+			if (k >= 0 && k < M) {
+				s->kmsg_ts[k] = r->ts;
+				s->kmsg_n[k]++;
+			}
+		}
+	}
+	return 0;
+}
+
+static void *tick_thread(void *arg)
+{
+	unsigned t = (unsigned)(uintptr_t)arg;
+	cpu_set_t set;
+	char msg[64];
+
+	CPU_ZERO(&set);
+	CPU_SET(t, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(msg, sizeof(msg), "thread %u tick %u", t, i);
+		if (uev_emit(&tick, i, t, msg) != UEV_EMIT_WRITTEN)
+			return (void *)1;
+		if (i % 64 == 0)
+			usleep(200);
+	}
+	return NULL;
+}
+
+static void report(void *ctx, uint64_t off, const char *msg)
+{
+	(void)ctx;
+	ck_abort_msg("ring reader reported at %llu: %s", (unsigned long long)off, msg);
+}
+
+START_TEST(everything_once_in_order_one_clock)
+{
+	struct daemon d;
+	struct seen *s = calloc(1, sizeof(*s));
+	pthread_t th[2];
+	void *ret;
+	char text[96], err[512];
+
+	start(&d, NULL, 200);
+	struct uev_provider *p = emitter(&d);
+
+	snprintf(s->tag, sizeof(s->tag), "uevaggtest-%d-", (int)getpid());
+	for (uintptr_t t = 0; t < 2; t++)
+		pthread_create(&th[t], NULL, tick_thread, (void *)t);
+	for (unsigned k = 0; k < M; k++) { /* A < kernel < B, from one thread */
+		ck_assert_int_eq(uev_emit(&mark, k, 0), UEV_EMIT_WRITTEN);
+		snprintf(text, sizeof(text), "%s%u", s->tag, k);
+		kmsg(text);
+		ck_assert_int_eq(uev_emit(&mark, k, 1), UEV_EMIT_WRITTEN);
+		usleep(2000);
+	}
+	for (int t = 0; t < 2; t++) {
+		pthread_join(th[t], &ret);
+		ck_assert_ptr_null(ret);
+	}
+	uev_provider_close(p);
+	stop(&d);
+	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, collect, s, err, sizeof(err)), 0);
+	ck_assert_int_eq(s->bad_fields, 0);
+	ck_assert_int_eq(s->order_bad, 0);
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; i < N; i++)
+			ck_assert_msg(s->tick[t][i] == 1, "thread %d tick %d seen %d times", t, i, s->tick[t][i]);
+	for (int k = 0; k < M; k++) {
+		ck_assert_msg(s->kmsg_n[k] == 1 && s->mark_n[k][0] == 1 && s->mark_n[k][1] == 1,
+			      "message %d: kmsg %d marks %d/%d", k, s->kmsg_n[k], s->mark_n[k][0], s->mark_n[k][1]);
+		ck_assert_msg(s->mark_ts[k][0] < s->kmsg_ts[k] && s->kmsg_ts[k] < s->mark_ts[k][1],
+			      "message %d not between its marks: %llu %llu %llu", k, s->mark_ts[k][0],
+			      s->kmsg_ts[k], s->mark_ts[k][1]);
+	}
+	free(s);
+}
+END_TEST
+
+static uint64_t cpu_ns(pid_t pid)
+{
+	char path[64];
+	unsigned long long run = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%llu", &run), 1);
+	fclose(f);
+	return run;
+}
+
+struct one {
+	int found;
+	unsigned k;
+};
+
+static int find_one(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	struct one *o = ctx;
+	uint64_t v;
+	const char *s;
+	size_t n;
+
+	(void)run;
+	if (r->kind == UEV_REC_USER && !strcmp(r->name, "agg_mark") &&
+	    uev_payload_field(r->def, r->payload, r->len, 0, &v, &s, &n) >= 0 && v == o->k)
+		o->found = 1;
+	return 0;
+}
+
+static void quiet(void *ctx, uint64_t off, const char *msg)
+{
+	(void)ctx, (void)off, (void)msg; /* the file is being written: a torn tail is expected */
+}
+
+START_TEST(one_event_reaches_the_file_in_time_and_idle_is_asleep)
+{
+	struct daemon d;
+	char err[512];
+	uint64_t t0, c0, c1;
+	struct one o = { .k = 4242 };
+
+	start(&d, NULL, 500);
+	struct uev_provider *p = emitter(&d);
+
+	usleep(700000); /* let start-up work settle */
+	t0 = ktest_mono_ns();
+	ck_assert_int_eq(uev_emit(&mark, o.k, 0), UEV_EMIT_WRITTEN);
+	while (!o.found && ktest_mono_ns() - t0 < 3000000000ull) {
+		usleep(20000);
+		uev_ring_decode(d.ring, quiet, NULL, find_one, &o, err, sizeof(err));
+	}
+	ck_assert_msg(o.found, "the event never reached the file");
+	ck_assert_msg(ktest_mono_ns() - t0 <= (500 + 200) * 1000000ull,
+		      "the event took %llu ms to reach the file (flush interval 500 ms)",
+		      (unsigned long long)(ktest_mono_ns() - t0) / 1000000);
+	usleep(600000);
+	c0 = cpu_ns(d.pid);
+	sleep(5);
+	c1 = cpu_ns(d.pid);
+	ck_assert_msg(c1 - c0 < 10000000ull, "idle aggregator used %llu us of CPU in 5 s",
+		      (unsigned long long)(c1 - c0) / 1000);
+	uev_provider_close(p);
+	stop(&d);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *su = suite_create("aggregator");
+	TCase *tc = tcase_create("e2e");
+	SRunner *sr;
+	int failed;
+	char cmd[64];
+
+	ktest_require_root_tracefs();
+	if (argc < 2) {
+		fprintf(stderr, "usage: test-aggregator PATH-TO-uev-aggregator\n");
+		return 2;
+	}
+	agg_path = argv[1];
+	if (!mkdtemp(dir))
+		return 1;
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, everything_once_in_order_one_clock);
+	tcase_add_test(tc, one_event_reaches_the_file_in_time_and_idle_is_asleep);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", dir);
+	return failed ? 1 : 0;
+}
