@@ -1,30 +1,54 @@
 #!/usr/bin/env bash
-# Install what is missing, build, then show uev at work: a fresh seat
-# instance, the demo emitter writing into it from two CPUs, a kernel message
-# in between, and everything read back out of the kernel ring in time order.
+# Install what is missing, build, then show uev at work on seat0 with the
+# built-in default: uev-aggregator drains the seat into its ring file while
+# the demo emitter writes from two CPUs, the kernel logs a message and a few
+# processes start; then the aggregator stops and the ring file is printed,
+# decoded from nothing but itself.
 set -euo pipefail
 cd "$(dirname "$0")"
 . .ci/deps.sh
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null && exec sudo "$0" "$@"
-	echo "demo.sh: needs root (tracefs instances)" >&2; exit 1
+	echo "demo.sh: needs root (tracefs instances, /var/lib/uev)" >&2; exit 1
 fi
 uev_deps
 uev_tracefs
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 
-seat="demo$$"
-run_dir=$(mktemp -d /tmp/uev-demo.XXXXXX)
-seatctl() { build/aggregator/uev-seat --seat "$seat" --run-dir "$run_dir" "$@"; }
-cleanup() { seatctl remove >/dev/null 2>&1 || true; rm -rf "$run_dir"; }
+seat=seat0
+ring=/var/lib/uev/$seat.ring
+mkdir -p /var/lib/uev
+agg_pid=
+cleanup() { [ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-echo "== seat $seat: instance uev.$seat, markers + printk:console, clock boot"
-seatctl --clock boot --event printk:console up
-echo "== demo emitter (2 threads x 5 events), a kernel message, the emitter again"
-UEV_RUN_DIR=$run_dir build/libuev/demo/uev-demo -s "$seat" -n 5 -i 2
+echo "== uev-aggregator --seat $seat (built-in default: $ring, 64 MiB, clock boot)"
+notify=$(mktemp -u /tmp/uev-demo-notify.XXXXXX)
+python3 - "$notify" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(15)
+print("   aggregator says:", s.recv(256).decode().replace("\n", " "))
+PY
+listener=$!
+sleep 0.2
+NOTIFY_SOCKET=$notify build/aggregator/uev-aggregator --seat "$seat" &
+agg_pid=$!
+wait "$listener"
+rm -f "$notify"
+
+echo "== demo emitter (2 threads x 5 events), a kernel message, a few processes, the emitter again"
+build/libuev/demo/uev-demo -s "$seat" -n 5 -i 2
 echo "uev-demo: hello from the kernel side" > /dev/kmsg
-UEV_RUN_DIR=$run_dir build/libuev/demo/uev-demo -s "$seat" -n 2 -i 0
-echo "== what the kernel ring of seat $seat holds (boot-clock seconds, cpu, pid, event, fields)"
-seatctl dump
+for _ in 1 2 3; do /bin/true; done
+build/libuev/demo/uev-demo -s "$seat" -n 2 -i 0
+sleep 1.2 # one flush interval: everything is in the file even before SIGTERM
+
+echo "== SIGTERM: the aggregator drains what is left and closes the run"
+kill -TERM "$agg_pid"
+wait "$agg_pid"
+agg_pid=
+
+echo "== $ring, this run (uev-ringdump --last-run; earlier runs stay in the file)"
+build/aggregator/uev-ringdump --last-run "$ring" |
+	grep -E "demo_|printk:console .*uev-demo|exec .*filename=/bin/true|^#" | tail -30

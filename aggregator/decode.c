@@ -280,6 +280,7 @@ static void print_string(struct trace_seq *s, const char *str, size_t n)
 
 void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s)
 {
+	(void)d; /* kernel records carry their tep handle */
 	uint64_t num;
 	const char *str;
 	size_t slen;
@@ -301,7 +302,7 @@ void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct
 		/* fall through */
 	case UEV_REC_KERNEL:
 		if (r->event)
-			tep_print_event(d->tep, s, r->record, "%s", TEP_PRINT_INFO);
+			tep_print_event(r->event->tep, s, r->record, "%s", TEP_PRINT_INFO);
 		return;
 	}
 	for (unsigned i = 0; i < r->def->nfields; i++) {

@@ -72,7 +72,7 @@ int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, u
 		      uint64_t *num, const char **str, size_t *slen);
 
 /* Append "field=value …" (strings quoted and escaped) for a user record, or
- * the kernel's own print format for a kernel record. */
+ * the kernel's own print format for a kernel record. @d may be NULL. */
 void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s);
 
 #endif

@@ -78,9 +78,10 @@ static void notify(const char *msg)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
+	/* Like sd_notify(): a supervisor that stopped listening is no error. */
 	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path))) < 0)
-		fprintf(stderr, "uev-aggregator: sd_notify: %s\n", strerror(errno));
+		(void)0;
 	close(fd);
 }
 
