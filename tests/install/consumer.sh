@@ -18,7 +18,9 @@ root=$dest$prefix
 pcdir=$(dirname "$(find "$root" -name libuev.pc | head -1)")
 [ -f "$pcdir/libuev.pc" ] || { echo "libuev.pc not installed"; exit 1; }
 for f in bin/uev-schema bin/uev-seat include/uev/uev.h share/uev/schemas/weston.uev \
-	 share/uev/schemas/demo.uev share/man/man1/uev-schema.1 share/man/man8/uev-seat.8; do
+	 share/uev/schemas/demo.uev share/man/man1/uev-schema.1 share/man/man8/uev-seat.8 \
+	 bin/uev-aggregator bin/uev-ringdump share/man/man8/uev-aggregator.8 share/man/man5/uev.conf.5 \
+	 lib/systemd/system/uev-aggregator@.service; do
 	[ -e "$root/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 "$root/bin/uev-schema" -o "$dest/weston-uev.h" "$root/share/uev/schemas/weston.uev"
