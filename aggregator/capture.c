@@ -19,6 +19,7 @@
 #include <tracefs.h>
 
 #include "capture.h"
+#include "formats.h"
 #include "ringfile.h"
 #include "uev-abi.h"
 
@@ -38,11 +39,10 @@ struct uev_capture {
 	struct uev_capture_stats st;
 };
 
-/* Parsing every format tracefs has takes seconds; the instance can only
- * hold events of the configured systems. */
+/* The instance can only hold events of the configured systems. */
 static int load_tep(struct uev_capture *c)
 {
-	struct tep_handle *tep = tracefs_local_events_system(NULL, c->systems);
+	struct tep_handle *tep = uev_formats_load(c->systems);
 	struct tep_event *raw;
 	struct tep_format_field *fid, *fbuf;
 

@@ -2,7 +2,6 @@
 /* Layout of the ring file, shared by writer and reader (ring-common.h). */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -203,7 +202,7 @@ int uev_ring_rec_check(const uint8_t *seg, uint32_t seg_size, uint32_t pos, uint
 	return 0;
 }
 
-/* ---- scanning the segment headers ------------------------------------- */
+/* ---- I/O ---------------------------------------------------------------- */
 
 ssize_t uev_ring_pread(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -239,107 +238,6 @@ ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 		done += (size_t)r;
 	}
 	return (ssize_t)done;
-}
-
-static int seginfo_cmp(const void *a, const void *b)
-{
-	const struct uev_ring_seginfo *x = a, *y = b;
-
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (!report)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	report(ctx, off, msg);
-}
-
-int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
-		  uint32_t *n, struct uev_ring_stats *st, uev_ring_report_fn report, void *ctx)
-{
-	uint32_t N = sb->segment_count, nv = 0, nzero = 0;
-	struct uev_ring_seginfo *v = calloc(N, sizeof(*v));
-	uint32_t *zero = calloc(N, sizeof(*zero));
-	uint64_t max_seq = 0;
-
-	if (!v || !zero) {
-		free(v);
-		free(zero);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < N; i++) {
-		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)i * sb->segment_size;
-		uint8_t b[UEV_RING_SEG_HDR];
-		struct uev_ring_seghdr h;
-		const char *why = "short read";
-		ssize_t r = uev_ring_pread(fd, b, sizeof(b), off);
-		enum uev_ring_seghdr_state s = UEV_SEG_BAD;
-
-		if (r < 0) {
-			free(v);
-			free(zero);
-			return (int)r;
-		}
-		if (r == (ssize_t)sizeof(b))
-			s = uev_ring_seghdr_decode(b, &h, &why);
-		if (s == UEV_SEG_ZERO) {
-			zero[nzero++] = i;
-		} else if (s == UEV_SEG_BAD) {
-			st->segments_damaged++;
-			say(report, ctx, off, "segment %u: %s; skipped", i, why);
-		} else {
-			v[nv++] = (struct uev_ring_seginfo){ h.segment_seq, h.first_record_seq,
-							     h.run_id, i, h.run_segment };
-			if (h.segment_seq > max_seq)
-				max_seq = h.segment_seq;
-		}
-	}
-	/* The writer fills segments in index order from 0 and a run starts
-	 * right after the newest segment, so segment_seq s always lands in
-	 * index (s-1) mod N. A zero header at index i is therefore only
-	 * "not written yet" while no segment_seq beyond i exists. */
-	for (uint32_t k = 0; k < nzero; k++) {
-		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)zero[k] * sb->segment_size;
-
-		if (max_seq > zero[k]) {
-			st->segments_damaged++;
-			say(report, ctx, off,
-			    "segment %u: header is zero though the writer has been past it; skipped",
-			    zero[k]);
-		} else {
-			st->segments_empty++;
-		}
-	}
-	free(zero);
-	qsort(v, nv, sizeof(*v), seginfo_cmp);
-	/* Equal seqs sort by index: keep the last (highest index) of a run. */
-	uint32_t w = 0;
-	for (uint32_t k = 0; k < nv; k++) {
-		if (k + 1 < nv && v[k + 1].seq == v[k].seq) {
-			st->segments_damaged++;
-			say(report, ctx, UEV_RING_SUPER_SIZE + (uint64_t)v[k].index * sb->segment_size,
-			    "segments %u and %u both claim segment_seq %llu; keeping %u", v[k].index,
-			    v[k + 1].index, (unsigned long long)v[k].seq, v[k + 1].index);
-			continue;
-		}
-		v[w++] = v[k];
-	}
-	st->segments_valid = w;
-	st->wraps = max_seq / N;
-	*out = v;
-	*n = w;
-	return 0;
 }
 
 /* ---- fixed-layout payloads -------------------------------------------- */

@@ -100,6 +100,9 @@ void uev_ring_rechdr_seal(uint8_t *b, const struct uev_ring_rechdr *h);
 int uev_ring_rec_check(const uint8_t *seg, uint32_t seg_size, uint32_t pos, uint64_t segment_seq,
 		       uint64_t expect_seq, struct uev_ring_rechdr *h, const char **why);
 
+/* ---- the reader's recovery rules, which the writer follows too
+ * (ring-read.c) ---- */
+
 /* A valid segment header as found by uev_ring_scan(). */
 struct uev_ring_seginfo {
 	uint64_t seq, first_seq, run_id;
@@ -113,6 +116,14 @@ struct uev_ring_seginfo {
  */
 int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
 		  uint32_t *n, struct uev_ring_stats *st, uev_ring_report_fn report, void *ctx);
+
+/* Where a writer continues: after the newest valid segment and its last
+ * valid record, with a run_id above every run in the file. */
+struct uev_ring_end {
+	uint64_t next_seq, next_segment_seq, max_run_id;
+	uint32_t next_index;
+};
+int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end);
 
 /* pread/pwrite until done: bytes transferred (short only at EOF), or -errno. */
 ssize_t uev_ring_pread(int fd, void *buf, size_t len, uint64_t off);

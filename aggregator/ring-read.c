@@ -37,21 +37,6 @@ struct uev_ring_reader {
 	struct uev_ring_stats st;
 };
 
-static void say(struct uev_ring_reader *r, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(struct uev_ring_reader *r, uint64_t off, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (!r->report)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	r->report(r->ctx, off, msg);
-}
-
 static int all_zero(const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -64,6 +49,153 @@ static uint64_t seg_base(const struct uev_ring_reader *r, uint32_t index)
 {
 	return UEV_RING_SUPER_SIZE + (uint64_t)index * r->sb.segment_size;
 }
+
+/* ---- recovery rules 2 and 3: the segment headers ---------------------- */
+
+static int seginfo_cmp(const void *a, const void *b)
+{
+	const struct uev_ring_seginfo *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(ctx, off, msg);
+}
+
+int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
+		  uint32_t *n, struct uev_ring_stats *st, uev_ring_report_fn report, void *ctx)
+{
+	uint32_t N = sb->segment_count, nv = 0, nzero = 0;
+	struct uev_ring_seginfo *v = calloc(N, sizeof(*v));
+	uint32_t *zero = calloc(N, sizeof(*zero));
+	uint64_t max_seq = 0;
+
+	if (!v || !zero) {
+		free(v);
+		free(zero);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)i * sb->segment_size;
+		uint8_t b[UEV_RING_SEG_HDR];
+		struct uev_ring_seghdr h;
+		const char *why = "short read";
+		ssize_t r = uev_ring_pread(fd, b, sizeof(b), off);
+		enum uev_ring_seghdr_state s = UEV_SEG_BAD;
+
+		if (r < 0) {
+			free(v);
+			free(zero);
+			return (int)r;
+		}
+		if (r == (ssize_t)sizeof(b))
+			s = uev_ring_seghdr_decode(b, &h, &why);
+		if (s == UEV_SEG_ZERO) {
+			zero[nzero++] = i;
+		} else if (s == UEV_SEG_BAD) {
+			st->segments_damaged++;
+			say(report, ctx, off, "segment %u: %s; skipped", i, why);
+		} else {
+			v[nv++] = (struct uev_ring_seginfo){ h.segment_seq, h.first_record_seq,
+							     h.run_id, i, h.run_segment };
+			if (h.segment_seq > max_seq)
+				max_seq = h.segment_seq;
+		}
+	}
+	/* The writer fills segments in index order from 0 and a run starts
+	 * right after the newest segment, so segment_seq s always lands in
+	 * index (s-1) mod N. A zero header at index i is therefore only
+	 * "not written yet" while no segment_seq beyond i exists. */
+	for (uint32_t k = 0; k < nzero; k++) {
+		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)zero[k] * sb->segment_size;
+
+		if (max_seq > zero[k]) {
+			st->segments_damaged++;
+			say(report, ctx, off,
+			    "segment %u: header is zero though the writer has been past it; skipped",
+			    zero[k]);
+		} else {
+			st->segments_empty++;
+		}
+	}
+	free(zero);
+	qsort(v, nv, sizeof(*v), seginfo_cmp);
+	/* Equal seqs sort by index: keep the last (highest index) of a run. */
+	uint32_t w = 0;
+	for (uint32_t k = 0; k < nv; k++) {
+		if (k + 1 < nv && v[k + 1].seq == v[k].seq) {
+			st->segments_damaged++;
+			for (int j = 0; j < 2; j++)
+				say(report, ctx,
+				    UEV_RING_SUPER_SIZE + (uint64_t)v[k + j].index * sb->segment_size,
+				    "segment %u: segment_seq %llu claimed by segments %u and %u; %s",
+				    v[k + j].index, (unsigned long long)v[k].seq, v[k].index,
+				    v[k + 1].index, j ? "kept" : "skipped");
+			continue;
+		}
+		v[w++] = v[k];
+	}
+	st->segments_valid = w;
+	st->wraps = max_seq / N;
+	*out = v;
+	*n = w;
+	return 0;
+}
+
+/* The writer's view of the same rules: continue after the newest valid
+ * segment's last valid record. */
+int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end)
+{
+	struct uev_ring_stats st = { 0 };
+	struct uev_ring_seginfo *v, *g;
+	struct uev_ring_rechdr h;
+	const char *why;
+	uint32_t n, S = sb->segment_size, pos = UEV_RING_SEG_HDR;
+	uint8_t *buf;
+	ssize_t r = uev_ring_scan(fd, sb, &v, &n, &st, NULL, NULL);
+
+	if (r < 0)
+		return (int)r;
+	*end = (struct uev_ring_end){ .next_seq = 1, .next_segment_seq = 1 };
+	for (uint32_t i = 0; i < n; i++) {
+		end->max_run_id = v[i].run_id > end->max_run_id ? v[i].run_id : end->max_run_id;
+		end->next_seq = v[i].first_seq > end->next_seq ? v[i].first_seq : end->next_seq;
+	}
+	if (n) {
+		g = &v[n - 1];
+		end->next_segment_seq = g->seq + 1;
+		end->next_index = (g->index + 1) % sb->segment_count;
+		if (!(buf = malloc(S)))
+			r = -ENOMEM;
+		else if ((r = uev_ring_pread(fd, buf, S, UEV_RING_SUPER_SIZE + (uint64_t)g->index * S)) >= 0) {
+			uint64_t seq = g->first_seq;
+
+			memset(buf + r, 0, S - (size_t)r);
+			for (; uev_ring_rec_check(buf, S, pos, g->seq, seq, &h, &why); seq++)
+				pos += (uint32_t)uev_ring_rec_size(h.len);
+			end->next_seq = seq > end->next_seq ? seq : end->next_seq;
+		}
+		free(buf);
+	}
+	free(v);
+	return r < 0 ? (int)r : 0;
+}
+
+/* ---- reading records -------------------------------------------------- */
 
 int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_ring_report_fn report,
 			 void *ctx, char *err, size_t errsize)
@@ -109,7 +241,7 @@ int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_rin
 		r->ctx = ctx;
 		for (unsigned i = UEV_RING_SUPER_USED; i < sizeof(b); i++)
 			if (b[i]) {
-				say(r, i, "superblock: unused bytes are not zero");
+				say(r->report, r->ctx, i, "superblock: unused bytes are not zero");
 				break;
 			}
 		e = uev_ring_scan(fd, &r->sb, &r->segs, &r->nsegs, &r->st, report, ctx);
@@ -161,13 +293,13 @@ static int load(struct uev_ring_reader *r)
 	if (n < 0)
 		return (int)n;
 	if (n < r->sb.segment_size) {
-		say(r, off, "segment %u: short read, the file shrank; skipped", g->index);
+		say(r->report, r->ctx, off, "segment %u: short read, the file shrank; skipped", g->index);
 		return 0;
 	}
 	/* The header was read at open; a live writer may have started the
 	 * segment anew since. Its records belong to a later read then. */
 	if (uev_ring_seghdr_decode(r->buf, &h, &why) != UEV_SEG_VALID || h.segment_seq != g->seq) {
-		say(r, off, "segment %u: changed while reading; skipped", g->index);
+		say(r->report, r->ctx, off, "segment %u: changed while reading; skipped", g->index);
 		return 0;
 	}
 	r->pos = UEV_RING_SEG_HDR;
@@ -195,17 +327,17 @@ static void finish(struct uev_ring_reader *r, const char *why)
 
 	r->st.bytes_used += r->pos;
 	if (r->behind)
-		say(r, seg_base(r, g->index),
+		say(r->report, r->ctx, seg_base(r, g->index),
 		    "segment %u: %llu records not after seq %llu already read; skipped", g->index,
 		    (unsigned long long)r->behind, (unsigned long long)r->last_seq);
 	if (cont && nx->first_seq != r->expect) {
 		r->st.torn++;
-		say(r, off, "segment %u: records stop at seq %llu (%s), the run goes on at %llu",
+		say(r->report, r->ctx, off, "segment %u: records stop at seq %llu (%s), the run goes on at %llu",
 		    g->index, (unsigned long long)r->expect, why, (unsigned long long)nx->first_seq);
 	} else if (!cont && r->last_type != UEV_RING_RUN_END &&
 		   !all_zero(r->buf + r->pos, r->sb.segment_size - r->pos)) {
 		r->st.torn++;
-		say(r, off, "segment %u: torn or corrupt tail at seq %llu (%s)", g->index,
+		say(r->report, r->ctx, off, "segment %u: torn or corrupt tail at seq %llu (%s)", g->index,
 		    (unsigned long long)r->expect, why);
 	}
 	r->loaded = 0;
@@ -265,7 +397,7 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		r->last_type = h.type;
 		if (!all_zero(r->buf + at + UEV_RING_REC_HDR + h.len,
 			      r->pos - at - UEV_RING_REC_HDR - h.len))
-			say(r, seg_base(r, g->index) + at, "record seq %llu: padding is not zero",
+			say(r->report, r->ctx, seg_base(r, g->index) + at, "record seq %llu: padding is not zero",
 			    (unsigned long long)h.seq);
 		/* Segments are ordered by segment_seq; a record that does not
 		 * come after what was returned can only be damage (a header

@@ -10,6 +10,7 @@
 #include <tracefs.h>
 
 #include "config.h"
+#include "formats.h"
 #include "seat.h"
 #include "setup.h"
 
@@ -69,7 +70,7 @@ int uev_setup_check(const struct uev_config *c, char *err, size_t errsize)
 	int bad = 0, fail = 0;
 
 	uev_setup_systems(c, systems, 65);
-	tep = systems[0] ? tracefs_local_events_system(NULL, systems) : NULL;
+	tep = systems[0] ? uev_formats_load(systems) : NULL;
 
 	err[0] = 0;
 	for (size_t i = 0; i < c->nkevents; i++) {

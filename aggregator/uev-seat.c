@@ -16,6 +16,7 @@
 #include <tracefs.h>
 
 #include "decode.h"
+#include "formats.h"
 #include "seat.h"
 #include "snapshot.h"
 #include "uev-abi.h"
@@ -111,7 +112,7 @@ static int collect(void *ctx, const struct uev_rec *r)
 static int dump(struct uev_seat *s, const struct opts *o)
 {
 	static const char *systems[] = { "ftrace", "printk", "sched", "user_events", NULL };
-	struct tep_handle *tep = tracefs_local_events_system(NULL, systems);
+	struct tep_handle *tep = uev_formats_load(systems);
 	struct lines l = { .show_announcements = o->announcements };
 	struct uev_snapshot snap;
 	int r = 0;

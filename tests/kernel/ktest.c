@@ -9,6 +9,7 @@
 #include <tracefs.h>
 
 #include "ktest.h"
+#include "formats.h"
 #include "snapshot.h"
 #include "uev-abi.h"
 
@@ -129,7 +130,7 @@ static int keep(void *ctx, const struct uev_rec *r)
 void ktest_read(struct uev_seat *s, struct krecs *out)
 {
 	static const char *systems[] = { "ftrace", NULL };
-	struct tep_handle *tep = tracefs_local_events_system(NULL, systems);
+	struct tep_handle *tep = uev_formats_load(systems);
 	struct uev_decoder *dec;
 
 	memset(out, 0, sizeof(*out));

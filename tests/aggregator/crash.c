@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kill -9 of uev-aggregator at random moments under load, round after round
+ * on the same ring file and seat: after every kill the file opens, every
+ * record that a reader saw in it before the kill is still there unchanged,
+ * no record comes twice, and a torn tail is reported, never returned.
+ * usage: crash PATH-TO-uev-aggregator ROUNDS
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <tracefs.h>
+
+#include "ringfile.h"
+#include "uev/uev.h"
+
+struct rec {
+	uint64_t seq;
+	uint32_t crc;
+};
+
+struct snap {
+	struct rec *v;
+	size_t n, cap;
+	uint64_t reports;
+};
+
+static volatile int load_stop;
+static struct uev_event ev = UEV_EVENT_INIT("crash_load", "u64 n; __rel_loc char[] pad");
+
+static void count_report(void *ctx, uint64_t off, const char *msg)
+{
+	(void)off, (void)msg;
+	((struct snap *)ctx)->reports++;
+}
+
+/* Every valid record of the file as (seq, crc of type+payload). */
+static int snapshot(const char *path, struct snap *s)
+{
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	char err[512];
+	int ret;
+
+	s->n = 0;
+	s->reports = 0;
+	ret = uev_ring_reader_open(&r, path, count_report, s, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "open: %s\n", err);
+		return ret;
+	}
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		if (s->n == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 4096;
+			s->v = realloc(s->v, s->cap * sizeof(*s->v));
+			if (!s->v)
+				abort();
+		}
+		s->v[s->n].seq = rec.seq;
+		s->v[s->n].crc = uev_crc32c(rec.type, rec.payload, rec.len);
+		s->n++;
+	}
+	uev_ring_reader_close(r);
+	return ret;
+}
+
+static void *load(void *arg)
+{
+	char pad[200];
+	uint64_t n = 0;
+
+	(void)arg;
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = 0;
+	while (!load_stop) {
+		for (int i = 0; i < 200; i++, n++)
+			uev_emit(&ev, n, pad + (n % 150));
+		usleep(500);
+	}
+	return NULL;
+}
+
+static pid_t start(const char *agg, const char *seat, const char *conf, const char *run, const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd pfd;
+	char buf[128];
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	unlink(sock);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setenv("NOTIFY_SOCKET", sock, 1);
+		execl(agg, agg, "--seat", seat, "--config", conf, "--run-dir", run, "--keep-instance", NULL);
+		_exit(127);
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&pfd, 1, 10000) != 1 || recv(fd, buf, sizeof(buf), 0) <= 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(fd);
+	return pid;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int main(int argc, char **argv)
+{
+	char dir[] = "/tmp/uevcrash.XXXXXX", conf[128], ring[128], run[128], sock[100], seat[32], cmd[200];
+	struct uev_provider_options po = { 0 };
+	struct uev_provider *p;
+	struct snap before = { 0 }, after = { 0 };
+	int rounds = argc > 2 ? atoi(argv[2]) : 50, failed = 0;
+	pthread_t th;
+	FILE *f;
+
+	if (geteuid() != 0 || !tracefs_tracing_dir()) {
+		printf("SKIP: needs root and tracefs\n");
+		return 77;
+	}
+	if (argc < 2 || !mkdtemp(dir))
+		return 2;
+	srand((unsigned)getpid());
+	snprintf(seat, sizeof(seat), "crash%d", (int)getpid());
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(ring, sizeof(ring), "%s/c.ring", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(sock, sizeof(sock), "%s/notify", dir);
+	f = fopen(conf, "w");
+	fprintf(f, "[seat]\nclock = mono\nflush_interval_ms = 50\nfsync = never\n"
+		   "[ring]\npath = %s\nsize = 4M\n[kernel]\nevent = printk:console\n", ring);
+	fclose(f);
+	po.seat = seat;
+	po.run_dir = run;
+
+	for (int round = 0; round < rounds && !failed; round++) {
+		pid_t pid = start(argv[1], seat, conf, run, sock);
+
+		if (pid < 0) {
+			fprintf(stderr, "round %d: the aggregator did not start\n", round);
+			failed = 1;
+			break;
+		}
+		if (round == 0) { /* the emitter outlives the kills, as a compositor would */
+			uev_provider_open(&p, &po);
+			uev_event_register(p, &ev);
+			pthread_create(&th, NULL, load, NULL);
+		}
+		usleep(50000 + (useconds_t)(rand() % 400000));
+		if (snapshot(ring, &before) < 0) {
+			fprintf(stderr, "round %d: reading during the run failed\n", round);
+			failed = 1;
+		}
+		usleep((useconds_t)(rand() % 200000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (snapshot(ring, &after) < 0) {
+			fprintf(stderr, "round %d: the file does not open after kill -9\n", round);
+			failed = 1;
+			break;
+		}
+		/* strictly increasing seq: nothing twice */
+		for (size_t i = 1; i < after.n; i++)
+			if (after.v[i].seq <= after.v[i - 1].seq) {
+				fprintf(stderr, "round %d: seq %llu after %llu\n", round,
+					(unsigned long long)after.v[i].seq, (unsigned long long)after.v[i - 1].seq);
+				failed = 1;
+				break;
+			}
+		/* everything seen before the kill is still there, unchanged
+		 * (unless the ring has since wrapped over it) */
+		qsort(after.v, after.n, sizeof(*after.v), cmp_rec);
+		for (size_t i = 0; i < before.n && !failed; i++) {
+			struct rec *hit = bsearch(&before.v[i], after.v, after.n, sizeof(*after.v), cmp_rec);
+
+			if (after.n && before.v[i].seq < after.v[0].seq)
+				continue; /* overwritten by the wrap */
+			if (!hit || hit->crc != before.v[i].crc) {
+				fprintf(stderr, "round %d: record seq %llu %s after the kill\n", round,
+					(unsigned long long)before.v[i].seq, hit ? "changed" : "lost");
+				failed = 1;
+			}
+		}
+		printf("round %d: %zu records before the kill, %zu after, %llu problems reported\n", round,
+		       before.n, after.n, (unsigned long long)after.reports);
+	}
+	load_stop = 1;
+	if (rounds > 0) {
+		pthread_join(th, NULL);
+		uev_provider_close(p);
+	}
+	snprintf(cmd, sizeof(cmd), "rmdir /sys/kernel/tracing/instances/uev.%s; rm -rf %s", seat, dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed: %s\n", cmd);
+	free(before.v);
+	free(after.v);
+	return failed;
+}

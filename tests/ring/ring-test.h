@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the ring file tests. */
+#ifndef UEV_RING_TEST_H
+#define UEV_RING_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringfile.h"
+
+/* The scratch directory of the test case (created by the unchecked
+ * fixture in the parent, so it outlives the forked tests). */
+extern char rt_dir[256];
+void rt_dir_setup(void);
+void rt_dir_teardown(void);
+/* rt_dir + "/" + name, in a static buffer per call slot (0..3). */
+const char *rt_path(unsigned slot, const char *name);
+
+/* One record as read back, payload copied. */
+struct rt_rec {
+	enum uev_ring_type type;
+	uint16_t cpu;
+	uint32_t len;
+	uint64_t seq, segment_seq, run_id, offset;
+	uint8_t *payload;
+};
+
+struct rt_read {
+	int err;                /* of uev_ring_reader_open / next */
+	char errmsg[512];
+	struct uev_ring_super sb;
+	struct uev_ring_stats st;
+	struct rt_rec *rec;
+	size_t n, cap;
+	unsigned nreports;
+	char report[4][256];    /* the first few, for failure messages */
+	uint64_t report_off[64];
+};
+
+/* Reads the whole file into @r; returns r->err. */
+int rt_read(const char *path, struct rt_read *r);
+void rt_read_free(struct rt_read *r);
+/* The first report as "offset: msg", or "" */
+const char *rt_report0(const struct rt_read *r);
+/* Was there a report at @off (among the first 64)? */
+int rt_reported_at(const struct rt_read *r, uint64_t off);
+
+struct uev_ring_writer *rt_open(const char *path, uint64_t size);
+void rt_begin(struct uev_ring_writer *w);
+void rt_run_info(struct uev_ring_run_info *ri);
+/* page() / lost() that flushes and retries once on -ENOBUFS. */
+int rt_page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t len);
+
+/* Deterministic payload: 8-byte little-endian counter, then bytes derived
+ * from it. rt_gen_check() returns 1 and the counter if @p is exactly that. */
+void rt_gen(uint8_t *p, size_t len, uint64_t counter);
+int rt_gen_check(const uint8_t *p, size_t len, uint64_t *counter);
+
+uint64_t rt_rand(uint64_t *state);
+uint64_t rt_file_size(const char *path);
+
+/* Checkpoint records start a segment: RUN_START ... up to the first COMM. */
+int rt_is_ckpt_type(enum uev_ring_type t);
+
+#endif

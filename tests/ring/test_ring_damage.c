@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/* Ring file under damage: a writer killed at random moments, and files
+ * with flipped, zeroed, copied, forged, cut or extended bytes. The reader
+ * must never crash, report the damage, and return only records that the
+ * undamaged file holds, byte for byte. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring-test.h"
+
+#define MiB (1024ull * 1024)
+
+/* ---- 4: crash ---------------------------------------------------------- */
+
+struct shared {
+	uint64_t appended; /* counter of the last page handed to page() */
+	uint64_t flushed;  /* counter of the last page a returned flush() covered */
+};
+
+static __attribute__((noreturn)) void crash_child(const char *path, struct shared *sh, uint64_t seed)
+{
+	struct uev_ring_create c = { path, 1 * MiB, "seat0", 0600, (gid_t)-1, 0 };
+	struct uev_ring_run_info ri;
+	struct uev_ring_writer *w;
+	uint8_t b[4096];
+	char err[256];
+
+	if (uev_ring_writer_open(&w, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "child: %s\n", err);
+		_exit(2);
+	}
+	rt_run_info(&ri);
+	if (uev_ring_writer_begin_run(w, &ri) < 0 ||
+	    uev_ring_writer_format(w, 2, 1, "s", "e", "format text") < 0)
+		_exit(3);
+	for (;;) {
+		uint64_t n = __atomic_add_fetch(&sh->appended, 1, __ATOMIC_SEQ_CST);
+		size_t len = 16 + rt_rand(&seed) % 4000;
+		int r;
+
+		rt_gen(b, len, n);
+		r = uev_ring_writer_page(w, (unsigned)(n % 2), b, len);
+		if (r == -ENOBUFS && uev_ring_writer_flush(w) == 0)
+			r = uev_ring_writer_page(w, (unsigned)(n % 2), b, len);
+		if (r < 0)
+			_exit(4);
+		if (n % 3 == 0) {
+			if (uev_ring_writer_flush(w) < 0)
+				_exit(5);
+			__atomic_store_n(&sh->flushed, n, __ATOMIC_SEQ_CST);
+		}
+	}
+}
+
+/* Every record valid and in order; pages intact, contiguous within a run,
+ * and the last flushed one there. Returns the number of torn tails. */
+static uint64_t check_after_crash(const char *path, uint64_t flushed, unsigned round)
+{
+	struct rt_read r;
+	uint64_t prev_c = 0, prev_run = 0, torn;
+	int found = flushed == 0;
+
+	ck_assert_msg(rt_read(path, &r) == 0, "round %u: %s", round, r.errmsg);
+	for (size_t i = 0; i < r.n; i++) {
+		struct rt_rec *x = &r.rec[i];
+		uint64_t c;
+
+		if (i)
+			ck_assert_uint_eq(x->seq, r.rec[i - 1].seq + 1); /* nothing missing */
+		if (x->type != UEV_RING_PAGE)
+			continue;
+		ck_assert_msg(rt_gen_check(x->payload, x->len, &c), "round %u: seq %llu damaged",
+			      round, (unsigned long long)x->seq);
+		ck_assert_msg(c > prev_c, "round %u: page %llu after %llu", round,
+			      (unsigned long long)c, (unsigned long long)prev_c);
+		if (x->run_id == prev_run)
+			ck_assert_msg(c == prev_c + 1, "round %u: page %llu after %llu in run %llu",
+				      round, (unsigned long long)c, (unsigned long long)prev_c,
+				      (unsigned long long)x->run_id);
+		found |= c == flushed;
+		prev_c = c;
+		prev_run = x->run_id;
+	}
+	ck_assert_msg(found, "round %u: flushed page %llu not read back (last %llu)", round,
+		      (unsigned long long)flushed, (unsigned long long)prev_c);
+	ck_assert_uint_eq(r.st.seq_gaps, 0);
+	/* A killed writer leaves torn tails, nothing else to report. */
+	ck_assert_msg(r.nreports == r.st.torn, "round %u: %u reports, %llu torn: %s", round,
+		      r.nreports, (unsigned long long)r.st.torn, rt_report0(&r));
+	torn = r.st.torn;
+	rt_read_free(&r);
+	return torn;
+}
+
+START_TEST(t_crash)
+{
+	const char *path = rt_path(0, "crash.ring");
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				 -1, 0);
+	uint64_t seed = 0x5eed0 + (uint64_t)time(NULL), torn = 0;
+	unsigned rounds = 60;
+
+	ck_assert_ptr_ne(sh, MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+	fprintf(stderr, "crash: seed %llu\n", (unsigned long long)seed);
+	for (unsigned round = 0; round < rounds; round++) {
+		int status;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			crash_child(path, sh, seed + round);
+		/* Killed at any moment: while creating, scanning, appending,
+		 * or in the middle of a pwrite. */
+		usleep((useconds_t)(rt_rand(&seed) % 25000));
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status), "round %u: child exited with %d", round,
+			      WEXITSTATUS(status));
+		if (access(path, F_OK) != 0) { /* killed before the file appeared */
+			ck_assert_uint_eq(sh->flushed, 0);
+			continue;
+		}
+		torn += check_after_crash(path, sh->flushed, round);
+	}
+	/* A clean run after all that. */
+	struct uev_ring_writer *w = rt_open(path, 1 * MiB);
+
+	rt_begin(w);
+	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
+	check_after_crash(path, sh->flushed, rounds);
+	fprintf(stderr, "crash: %u rounds, %llu pages, %llu torn tails seen\n", rounds,
+		(unsigned long long)sh->appended, (unsigned long long)torn);
+	munmap(sh, sizeof(*sh));
+}
+END_TEST
+
+/* ---- 5: corruption ----------------------------------------------------- */
+
+static uint8_t *orig;       /* the good file */
+static size_t orig_size;
+static struct rt_read good; /* what it holds */
+static uint8_t *significant; /* per byte: read by the reader as data or header */
+static uint8_t *last_of_run; /* per segment index: no continuation of its run */
+static uint64_t S, N;
+
+static void build_original(void)
+{
+	const char *path = rt_path(0, "good.ring");
+	struct uev_ring_writer *w;
+	uint64_t seed = 42, n = 0;
+	uint8_t b[4096];
+	FILE *f;
+
+	for (unsigned run = 0; run < 2; run++) {
+		w = rt_open(path, 1 * MiB);
+		rt_begin(w);
+		ck_assert_int_eq(uev_ring_writer_format(w, 0, 0, "", "header_page", "hp"), 0);
+		ck_assert_int_eq(uev_ring_writer_format(w, 2, 9, "s", "e9", "fmt e9"), 0);
+		ck_assert_int_eq(uev_ring_writer_announce(w, 77, "ev77 u32 x"), 0);
+		for (unsigned i = 0; i < (run ? 200u : 700u); i++) {
+			size_t len = 1 + rt_rand(&seed) % 4000;
+
+			if (i % 50 == 0)
+				ck_assert_int_eq(uev_ring_writer_comm(w, (int32_t)i, "comm"), 0);
+			if (i % 99 == 0)
+				ck_assert_int_eq(uev_ring_writer_lost(w, i % 2, i), 0);
+			rt_gen(b, len, ++n);
+			ck_assert_int_eq(rt_page(w, i % 2, b, len), 0);
+		}
+		ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
+	}
+	orig_size = rt_file_size(path);
+	orig = malloc(orig_size);
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fread(orig, 1, orig_size, f), orig_size);
+	fclose(f);
+	ck_assert_int_eq(rt_read(path, &good), 0);
+	ck_assert_msg(good.nreports == 0, "%s", rt_report0(&good));
+	ck_assert_uint_ge(good.st.wraps, 1);
+	S = good.sb.segment_size;
+	N = good.sb.segment_count;
+
+	significant = calloc(1, orig_size);
+	last_of_run = calloc(1, N);
+	memset(significant, 1, 4096);
+	for (size_t i = 0; i < good.n; i++) {
+		struct rt_rec *x = &good.rec[i];
+		uint64_t seg = (x->offset - 4096) / S;
+
+		memset(significant + 4096 + seg * S, 1, 64);
+		memset(significant + x->offset, 1, 24 + x->len);
+		last_of_run[seg] = i + 1 == good.n || good.rec[i + 1].run_id != x->run_id;
+	}
+}
+
+static const struct rt_rec *orig_rec(uint64_t seq)
+{
+	size_t lo = 0, hi = good.n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (good.rec[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < good.n && good.rec[lo].seq == seq ? &good.rec[lo] : NULL;
+}
+
+/*
+ * Must the reader report this damage? When it changed any byte the reader
+ * relies on, yes, except where damage looks exactly like a writer that
+ * stopped: from some record of a run's last segment to the segment end,
+ * everything now zero.
+ */
+static int must_report(const uint8_t *bad)
+{
+	for (unsigned o = 0; o < 4096; o++)
+		if (bad[o] != orig[o])
+			return 1;
+	for (uint64_t seg = 0; seg < N; seg++) {
+		uint64_t base = 4096 + seg * S, first = 0, o;
+		const struct rt_rec *r = NULL;
+
+		for (o = base; o < base + S; o++)
+			if (significant[o] && bad[o] != orig[o])
+				break;
+		if (o == base + S)
+			continue;
+		if (o < base + 64 || !last_of_run[seg])
+			return 1;
+		first = o;
+		for (size_t i = 0; i < good.n; i++)
+			if (good.rec[i].offset <= first && first < good.rec[i].offset + 24 + good.rec[i].len)
+				r = &good.rec[i];
+		ck_assert_ptr_nonnull(r);
+		for (o = r->offset; o < base + S; o++)
+			if (bad[o])
+				return 1;
+	}
+	return 0;
+}
+
+static void forge_header(uint8_t *p, uint64_t *seed)
+{
+	uint64_t v = rt_rand(seed);
+
+	switch (rt_rand(seed) % 4) {
+	case 0: /* another or a huge segment_seq */
+		v = v % 2 ? v : 1 + v % (N * 3);
+		for (int i = 0; i < 8; i++)
+			p[8 + i] = (uint8_t)(v >> (8 * i));
+		break;
+	case 1: /* first_record_seq */
+		for (int i = 0; i < 8; i++)
+			p[16 + i] = (uint8_t)(v >> (8 * i));
+		break;
+	case 2: /* run_segment */
+		for (int i = 0; i < 4; i++)
+			p[32 + i] = (uint8_t)(v >> (8 * i));
+		break;
+	default: /* the seq of another segment: a duplicate */
+		memcpy(p + 8, orig + 4096 + (v % N) * S + 8, 8);
+	}
+	uint32_t crc = uev_crc32c(0, p + 8, 56);
+	for (int i = 0; i < 4; i++)
+		p[4 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+/* A record header whose length runs past the segment end, anywhere up to
+ * 4 GiB, with a CRC over the bytes the segment has. */
+static void forge_record(uint8_t *bad, uint64_t *seed)
+{
+	const struct rt_rec *x = &good.rec[rt_rand(seed) % good.n];
+	uint8_t *p = bad + x->offset;
+	uint64_t avail = 4096 + ((x->offset - 4096) / S + 1) * S - x->offset - 24;
+	uint32_t len = (uint32_t)(avail + 1 + rt_rand(seed) % (UINT32_MAX - avail));
+	uint32_t crc;
+
+	for (int i = 0; i < 4; i++)
+		p[4 + i] = (uint8_t)(len >> (8 * i));
+	crc = uev_crc32c(uev_crc32c(0, p, 20), p + 24, avail);
+	for (int i = 0; i < 4; i++)
+		p[20 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+static size_t corrupt(uint8_t *bad, uint64_t seed, unsigned *mode)
+{
+	size_t size = orig_size;
+	uint64_t s = seed * 7919 + 1;
+
+	memcpy(bad, orig, orig_size);
+	*mode = (unsigned)(seed % 9);
+	switch (*mode) {
+	case 0: /* random byte flips */
+		for (int i = 0; i < 200; i++)
+			bad[rt_rand(&s) % size] ^= (uint8_t)(1 + rt_rand(&s) % 255);
+		break;
+	case 1: /* zeroed ranges, each within a segment */
+		for (unsigned k = 1 + rt_rand(&s) % 3; k; k--) {
+			uint64_t seg = rt_rand(&s) % N, a = rt_rand(&s) % S, l = 1 + rt_rand(&s) % (S - a);
+
+			memset(bad + 4096 + seg * S + a, 0, l);
+		}
+		break;
+	case 2: /* truncated */
+		size = rt_rand(&s) % orig_size;
+		break;
+	case 3: /* garbage appended */
+		size = orig_size + 1 + rt_rand(&s) % 10000;
+		for (size_t o = orig_size; o < size; o++)
+			bad[o] = (uint8_t)rt_rand(&s);
+		break;
+	case 4: /* forged headers, valid CRCs, odd values */
+		for (unsigned k = 1 + rt_rand(&s) % 2; k; k--)
+			forge_header(bad + 4096 + (rt_rand(&s) % N) * S, &s);
+		forge_record(bad, &s);
+		break;
+	case 5: /* overlapping copies: a chunk, or a whole segment over another */
+		if (rt_rand(&s) % 2) {
+			uint64_t l = 1 + rt_rand(&s) % (2 * S), from = rt_rand(&s) % (size - l),
+				 to = rt_rand(&s) % (size - l);
+
+			memmove(bad + to, bad + from, l);
+		} else {
+			memcpy(bad + 4096 + (rt_rand(&s) % N) * S, orig + 4096 + (rt_rand(&s) % N) * S, S);
+		}
+		break;
+	case 6: /* random bytes over a range */
+		for (uint64_t a = rt_rand(&s) % size, l = 1 + rt_rand(&s) % S; l && a < size; l--, a++)
+			bad[a] = (uint8_t)rt_rand(&s);
+		break;
+	case 7: /* flips in segment headers only */
+		for (int i = 0; i < 3; i++)
+			bad[4096 + (rt_rand(&s) % N) * S + rt_rand(&s) % 64] ^= (uint8_t)(1 + rt_rand(&s) % 255);
+		break;
+	default: { /* a record cut out, the rest of its segment moved up: all CRCs valid */
+		const struct rt_rec *x = &good.rec[rt_rand(&s) % good.n];
+		uint64_t end = 4096 + ((x->offset - 4096) / S + 1) * S, l = (24 + x->len + 7) & ~7ull;
+
+		memmove(bad + x->offset, bad + x->offset + l, end - x->offset - l);
+		memset(bad + end - l, 0, l);
+	}
+	}
+	return size;
+}
+
+START_TEST(t_corruption)
+{
+	const char *path = rt_path(1, "bad.ring");
+	uint8_t *bad = malloc(2 * MiB);
+	unsigned seeds = 540, refused = 0, reported = 0, mode;
+
+	build_original();
+	for (uint64_t seed = 0; seed < seeds; seed++) {
+		size_t size = corrupt(bad, seed, &mode);
+		struct rt_read r;
+		FILE *f = fopen(path, "wb");
+		int e;
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(bad, 1, size, f), size);
+		fclose(f);
+		e = rt_read(path, &r);
+		if (size != orig_size) {
+			ck_assert_msg(e == -EINVAL, "seed %llu: size %zu read: %d",
+				      (unsigned long long)seed, size, e);
+			ck_assert_msg(strstr(r.errmsg, "size mismatch") ||
+					      strstr(r.errmsg, "not a uev ring file"),
+				      "seed %llu: %s", (unsigned long long)seed, r.errmsg);
+			refused++;
+			continue;
+		}
+		if (e == -EINVAL) { /* superblock damaged */
+			ck_assert_msg(memcmp(bad, orig, 128) != 0, "seed %llu: refused: %s",
+				      (unsigned long long)seed, r.errmsg);
+			ck_assert(r.errmsg[0]);
+			refused++;
+			continue;
+		}
+		ck_assert_msg(e == 0, "seed %llu: %d %s", (unsigned long long)seed, e, r.errmsg);
+		for (size_t i = 0; i < r.n; i++) {
+			const struct rt_rec *x = &r.rec[i], *o = orig_rec(x->seq);
+
+			ck_assert_msg(o, "seed %llu mode %u: seq %llu is not in the original",
+				      (unsigned long long)seed, mode, (unsigned long long)x->seq);
+			ck_assert_msg(x->type == o->type && x->cpu == o->cpu && x->len == o->len &&
+					      x->run_id == o->run_id && x->segment_seq == o->segment_seq &&
+					      uev_crc32c(0, x->payload, x->len) ==
+						      uev_crc32c(0, o->payload, o->len),
+				      "seed %llu mode %u: seq %llu differs from the original",
+				      (unsigned long long)seed, mode, (unsigned long long)x->seq);
+			if (i)
+				ck_assert_uint_gt(x->seq, r.rec[i - 1].seq);
+			if (i && x->segment_seq == r.rec[i - 1].segment_seq) /* no gap inside */
+				ck_assert_uint_eq(x->seq, r.rec[i - 1].seq + 1);
+		}
+		ck_assert_uint_eq(r.st.records, r.n);
+		if (mode != 4 && must_report(bad))
+			ck_assert_msg(r.nreports > 0, "seed %llu mode %u: damage not reported (%zu of %zu records)",
+				      (unsigned long long)seed, mode, r.n, good.n);
+		if (r.n < good.n && mode != 4)
+			ck_assert_msg(r.nreports > 0 || !must_report(bad), "seed %llu", (unsigned long long)seed);
+		reported += r.nreports > 0;
+		rt_read_free(&r);
+	}
+	/* Each segment header wiped in turn: reported at the header, the
+	 * records of a middle segment counted as a gap. */
+	for (uint64_t seg = 0; seg < N; seg++) {
+		uint64_t base = 4096 + seg * S, lost = 0, oldest = (good.rec[0].offset - 4096) / S;
+		struct rt_read r;
+		FILE *f = fopen(path, "wb");
+
+		memcpy(bad, orig, orig_size);
+		memset(bad + base, 0, 64);
+		ck_assert_uint_eq(fwrite(bad, 1, orig_size, f), orig_size);
+		fclose(f);
+		ck_assert_int_eq(rt_read(path, &r), 0);
+		ck_assert_msg(rt_reported_at(&r, base), "segment %llu: %s", (unsigned long long)seg,
+			      rt_report0(&r));
+		ck_assert_uint_eq(r.st.segments_damaged, 1);
+		for (size_t i = 0; i < good.n; i++)
+			lost += (good.rec[i].offset - 4096) / S == seg;
+		ck_assert_uint_eq(r.n, good.n - lost);
+		if (seg != oldest && seg != (oldest + N - 1) % N)
+			ck_assert_uint_eq(r.st.seq_gaps, lost);
+		rt_read_free(&r);
+	}
+	fprintf(stderr, "corruption: %u files, %u refused, %u with reports\n", seeds, refused, reported);
+	ck_assert_uint_gt(refused, seeds / 8);
+	ck_assert_uint_gt(reported, seeds / 2);
+	free(bad);
+	free(orig);
+	free(significant);
+	free(last_of_run);
+	rt_read_free(&good);
+}
+END_TEST
+
+/* Pure noise, and a zeroed file: never a crash, never a record. */
+START_TEST(t_noise)
+{
+	const char *path = rt_path(2, "noise.ring");
+	uint64_t s = 99;
+
+	for (int k = 0; k < 20; k++) {
+		size_t size = k < 10 ? 4096 + 4 * 65536 * (size_t)(1 + k % 3) : (size_t)(rt_rand(&s) % 400000);
+		uint8_t *b = malloc(size + 1);
+		struct rt_read r;
+		FILE *f = fopen(path, "wb");
+
+		for (size_t i = 0; i < size; i++)
+			b[i] = k % 2 ? 0 : (uint8_t)rt_rand(&s);
+		ck_assert_uint_eq(fwrite(b, 1, size, f), size);
+		fclose(f);
+		ck_assert_int_eq(rt_read(path, &r), -EINVAL);
+		ck_assert_msg(strstr(r.errmsg, "not a uev ring file"), "%s", r.errmsg);
+		free(b);
+	}
+	{ /* a valid superblock over noise: every segment damaged, no record */
+		const char *p2 = rt_path(3, "noise2.ring");
+		struct uev_ring_writer *w = rt_open(p2, 1 * MiB);
+		size_t size = rt_file_size(p2);
+		uint8_t *b = malloc(size);
+		struct rt_read r;
+		FILE *f = fopen(p2, "r+b");
+
+		ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
+		ck_assert_uint_eq(fread(b, 1, size, f), size);
+		for (size_t i = 4096; i < size; i++)
+			b[i] = (uint8_t)rt_rand(&s);
+		rewind(f);
+		ck_assert_uint_eq(fwrite(b, 1, size, f), size);
+		fclose(f);
+		ck_assert_int_eq(rt_read(p2, &r), 0);
+		ck_assert_uint_eq(r.n, 0);
+		ck_assert_uint_eq(r.st.segments_damaged, r.sb.segment_count);
+		ck_assert_uint_eq(r.nreports, r.sb.segment_count);
+		free(b);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ring-damage");
+	TCase *tc = tcase_create("damage");
+
+	tcase_add_unchecked_fixture(tc, rt_dir_setup, rt_dir_teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, t_crash);
+	tcase_add_test(tc, t_corruption);
+	tcase_add_test(tc, t_noise);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
