@@ -134,6 +134,8 @@ static int record_format(struct uev_capture *c, int id)
 
 	if (!ev && load_tep(c) == 0) /* created after we loaded the formats */
 		ev = tep_find_event(c->tep, id);
+	if (!ev && uev_formats_find(c->tep, id) == 0) /* of a system enabled later */
+		ev = tep_find_event(c->tep, id);
 	c->known[id] = 1; /* an id tracefs cannot explain is not retried per event */
 	if (!ev)
 		return 0;

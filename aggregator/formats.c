@@ -40,3 +40,30 @@ struct tep_handle *uev_formats_load(const char *const *systems)
 	}
 	return tep;
 }
+
+int uev_formats_find(struct tep_handle *tep, int id)
+{
+	char **sys = tracefs_event_systems(NULL);
+	int found = -ENOENT;
+
+	for (size_t i = 0; sys && sys[i] && found < 0; i++) {
+		char **evs = tracefs_system_events(NULL, sys[i]);
+
+		for (size_t j = 0; evs && evs[j] && found < 0; j++) {
+			char *txt = tracefs_event_file_read(NULL, sys[i], evs[j], "id", NULL);
+			int size;
+
+			if (txt && atoi(txt) == id) {
+				char *fmt = tracefs_event_file_read(NULL, sys[i], evs[j], "format", &size);
+
+				if (fmt && tep_parse_event(tep, fmt, (unsigned long)size, sys[i]) == 0)
+					found = 0;
+				free(fmt);
+			}
+			free(txt);
+		}
+		tracefs_list_free(evs);
+	}
+	tracefs_list_free(sys);
+	return found;
+}

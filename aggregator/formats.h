@@ -11,4 +11,8 @@ struct tep_handle;
  * (NULL-terminated). NULL with errno set on failure. */
 struct tep_handle *uev_formats_load(const char *const *systems);
 
+/* Find the event with @id among all of tracefs and parse its format into
+ * @tep (an event enabled after start-up, e.g. by a reload). 0 or -ENOENT. */
+int uev_formats_find(struct tep_handle *tep, int id);
+
 #endif

@@ -41,6 +41,8 @@ struct daemon {
 
 /* Start the aggregator on a fresh seat with @extra config lines; wait for
  * READY=1 (10 s at most). */
+static const char *ring_size = "16M";
+
 static void start(struct daemon *d, const char *extra, unsigned flush_ms)
 {
 	static int n;
@@ -57,8 +59,8 @@ static void start(struct daemon *d, const char *extra, unsigned flush_ms)
 	f = fopen(d->conf, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "[seat]\nclock = mono\nflush_interval_ms = %u\nbuffer_kb = 8192\n"
-		   "[ring]\npath = %s\nsize = 16M\n[kernel]\nevent = printk:console\n%s",
-		flush_ms, d->ring, extra ? extra : "");
+		   "[ring]\npath = %s\nsize = %s\n[kernel]\nevent = printk:console\n%s",
+		flush_ms, d->ring, ring_size, extra ? extra : "");
 	fclose(f);
 	d->nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
@@ -242,6 +244,48 @@ START_TEST(everything_once_in_order_one_clock)
 }
 END_TEST
 
+struct wrapseen {
+	uint64_t first, last, n, prev;
+	int gaps, unknown, started;
+};
+
+static int collect_wrap(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	struct wrapseen *w = ctx;
+	uint64_t v;
+	const char *s;
+	size_t n;
+
+	(void)run;
+	w->unknown += r->kind == UEV_REC_UNKNOWN;
+	if (r->kind != UEV_REC_USER || strcmp(r->name, "agg_tick") ||
+	    uev_payload_field(r->def, r->payload, r->len, 0, &v, &s, &n) < 0)
+		return 0;
+	if (!w->started) {
+		w->first = v;
+		w->started = 1;
+	} else if (v != w->prev + 1) {
+		w->gaps++;
+	}
+	w->prev = w->last = v;
+	w->n++;
+	return 0;
+}
+
+static int count_exec(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	int *n = ctx;
+
+	(void)run;
+	if (r->kind == UEV_REC_KERNEL && !strcmp(r->name, "sched:sched_process_exec")) {
+		int len;
+		const char *f = tep_get_field_raw(NULL, r->event, "filename", r->record, &len, 0);
+
+		*n += f && strstr(f, "/bin/true") != NULL;
+	}
+	return 0;
+}
+
 static uint64_t cpu_ns(pid_t pid)
 {
 	char path[64];
@@ -312,6 +356,92 @@ START_TEST(one_event_reaches_the_file_in_time_and_idle_is_asleep)
 }
 END_TEST
 
+/* SIGUSR1 flushes now; SIGHUP reloads the configuration (a kernel event
+ * added to the file is recorded from then on). */
+START_TEST(usr1_flushes_and_hup_reloads)
+{
+	struct daemon d;
+	char err[512];
+	struct one o = { .k = 777 };
+	uint64_t t0;
+	FILE *f;
+
+	start(&d, NULL, 60000); /* no timer flush within the test */
+	struct uev_provider *p = emitter(&d);
+
+	ck_assert_int_eq(uev_emit(&mark, o.k, 0), UEV_EMIT_WRITTEN);
+	usleep(300000);
+	uev_ring_decode(d.ring, quiet, NULL, find_one, &o, err, sizeof(err));
+	ck_assert_msg(!o.found, "the event is in the file before any flush");
+	t0 = ktest_mono_ns();
+	kill(d.pid, SIGUSR1);
+	while (!o.found && ktest_mono_ns() - t0 < 2000000000ull) {
+		usleep(10000);
+		uev_ring_decode(d.ring, quiet, NULL, find_one, &o, err, sizeof(err));
+	}
+	ck_assert_msg(o.found, "SIGUSR1 did not flush the event into the file");
+
+	/* Reload with sched_process_exec added; a process started after the
+	 * reload is on record. */
+	f = fopen(d.conf, "a");
+	fprintf(f, "event = sched:sched_process_exec\n");
+	fclose(f);
+	kill(d.pid, SIGHUP);
+	usleep(300000);
+	ck_assert_int_eq(system("/bin/true"), 0);
+	usleep(100000);
+	kill(d.pid, SIGUSR1);
+	usleep(300000);
+	uev_provider_close(p);
+	stop(&d);
+	int execs = 0;
+
+	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, count_exec, &execs, err, sizeof(err)), 0);
+	ck_assert_msg(execs >= 1, "no sched_process_exec of /bin/true after SIGHUP");
+}
+END_TEST
+
+/* A 1 MiB ring fed about 100 times its size: constant size, the newest
+ * events intact and contiguous, the oldest gone, everything left decodes. */
+START_TEST(wraps_a_small_ring)
+{
+	struct daemon d;
+	struct wrapseen w = { 0 };
+	char err[512], pad[220];
+	struct stat st0, st1;
+	const unsigned total = 450000; /* ~100 MiB of records */
+	cpu_set_t set;
+
+	ring_size = "1M";
+	start(&d, NULL, 100);
+	ring_size = "16M";
+	struct uev_provider *p = emitter(&d);
+
+	ck_assert_int_eq(stat(d.ring, &st0), 0);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	memset(pad, 'w', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = 0;
+	for (unsigned i = 0; i < total; i++) {
+		ck_assert_int_eq(uev_emit(&tick, i, 7u, pad), UEV_EMIT_WRITTEN);
+		if (i % 256 == 255)
+			usleep(1000); /* ~250k events/s: the drain keeps up */
+	}
+	uev_provider_close(p);
+	stop(&d);
+	ck_assert_int_eq(stat(d.ring, &st1), 0);
+	ck_assert_int_eq(st0.st_size, st1.st_size);
+	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, collect_wrap, &w, err, sizeof(err)), 0);
+	ck_assert_int_eq(w.unknown, 0);
+	ck_assert_uint_gt(w.n, 1000);
+	ck_assert_uint_eq(w.last, total - 1);     /* newest intact */
+	ck_assert_uint_gt(w.first, 0);            /* oldest gone */
+	ck_assert_uint_eq(w.n, w.last - w.first + 1); /* contiguous */
+	ck_assert_int_eq(w.gaps, 0);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	Suite *su = suite_create("aggregator");
@@ -331,6 +461,8 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, everything_once_in_order_one_clock);
 	tcase_add_test(tc, one_event_reaches_the_file_in_time_and_idle_is_asleep);
+	tcase_add_test(tc, usr1_flushes_and_hup_reloads);
+	tcase_add_test(tc, wraps_a_small_ring);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
