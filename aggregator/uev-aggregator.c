@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 	    (a.config_path && uev_config_load(&a.cfg, a.config_path, errs, sizeof(errs)) < 0)) {
 		fprintf(stderr, "%s%s", errs[0] ? errs : "uev-aggregator: cannot set up the configuration\n",
 			errs[0] && errs[strlen(errs) - 1] != '\n' ? "\n" : "");
+		uev_config_free(&a.cfg);
 		return 2;
 	}
 	if (opt_ring)

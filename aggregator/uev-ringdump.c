@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uev-ringdump: %s\n", err);
 		return 1;
 	}
-	qsort(d.v, d.n, sizeof(*d.v), cmp);
+	if (d.n)
+		qsort(d.v, d.n, sizeof(*d.v), cmp);
 	for (size_t i = 0; i < d.n; i++) {
 		if (!d.last_run_only || d.v[i].run == d.max_run)
 			puts(d.v[i].text);

@@ -127,7 +127,8 @@ static int dump(struct uev_seat *s, const struct opts *o)
 		r = 1;
 	uev_snapshot_free(&snap);
 	/* Pages come CPU by CPU; a person wants one time line. */
-	qsort(l.v, l.n, sizeof(*l.v), cmp_line);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_line);
 	for (size_t i = 0; i < l.n; i++) {
 		puts(l.v[i].text);
 		free(l.v[i].text);

@@ -111,7 +111,7 @@ static pid_t start(const char *agg, const char *seat, const char *conf, const ch
 		_exit(127);
 	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&pfd, 1, 10000) != 1 || recv(fd, buf, sizeof(buf), 0) <= 0) {
+	if (poll(&pfd, 1, 30000) != 1 || recv(fd, buf, sizeof(buf), 0) <= 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		pid = -1;

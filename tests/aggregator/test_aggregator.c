@@ -73,7 +73,7 @@ static void start(struct daemon *d, const char *extra, unsigned flush_ms)
 		_exit(127);
 	}
 	pfd = (struct pollfd){ .fd = d->nfd, .events = POLLIN };
-	ck_assert_msg(poll(&pfd, 1, 10000) == 1, "no READY=1 from the aggregator within 10 s");
+	ck_assert_msg(poll(&pfd, 1, 30000) == 1, "no READY=1 from the aggregator within 30 s");
 	ck_assert_int_gt(recv(d->nfd, buf, sizeof(buf) - 1, 0), 0);
 	ck_assert_msg(strstr(buf, "READY=1"), "notify said '%s'", buf);
 }
