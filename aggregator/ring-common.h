@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The ring file layout (docs/ring-format.md), shared by the writer
- * (ring-write.c) and the reader (ring-read.c): the one place that knows
+ * (ring-write.c and ring-open.c) and the reader (ring-read.c): the one place that knows
  * where each field sits. Internal to the ring module; the API is ringfile.h.
  */
 #ifndef UEV_RING_COMMON_H

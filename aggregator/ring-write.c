@@ -19,92 +19,14 @@
  * COMM records are batched: comm() only marks the pid's entry, and the
  * changed entries go out as one COMM record just before the next PAGE,
  * LOST or RUN_END, that is, before anything that could refer to them.
+ *
+ * Opening the file, and continuing after what it holds, is ring-open.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/file.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "ring-common.h"
-
-#define MAX_SEGS 4
-#define COMM_MAX 4096u   /* pids remembered; also the checkpoint's COMM cap */
-#define COMM_BATCH 1024u /* entries per batched COMM record */
-#define NIL 0xffffu
-#define NO_CPU 0xffffu
-
-struct seg {
-	uint8_t *buf;
-	uint64_t seq, base; /* segment_seq, file offset */
-	uint32_t fill;      /* bytes appended */
-	uint32_t taken;     /* [0, taken) was handed out at least once */
-	int open;           /* the current segment */
-};
-
-struct ext { /* handed out, not yet confirmed written */
-	uint64_t seq;
-	uint32_t off, len, cookie;
-	int pending; /* failed: to be handed out again */
-};
-
-struct meta { /* a FORMAT (class = kind) or an ANNOUNCE (class 3) */
-	unsigned class;
-	uint32_t id, len;
-	uint8_t *payload;
-};
-
-struct comm_ent {
-	int32_t pid;
-	char comm[16];
-	uint16_t prev, next, hnext; /* LRU list (mru first), hash chain */
-	uint8_t dirty;              /* changed since the last COMM record */
-};
-
-struct uev_ring_writer {
-	int fd, running, have_sync;
-	struct uev_ring_super sb;
-	struct uev_ring_end at; /* where the next segment and record go */
-	uint64_t run_id, backlog;
-	uint32_t run_segment;
-	uint8_t run_start[UEV_RING_RUN_START_LEN];
-	struct uev_ring_sync sync;
-	struct meta *meta;
-	size_t nmeta, meta_cap;
-	/* Checkpoint bytes without its COMM record (RUN_START and a SYNC
-	 * always counted). Kept <= S/2: every segment has room for data. */
-	uint64_t ckpt_fixed;
-	struct seg *seg; /* oldest first; while running the last is open */
-	size_t nseg, seg_cap;
-	uint8_t *spare;
-	struct ext *ext; /* in (segment, offset) order */
-	size_t next, ext_cap;
-	uint32_t cookie;
-	uint8_t *rec; /* the record being written, until rec_seal() */
-	struct uev_ring_rechdr rh;
-	struct comm_ent comm[COMM_MAX];
-	uint16_t chash[2 * COMM_MAX], mru, lru;
-	unsigned ncomm, ndirty;
-};
-
-static int fail(char *err, size_t errsize, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errsize, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (err && errsize)
-		vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return e;
-}
+#include "ring-write.h"
 
 /* Makes room in the array @*p (@n used of *@cap) for one more element. */
 static int grow(void *p, size_t *cap, size_t n, size_t size)
@@ -580,15 +502,7 @@ int uev_ring_writer_fd(const struct uev_ring_writer *w)
 	return w->fd;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void writer_free(struct uev_ring_writer *w)
+void uev_ring_writer_free(struct uev_ring_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd); /* drops the flock too */
@@ -626,170 +540,6 @@ int uev_ring_writer_close(struct uev_ring_writer *w, const struct uev_ring_count
 		if (fdatasync(w->fd) < 0 && !r)
 			r = -errno;
 	}
-	writer_free(w);
+	uev_ring_writer_free(w);
 	return r;
-}
-
-/* ---- opening ---------------------------------------------------------- */
-
-/* Makes the empty file @w->fd a new ring: mode, group, superblock, space. */
-static int init_file(struct uev_ring_writer *w, const struct uev_ring_create *c, uint32_t S,
-		     uint32_t N, char *err, size_t errsize)
-{
-	struct uev_ring_super *sb = &w->sb;
-	uint8_t b[UEV_RING_SUPER_SIZE];
-	int r;
-
-	if (fchmod(w->fd, c->mode & 07777) < 0 ||
-	    (c->gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, c->gid) < 0))
-		return fail(err, errsize, -errno, "%s: setting mode/group: %s", c->path, strerror(errno));
-	*sb = (struct uev_ring_super){ UEV_RING_SUPER_SIZE + (uint64_t)N * S, S, N, { 0 }, now_ns(), "" };
-	if (getrandom(sb->uuid, 16, GRND_INSECURE) != 16 && getrandom(sb->uuid, 16, 0) != 16)
-		return fail(err, errsize, -EIO, "%s: no random bytes for the file uuid", c->path);
-	sb->uuid[6] = (uint8_t)((sb->uuid[6] & 0x0f) | 0x40); /* RFC 4122 version 4 */
-	sb->uuid[8] = (uint8_t)((sb->uuid[8] & 0x3f) | 0x80);
-	snprintf(sb->seat, sizeof(sb->seat), "%s", c->seat ? c->seat : "");
-	uev_ring_super_encode(b, sb);
-	w->at = (struct uev_ring_end){ .next_seq = 1, .next_segment_seq = 1 };
-	if ((r = (int)uev_ring_pwrite(w->fd, b, sizeof(b), 0)) < 0)
-		return fail(err, errsize, r, "%s: writing the superblock: %s", c->path, strerror(-r));
-	if ((r = posix_fallocate(w->fd, 0, (off_t)sb->file_size)) != 0)
-		return fail(err, errsize, -r, "%s: preallocating %llu bytes: %s", c->path,
-			    (unsigned long long)sb->file_size, strerror(r));
-	if (fsync(w->fd) < 0)
-		return fail(err, errsize, -errno, "%s: fsync: %s", c->path, strerror(errno));
-	return 0;
-}
-
-/* A new file gets its name only once complete (O_TMPFILE, then linkat), so
- * a crash while creating cannot leave a half-made ring that later opens
- * would refuse. Returns 1 when someone else took the name meanwhile. */
-static int create_new(struct uev_ring_writer *w, const struct uev_ring_create *c, uint32_t S,
-		      uint32_t N, char *err, size_t errsize)
-{
-	char *dup = strdup(c->path), proc[64];
-	const char *dir = dup ? dirname(dup) : NULL;
-	int inplace = 0, r, dfd;
-
-	if (!dup)
-		return fail(err, errsize, -ENOMEM, "%s: out of memory", c->path);
-	w->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, c->mode & 0777);
-	if (w->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		/* No O_TMPFILE here: create in place, superblock first. */
-		w->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, c->mode & 0777);
-		inplace = 1;
-	}
-	if (w->fd < 0)
-		r = errno == EEXIST ? 1 : fail(err, errsize, -errno, "%s: %s", c->path, strerror(errno));
-	else if (flock(w->fd, LOCK_EX | LOCK_NB) < 0)
-		r = fail(err, errsize, -EBUSY, "%s: in use by another uev-aggregator", c->path);
-	else if ((r = init_file(w, c, S, N, err, errsize)) < 0 && inplace)
-		unlink(c->path); /* ours, and unusable */
-	if (r == 0 && !inplace) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, c->path, AT_SYMLINK_FOLLOW) < 0 &&
-		    (errno != ENOENT || linkat(w->fd, "", AT_FDCWD, c->path, AT_EMPTY_PATH) < 0))
-			r = errno == EEXIST ? 1 : fail(err, errsize, -errno, "%s: %s", c->path, strerror(errno));
-	}
-	if (r == 0 && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd); /* the name is durable too; best effort */
-		close(dfd);
-	}
-	if (r == 1 && w->fd >= 0) {
-		close(w->fd);
-		w->fd = -1;
-	}
-	free(dup);
-	return r;
-}
-
-static int open_existing(struct uev_ring_writer *w, const struct uev_ring_create *c, uint32_t S,
-			 uint32_t N, char *err, size_t errsize)
-{
-	uint8_t b[UEV_RING_SUPER_SIZE];
-	char why[160] = "";
-	struct stat st;
-	ssize_t n;
-	int r;
-
-	w->fd = open(c->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (w->fd < 0)
-		return errno == ELOOP ? fail(err, errsize, -ELOOP, "%s: is a symbolic link; refusing", c->path)
-				      : fail(err, errsize, -errno, "%s: %s", c->path, strerror(errno));
-	if (flock(w->fd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK
-			       ? fail(err, errsize, -EBUSY, "%s: in use by another uev-aggregator", c->path)
-			       : fail(err, errsize, -errno, "%s: flock: %s", c->path, strerror(errno));
-	if (fstat(w->fd, &st) < 0)
-		return fail(err, errsize, -errno, "%s: %s", c->path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return fail(err, errsize, -EEXIST, "%s: not a regular file; refusing", c->path);
-	if ((n = uev_ring_pread(w->fd, b, sizeof(b), 0)) < 0)
-		return fail(err, errsize, (int)n, "%s: %s", c->path, strerror((int)-n));
-	if (n < (ssize_t)sizeof(b))
-		snprintf(why, sizeof(why), "not a uev ring file");
-	else if (uev_ring_super_decode(b, &w->sb, why, sizeof(why)) == 0) {
-		/* The configured size is compared by the geometry it yields:
-		 * the file is 4096 + N*S, usually a little less than asked. */
-		if (w->sb.segment_size != S || w->sb.segment_count != N)
-			snprintf(why, sizeof(why), "ring of %llu bytes, configured %llu",
-				 (unsigned long long)w->sb.file_size, (unsigned long long)c->size);
-		else if ((uint64_t)st.st_size != w->sb.file_size)
-			snprintf(why, sizeof(why), "%llu bytes on disk, the ring has %llu",
-				 (unsigned long long)st.st_size, (unsigned long long)w->sb.file_size);
-	}
-	if (why[0] && !c->recreate)
-		return fail(err, errsize, -EEXIST, "%s: %s; use --recreate to replace it", c->path, why);
-	if (why[0]) {
-		if (ftruncate(w->fd, 0) < 0)
-			return fail(err, errsize, -errno, "%s: truncating: %s", c->path, strerror(errno));
-		return init_file(w, c, S, N, err, errsize);
-	}
-	if ((r = uev_ring_find_end(w->fd, &w->sb, &w->at)) < 0)
-		return fail(err, errsize, r, "%s: scanning: %s", c->path, strerror(-r));
-	return 0;
-}
-
-int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_create *c, char *err,
-			 size_t errsize)
-{
-	struct uev_ring_writer *w;
-	uint32_t S, N;
-	struct stat st;
-	int r = 1;
-
-	*out = NULL;
-	fail(err, errsize, 0, "%s", "");
-	if (!c || !c->path)
-		return fail(err, errsize, -EINVAL, "no ring file path");
-	if (uev_ring_geometry(c->size, &S, &N) < 0)
-		return fail(err, errsize, -EINVAL, "%s: size %llu too small, at least %llu bytes", c->path,
-			    (unsigned long long)c->size, (unsigned long long)uev_ring_min_size());
-	if (c->seat && strlen(c->seat) >= sizeof(w->sb.seat))
-		return fail(err, errsize, -EINVAL, "%s: seat name too long", c->path);
-	if (!(w = calloc(1, sizeof(*w))))
-		return fail(err, errsize, -ENOMEM, "%s: out of memory", c->path);
-	w->fd = -1;
-	w->mru = w->lru = NIL;
-	memset(w->chash, 0xff, sizeof(w->chash));
-	w->ckpt_fixed = uev_ring_rec_size(UEV_RING_RUN_START_LEN) + uev_ring_rec_size(UEV_RING_SYNC_LEN);
-	/* A name that appears between lstat() and creating it is then
-	 * opened as an existing file: twice at most. */
-	for (int tries = 0; r == 1 && tries < 2; tries++) {
-		if (lstat(c->path, &st) == 0)
-			r = S_ISLNK(st.st_mode)
-				    ? fail(err, errsize, -ELOOP, "%s: is a symbolic link; refusing", c->path)
-				    : open_existing(w, c, S, N, err, errsize);
-		else
-			r = errno != ENOENT ? fail(err, errsize, -errno, "%s: %s", c->path, strerror(errno))
-					    : create_new(w, c, S, N, err, errsize);
-	}
-	if (r == 1)
-		r = fail(err, errsize, -EBUSY, "%s: created by someone else meanwhile", c->path);
-	if (r < 0) {
-		writer_free(w);
-		return r;
-	}
-	*out = w;
-	return 0;
 }

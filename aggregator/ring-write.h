@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring writer's state, shared by its two halves: opening the file
+ * (ring-open.c) and appending to it (ring-write.c). Internal to the ring
+ * module; the API is ringfile.h.
+ */
+#ifndef UEV_RING_WRITE_H
+#define UEV_RING_WRITE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "ring-common.h"
+
+#define MAX_SEGS 4
+#define COMM_MAX 4096u   /* pids remembered; also the checkpoint's COMM cap */
+#define COMM_BATCH 1024u /* entries per batched COMM record */
+#define NIL 0xffffu
+#define NO_CPU 0xffffu
+
+struct seg {
+	uint8_t *buf;
+	uint64_t seq, base; /* segment_seq, file offset */
+	uint32_t fill;      /* bytes appended */
+	uint32_t taken;     /* [0, taken) was handed out at least once */
+	int open;           /* the current segment */
+};
+
+struct ext { /* handed out, not yet confirmed written */
+	uint64_t seq;
+	uint32_t off, len, cookie;
+	int pending; /* failed: to be handed out again */
+};
+
+struct meta { /* a FORMAT (class = kind) or an ANNOUNCE (class 3) */
+	unsigned class;
+	uint32_t id, len;
+	uint8_t *payload;
+};
+
+struct comm_ent {
+	int32_t pid;
+	char comm[16];
+	uint16_t prev, next, hnext; /* LRU list (mru first), hash chain */
+	uint8_t dirty;              /* changed since the last COMM record */
+};
+
+struct uev_ring_writer {
+	int fd, running, have_sync;
+	struct uev_ring_super sb;
+	struct uev_ring_end at; /* where the next segment and record go */
+	uint64_t run_id, backlog;
+	uint32_t run_segment;
+	uint8_t run_start[UEV_RING_RUN_START_LEN];
+	struct uev_ring_sync sync;
+	struct meta *meta;
+	size_t nmeta, meta_cap;
+	/* Checkpoint bytes without its COMM record (RUN_START and a SYNC
+	 * always counted). Kept <= S/2: every segment has room for data. */
+	uint64_t ckpt_fixed;
+	struct seg *seg; /* oldest first; while running the last is open */
+	size_t nseg, seg_cap;
+	uint8_t *spare;
+	struct ext *ext; /* in (segment, offset) order */
+	size_t next, ext_cap;
+	uint32_t cookie;
+	uint8_t *rec; /* the record being written, until rec_seal() */
+	struct uev_ring_rechdr rh;
+	struct comm_ent comm[COMM_MAX];
+	uint16_t chash[2 * COMM_MAX], mru, lru;
+	unsigned ncomm, ndirty;
+};
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Closes the file (dropping the flock) and frees @w with all it holds,
+ * writing nothing (ring-write.c). */
+void uev_ring_writer_free(struct uev_ring_writer *w);
+
+#endif
