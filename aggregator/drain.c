@@ -57,6 +57,7 @@ struct loop {
 	struct signalfd_siginfo si;
 	struct __kernel_timespec tick;
 	int stopping, flush_now, flushing, timer_armed, sig_armed;
+	unsigned ticks, ticks_per_flush;
 	time_t last_fsync;
 	char *err;
 	size_t errsize;
@@ -210,7 +211,12 @@ static int handle(struct loop *l, struct io_uring_cqe *cqe)
 		break;
 	case T_TIMER:
 		l->timer_armed = 0;
-		l->flush_now = 1;
+		if (l->o->hooks.on_tick)
+			l->o->hooks.on_tick(l->o->hooks.ctx);
+		if (++l->ticks >= l->ticks_per_flush) {
+			l->ticks = 0;
+			l->flush_now = 1;
+		}
 		if (!l->stopping)
 			arm_timer(l);
 		break;
@@ -318,8 +324,13 @@ int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 	struct io_uring_cqe *cqe;
 	int r;
 
-	l.tick.tv_sec = o->flush_ms / 1000;
-	l.tick.tv_nsec = (long long)(o->flush_ms % 1000) * 1000000;
+	{
+		unsigned tick = o->tick_ms && o->tick_ms < o->flush_ms ? o->tick_ms : o->flush_ms;
+
+		l.ticks_per_flush = (o->flush_ms + tick - 1) / tick;
+		l.tick.tv_sec = tick / 1000;
+		l.tick.tv_nsec = (long long)(tick % 1000) * 1000000;
+	}
 	l.last_fsync = time(NULL);
 	r = setup(&l);
 	if (r < 0) {

@@ -20,6 +20,7 @@ struct uev_drain_hooks {
 	int (*on_signal)(void *ctx, int signo);   /* SIGHUP, SIGUSR1 after the flush it causes */
 	void (*on_flush)(void *ctx);              /* after each timer/USR1 flush: sync points */
 	void (*on_ready)(void *ctx);              /* reads armed: READY=1 */
+	void (*on_tick)(void *ctx);               /* every tick_ms (see below) */
 };
 
 struct uev_drain_opts {
@@ -27,6 +28,7 @@ struct uev_drain_opts {
 	struct uev_ring_writer *writer;
 	struct uev_capture *capture;
 	unsigned flush_ms;
+	unsigned tick_ms;          /* 0, or a shorter period for on_tick; flushes stay flush_ms apart */
 	enum uev_fsync_policy fsync;
 	unsigned fsync_interval_s;
 	int sigfd;                 /* signalfd for SIGTERM SIGINT SIGHUP SIGUSR1 */

@@ -25,6 +25,7 @@
 #include "ringfile.h"
 #include "seat.h"
 #include "setup.h"
+#include "userev.h"
 
 #ifndef UEV_SCHEMA_DIR
 #define UEV_SCHEMA_DIR "/usr/share/uev/schemas"
@@ -41,6 +42,7 @@ struct agg {
 	struct uev_ring_writer *w;
 	struct uev_capture *cap;
 	struct uev_setup setup;
+	struct uev_userev userev;
 	time_t last_sync;
 };
 
@@ -117,6 +119,11 @@ static void on_flush(void *ctx)
 		sync_point(a);
 }
 
+static void on_tick(void *ctx)
+{
+	uev_userev_rescan(&((struct agg *)ctx)->userev);
+}
+
 static void on_ready(void *ctx)
 {
 	(void)ctx;
@@ -141,6 +148,8 @@ static int on_signal(void *ctx, int signo)
 	uev_setup_reload(&a->setup, &a->seat, &a->cfg, &fresh);
 	uev_config_free(&a->cfg);
 	a->cfg = fresh;
+	a->userev.globs = a->cfg.user_events; /* the old lists are gone */
+	a->userev.nglobs = a->cfg.nuser_events;
 	fprintf(stderr, "uev-aggregator: configuration reloaded\n");
 	return 0;
 }
@@ -241,6 +250,7 @@ int main(int argc, char **argv)
 	struct uev_ring_counters end = { 0 };
 	sigset_t sigs;
 
+	a.userev.fd = -1;
 	r = parse_args(argc, argv, &a, &seat, &opt_ring, &opt_size, &opt_flush, &keep, &recreate, &print);
 	if (r)
 		return r < 0 ? 0 : r;
@@ -280,7 +290,7 @@ int main(int argc, char **argv)
 
 	/* Then what the kernel must have, then the ring file (symlink, other
 	 * format, locked): all before anything is changed. */
-	if (uev_setup_check(&a.cfg, err, sizeof(err)) < 0) {
+	if (uev_setup_check(&a.cfg, err, sizeof(err)) < 0 || uev_userev_check(&a.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s%s", a.config_path ? a.config_path : "built-in configuration", ":\n");
 		fprintf(stderr, "%s", err);
 		uev_config_free(&a.cfg);
@@ -313,6 +323,8 @@ int main(int argc, char **argv)
 	r = uev_seat_open(&a.seat, seat, a.run_dir, err, sizeof(err));
 	if (r == 0)
 		r = uev_setup_apply(&a.setup, &a.seat, &a.cfg, err, sizeof(err));
+	if (r == 0)
+		r = uev_userev_setup(&a.userev, &a.seat, &a.cfg, err, sizeof(err));
 	if (r == 0) {
 		const char *systems[65];
 
@@ -338,7 +350,10 @@ int main(int argc, char **argv)
 								: UEV_DRAIN_FSYNC_INTERVAL,
 			.fsync_interval_s = a.cfg.fsync_interval_s,
 			.sigfd = sigfd,
-			.hooks = { .ctx = &a, .on_signal = on_signal, .on_flush = on_flush, .on_ready = on_ready },
+			/* globs are followed within a second even when flushes are rarer */
+			.tick_ms = a.userev.fd >= 0 && a.userev.nglobs ? 1000 : 0,
+			.hooks = { .ctx = &a, .on_signal = on_signal, .on_flush = on_flush, .on_ready = on_ready,
+				   .on_tick = on_tick },
 		};
 
 		sync_point(&a);
@@ -366,6 +381,7 @@ int main(int argc, char **argv)
 		r = -EIO;
 	}
 	uev_capture_free(a.cap);
+	uev_userev_close(&a.userev);
 	uev_setup_revert(&a.setup);
 	if (a.seat.instance)
 		uev_seat_close(&a.seat, !a.cfg.keep_instance);

@@ -32,6 +32,7 @@
 #include <linux/futex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,6 +50,36 @@ struct uev_enable_page {
 	uint32_t reserved[(UEV_PAGE_SIZE - 24) / 4];
 };
 _Static_assert(sizeof(struct uev_enable_page) == UEV_PAGE_SIZE, "page size");
+
+/*
+ * The kernel's user_events ABI (6.4+), spelled out because bookworm's
+ * linux-libc-dev (6.1) predates <linux/user_events.h>.
+ */
+struct uev_user_reg {
+	uint32_t size;
+	uint8_t enable_bit;
+	uint8_t enable_size;
+	uint16_t flags;
+	uint64_t enable_addr;
+	uint64_t name_args;
+	uint32_t write_index;
+} __attribute__((packed));
+
+struct uev_user_unreg {
+	uint32_t size;
+	uint8_t disable_bit;
+	uint8_t reserved;
+	uint16_t reserved2;
+	uint64_t disable_addr;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct uev_user_reg) == 28, "struct user_reg is 28 bytes");
+_Static_assert(sizeof(struct uev_user_unreg) == 16, "struct user_unreg is 16 bytes");
+
+#define UEV_DIAG_IOCSREG   _IOWR('*', 0, struct uev_user_reg *)
+#define UEV_DIAG_IOCSDEL   _IOW('*', 1, char *)
+#define UEV_DIAG_IOCSUNREG _IOW('*', 2, struct uev_user_unreg *)
+#define UEV_USER_EVENT_REG_PERSIST (1u << 0) /* 6.7+, needs CAP_PERFMON */
 
 /* Publish a new state (@new_epoch: recording (re)starts). The epoch is
  * stored before the enabled bit, so an emitter that sees "enabled" also sees

@@ -6,8 +6,8 @@
  * Emitters register without flags: PERSIST needs CAP_PERFMON and belongs to
  * the aggregator, which pre-registers the schema events for its seat.
  *
- * The ABI structs are spelled out here because bookworm's linux-libc-dev
- * (6.1) predates <linux/user_events.h>; the sizes are checked below.
+ * The ABI structs live in uev-abi.h, shared with the aggregator, which
+ * pre-registers the schema events of its seat.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,30 +17,6 @@
 #include <unistd.h>
 
 #include "uev-internal.h"
-
-struct uev_user_reg {
-	uint32_t size;
-	uint8_t enable_bit;
-	uint8_t enable_size;
-	uint16_t flags;
-	uint64_t enable_addr;
-	uint64_t name_args;
-	uint32_t write_index;
-} __attribute__((packed));
-
-struct uev_user_unreg {
-	uint32_t size;
-	uint8_t disable_bit;
-	uint8_t reserved;
-	uint16_t reserved2;
-	uint64_t disable_addr;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct uev_user_reg) == 28, "struct user_reg is 28 bytes");
-_Static_assert(sizeof(struct uev_user_unreg) == 16, "struct user_unreg is 16 bytes");
-
-#define UEV_DIAG_IOCSREG   _IOWR('*', 0, struct uev_user_reg *)
-#define UEV_DIAG_IOCSUNREG _IOW('*', 2, struct uev_user_unreg *)
 
 int uev_ue_open(struct uev_provider *p)
 {

@@ -51,6 +51,12 @@ printf '[kernel]\nevent = nosuchsys:nosuchevent\n' >"$dir/ev.conf"
 expect 2 "no such kernel event" run --config "$dir/ev.conf" --ring "$dir/b.ring"
 [ ! -e "$dir/b.ring" ] || { echo "FAIL: an unknown event created the ring file"; fail=1; }
 
+printf 'provider t\nevent ok: fine\n    u32 a\nevent bad: broken\n    u128 b\n' >"$dir/bad.uev"
+printf '[user]\nschema = %s\n' "$dir/bad.uev" >"$dir/schema.conf"
+expect 2 "$dir/bad.uev:5: unknown type 'u128'" run --config "$dir/schema.conf" --ring "$dir/s.ring"
+[ ! -e "$dir/s.ring" ] || { echo "FAIL: a bad schema created the ring file"; fail=1; }
+no_instance "a bad schema"
+
 ln -s "$dir/target.ring" "$dir/link.ring"
 expect 2 "symbolic link" run --ring "$dir/link.ring" --size 1M
 [ ! -e "$dir/target.ring" ] || { echo "FAIL: the symlink target was created"; fail=1; }

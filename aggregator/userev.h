@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seat's user events on kernels with user_events: the events of the
+ * seat's schemas are registered with USER_EVENT_REG_PERSIST (so they exist
+ * before any emitter starts) and enabled in the seat's instance; events
+ * named by the configuration (names or globs) are enabled when they appear,
+ * checked once per flush (at most a second apart). Nothing happens on a
+ * marker kernel.
+ */
+#ifndef UEV_USEREV_H
+#define UEV_USEREV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct uev_config;
+struct uev_seat;
+
+struct uev_userev {
+	int fd;               /* user_events_data, -1 on marker kernels */
+	uint32_t *words;      /* our enable words, one per registered event */
+	char **names;         /* registered (and enabled) events */
+	size_t n;
+	char **globs;         /* [user] event entries */
+	size_t nglobs;
+	struct uev_seat *seat;
+};
+
+/* Parse every schema of @c; all errors ("FILE:LINE: message") into @err.
+ * 0 or -EINVAL. Touches nothing. */
+int uev_userev_check(const struct uev_config *c, char *err, size_t errsize);
+
+/* Register and enable. 0 (also on marker kernels), -errno with @err. */
+int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct uev_config *c,
+		     char *err, size_t errsize);
+
+/* Enable events matching the configured globs that appeared since. */
+void uev_userev_rescan(struct uev_userev *u);
+
+/* Disable them in the instance and drop our enablers (the events stay
+ * registered: PERSIST). */
+void uev_userev_close(struct uev_userev *u);
+
+#endif
