@@ -4,10 +4,8 @@
 # usage: cli.sh PATH-TO-uev-aggregator
 set -uo pipefail
 agg=$1
-if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/kernel/tracing/trace ]; then
-	echo "SKIP: needs root and tracefs"
-	exit 77
-fi
+# shellcheck source=../cli-lib.sh
+. "$(dirname "$0")/../cli-lib.sh"
 dir=$(mktemp -d)
 seat="cli$$"
 pids=()
@@ -17,15 +15,6 @@ cleanup() { # shellcheck disable=SC2317 # called by trap
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-fail=0
-expect() { # exit-code stderr-substring command...
-	local code=$1 text=$2 out rc
-	shift 2
-	out=$("$@" 2>&1 >/dev/null); rc=$?
-	if [ "$rc" -ne "$code" ] || [[ "$out" != *"$text"* ]]; then
-		echo "FAIL: $* -> exit $rc, stderr '$out' (wanted $code, '$text')"; fail=1
-	fi
-}
 no_instance() {
 	if [ -e "/sys/kernel/tracing/instances/uev.$seat" ]; then
 		echo "FAIL: $1 left an instance behind"; fail=1

@@ -4,22 +4,11 @@
 # usage: seat-cli.sh UEV_SEAT UEV_DEMO
 set -uo pipefail
 seat_bin=$1 demo=$2
-if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/kernel/tracing/trace ]; then
-	echo "SKIP: needs root and tracefs"
-	exit 77
-fi
+# shellcheck source=../cli-lib.sh
+. "$(dirname "$0")/../cli-lib.sh"
 seat="cli$$"
 run=$(mktemp -d)
 trap '"$seat_bin" --seat "$seat" --run-dir "$run" remove >/dev/null 2>&1; rm -rf "$run"' EXIT
-fail=0
-expect() { # exit-code stderr-substring command...
-	local code=$1 text=$2 out rc
-	shift 2
-	out=$("$@" 2>&1 >/dev/null); rc=$?
-	if [ "$rc" -ne "$code" ] || [[ "$out" != *"$text"* ]]; then
-		echo "FAIL: $* -> exit $rc, stderr '$out' (wanted $code, '$text')"; fail=1
-	fi
-}
 s() { "$seat_bin" --seat "$seat" --run-dir "$run" "$@"; }
 
 expect 2 "usage" "$seat_bin"
