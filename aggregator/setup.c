@@ -175,21 +175,33 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 		    char *err, size_t errsize)
 {
 	struct tracefs_instance *in = seat->instance;
-	char num[32];
-	int r;
+	char num[32], *cur;
+	int r, same;
 
 	memset(s, 0, sizeof(*s));
-	if (tracefs_instance_file_write(in, "trace_clock", c->clock) < 0) {
+	/* Each of these settings empties the instance's ring when written,
+	 * even with the value it has: a restarted aggregator on a kept
+	 * instance writes only what differs, so it loses nothing. */
+	cur = tracefs_get_clock(in);
+	same = cur && !strcmp(cur, c->clock);
+	free(cur);
+	if (!same && tracefs_instance_file_write(in, "trace_clock", c->clock) < 0) {
 		snprintf(err, errsize, "%s: the kernel refused trace clock '%s'", seat->instance_name, c->clock);
 		return -EINVAL;
 	}
-	if (tracefs_instance_set_buffer_size(in, c->buffer_kb, -1) < 0) {
+	cur = tracefs_instance_file_read(in, "buffer_size_kb", NULL);
+	same = cur && strtoul(cur, NULL, 10) == c->buffer_kb;
+	free(cur);
+	if (!same && tracefs_instance_set_buffer_size(in, c->buffer_kb, -1) < 0) {
 		snprintf(err, errsize, "%s: cannot set the buffer to %u KiB per CPU: %s",
 			 seat->instance_name, c->buffer_kb, strerror(errno));
 		return -errno;
 	}
 	snprintf(num, sizeof(num), "%u", c->subbuf_kb);
-	if (c->subbuf_kb && tracefs_file_exists(in, "buffer_subbuf_size_kb") &&
+	cur = tracefs_instance_file_read(in, "buffer_subbuf_size_kb", NULL);
+	same = !cur || strtoul(cur, NULL, 10) == c->subbuf_kb;
+	free(cur);
+	if (c->subbuf_kb && !same &&
 	    tracefs_instance_file_write(in, "buffer_subbuf_size_kb", num) < 0) {
 		snprintf(err, errsize, "%s: the kernel refused a %u KiB sub-buffer", seat->instance_name,
 			 c->subbuf_kb);

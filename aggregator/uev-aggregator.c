@@ -280,12 +280,22 @@ int main(int argc, char **argv)
 		uev_config_free(&a.cfg);
 		return 0;
 	}
-	if (geteuid() != 0)
-		fprintf(stderr, "uev-aggregator: warning: not running as root; tracefs will likely refuse\n");
 	if (!tracefs_tracing_dir()) {
 		fprintf(stderr, "uev-aggregator: tracefs is not mounted and mounting it failed "
 			"(mount -t tracefs nodev /sys/kernel/tracing; needs root)\n");
+		uev_config_free(&a.cfg);
 		return 1;
+	}
+	{
+		char inst[600];
+
+		snprintf(inst, sizeof(inst), "%s/instances", tracefs_tracing_dir());
+		if (access(inst, W_OK | X_OK) != 0) {
+			fprintf(stderr, "uev-aggregator: no write access to %s (%s): run it as root, "
+				"or with CAP_SYS_ADMIN\n", inst, strerror(errno));
+			uev_config_free(&a.cfg);
+			return 1;
+		}
 	}
 
 	/* Then what the kernel must have, then the ring file (symlink, other

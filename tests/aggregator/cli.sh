@@ -36,6 +36,11 @@ expect 2 "$dir/bad.conf:6:" run --config "$dir/bad.conf" --ring "$dir/a.ring"
 no_instance "a bad config"
 expect 2 "missing.conf: No such file or directory" run --config "$dir/missing.conf"
 
+chmod 755 "$dir"
+expect 1 "run it as root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$agg" --seat "$seat" --ring "$dir/nobody.ring" --size 1M
+no_instance "an unprivileged start"
+
 printf '[kernel]\nevent = nosuchsys:nosuchevent\n' >"$dir/ev.conf"
 expect 2 "no such kernel event" run --config "$dir/ev.conf" --ring "$dir/b.ring"
 [ ! -e "$dir/b.ring" ] || { echo "FAIL: an unknown event created the ring file"; fail=1; }

@@ -43,12 +43,11 @@ struct daemon {
  * READY=1 (10 s at most). */
 static const char *ring_size = "16M";
 
+static void launch(struct daemon *d);
+
 static void start(struct daemon *d, const char *extra, unsigned flush_ms)
 {
 	static int n;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct pollfd pfd;
-	char buf[256] = "";
 	FILE *f;
 
 	snprintf(d->seat, sizeof(d->seat), "agg%d_%d", (int)getpid(), n++);
@@ -62,6 +61,17 @@ static void start(struct daemon *d, const char *extra, unsigned flush_ms)
 		   "[ring]\npath = %s\nsize = %s\n[kernel]\nevent = printk:console\n%s",
 		flush_ms, d->ring, ring_size, extra ? extra : "");
 	fclose(f);
+	launch(d);
+}
+
+/* (Re)start the daemon of @d and wait for READY=1. */
+static void launch(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd pfd;
+	char buf[256] = "";
+
+	unlink(d->sock);
 	d->nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
 	ck_assert_int_eq(bind(d->nfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -356,6 +366,51 @@ START_TEST(one_event_reaches_the_file_in_time_and_idle_is_asleep)
 }
 END_TEST
 
+struct kept {
+	const char *text;
+	int n;
+	uint64_t run;
+};
+
+static int find_kmsg(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	struct kept *k = ctx;
+	int len;
+	const char *m;
+
+	if (r->kind != UEV_REC_KERNEL || strcmp(r->name, "printk:console"))
+		return 0;
+	m = tep_get_field_raw(NULL, r->event, "msg", r->record, &len, 0);
+	if (m && strstr(m, k->text)) {
+		k->n++;
+		k->run = run->run_id;
+	}
+	return 0;
+}
+
+/* With keep_instance, what the kernel records while no aggregator runs is
+ * drained by the next one: nothing is lost across a restart. */
+START_TEST(kept_instance_loses_nothing_across_a_restart)
+{
+	struct daemon d;
+	char err[512], inst[128], text[64];
+	struct kept k = { .text = text };
+
+	start(&d, "[seat]\nkeep_instance = yes\n", 200);
+	stop(&d);
+	snprintf(inst, sizeof(inst), "/sys/kernel/tracing/instances/" UEV_INSTANCE_PREFIX "%s", d.seat);
+	ck_assert_msg(access(inst, F_OK) == 0, "keep_instance: the instance is gone");
+	snprintf(text, sizeof(text), "uev-kept-%d", (int)getpid());
+	kmsg(text);
+	launch(&d);
+	stop(&d);
+	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, find_kmsg, &k, err, sizeof(err)), 0);
+	rmdir(inst);
+	ck_assert_int_eq(k.n, 1);
+	ck_assert_uint_eq(k.run, 2); /* drained by the second run */
+}
+END_TEST
+
 /* SIGUSR1 flushes now; SIGHUP reloads the configuration (a kernel event
  * added to the file is recorded from then on). */
 START_TEST(usr1_flushes_and_hup_reloads)
@@ -463,6 +518,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, one_event_reaches_the_file_in_time_and_idle_is_asleep);
 	tcase_add_test(tc, usr1_flushes_and_hup_reloads);
 	tcase_add_test(tc, wraps_a_small_ring);
+	tcase_add_test(tc, kept_instance_loses_nothing_across_a_restart);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
