@@ -173,6 +173,42 @@ static int record_comm(struct uev_capture *c, int pid)
 	return uev_ring_writer_comm(c->w, pid, comm);
 }
 
+/* Names from the scheduler's own events, for processes too short-lived for
+ * /proc to still know them at the next flush: fork (child_comm), exec (the
+ * basename of filename, as the kernel sets comm), rename (newcomm). */
+static int record_sched_comm(struct uev_capture *c, struct tep_record *rec)
+{
+	struct tep_event *ev = tep_find_event_by_record(c->tep, rec);
+	const char *pidf = NULL, *commf = NULL;
+	unsigned long long pid;
+	char comm[16];
+	int len;
+	const char *v;
+
+	if (!ev || !ev->system)
+		return 0;
+	if (!strcmp(ev->name, "sched_process_fork"))
+		pidf = "child_pid", commf = "child_comm";
+	else if (!strcmp(ev->name, "task_rename"))
+		pidf = "pid", commf = "newcomm";
+	else if (!strcmp(ev->name, "sched_process_exec"))
+		pidf = "pid", commf = "filename";
+	else
+		return 0;
+	if (tep_get_field_val(NULL, ev, pidf, rec, &pid, 0) < 0 || pid <= 0 || pid >= MAX_PIDS ||
+	    !(v = tep_get_field_raw(NULL, ev, commf, rec, &len, 0)) || len <= 0)
+		return 0;
+	if (!strcmp(commf, "filename")) {
+		const char *slash = memrchr(v, '/', strnlen(v, (size_t)len));
+
+		v = slash ? slash + 1 : v;
+	}
+	snprintf(comm, sizeof(comm), "%.*s", (int)strnlen(v, 15), v);
+	c->pid_seen[pid / 8] |= (uint8_t)(1u << (pid % 8));
+	c->st.comms++;
+	return uev_ring_writer_comm(c->w, (int32_t)pid, comm);
+}
+
 /* A marker announcement: u32 event id, definition, NUL. */
 static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
 {
@@ -210,6 +246,8 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 			r = record_format(c, id);
 		if (r == 0 && size >= 8)
 			r = record_comm(c, tep_data_pid(c->tep, &rec));
+		if (r == 0 && id != c->raw_id)
+			r = record_sched_comm(c, &rec);
 		if (r == 0 && id == c->raw_id && size > c->raw_buf_off) {
 			uint32_t mid;
 

@@ -453,6 +453,20 @@ START_TEST(usr1_flushes_and_hup_reloads)
 
 	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, count_exec, &execs, err, sizeof(err)), 0);
 	ck_assert_msg(execs >= 1, "no sched_process_exec of /bin/true after SIGHUP");
+	/* /bin/true was gone long before the flush: its name came from the
+	 * exec event itself (COMM entries are {s32 pid, char comm[16]}). */
+	{
+		struct uev_ring_reader *r;
+		struct uev_ring_rec rec;
+		int named = 0;
+
+		ck_assert_int_eq(uev_ring_reader_open(&r, d.ring, report, NULL, err, sizeof(err)), 0);
+		while (uev_ring_reader_next(r, &rec) > 0)
+			for (uint32_t off = 0; rec.type == UEV_RING_COMM && off + 20 <= rec.len; off += 20)
+				named += !strncmp((const char *)rec.payload + off + 4, "true", 16);
+		uev_ring_reader_close(r);
+		ck_assert_msg(named >= 1, "no COMM entry names the short-lived /bin/true");
+	}
 }
 END_TEST
 
