@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ring-common.h"
@@ -30,11 +31,49 @@ static void crc_init(void)
 			crc_tab[k][n] = (crc_tab[k - 1][n] >> 8) ^ crc_tab[0][crc_tab[k - 1][n] & 0xff];
 }
 
+#if defined(__x86_64__)
+/* SSE4.2 has CRC-32C as an instruction (about 10x the table version): the
+ * same polynomial and bit order, so both give identical results. */
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t c, const uint8_t *p, size_t len)
+{
+	uint64_t c64 = c;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c64 = __builtin_ia32_crc32di(c64, v);
+	}
+	c = (uint32_t)c64;
+	while (len--)
+		c = __builtin_ia32_crc32qi(c, *p++);
+	return c;
+}
+#endif
+
+static uint32_t crc_sw(uint32_t c, const uint8_t *p, size_t len);
+
 uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	uint32_t c = ~crc;
+#if defined(__x86_64__)
+	static int hw = -1;
 
+	if (hw < 0)
+		hw = __builtin_cpu_supports("sse4.2");
+	if (hw)
+		return ~crc_hw(~crc, buf, len);
+#endif
+	return ~crc_sw(~crc, buf, len);
+}
+
+/* The table version, for other CPUs (and to check the instruction). */
+uint32_t uev_crc32c_sw(uint32_t crc, const void *buf, size_t len)
+{
+	return ~crc_sw(~crc, buf, len);
+}
+
+static uint32_t crc_sw(uint32_t c, const uint8_t *p, size_t len)
+{
 	pthread_once(&crc_once, crc_init);
 	for (; len >= 8; p += 8, len -= 8) {
 		uint32_t lo = c ^ uev_get32(p), hi = uev_get32(p + 4);
@@ -46,7 +85,7 @@ uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len)
 	}
 	while (len--)
 		c = crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-	return ~c;
+	return c;
 }
 
 /* ---- geometry and superblock ------------------------------------------ */

@@ -138,4 +138,7 @@ void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
 int uev_ring_sync_decode(const uint8_t *p, size_t len, struct uev_ring_sync *s);
 void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
 
+/* The portable table version of uev_crc32c(), for tests of the fast one. */
+uint32_t uev_crc32c_sw(uint32_t crc, const void *buf, size_t len);
+
 #endif
