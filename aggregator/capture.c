@@ -36,8 +36,25 @@ struct uev_capture {
 	uint8_t *known;          /* [MAX_ID]: format recorded */
 	uint8_t *pid_seen;       /* bitmap [MAX_PIDS/8]: comm recorded */
 	int raw_id, raw_id_off, raw_buf_off;
+	int name_ids[3];         /* sched_process_fork, sched_process_exec, task_rename */
 	struct uev_capture_stats st;
 };
+
+/* The ids of the events that name processes, looked up whenever the tep
+ * handle learns formats, so that the per-event path only compares ids. */
+static void find_name_ids(struct uev_capture *c)
+{
+	static const char *const names[3][2] = {
+		{ "sched", "sched_process_fork" }, { "sched", "sched_process_exec" },
+		{ "task", "task_rename" },
+	};
+
+	for (int i = 0; i < 3; i++) {
+		struct tep_event *e = tep_find_event_by_name(c->tep, names[i][0], names[i][1]);
+
+		c->name_ids[i] = e ? e->id : -1;
+	}
+}
 
 /* The instance can only hold events of the configured systems. */
 static int load_tep(struct uev_capture *c)
@@ -59,6 +76,7 @@ static int load_tep(struct uev_capture *c)
 		c->raw_id_off = fid->offset;
 		c->raw_buf_off = fbuf->offset;
 	}
+	find_name_ids(c);
 	return 0;
 }
 
@@ -134,8 +152,10 @@ static int record_format(struct uev_capture *c, int id)
 
 	if (!ev && load_tep(c) == 0) /* created after we loaded the formats */
 		ev = tep_find_event(c->tep, id);
-	if (!ev && uev_formats_find(c->tep, id) == 0) /* of a system enabled later */
+	if (!ev && uev_formats_find(c->tep, id) == 0) { /* of a system enabled later */
 		ev = tep_find_event(c->tep, id);
+		find_name_ids(c);
+	}
 	c->known[id] = 1; /* an id tracefs cannot explain is not retried per event */
 	if (!ev)
 		return 0;
@@ -246,7 +266,7 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 			r = record_format(c, id);
 		if (r == 0 && size >= 8)
 			r = record_comm(c, tep_data_pid(c->tep, &rec));
-		if (r == 0 && id != c->raw_id)
+		if (r == 0 && (id == c->name_ids[0] || id == c->name_ids[1] || id == c->name_ids[2]))
 			r = record_sched_comm(c, &rec);
 		if (r == 0 && id == c->raw_id && size > c->raw_buf_off) {
 			uint32_t mid;

@@ -171,6 +171,7 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 	if (!(w = calloc(1, sizeof(*w))))
 		return fail(err, errsize, -ENOMEM, "%s: out of memory", c->path);
 	w->fd = -1;
+	w->io_fd = -1;
 	w->mru = w->lru = NIL;
 	memset(w->chash, 0xff, sizeof(w->chash));
 	w->ckpt_fixed = uev_ring_rec_size(UEV_RING_RUN_START_LEN) + uev_ring_rec_size(UEV_RING_SYNC_LEN);
@@ -187,6 +188,14 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 	}
 	if (r == 1)
 		r = fail(err, errsize, -EBUSY, "%s: created by someone else meanwhile", c->path);
+	if (r == 0) {
+		char proc[64];
+
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
+		w->io_fd = open(proc, O_RDWR | O_CLOEXEC);
+		if (w->io_fd < 0)
+			r = fail(err, errsize, -errno, "%s: reopen: %s", c->path, strerror(errno));
+	}
 	if (r < 0) {
 		uev_ring_writer_free(w);
 		return r;

@@ -499,11 +499,13 @@ uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w)
 
 int uev_ring_writer_fd(const struct uev_ring_writer *w)
 {
-	return w->fd;
+	return w->io_fd;
 }
 
 void uev_ring_writer_free(struct uev_ring_writer *w)
 {
+	if (w->io_fd >= 0)
+		close(w->io_fd);
 	if (w->fd >= 0)
 		close(w->fd); /* drops the flock too */
 	for (size_t i = 0; i < w->nseg; i++)

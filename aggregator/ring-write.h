@@ -47,6 +47,10 @@ struct comm_ent {
 
 struct uev_ring_writer {
 	int fd, running, have_sync;
+	/* What uev_ring_writer_fd() hands out for io_uring: its own open file
+	 * description, so that requests still being torn down after a crash
+	 * keep only this one alive, never the one holding the flock. */
+	int io_fd;
 	struct uev_ring_super sb;
 	struct uev_ring_end at; /* where the next segment and record go */
 	uint64_t run_id, backlog;
