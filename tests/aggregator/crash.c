@@ -212,7 +212,16 @@ int main(int argc, char **argv)
 		pthread_join(th, NULL);
 		uev_provider_close(p);
 	}
-	snprintf(cmd, sizeof(cmd), "rmdir /sys/kernel/tracing/instances/uev.%s; rm -rf %s", seat, dir);
+	/* The last killed daemon's io_uring requests are torn down after it
+	 * is reaped, and hold the instance's files until then: retry. */
+	snprintf(cmd, sizeof(cmd), "/sys/kernel/tracing/instances/uev.%s", seat);
+	for (int i = 0; i < 100 && rmdir(cmd) < 0 && errno == EBUSY; i++)
+		usleep(50000);
+	if (access(cmd, F_OK) == 0) {
+		fprintf(stderr, "cleanup: cannot remove %s\n", cmd);
+		failed = 1;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed: %s\n", cmd);
 	free(before.v);
