@@ -37,6 +37,7 @@ struct uev_capture {
 	uint8_t *pid_seen;       /* bitmap [MAX_PIDS/8]: comm recorded */
 	int raw_id, raw_id_off, raw_buf_off;
 	int name_ids[3];         /* sched_process_fork, sched_process_exec, task_rename */
+	int type_off, pid_off;   /* common_type (u16) and common_pid (s32); -1: ask tep */
 	struct uev_capture_stats st;
 };
 
@@ -54,6 +55,40 @@ static void find_name_ids(struct uev_capture *c)
 
 		c->name_ids[i] = e ? e->id : -1;
 	}
+}
+
+/* Every event starts with the same common fields; where they have the
+ * usual types, read them in place instead of through tep per event (a
+ * fifth of the aggregator's CPU at 800k events/s went to tep_data_type
+ * and tep_data_pid, bench/drain). */
+static void find_common(struct uev_capture *c)
+{
+	struct tep_event *any = tep_get_events_count(c->tep) > 0 ? tep_get_event(c->tep, 0) : NULL;
+	struct tep_format_field *t = any ? tep_find_common_field(any, "common_type") : NULL;
+	struct tep_format_field *p = any ? tep_find_common_field(any, "common_pid") : NULL;
+
+	c->type_off = t && t->size == 2 ? t->offset : -1;
+	c->pid_off = p && p->size == 4 ? p->offset : -1;
+}
+
+static int event_type(struct uev_capture *c, struct tep_record *rec)
+{
+	uint16_t v;
+
+	if (c->type_off < 0)
+		return tep_data_type(c->tep, rec);
+	memcpy(&v, (uint8_t *)rec->data + c->type_off, 2);
+	return v;
+}
+
+static int event_pid(struct uev_capture *c, struct tep_record *rec)
+{
+	int32_t v;
+
+	if (c->pid_off < 0)
+		return tep_data_pid(c->tep, rec);
+	memcpy(&v, (uint8_t *)rec->data + c->pid_off, 4);
+	return v;
 }
 
 /* The instance can only hold events of the configured systems. */
@@ -77,6 +112,7 @@ static int load_tep(struct uev_capture *c)
 		c->raw_buf_off = fbuf->offset;
 	}
 	find_name_ids(c);
+	find_common(c);
 	return 0;
 }
 
@@ -257,7 +293,7 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 	     data = kbuffer_next_event(c->kbuf, &ts)) {
 		int size = kbuffer_event_size(c->kbuf);
 		struct tep_record rec = { .ts = ts, .cpu = (int)cpu, .data = data, .size = size };
-		int id = size >= 2 ? tep_data_type(c->tep, &rec) : -1;
+		int id = size >= 8 ? event_type(c, &rec) : -1;
 
 		c->st.events++;
 		if (id < 0 || id >= MAX_ID)
@@ -265,7 +301,7 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 		if (!c->known[id])
 			r = record_format(c, id);
 		if (r == 0 && size >= 8)
-			r = record_comm(c, tep_data_pid(c->tep, &rec));
+			r = record_comm(c, event_pid(c, &rec));
 		if (r == 0 && (id == c->name_ids[0] || id == c->name_ids[1] || id == c->name_ids[2]))
 			r = record_sched_comm(c, &rec);
 		if (r == 0 && id == c->raw_id && size > c->raw_buf_off) {
