@@ -3,8 +3,7 @@
 # perf record -g of the aggregator (all its threads, io_uring workers
 # included) while produce writes RATE events/s for SECONDS, then the share
 # of samples per cost category (perf-categories.awk) and the top symbols.
-# usage: bench/drain/profile.sh RATE [SECONDS [nonblock]]
-#   nonblock: preload nonblock_shim.so (trace_pipe_raw opened O_NONBLOCK)
+# usage: bench/drain/profile.sh RATE [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -12,16 +11,14 @@ root=$PWD
 . .ci/deps.sh
 uev_deps linux-perf
 uev_tracefs
-rate=${1:?usage: profile.sh RATE [SECONDS [nonblock]]}
+rate=${1:?usage: profile.sh RATE [SECONDS]}
 secs=${2:-5}
-mode=${3:-}
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build aggregator/uev-aggregator >/dev/null
 out=$(mktemp -d /tmp/uev-drain-profile.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 cc -O2 -Wall -pthread -o "$out/produce" bench/drain/produce.c
 cc -O2 -Wall -o "$out/drainrun" bench/drain/drainrun.c
-cc -O2 -Wall -shared -fPIC -o "$out/nonblock_shim.so" bench/drain/nonblock_shim.c -ldl
 cat >"$out/uev.conf" <<CONF
 [seat]
 clock = mono
@@ -33,9 +30,7 @@ size = $(( rate * secs * 100 / 1048576 + 64 ))M
 [kernel]
 event = printk:console
 CONF
-pre=()
-[ "$mode" = nonblock ] && pre=(env "LD_PRELOAD=$out/nonblock_shim.so")
-"$out/drainrun" -n "$out/ready" -o "$out/measure" -- "${pre[@]}" "$root/build/aggregator/uev-aggregator" \
+"$out/drainrun" -n "$out/ready" -o "$out/measure" -- "$root/build/aggregator/uev-aggregator" \
 	--seat drainprof --config "$out/uev.conf" --run-dir "$out/run" 2>"$out/stderr" &
 runner=$!
 for _ in $(seq 300); do [ -e "$out/ready" ] && break; sleep 0.1; done
@@ -46,7 +41,7 @@ sleep 0.3
 "$out/produce" /sys/kernel/tracing/instances/uev.drainprof/trace_marker_raw "$rate" "$secs"
 kill -TERM "$runner"; wait "$runner" || true
 sleep 0.3; kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true
-echo "# command: bench/drain/profile.sh $rate $secs $mode"
+echo "# command: bench/drain/profile.sh $rate $secs"
 grep '^exit' "$out/measure" | awk '{print "# aggregator CPU: user " $4 " s, sys " $6 " s (perf running)"}'
 grep 'events lost' "$out/stderr" || true
 echo "# share of samples per category:"

@@ -7,7 +7,7 @@
 #   REPS     repetitions of the whole rate list (default 3)
 #   RATE     total events/s over all CPUs; "max" = unpaced; "idle" = no load
 #            (default: idle 10000 50000 100000 200000 400000 800000 1200000 1600000 max)
-# env: DRAINERS="uev tc tcnc uevnb" (which drainers), BUFFER_KB=8192 (kernel buffer
+# env: DRAINERS="uev tc tcnc" (which drainers), BUFFER_KB=8192 (kernel buffer
 #      per CPU, both drainers), RECORD_SIZE=40, VERIFY_MAX=1500000 (count
 #      the records in trace.dat when at most this many were written: libtracecmd
 #      reads ~5 us/record), KEEP=1 keeps the work directory.
@@ -17,9 +17,6 @@
 #   tc    trace-cmd record (Debian 3.1.6) with its defaults: file version 7,
 #         zstd-compressed, per-CPU recorder processes splicing trace_pipe_raw
 #   tcnc  the same with --compression none
-#   uevnb an experiment, not what uev ships: uev-aggregator with
-#         nonblock_shim.so preloaded, which opens trace_pipe_raw O_NONBLOCK
-#         (see nonblock_shim.c for why that matters to io_uring)
 # trace-cmd runs as
 #   trace-cmd record -q -d --no-filter [--compression none] -B drainpeer \
 #                    -b $BUFFER_KB -C mono -e printk:console -o FILE
@@ -50,7 +47,7 @@ secs=${1:-5}
 reps=${2:-3}
 if [ $# -gt 2 ]; then shift 2; rates=("$@")
 else rates=(idle 10000 50000 100000 200000 400000 800000 1200000 1600000 max); fi
-read -r -a drainers <<<"${DRAINERS:-uev tc tcnc uevnb}"
+read -r -a drainers <<<"${DRAINERS:-uev tc tcnc}"
 buffer_kb=${BUFFER_KB:-8192}
 size=${RECORD_SIZE:-40}
 verify_max=${VERIFY_MAX:-1500000}
@@ -60,15 +57,13 @@ verify_max=${VERIFY_MAX:-1500000}
 ninja -C build aggregator/uev-aggregator >/dev/null
 out=$(mktemp -d /tmp/uev-bench-drain.XXXXXX)
 if ninja -C build -t targets all 2>/dev/null | grep -q '^bench/drain/produce:'; then
-	ninja -C build bench/drain/produce bench/drain/drainrun bench/drain/drain_count \
-		bench/drain/nonblock_shim.so >/dev/null
+	ninja -C build bench/drain/produce bench/drain/drainrun bench/drain/drain_count >/dev/null
 	bin=$root/build/bench/drain
 else # bench/meson.build does not (yet) have subdir('drain')
 	bin=$out/bin
 	mkdir -p "$bin"
 	cc -O2 -Wall -pthread -o "$bin/produce" bench/drain/produce.c
 	cc -O2 -Wall -o "$bin/drainrun" bench/drain/drainrun.c
-	cc -O2 -Wall -shared -fPIC -o "$bin/nonblock_shim.so" bench/drain/nonblock_shim.c -ldl
 	# shellcheck disable=SC2046 # pkg-config output is a word list
 	cc -O2 -Wall -DHAVE_TRACECMD $(pkg-config --cflags libtracecmd libtraceevent) \
 		-o "$bin/drain_count" bench/drain/drain_count.c $(pkg-config --libs libtracecmd libtraceevent)
@@ -108,7 +103,7 @@ run_one() {
 	rm -rf "$w"; mkdir -p "$w"
 	m=$w/measure
 	case $d in
-	uev|uevnb)
+	uev)
 		inst=$T/instances/uev.drainbench
 		ring=$w/uev.ring
 		local mb
@@ -127,9 +122,7 @@ run_one() {
 		[kernel]
 		event = printk:console
 		EOF
-		local pre=()
-		[ "$d" = uevnb ] && pre=(env "LD_PRELOAD=$bin/nonblock_shim.so")
-		"$bin/drainrun" -n "$w/ready" -o "$m" -- "${pre[@]}" "$agg" --seat drainbench --config "$conf" \
+		"$bin/drainrun" -n "$w/ready" -o "$m" -- "$agg" --seat drainbench --config "$conf" \
 			--run-dir "$w/rundir" 2>"$w/stderr" &
 		runner_pid=$!
 		wait_for test -e "$w/ready" || { echo "uev-aggregator did not get ready:" >&2; cat "$w/stderr" >&2; exit 1; }
@@ -164,7 +157,7 @@ run_one() {
 	read -r exitc user sys cpu wall < <(awk '/^exit/ {print $2, $4, $6, $8, $12}' "$m")
 	local ub pb kernlost=-
 	case $d in
-	uev|uevnb)
+	uev)
 		[ "$exitc" = 0 ] || { echo "uev-aggregator exited $exitc:" >&2; cat "$w/stderr" >&2; exit 1; }
 		read -r ev ub < <("$bin/drain_count" ring "$ring" | awk '{print $2, $8}')
 		kernlost=$(sed -n 's/.* \([0-9][0-9]*\) events lost in the kernel.*/\1/p' "$w/stderr")
