@@ -79,12 +79,6 @@ const char *uev_cfg_quote(const char *s, char *buf, size_t size)
 #define Q(s) uev_cfg_quote((s), q, sizeof q)
 #define FAIL(...) do { snprintf(msg, msgsize, __VA_ARGS__); return -EINVAL; } while (0)
 
-static int is_word_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_';
-}
-
 /* Decimal digits only. 0, -EINVAL (not a number), -ERANGE (above @max). */
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *out)
 {
@@ -129,14 +123,14 @@ static int glob_check(const char *v, size_t max, char *msg, size_t msgsize)
 	if (n >= max)
 		FAIL("%s is too long (%zu bytes, at most %zu)", Q(v), n, max - 1);
 	for (const char *p = v; *p; p++) {
-		if (!is_word_char(*p) && !strchr("*?[]", *p))
+		if (!uev_cfg_word_char(*p) && !strchr("*?[]", *p))
 			FAIL("%s: invalid character at column %zu (names and globs use "
 			     "A-Z a-z 0-9 _ * ? [ ])", Q(v), (size_t)(p - v) + 1);
 		if (in && *p == ']' && !inclass)
 			FAIL("%s: empty [] class", Q(v));
 		if (in && *p == ']')
 			in = 0;
-		else if (in && !is_word_char(*p))
+		else if (in && !uev_cfg_word_char(*p))
 			FAIL("%s: '%c' inside a [...] class", Q(v), *p);
 		else if (in)
 			inclass++;
@@ -168,7 +162,7 @@ static int kevent_check(struct uev_config *c, const char *v, size_t *dup,
 	memcpy(sys, v, (size_t)(colon - v));
 	sys[colon - v] = '\0';
 	for (const char *p = sys; *p; p++)
-		if (!is_word_char(*p))
+		if (!uev_cfg_word_char(*p))
 			FAIL("%s: invalid system name (A-Z a-z 0-9 _ only)", Q(v));
 	if (sp == colon + 1)
 		FAIL("%s: missing event name after ':'", Q(v));

@@ -101,8 +101,7 @@ static int word_ok(const char *s)
 	if (!*s)
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
+		if (!uev_cfg_word_char(*s))
 			return 0;
 	return 1;
 }

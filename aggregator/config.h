@@ -74,6 +74,13 @@ int uev_parse_size(const char *s, uint64_t *out);
 
 /* ---- Internal to config.c, config-parse.c and config-check.c ---------- */
 
+/* The characters of section, key and event names: [A-Za-z0-9_]. */
+static inline int uev_cfg_word_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_';
+}
+
 enum uev_cfg_key {
 	UEV_CFG_CLOCK, UEV_CFG_BUFFER_KB, UEV_CFG_SUBBUF_KB, UEV_CFG_FLUSH_MS,
 	UEV_CFG_FSYNC, UEV_CFG_FSYNC_INTERVAL, UEV_CFG_KEEP_INSTANCE,
