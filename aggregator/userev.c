@@ -87,6 +87,7 @@ int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct u
 		     char *err, size_t errsize)
 {
 	char path[600];
+	struct schema *sch;
 	size_t total = 0;
 	int r = 0;
 
@@ -99,42 +100,43 @@ int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct u
 	u->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (u->fd < 0)
 		return 0; /* a marker kernel: emitters announce themselves */
-	for (size_t i = 0; i < c->nschemas; i++) {
-		struct schema s;
-
-		if (schema_parse(&s, c->schemas[i]) == 0)
-			total += s.nevents;
-		schema_free(&s);
-	}
+	/* Parse every schema once: the enable words must all exist (and never
+	 * move: the kernel writes to them) before the first registration. */
+	sch = calloc(c->nschemas ? c->nschemas : 1, sizeof(*sch));
+	if (!sch)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nschemas; i++)
+		if (schema_parse(&sch[i], c->schemas[i]) == 0)
+			total += sch[i].nevents;
 	u->words = calloc(total ? total : 1, sizeof(*u->words));
 	if (!u->words)
-		return -ENOMEM;
+		r = -ENOMEM;
 	for (size_t i = 0; i < c->nschemas && r == 0; i++) {
-		struct schema s;
+		struct schema *s = &sch[i];
 
-		if (schema_parse(&s, c->schemas[i]) != 0) {
-			schema_free(&s);
-			continue;
-		}
-		for (size_t e = 0; e < s.nevents && r == 0; e++) {
+		if (s->ndiag)
+			continue; /* refused by uev_userev_check() already */
+		for (size_t e = 0; e < s->nevents && r == 0; e++) {
 			char def[UEV_DEF_MAX + 1];
 			int k;
 
-			snprintf(def, sizeof(def), "%s%s%s", s.event[e].full, s.event[e].nfields ? " " : "",
-				 s.event[e].fields);
-			k = add_name(u, s.event[e].full);
+			snprintf(def, sizeof(def), "%s%s%s", s->event[e].full, s->event[e].nfields ? " " : "",
+				 s->event[e].fields);
+			k = add_name(u, s->event[e].full);
 			if (k < 0)
 				r = k;
 			else if ((r = reg(u, def, &u->words[k])) < 0)
 				snprintf(err, errsize, "%s: event %s: the kernel refused it: %s%s", c->schemas[i],
-					 s.event[e].full, strerror(-r),
+					 s->event[e].full, strerror(-r),
 					 r == -EADDRINUSE ? " (registered with other fields)" : "");
-			else if ((r = enable(u, s.event[e].full, 1)) < 0)
+			else if ((r = enable(u, s->event[e].full, 1)) < 0)
 				snprintf(err, errsize, "%s: cannot enable user_events:%s", seat->instance_name,
-					 s.event[e].full);
+					 s->event[e].full);
 		}
-		schema_free(&s);
 	}
+	for (size_t i = 0; i < c->nschemas; i++)
+		schema_free(&sch[i]);
+	free(sch);
 	if (r == 0)
 		uev_userev_rescan(u);
 	return r;
