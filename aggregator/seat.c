@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -112,6 +113,28 @@ int uev_seat_open(struct uev_seat *s, const char *name, const char *run_dir,
 		s->instance = NULL;
 	}
 	return r;
+}
+
+int uev_seat_set_clock(struct uev_seat *s, const char *clock)
+{
+	char *cur = tracefs_get_clock(s->instance);
+	int same = cur && !strcmp(cur, clock);
+
+	free(cur);
+	if (same)
+		return 0;
+	return tracefs_instance_file_write(s->instance, "trace_clock", clock) < 0 ? -EINVAL : 0;
+}
+
+int uev_seat_set_buffer_kb(struct uev_seat *s, unsigned long kb)
+{
+	char *cur = tracefs_instance_file_read(s->instance, "buffer_size_kb", NULL);
+	int same = cur && strtoul(cur, NULL, 10) == kb;
+
+	free(cur);
+	if (same)
+		return 0;
+	return tracefs_instance_set_buffer_size(s->instance, kb, -1) < 0 ? -errno : 0;
 }
 
 int uev_seat_grant(struct uev_seat *s, unsigned gid)

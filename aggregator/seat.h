@@ -30,6 +30,13 @@ bool uev_seat_name_valid(const char *name);
 int uev_seat_open(struct uev_seat *s, const char *name, const char *run_dir,
 		  char *err, size_t errsize);
 
+/* Trace clock and buffer size per CPU of the instance. Writing either
+ * empties the instance's ring, even with the value it already has, so these
+ * write only what differs: a restart on a kept instance loses nothing.
+ * 0 or -errno (-EINVAL: the kernel refused the value). */
+int uev_seat_set_clock(struct uev_seat *s, const char *clock);
+int uev_seat_set_buffer_kb(struct uev_seat *s, unsigned long kb);
+
 /* Start marker recording: options/markers and tracing_on in the instance,
  * then the page's enabled bit and a new epoch (emitters re-announce). */
 int uev_seat_markers_start(struct uev_seat *s);

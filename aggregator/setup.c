@@ -179,23 +179,18 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 	int r, same;
 
 	memset(s, 0, sizeof(*s));
-	/* Each of these settings empties the instance's ring when written,
-	 * even with the value it has: a restarted aggregator on a kept
-	 * instance writes only what differs, so it loses nothing. */
-	cur = tracefs_get_clock(in);
-	same = cur && !strcmp(cur, c->clock);
-	free(cur);
-	if (!same && tracefs_instance_file_write(in, "trace_clock", c->clock) < 0) {
+	/* Writing these empties the instance's ring: the seat writes only
+	 * what differs, so a restart on a kept instance loses nothing (as
+	 * does the sub-buffer size below). */
+	if (uev_seat_set_clock(seat, c->clock) < 0) {
 		snprintf(err, errsize, "%s: the kernel refused trace clock '%s'", seat->instance_name, c->clock);
 		return -EINVAL;
 	}
-	cur = tracefs_instance_file_read(in, "buffer_size_kb", NULL);
-	same = cur && strtoul(cur, NULL, 10) == c->buffer_kb;
-	free(cur);
-	if (!same && tracefs_instance_set_buffer_size(in, c->buffer_kb, -1) < 0) {
+	r = uev_seat_set_buffer_kb(seat, c->buffer_kb);
+	if (r < 0) {
 		snprintf(err, errsize, "%s: cannot set the buffer to %u KiB per CPU: %s",
-			 seat->instance_name, c->buffer_kb, strerror(errno));
-		return -errno;
+			 seat->instance_name, c->buffer_kb, strerror(-r));
+		return r;
 	}
 	snprintf(num, sizeof(num), "%u", c->subbuf_kb);
 	cur = tracefs_instance_file_read(in, "buffer_subbuf_size_kb", NULL);

@@ -145,13 +145,17 @@ static int dump(struct uev_seat *s, const struct opts *o)
 
 static int up(struct uev_seat *s, const struct opts *o)
 {
-	if (o->clock && tracefs_instance_file_write(s->instance, "trace_clock", o->clock) < 0) {
+	if (o->clock && uev_seat_set_clock(s, o->clock) < 0) {
 		fprintf(stderr, "uev-seat: --clock %s: the kernel refused it (see trace_clock)\n", o->clock);
 		return 2;
 	}
-	if (o->buffer_kb > 0 && tracefs_instance_set_buffer_size(s->instance, (size_t)o->buffer_kb, -1) < 0) {
-		fprintf(stderr, "uev-seat: --buffer-kb %ld: %s\n", o->buffer_kb, strerror(errno));
-		return 2;
+	if (o->buffer_kb > 0) {
+		int r = uev_seat_set_buffer_kb(s, (unsigned long)o->buffer_kb);
+
+		if (r < 0) {
+			fprintf(stderr, "uev-seat: --buffer-kb %ld: %s\n", o->buffer_kb, strerror(-r));
+			return 2;
+		}
 	}
 	for (int i = 0; i < o->nevents; i++) {
 		char sys[128], *ev;
