@@ -23,6 +23,11 @@
  *    could let a racing emit write into an unrelated file of the host.
  *  - fork() keeps only the calling thread: the child starts its own watcher
  *    (with its own stop eventfd) for every provider it inherited.
+ *  - The seat reader stores the new epoch before the enabled bit, but an
+ *    emitter loads its enable word relaxed: on a weakly ordered CPU it may
+ *    see "enabled" with the old epoch and write one record before it
+ *    announces. Harmless: announcements are content-addressed and the
+ *    aggregator keeps every one it saw in the ring file's checkpoints.
  */
 #include <errno.h>
 #include <fcntl.h>
