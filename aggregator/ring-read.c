@@ -2,9 +2,11 @@
 /*
  * Ring file reader (docs/ring-format.md, "Reader recovery rules").
  *
- * Memory is one segment image plus one small entry per segment header,
- * whatever the file holds: segments are read whole with pread into the one
- * buffer, oldest first, and records are returned from it in place. Nothing
+ * Memory is one window of a segment (UEV_RING_WINDOW, or more only for a
+ * record longer than that) plus one small entry per segment header,
+ * whatever the file holds: segments are read oldest first, a window at a
+ * time with pread, and records are returned from the window in place. So a
+ * reader of a 512 MiB ring costs what a reader of a 1 MiB ring does. Nothing
  * read from the file is trusted as a length or an offset before it has been
  * checked against the segment bounds (uev_ring_rec_check), so any input,
  * however damaged, ends in a report and a skip, never a crash.
@@ -19,14 +21,19 @@
 
 #include "ring-common.h"
 
+#define UEV_RING_WINDOW (128u << 10)
+
 struct uev_ring_reader {
 	int fd;
+	int follow;        /* the file is being written: wait at its end */
+	unsigned patience; /* follow: polls spent on a segment that stopped early */
 	struct uev_ring_super sb;
 	uev_ring_report_fn report;
 	void *ctx;
 	struct uev_ring_seginfo *segs; /* valid headers, by segment_seq */
 	uint32_t nsegs, cur;           /* segs[cur] is the one being read */
-	uint8_t *buf;                  /* image of segs[cur] when loaded */
+	uint8_t *buf;                  /* bytes [wbase, wbase+wlen) of segs[cur] */
+	uint32_t bufsize, wbase, wlen;
 	int loaded;
 	uint32_t pos;      /* next record in buf */
 	uint64_t expect;   /* its seq */
@@ -231,10 +238,6 @@ int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_rin
 		free(r);
 	} else if (why[0]) {
 		free(r);
-	} else if (!(r->buf = malloc(r->sb.segment_size))) {
-		e = -ENOMEM;
-		snprintf(why, sizeof(why), "out of memory");
-		free(r);
 	} else {
 		r->fd = fd;
 		r->report = report;
@@ -281,18 +284,101 @@ void uev_ring_reader_close(struct uev_ring_reader *r)
 	free(r);
 }
 
+/*
+ * Make bytes [pos, pos+len) of the current segment available at
+ * r->buf + (pos - r->wbase). Reads forward from @pos a whole window (or
+ * @len if longer; never past the segment end, so len <= S - pos is the
+ * caller's promise). Returns 1, 0 on a short read (the file shrank), or
+ * -errno.
+ */
+static int window(struct uev_ring_reader *r, uint32_t pos, uint32_t len)
+{
+	uint32_t S = r->sb.segment_size, n;
+	ssize_t got;
+
+	if (pos >= r->wbase && pos - r->wbase <= r->wlen && r->wlen - (pos - r->wbase) >= len)
+		return 1;
+	n = len > UEV_RING_WINDOW ? len : UEV_RING_WINDOW;
+	if (n > S - pos)
+		n = S - pos;
+	if (n > r->bufsize) {
+		uint8_t *b = realloc(r->buf, n);
+
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->bufsize = n;
+	}
+	r->wlen = 0;
+	got = uev_ring_pread(r->fd, r->buf, n, seg_base(r, r->segs[r->cur].index) + pos);
+	if (got < 0)
+		return (int)got;
+	r->wbase = pos;
+	r->wlen = (uint32_t)got;
+	return got >= (ssize_t)len;
+}
+
+/* Are bytes [pos, S) of the current segment all zero? -errno on I/O error. */
+static int tail_zero(struct uev_ring_reader *r, uint32_t pos)
+{
+	uint32_t S = r->sb.segment_size;
+
+	while (pos < S) {
+		uint32_t n = S - pos < UEV_RING_WINDOW ? S - pos : UEV_RING_WINDOW;
+		int w = window(r, pos, n);
+
+		if (w <= 0)
+			return w;
+		if (!all_zero(r->buf + (pos - r->wbase), n))
+			return 0;
+		pos += n;
+	}
+	return 1;
+}
+
+/*
+ * The record at @pos of the current segment, checked as the format says
+ * (uev_ring_rec_check, on the window: the record is handed over as if it
+ * began a segment of the S - pos bytes that are left, which keeps every
+ * bound the same). 1 valid, 0 invalid (*why), -errno.
+ */
+static int rec_at(struct uev_ring_reader *r, uint32_t pos, struct uev_ring_rechdr *h, const char **why)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	uint32_t S = r->sb.segment_size, left = S > pos ? S - pos : 0, need;
+	uint64_t len;
+	int w;
+
+	*why = "no room for another record";
+	if (left < UEV_RING_REC_HDR)
+		return 0;
+	if ((w = window(r, pos, UEV_RING_REC_HDR)) <= 0) {
+		*why = "short read";
+		return w;
+	}
+	len = uev_get32(r->buf + (pos - r->wbase) + 4);
+	need = uev_ring_rec_size(len) <= left ? (uint32_t)uev_ring_rec_size(len) : UEV_RING_REC_HDR;
+	if ((w = window(r, pos, need)) <= 0) {
+		*why = "short read";
+		return w;
+	}
+	return uev_ring_rec_check(r->buf + (pos - r->wbase), left, 0, g->seq, r->expect, h, why);
+}
+
 /* Reads segs[cur] into the buffer: 1, 0 (skip it: reported), -errno. */
 static int load(struct uev_ring_reader *r)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	uint64_t off = seg_base(r, g->index);
-	ssize_t n = uev_ring_pread(r->fd, r->buf, r->sb.segment_size, off);
 	struct uev_ring_seghdr h;
 	const char *why;
+	int n;
 
+	r->wlen = 0;
+	n = window(r, 0, UEV_RING_SEG_HDR);
 	if (n < 0)
-		return (int)n;
-	if (n < r->sb.segment_size) {
+		return n;
+	if (n == 0) {
 		say(r->report, r->ctx, off, "segment %u: short read, the file shrank; skipped", g->index);
 		return 0;
 	}
@@ -306,6 +392,7 @@ static int load(struct uev_ring_reader *r)
 	r->expect = g->first_seq;
 	r->last_type = 0;
 	r->behind = 0;
+	r->patience = 0;
 	r->loaded = 1;
 	return 1;
 }
@@ -317,7 +404,7 @@ static int load(struct uev_ring_reader *r)
  * of an earlier lap), when the run ended here, or when only zeros follow.
  * Anything else is a torn write or damage.
  */
-static void finish(struct uev_ring_reader *r, const char *why)
+static int finish(struct uev_ring_reader *r, const char *why)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
@@ -334,14 +421,20 @@ static void finish(struct uev_ring_reader *r, const char *why)
 		r->st.torn++;
 		say(r->report, r->ctx, off, "segment %u: records stop at seq %llu (%s), the run goes on at %llu",
 		    g->index, (unsigned long long)r->expect, why, (unsigned long long)nx->first_seq);
-	} else if (!cont && r->last_type != UEV_RING_RUN_END &&
-		   !all_zero(r->buf + r->pos, r->sb.segment_size - r->pos)) {
-		r->st.torn++;
-		say(r->report, r->ctx, off, "segment %u: torn or corrupt tail at seq %llu (%s)", g->index,
-		    (unsigned long long)r->expect, why);
+	} else if (!cont && r->last_type != UEV_RING_RUN_END) {
+		int z = tail_zero(r, r->pos);
+
+		if (z < 0)
+			return z;
+		if (!z) {
+			r->st.torn++;
+			say(r->report, r->ctx, off, "segment %u: torn or corrupt tail at seq %llu (%s)",
+			    g->index, (unsigned long long)r->expect, why);
+		}
 	}
 	r->loaded = 0;
 	r->cur++;
+	return 0;
 }
 
 static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
@@ -366,13 +459,35 @@ static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
 	r->have_last = 1;
 }
 
+/*
+ * Following a live file: the newest segment's end is where the writer is,
+ * so an invalid record there is "not written yet", not damage. A segment
+ * that a newer one follows but whose records stop short of it may also
+ * be a write still in flight (io_uring completes writes in any order), so
+ * it gets a few polls before it is declared torn.
+ */
+static int wait_here(struct uev_ring_reader *r)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
+
+	if (!r->follow)
+		return 0;
+	if (nx && nx->run_id == g->run_id && nx->first_seq == r->expect)
+		return 0;
+	if (nx && ++r->patience > 3)
+		return 0;
+	r->wlen = 0; /* read again from the file next time */
+	return 1;
+}
+
 int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 {
 	for (;;) {
 		const struct uev_ring_seginfo *g;
 		struct uev_ring_rechdr h;
 		const char *why;
-		uint32_t at;
+		uint32_t at, pad;
 		int l;
 
 		if (!r->loaded) {
@@ -386,17 +501,22 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 			}
 		}
 		g = &r->segs[r->cur];
-		if (!uev_ring_rec_check(r->buf, r->sb.segment_size, r->pos, g->seq, r->expect, &h,
-					&why)) {
-			finish(r, why);
+		if ((l = rec_at(r, r->pos, &h, &why)) < 0)
+			return l;
+		if (l == 0) {
+			if (wait_here(r))
+				return 0;
+			if ((l = finish(r, why)) < 0)
+				return l;
 			continue;
 		}
 		at = r->pos;
 		r->pos += (uint32_t)uev_ring_rec_size(h.len);
 		r->expect++;
 		r->last_type = h.type;
-		if (!all_zero(r->buf + at + UEV_RING_REC_HDR + h.len,
-			      r->pos - at - UEV_RING_REC_HDR - h.len))
+		r->patience = 0;
+		pad = r->pos - at - UEV_RING_REC_HDR - h.len;
+		if (!all_zero(r->buf + (at - r->wbase) + UEV_RING_REC_HDR + h.len, pad))
 			say(r->report, r->ctx, seg_base(r, g->index) + at, "record seq %llu: padding is not zero",
 			    (unsigned long long)h.seq);
 		/* Segments are ordered by segment_seq; a record that does not
@@ -409,8 +529,45 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		}
 		*rec = (struct uev_ring_rec){ (enum uev_ring_type)h.type, h.cpu, h.len, h.seq, g->seq,
 					      g->run_id, seg_base(r, g->index) + at,
-					      r->buf + at + UEV_RING_REC_HDR };
+					      r->buf + (at - r->wbase) + UEV_RING_REC_HDR };
 		account(r, rec);
 		return 1;
 	}
+}
+
+void uev_ring_reader_follow(struct uev_ring_reader *r)
+{
+	r->follow = 1;
+}
+
+int uev_ring_reader_refresh(struct uev_ring_reader *r)
+{
+	struct uev_ring_stats st = { 0 };
+	struct uev_ring_seginfo *v, *keep;
+	uint32_t n, k = r->loaded ? r->cur + 1 : r->cur, add = 0;
+	uint64_t after = k ? r->segs[k - 1].seq : 0;
+	int e = uev_ring_scan(r->fd, &r->sb, &v, &n, &st, NULL, NULL);
+
+	if (e < 0)
+		return e;
+	/* Only segments newer than the one being read are new work; older
+	 * ones were read already or have been overwritten since. */
+	for (uint32_t i = 0; i < n; i++)
+		add += v[i].seq > after;
+	if (add) {
+		keep = realloc(r->segs, (size_t)(k + add) * sizeof(*keep));
+		if (!keep) {
+			free(v);
+			return -ENOMEM;
+		}
+		r->segs = keep;
+		for (uint32_t i = 0, j = k; i < n; i++)
+			if (v[i].seq > after)
+				keep[j++] = v[i];
+		r->nsegs = k + add;
+	} else {
+		r->nsegs = k;
+	}
+	free(v);
+	return (int)add;
 }

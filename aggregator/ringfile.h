@@ -155,13 +155,22 @@ struct uev_ring_stats {
 };
 
 /* Open for reading: -EINVAL/-ENOENT/... with the reason in @err (not a
- * ring file, unsupported version, size mismatch). Memory use is one
- * segment, whatever the file size. */
+ * ring file, unsupported version, size mismatch). Memory use is a fixed
+ * window (128 KiB, more only for a longer record), whatever the file size. */
 int uev_ring_reader_open(struct uev_ring_reader **out, const char *path,
 			 uev_ring_report_fn report, void *ctx, char *err, size_t errsize);
 const struct uev_ring_super *uev_ring_reader_super(const struct uev_ring_reader *r);
 /* Next valid record, oldest first: 1, 0 at the end, -errno on I/O error. */
 int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec);
+/*
+ * Following a file that an aggregator is writing: after follow(), next()
+ * returning 0 means "nothing more yet" and the reader stays where it is;
+ * refresh() looks for segments the writer started since (returns how many,
+ * or -errno), after which next() goes on. A record that stays invalid in a
+ * segment a newer one follows is reported as torn after a few refreshes.
+ */
+void uev_ring_reader_follow(struct uev_ring_reader *r);
+int uev_ring_reader_refresh(struct uev_ring_reader *r);
 /* Counters so far (complete after next() returned 0). */
 const struct uev_ring_stats *uev_ring_reader_stats(const struct uev_ring_reader *r);
 void uev_ring_reader_close(struct uev_ring_reader *r);
