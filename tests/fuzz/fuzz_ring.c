@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target: a whole ring file through the reader
+ * (uev_ring_reader_open/next, every record) and through the decoder
+ * (uev_ring_decode, every decoded record printed). Neither may crash, hang
+ * or leak on any input (docs/ring-format.md, "Reader recovery rules").
+ *
+ * Input encoding
+ * --------------
+ * A real ring file is at least 260 KiB (superblock + 4 segments of 64 KiB,
+ * the smallest the reader accepts), mostly zeros, and guarded by CRCs at
+ * three levels. Fed raw, nearly every mutation would land in zeros or break
+ * a CRC, and the fuzzer would never get past the first check. So the input
+ * describes a file that the harness expands:
+ *
+ *     input   = chunk0 [SEP chunk1 [SEP chunk2 ...]]      SEP = FUZZ_SEP below
+ *     chunk0  = ctl (1 byte) + superblock bytes (at most 4096; the rest is zero)
+ *     chunk k = the first bytes of segment k-1 (at most one segment; the rest
+ *               of the segment is zero)
+ *
+ * ctl says which consistency the harness restores after the fuzzer's
+ * mutations (each bit off = those bytes reach the reader exactly as given):
+ *
+ *   0x01 GEOMETRY   superblock magic, version, header_size, segment_size,
+ *                   segment_count and file_size are set to a geometry the
+ *                   reader accepts: S = 64 KiB (128 KiB with 0x20), N = the
+ *                   number of segment chunks (at least 4) + (ctl >> 6).
+ *                   Off: the file is laid out by the superblock's own
+ *                   (possibly absurd) fields, see layout().
+ *   0x02 SUPER_CRC  the superblock CRC is recomputed.
+ *   0x04 SEG_CRC    every segment header that is not all zero gets its CRC.
+ *   0x08 REC_CRC    records are walked from offset 64 by their length fields
+ *                   while they fit in the chunk (not past an all-zero header)
+ *                   and each gets its CRC, so a mutated payload still reaches
+ *                   the decoder.
+ *   0x10 REC_SEQ    during that walk, segment_lo and seq are also set to
+ *                   what the reader expects (the segment's segment_seq,
+ *                   first_record_seq + k).
+ *   0x20            S = 128 KiB instead of 64 KiB (with GEOMETRY).
+ *   0xc0            extra all-zero segments (0-3, with GEOMETRY).
+ *
+ * make-corpus.sh writes real ring files in this form, with ctl 0x1f (every
+ * fix: mutations reach the decoder) and ctl 0x00 (the file byte for byte:
+ * mutations hit the reader's checks). With ctl 0 and a single chunk the
+ * input is simply a superblock, which covers every refusal at open.
+ *
+ * The reader wants a real file (pread, fstat's st_size against file_size),
+ * so the expanded file lives in one memfd, reused across runs and opened by
+ * its /proc/self/fd path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <event-parse.h>
+#include <trace-seq.h>
+
+#include "ring-common.h"
+#include "ringdecode.h"
+#include "ringfile.h"
+
+#define FUZZ_SEP "--uev-fuzz-segment--"
+
+enum {
+	CTL_GEOMETRY = 0x01,
+	CTL_SUPER_CRC = 0x02,
+	CTL_SEG_CRC = 0x04,
+	CTL_REC_CRC = 0x08,
+	CTL_REC_SEQ = 0x10,
+	CTL_BIG_SEG = 0x20,
+};
+
+/* Bounds that keep one run fast and its memory small: the reader's
+ * memory is one segment, but the harness writes the file each run. */
+#define MAX_CHUNKS 16u
+#define MAX_FILE (8ull << 20)
+
+static int memfd = -1;
+static char path[64];
+static uint8_t *segbuf; /* one segment being built, UEV_RING_SEG_MAX bytes */
+static size_t segdirty;  /* bytes of segbuf that may be non-zero */
+static struct trace_seq tseq;
+static int verbose; /* FUZZ_VERBOSE=1: print reports and records (to read a reproducer) */
+
+struct chunk {
+	const uint8_t *p;
+	size_t len;
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	memfd = memfd_create("uev-fuzz-ring", MFD_CLOEXEC);
+	segbuf = calloc(1, UEV_RING_SEG_MAX);
+	if (memfd < 0 || !segbuf) {
+		perror("fuzz_ring: setup");
+		abort();
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	verbose = getenv("FUZZ_VERBOSE") && strcmp(getenv("FUZZ_VERBOSE"), "0");
+	trace_seq_init(&tseq);
+	return 0;
+}
+
+static size_t split(const uint8_t *data, size_t size, struct chunk *c, size_t max)
+{
+	const size_t sl = sizeof(FUZZ_SEP) - 1;
+	size_t n = 0;
+
+	while (n < max) {
+		const uint8_t *s = memmem(data, size, FUZZ_SEP, sl);
+		size_t l = s ? (size_t)(s - data) : size;
+
+		c[n++] = (struct chunk){ data, l };
+		if (!s)
+			break;
+		data += l + sl;
+		size -= l + sl;
+	}
+	return n;
+}
+
+/* Where the segments go and how big the file is. */
+struct layout {
+	uint64_t file_size;
+	uint32_t stride; /* distance between segment starts */
+	uint32_t nseg;
+};
+
+static void layout(uint8_t *sb, uint8_t ctl, size_t nchunks, struct layout *l)
+{
+	uint32_t s, n;
+	uint64_t fsz;
+
+	if (ctl & CTL_GEOMETRY) {
+		s = ctl & CTL_BIG_SEG ? 128u << 10 : UEV_RING_SEG_MIN;
+		n = (uint32_t)(nchunks - 1 < UEV_RING_MIN_SEGMENTS ? UEV_RING_MIN_SEGMENTS : nchunks - 1);
+		n += ctl >> 6;
+		fsz = UEV_RING_SUPER_SIZE + (uint64_t)n * s;
+		memcpy(sb, "UEVRING", 8);
+		uev_put32(sb + 8, UEV_RING_VERSION);
+		uev_put32(sb + 12, UEV_RING_SUPER_SIZE);
+		uev_put64(sb + 16, fsz);
+		uev_put32(sb + 24, s);
+		uev_put32(sb + 28, n);
+		*l = (struct layout){ fsz, s, n };
+		return;
+	}
+	/* The superblock as the fuzzer left it. Segments are placed where the
+	 * reader will look for them if its segment_size is usable at all, and
+	 * the file gets the size it claims when that is not absurd, so that
+	 * every geometry and size check can be reached both ways. */
+	s = uev_get32(sb + 24);
+	n = uev_get32(sb + 28);
+	fsz = uev_get64(sb + 16);
+	l->stride = s >= 4096 && s <= UEV_RING_SEG_MAX ? s : UEV_RING_SEG_MIN;
+	l->nseg = (uint32_t)nchunks - 1;
+	if (fsz >= UEV_RING_SUPER_SIZE && fsz <= MAX_FILE)
+		l->file_size = fsz;
+	else
+		l->file_size = UEV_RING_SUPER_SIZE + (uint64_t)l->nseg * l->stride;
+	(void)n;
+}
+
+/* The writer's side of the record rules, applied to a fuzzed segment so
+ * that its records stay valid where ctl asks for it. */
+static void fix_records(uint8_t *seg, size_t have, uint32_t S, uint8_t ctl)
+{
+	uint64_t sseq = uev_get64(seg + 8), rseq = uev_get64(seg + 16);
+	uint32_t pos = UEV_RING_SEG_HDR;
+	uint8_t zero[UEV_RING_REC_HDR] = { 0 };
+
+	while (pos + UEV_RING_REC_HDR <= have && memcmp(seg + pos, zero, sizeof(zero))) {
+		uint8_t *b = seg + pos;
+		uint32_t len = uev_get32(b + 4);
+
+		if (len > S - pos - UEV_RING_REC_HDR)
+			break;
+		if (ctl & CTL_REC_SEQ) {
+			uev_put64(b + 8, rseq++);
+			uev_put32(b + 16, (uint32_t)sseq);
+		}
+		if (ctl & CTL_REC_CRC)
+			uev_put32(b + 20, uev_crc32c(uev_crc32c(0, b, 20), b + UEV_RING_REC_HDR, len));
+		pos += (uint32_t)uev_ring_rec_size(len);
+	}
+}
+
+static int build_file(const uint8_t *data, size_t size)
+{
+	struct chunk c[MAX_CHUNKS + 1];
+	size_t n = split(data, size, c, MAX_CHUNKS + 1);
+	uint8_t sb[UEV_RING_SUPER_SIZE] = { 0 };
+	struct layout l;
+	uint8_t ctl;
+
+	if (n == 0 || c[0].len == 0)
+		return -1;
+	ctl = c[0].p[0];
+	memcpy(sb, c[0].p + 1, c[0].len - 1 < sizeof(sb) ? c[0].len - 1 : sizeof(sb));
+	layout(sb, ctl, n, &l);
+	if (ctl & CTL_SUPER_CRC)
+		uev_put32(sb + 124, uev_crc32c(0, sb, 124));
+
+	/* ftruncate to 0 and back gives an all-zero file without writing it. */
+	if (ftruncate(memfd, 0) < 0 || ftruncate(memfd, (off_t)l.file_size) < 0)
+		abort();
+	if (pwrite(memfd, sb, l.file_size < sizeof(sb) ? l.file_size : sizeof(sb), 0) < 0)
+		abort();
+	for (size_t k = 1; k < n; k++) {
+		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)(k - 1) * l.stride;
+		size_t have = c[k].len < l.stride ? c[k].len : l.stride, wr;
+
+		if (off >= l.file_size)
+			break;
+		/* Only what the last chunk wrote is cleared: a 4 MiB memset per
+		 * segment would dominate the run time. The record walk reads
+		 * up to the segment end, so the rest must stay zero. */
+		memset(segbuf, 0, segdirty);
+		memcpy(segbuf, c[k].p, have);
+		segdirty = have > UEV_RING_SEG_HDR ? have : UEV_RING_SEG_HDR;
+		if ((ctl & CTL_SEG_CRC) && have > 0) {
+			uev_put32(segbuf + 4, uev_crc32c(0, segbuf + 8, UEV_RING_SEG_HDR - 8));
+			have = have < UEV_RING_SEG_HDR ? UEV_RING_SEG_HDR : have;
+		}
+		if (ctl & (CTL_REC_CRC | CTL_REC_SEQ))
+			fix_records(segbuf, have, l.stride, ctl);
+		wr = have < l.file_size - off ? have : (size_t)(l.file_size - off);
+		if (wr && pwrite(memfd, segbuf, wr, (off_t)off) != (ssize_t)wr)
+			abort();
+	}
+	return 0;
+}
+
+/* ---- what the reader and the decoder hand out must be usable ----------- */
+
+static uint64_t sink;
+
+static void touch(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	/* Read every byte: ASan checks that the whole range is addressable. */
+	for (size_t i = 0; i < len; i++)
+		sink += b[i];
+}
+
+static void report(void *ctx, uint64_t offset, const char *msg)
+{
+	(void)ctx;
+	sink += offset + strlen(msg);
+	if (verbose)
+		fprintf(stderr, "report @%llu: %s\n", (unsigned long long)offset, msg);
+}
+
+static void text(const char *s, size_t size)
+{
+	/* The run's text fields are documented as NUL-terminated strings. */
+	if (strnlen(s, size) == size)
+		abort();
+	sink += strlen(s);
+}
+
+static int on_rec(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	(void)ctx;
+	text(run->boot_id, sizeof(run->boot_id));
+	text(run->kernel_release, sizeof(run->kernel_release));
+	text(run->seat, sizeof(run->seat));
+	text(run->trace_clock, sizeof(run->trace_clock));
+	text(run->host, sizeof(run->host));
+	if (r->name)
+		sink += strlen(r->name);
+	if (r->payload)
+		touch(r->payload, r->len);
+	trace_seq_reset(&tseq);
+	uev_rec_print_fields(NULL, r, &tseq);
+	trace_seq_terminate(&tseq);
+	sink += strlen(tseq.buffer);
+	if (verbose)
+		fprintf(stderr, "run %llu cpu %d ts %llu %s: %s\n", (unsigned long long)run->run_id,
+			r->cpu, r->ts, r->name ? r->name : "?", tseq.buffer);
+	return 0;
+}
+
+static void read_all(void)
+{
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	char err[256];
+	uint64_t last = 0;
+	int have = 0, ret;
+
+	if (uev_ring_reader_open(&r, path, report, NULL, err, sizeof(err)) < 0) {
+		sink += strlen(err);
+		if (verbose)
+			fprintf(stderr, "open: %s\n", err);
+		return;
+	}
+	sink += uev_ring_reader_super(r)->file_size;
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		/* The reader's promise that replay builds on. */
+		if (have && rec.seq <= last) {
+			fprintf(stderr, "fuzz_ring: seq %llu returned after %llu\n",
+				(unsigned long long)rec.seq, (unsigned long long)last);
+			abort();
+		}
+		last = rec.seq;
+		have = 1;
+		touch(rec.payload, rec.len);
+		if (verbose)
+			fprintf(stderr, "record seq %llu type %u len %u at %llu\n",
+				(unsigned long long)rec.seq, rec.type, rec.len,
+				(unsigned long long)rec.offset);
+	}
+	sink += uev_ring_reader_stats(r)->records;
+	uev_ring_reader_close(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[256];
+
+	if (build_file(data, size) < 0)
+		return 0;
+	read_all();
+	if (uev_ring_decode(path, report, NULL, on_rec, NULL, err, sizeof(err)) < 0)
+		sink += strlen(err);
+	return 0;
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Regenerate the seed corpus (tests/fuzz/corpus/) from real data of this
+# host: a 300K ring file that uev-aggregator fills with two runs of the demo
+# emitter, a kernel message and a few execs, converted to fuzz_ring's input
+# encoding (see fuzz_ring.c), and the PAGE records it holds as fuzz_page
+# seeds (sub-buffers as trace_pipe_raw gives them, cut to header + commit).
+#
+# usage: make-corpus.sh [BUILD_DIR]   (default build-fuzz; needs root and
+#        tracefs; BUILD_DIR must have uev-aggregator and uev-demo built)
+#
+# The seat gets a unique name and its tracefs instance is removed on every
+# exit path. The fuzz_page seeds carry event ids of this host's kernel,
+# which match the formats fuzz_page.c embeds; rerun both on a kernel whose
+# ids differ.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$src/build-fuzz}
+agg=$build/aggregator/uev-aggregator
+demo=$build/libuev/demo/uev-demo
+out=$src/tests/fuzz/corpus
+
+if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/kernel/tracing/trace ]; then
+	echo "make-corpus.sh: needs root and tracefs" >&2; exit 1
+fi
+for b in "$agg" "$demo"; do
+	[ -x "$b" ] || { echo "make-corpus.sh: $b is not built (ninja -C $build)" >&2; exit 1; }
+done
+
+seat="fzcorpus$$"
+dir=$(mktemp -d)
+agg_pid=
+cleanup() {
+	if [ -n "$agg_pid" ]; then kill "$agg_pid" 2>/dev/null; wait "$agg_pid" 2>/dev/null; fi
+	rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+# The tools may be built with ASan: their exit-time leak report is not
+# what this script is about.
+export ASAN_OPTIONS=detect_leaks=0
+
+one_run() { # demo events per thread
+	"$agg" --seat "$seat" --ring "$dir/r.ring" --size 300K --run-dir "$dir/run" \
+		--flush-interval 100 2>"$dir/agg.log" &
+	agg_pid=$!
+	for _ in $(seq 200); do
+		[ -e "$dir/run/$seat.enable" ] && [ -e "/sys/kernel/tracing/instances/uev.$seat" ] && break
+		sleep 0.05
+	done
+	sleep 0.3
+	UEV_RUN_DIR=$dir/run UEV_BACKEND=marker "$demo" -s "$seat" -n "$1" -i 1 >/dev/null
+	echo "uev fuzz corpus: a kernel message" >/dev/kmsg
+	for _ in 1 2 3; do /bin/true; done
+	sleep 0.5
+	kill -TERM "$agg_pid"
+	wait "$agg_pid" || { cat "$dir/agg.log" >&2; echo "make-corpus.sh: aggregator failed" >&2; exit 1; }
+	agg_pid=
+}
+one_run 4
+one_run 2
+rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null || true
+
+rm -rf "$out"
+mkdir -p "$out/fuzz_ring" "$out/fuzz_page"
+python3 - "$dir/r.ring" "$out" <<'PY'
+import struct, sys
+
+SEP = b"--uev-fuzz-segment--"   # fuzz_ring.c: FUZZ_SEP
+ring, out = sys.argv[1], sys.argv[2]
+data = open(ring, "rb").read()
+S, N = struct.unpack_from("<II", data, 24)
+sb = data[:128]
+assert data[:8] == b"UEVRING\0" and len(data) == 4096 + N * S
+
+def seg(i):
+    return data[4096 + i * S:4096 + (i + 1) * S].rstrip(b"\0")
+
+segs = [seg(i) for i in range(N)]
+while segs and not segs[-1]:
+    segs.pop()
+for s in segs:
+    assert SEP not in s, "separator inside the data"
+
+def write(name, blob):
+    with open(f"{out}/{name}", "wb") as f:
+        f.write(blob)
+
+# ctl 0x1f: every fix (mutations reach the decoder); 0x00: the file as is.
+write("fuzz_ring/two-runs-fixed", bytes([0x1f]) + sb + b"".join(SEP + s for s in segs))
+write("fuzz_ring/two-runs-raw", bytes([0x00]) + sb + b"".join(SEP + s for s in segs))
+# One run alone, in the first segment of a fresh file (every fix on).
+write("fuzz_ring/second-run-fixed", bytes([0x1f]) + sb + SEP + segs[-1])
+# Just the superblock: an empty ring, every open-time check.
+write("fuzz_ring/empty", bytes([0x00]) + sb)
+
+# PAGE records (type 6) of every valid segment, in file order.
+pages = []
+for s in segs:
+    pos = 64
+    while pos + 24 <= len(s):
+        typ, cpu, ln = struct.unpack_from("<HHI", s, pos)
+        if typ == 0 or pos + 24 + ln > S:
+            break
+        if typ == 6:
+            pages.append(s[pos + 24:pos + 24 + ln])
+        pos += (24 + ln + 7) & ~7
+
+def event_ids(p):
+    """Event ids (common_type) in a sub-buffer (ring buffer event headers)."""
+    ids, pos = set(), 16
+    end = 16 + (struct.unpack_from("<Q", p, 8)[0] & ((1 << 27) - 1))
+    while pos + 4 <= min(end, len(p)):
+        tl = struct.unpack_from("<I", p, pos)[0] & 31
+        if tl == 0:
+            ln, d = struct.unpack_from("<I", p, pos + 4)[0] - 4, pos + 8
+        elif tl <= 28:
+            ln, d = tl * 4, pos + 4
+        elif tl == 29:
+            ln, d = struct.unpack_from("<I", p, pos + 4)[0], pos + 4
+        else:
+            ln, d = 4, pos + 4
+        if tl <= 28 and d + 2 <= len(p):
+            ids.add(struct.unpack_from("<H", p, d)[0])
+        pos = d + ((ln + 3) & ~3)
+    return ids
+
+# For each event id seen, the biggest page holding it that is not chosen
+# yet: a few seeds of different sizes that together hold every event.
+seen, chosen = set(), []
+for i in sorted(set().union(*map(event_ids, pages))):
+    cand = [p for p in pages if i in event_ids(p) and p not in chosen]
+    if cand:
+        chosen.append(max(cand, key=len))
+        seen |= event_ids(chosen[-1])
+for n, p in enumerate(chosen):
+    write(f"fuzz_page/page-{n}-ids-" + "-".join(map(str, sorted(event_ids(p)))), p)
+n = len(chosen)
+print(f"make-corpus.sh: {len(segs)} segments, {len(pages)} pages, "
+      f"{n} page seeds (event ids {sorted(seen)})")
+PY
+ls -l "$out"/*
