@@ -29,6 +29,7 @@ struct uev_decoder {
 	struct tep_handle *tep;
 	char kname[128];         /* "system:event" of the last kernel record */
 	struct kbuffer *kbuf;
+	int loaded, started, first, cpu; /* the page being iterated */
 	int raw_id;              /* ftrace:raw_data event id, -1 if unknown */
 	int raw_id_off, raw_buf_off;
 	struct announced *ann;
@@ -179,32 +180,60 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 	}
 }
 
-int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx)
+int uev_decoder_load(struct uev_decoder *d, void *page, int cpu)
+{
+	if (d->raw_id < 0)
+		find_raw(d);
+	d->cpu = cpu;
+	d->first = 1;
+	d->started = 0;
+	if (kbuffer_load_subbuffer(d->kbuf, page) < 0) {
+		d->loaded = 0;
+		return -EBADMSG;
+	}
+	d->loaded = 1;
+	return 0;
+}
+
+int uev_decoder_next(struct uev_decoder *d, struct uev_rec *r, struct tep_record *rec)
 {
 	unsigned long long ts;
 	void *data;
-	int first = 1, ret;
 
-	if (d->raw_id < 0)
-		find_raw(d);
-	if (kbuffer_load_subbuffer(d->kbuf, page) < 0)
+	if (!d->loaded)
+		return 0;
+	data = d->started ? kbuffer_next_event(d->kbuf, &ts) : kbuffer_read_event(d->kbuf, &ts);
+	d->started = 1;
+	if (!data) {
+		d->loaded = 0;
+		return 0;
+	}
+	*rec = (struct tep_record){
+		.ts = ts,
+		.cpu = d->cpu,
+		.data = data,
+		.size = kbuffer_event_size(d->kbuf),
+	};
+	*r = (struct uev_rec){ .cpu = d->cpu, .ts = ts, .record = rec };
+	if (d->first) {
+		int m = kbuffer_missed_events(d->kbuf);
+
+		r->missed = m < 0 ? -1 : m;
+		d->first = 0;
+	}
+	classify(d, r);
+	return 1;
+}
+
+int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx)
+{
+	struct tep_record rec;
+	struct uev_rec r;
+	int ret;
+
+	if (uev_decoder_load(d, page, cpu) < 0)
 		return -EBADMSG;
-	for (data = kbuffer_read_event(d->kbuf, &ts); data; data = kbuffer_next_event(d->kbuf, &ts)) {
-		struct tep_record rec = {
-			.ts = ts,
-			.cpu = cpu,
-			.data = data,
-			.size = kbuffer_event_size(d->kbuf),
-		};
-		struct uev_rec r = { .cpu = cpu, .ts = ts, .record = &rec };
-
-		if (first) {
-			int m = kbuffer_missed_events(d->kbuf);
-
-			r.missed = m < 0 ? -1 : m;
-			first = 0;
-		}
-		classify(d, &r);
+	while (uev_decoder_next(d, &r, &rec)) {
 		ret = fn ? fn(ctx, &r) : 0;
 		if (ret)
 			return ret;

@@ -56,6 +56,13 @@ typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
  * merge CPUs by time must pre-scan every page before decoding any. */
 int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx);
 
+/* The same one record at a time, for a reader that merges pages: load()
+ * a sub-buffer (it must stay in place until next() returns 0), then
+ * next() fills @r and @rec (r->record = @rec) and returns 1 per record, 0
+ * at the page end. @r is valid until the next call. */
+int uev_decoder_load(struct uev_decoder *d, void *page, int cpu);
+int uev_decoder_next(struct uev_decoder *d, struct uev_rec *r, struct tep_record *rec);
+
 /* Learn a marker announcement kept outside the ring pages (the ring file's
  * ANNOUNCE records): @def is "name fields". 0 or -EINVAL if malformed. */
 int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def);

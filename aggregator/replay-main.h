@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* uev-replay's command state, shared by uev-replay.c (options, merge) and
+ * replay-show.c (header, per-event output, statistics, summary). */
+#ifndef UEV_REPLAY_MAIN_H
+#define UEV_REPLAY_MAIN_H
+
+#include "replay-filter.h"
+#include "replay.h"
+
+struct rp_count {
+	char *name;
+	uint64_t n;
+};
+
+struct rp_main {
+	struct rp_ctx ctx;
+	struct rp_file *files;
+	unsigned nfiles;
+	struct rp_filter filter;
+	struct rp_when since, until;
+	int have_since, have_until;
+	struct rp_out out;
+	int follow, stats, json, no_header;
+	const char *perfetto_path, *tracedat_path;
+	struct rp_perfetto *perfetto;
+	struct rp_stream **all, **heap, **wait;
+	size_t nall, nheap, nwait;
+	/* what was shown */
+	uint64_t read, shown;
+	long long lost, lost_unknown;
+	int64_t first, last;
+	struct rp_count *per_event;
+	size_t nper_event;
+	uint64_t per_cpu[256];
+	struct trace_seq *seq;
+	struct rp_comm comm; /* names from kernel events, in time order */
+};
+
+/* The recording's span on the merge timeline, then --since/--until. */
+void rp_resolve_times(struct rp_main *m);
+/* Header (and output files) before the first event; summary after the last. */
+int rp_begin(struct rp_main *m);
+int rp_show(struct rp_main *m, struct rp_event *e);
+int rp_end(struct rp_main *m);
+int rp_tracedat(struct rp_main *m);
+void rp_main_free(struct rp_main *m);
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The first pass over a ring file: everything the streams need to agree on
+ * before the merge starts, and the numbers for the header. Memory: the
+ * reader's window, one entry per run and per announcement.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+
+struct report_ctx {
+	struct rp_ctx *c;
+	const char *path;
+};
+
+void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg)
+{
+	c->problems++;
+	if (!c->quiet)
+		fprintf(stderr, "uev-replay: %s: at offset %llu: %s\n", path, (unsigned long long)off, msg);
+}
+
+static void scan_report(void *ctx, uint64_t off, const char *msg)
+{
+	struct report_ctx *rc = ctx;
+
+	rp_report(rc->c, rc->path, off, msg);
+}
+
+int64_t rp_clock_offset(struct rp_ctx *c, const char *boot_id, const char *trace_clock,
+			int64_t sync_offset, int *known)
+{
+	struct rp_clock *n;
+
+	for (unsigned i = 0; i < c->nclocks; i++)
+		if (!strcmp(c->clocks[i].boot_id, boot_id) && !strcmp(c->clocks[i].trace_clock, trace_clock)) {
+			*known = 1;
+			return c->clocks[i].offset;
+		}
+	*known = 0;
+	n = realloc(c->clocks, (c->nclocks + 1) * sizeof(*n));
+	if (!n)
+		return sync_offset;
+	c->clocks = n;
+	n += c->nclocks++;
+	memset(n, 0, sizeof(*n));
+	snprintf(n->boot_id, sizeof(n->boot_id), "%s", boot_id);
+	snprintf(n->trace_clock, sizeof(n->trace_clock), "%s", trace_clock);
+	n->offset = sync_offset;
+	return sync_offset;
+}
+
+static void text_field(char *dst, size_t size, const uint8_t *src)
+{
+	size_t n = strnlen((const char *)src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* RUN_START payload (docs/ring-format.md). 0, or -EBADMSG if too short. */
+int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = rec->payload;
+
+	memset(run, 0, sizeof(*run));
+	run->run_id = rec->run_id;
+	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
+		return -EBADMSG;
+	p += 8;
+	text_field(run->boot_id, sizeof(run->boot_id), p), p += 37;
+	text_field(run->kernel_release, sizeof(run->kernel_release), p), p += 65;
+	text_field(run->seat, sizeof(run->seat), p), p += 64;
+	text_field(run->trace_clock, sizeof(run->trace_clock), p), p += 16;
+	text_field(run->host, sizeof(run->host), p), p += 65 + 4;
+	memcpy(&run->start_realtime_ns, p, 8);
+	return 0;
+}
+
+static int add_ann(struct rp_ctx *c, const struct uev_ring_rec *rec)
+{
+	uint32_t id;
+	struct rp_ann *n;
+	const char *def = (const char *)rec->payload + 4;
+
+	if (rec->len <= 4 || !memchr(def, 0, rec->len - 4))
+		return 0;
+	memcpy(&id, rec->payload, 4);
+	for (size_t i = 0; i < c->nann; i++)
+		if (c->ann[i].id == id && !strcmp(c->ann[i].def, def))
+			return 0;
+	n = realloc(c->ann, (c->nann + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	c->ann = n;
+	n[c->nann].id = id;
+	if (!(n[c->nann].def = strdup(def)))
+		return -ENOMEM;
+	c->nann++;
+	return 0;
+}
+
+static struct rp_run *find_run(struct rp_file *f, uint64_t run_id)
+{
+	for (unsigned i = 0; i < f->nruns; i++)
+		if (f->runs[i].run_id == run_id)
+			return &f->runs[i];
+	return NULL;
+}
+
+int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
+{
+	struct report_ctx rc = { c, f->path };
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	struct rp_run *run = NULL, tmp, *n;
+	int ret, known;
+
+	f->usable = 0;
+	ret = uev_ring_reader_open(&r, f->path, scan_report, &rc, err, errsize);
+	if (ret < 0)
+		return ret;
+	f->sb = *uev_ring_reader_super(r);
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		uint64_t ts;
+
+		switch (rec.type) {
+		case UEV_RING_RUN_START:
+			if (run && run->run_id == rec.run_id)
+				break;
+			if ((run = find_run(f, rec.run_id)))
+				break;
+			if (rp_run_parse(&tmp, &rec) < 0)
+				rp_report(c, f->path, rec.offset, "RUN_START record too short");
+			if (!(n = realloc(f->runs, (f->nruns + 1) * sizeof(*n)))) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			f->runs = n;
+			run = &n[f->nruns++];
+			*run = tmp;
+			break;
+		case UEV_RING_SYNC:
+			if (run && run->run_id == rec.run_id && rec.len >= 16) {
+				uint64_t t, w;
+
+				memcpy(&t, rec.payload, 8);
+				memcpy(&w, (const uint8_t *)rec.payload + 8, 8);
+				rp_clock_offset(c, run->boot_id, run->trace_clock, (int64_t)(w - t), &known);
+			}
+			break;
+		case UEV_RING_ANNOUNCE:
+			if ((ret = add_ann(c, &rec)) < 0)
+				goto out;
+			break;
+		case UEV_RING_PAGE:
+			if (rec.cpu < 64)
+				f->cpus |= 1ull << rec.cpu;
+			if (rec.cpu > f->maxcpu)
+				f->maxcpu = rec.cpu;
+			if (!run || run->run_id != rec.run_id || rec.len < 16)
+				break;
+			memcpy(&ts, rec.payload, 8);
+			if (!run->first_ts || ts < run->first_ts)
+				run->first_ts = ts;
+			if (ts > run->last_ts)
+				run->last_ts = ts;
+			break;
+		default:
+			break;
+		}
+	}
+out:
+	f->st = *uev_ring_reader_stats(r);
+	uev_ring_reader_close(r);
+	if (ret < 0) {
+		snprintf(err, errsize, "%s: %s", f->path, strerror(-ret));
+		return ret;
+	}
+	f->usable = 1;
+	return 0;
+}
+
+void rp_file_free(struct rp_file *f)
+{
+	free(f->runs);
+	f->runs = NULL;
+	f->nruns = 0;
+}

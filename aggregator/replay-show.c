@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What uev-replay prints around and for each event: the header (what the
+ * files are), the events in the chosen output, the statistics and the
+ * summary (what was lost, what was damaged).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <trace-seq.h>
+
+#include "replay-main.h"
+#include "tracedat.h"
+
+static int clock_find(const struct rp_ctx *c, const struct rp_run *run, int64_t *off)
+{
+	for (unsigned i = 0; i < c->nclocks; i++)
+		if (!strcmp(c->clocks[i].boot_id, run->boot_id) &&
+		    !strcmp(c->clocks[i].trace_clock, run->trace_clock)) {
+			*off = c->clocks[i].offset;
+			return 1;
+		}
+	return 0;
+}
+
+/* A run's span on the merge timeline; 0 when it has no pages or no sync. */
+static int run_span(const struct rp_ctx *c, const struct rp_run *run, int64_t *a, int64_t *b)
+{
+	int64_t off;
+
+	if (!run->first_ts || !clock_find(c, run, &off))
+		return 0;
+	*a = (int64_t)run->first_ts + off;
+	*b = (int64_t)run->last_ts + off;
+	return 1;
+}
+
+void rp_resolve_times(struct rp_main *m)
+{
+	int64_t first = INT64_MAX, last = INT64_MIN, a, b;
+
+	for (unsigned i = 0; i < m->nfiles; i++)
+		for (unsigned k = 0; k < m->files[i].nruns; k++)
+			if (run_span(&m->ctx, &m->files[i].runs[k], &a, &b)) {
+				first = a < first ? a : first;
+				last = b > last ? b : last;
+			}
+	if (first == INT64_MAX)
+		first = last = 0;
+	/* A page's timestamp is that of its first event: the last page's
+	 * events run on a little, so "-5m" ends at the newest page's start.
+	 * Close enough for a selection, and it needs no second pass. */
+	if (m->have_since) {
+		m->filter.since = rp_when_resolve(&m->since, first, last);
+		m->filter.have_since = 1;
+	}
+	if (m->have_until) {
+		m->filter.until = rp_when_resolve(&m->until, first, last);
+		m->filter.have_until = 1;
+	}
+}
+
+static void header(struct rp_main *m)
+{
+	FILE *fp = stdout;
+	char a[64], b[64];
+	int64_t x, y;
+
+	for (unsigned i = 0; i < m->nfiles; i++) {
+		const struct rp_file *f = &m->files[i];
+		double size = (double)f->sb.segment_size * f->sb.segment_count;
+
+		if (!f->usable)
+			continue;
+		fprintf(fp, "# %s: seat %s, %.1f MiB ring, %.0f%% used, wrapped %llu times, %u run%s, %llu records, "
+			    "%llu lost in the kernel\n", f->path, f->sb.seat, (double)f->sb.file_size / 1048576.0,
+			size > 0 ? 100.0 * (double)f->st.bytes_used / size : 0.0, (unsigned long long)f->st.wraps,
+			f->nruns, f->nruns == 1 ? "" : "s", (unsigned long long)f->st.records,
+			(unsigned long long)f->st.lost_kernel);
+		for (unsigned k = 0; k < f->nruns; k++) {
+			const struct rp_run *run = &f->runs[k];
+
+			fprintf(fp, "#   run %llu: kernel %s, boot %s, host %s, clock %s",
+				(unsigned long long)run->run_id, run->kernel_release, run->boot_id, run->host,
+				run->trace_clock);
+			if (run_span(&m->ctx, run, &x, &y)) {
+				rp_format_wall(a, sizeof(a), x, m->out.utc);
+				rp_format_wall(b, sizeof(b), y, m->out.utc);
+				fprintf(fp, ", %s to %s (%.3f s)", a, b, (double)(y - x) / 1e9);
+			}
+			fputc('\n', fp);
+		}
+	}
+}
+
+int rp_begin(struct rp_main *m)
+{
+	int r;
+
+	if (!(m->seq = malloc(sizeof(*m->seq))) || rp_comm_init(&m->comm) < 0)
+		return -ENOMEM;
+	trace_seq_init(m->seq);
+	m->first = INT64_MAX;
+	m->last = INT64_MIN;
+	if (m->perfetto_path && (r = rp_perfetto_open(&m->perfetto, m->perfetto_path)) < 0) {
+		fprintf(stderr, "uev-replay: %s: %s\n", m->perfetto_path, strerror(-r));
+		return r;
+	}
+	if (!m->json && !m->perfetto && !m->no_header)
+		header(m);
+	return 0;
+}
+
+static int count_event(struct rp_main *m, const char *name)
+{
+	struct rp_count *n;
+
+	for (size_t i = 0; i < m->nper_event; i++)
+		if (!strcmp(m->per_event[i].name, name)) {
+			m->per_event[i].n++;
+			return 0;
+		}
+	if (!(n = realloc(m->per_event, (m->nper_event + 1) * sizeof(*n))))
+		return -ENOMEM;
+	m->per_event = n;
+	if (!(n[m->nper_event].name = strdup(name)))
+		return -ENOMEM;
+	n[m->nper_event++].n = 1;
+	return 0;
+}
+
+int rp_show(struct rp_main *m, struct rp_event *e)
+{
+	const char *name;
+
+	m->read++;
+	/* Names as the kernel gave them, in time order, over the file's
+	 * table, which may only learn them later. */
+	rp_comm_learn(&m->comm, e);
+	if (e->r.pid > 0 && (name = rp_comm_find(&m->comm, e->r.pid)) && !strcmp(e->comm, "<...>"))
+		e->comm = name;
+	/* Losses count where they happened, whatever the filters hide. */
+	if (e->lost > 0)
+		m->lost += e->lost;
+	else if (e->lost < 0)
+		m->lost_unknown++;
+	if (!rp_filter_match(&m->filter, e))
+		return 0;
+	if (m->filter.have_re || (!m->json && !m->stats && !m->perfetto)) {
+		trace_seq_reset(m->seq);
+		trace_seq_printf(m->seq, "%s: ", e->r.name);
+		rp_fields_text(e, m->seq);
+		trace_seq_terminate(m->seq);
+		if (!rp_filter_grep_match(&m->filter, m->seq->buffer))
+			return 0;
+	}
+	m->shown++;
+	m->first = e->key < m->first ? e->key : m->first;
+	m->last = e->key > m->last ? e->key : m->last;
+	if (m->stats) {
+		if (e->r.cpu >= 0 && e->r.cpu < 256)
+			m->per_cpu[e->r.cpu]++;
+		return count_event(m, e->r.name);
+	}
+	if (m->perfetto)
+		rp_perfetto_event(m->perfetto, e);
+	else if (m->json)
+		rp_out_json(&m->out, e);
+	else
+		rp_out_text(&m->out, e, m->seq->buffer + strlen(e->r.name) + 2);
+	return 0;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct rp_count *x = a, *y = b;
+
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->name, y->name);
+}
+
+static void stats(struct rp_main *m)
+{
+	char a[64], b[64];
+
+	printf("events: %llu shown of %llu read\n", (unsigned long long)m->shown, (unsigned long long)m->read);
+	if (m->shown) {
+		rp_format_wall(a, sizeof(a), m->first, m->out.utc);
+		rp_format_wall(b, sizeof(b), m->last, m->out.utc);
+		printf("span: %s to %s (%.6f s)\n", a, b, (double)(m->last - m->first) / 1e9);
+	}
+	printf("lost in the kernel: %lld", m->lost);
+	if (m->lost_unknown)
+		printf(" (and %lld times a count unknown)", m->lost_unknown);
+	printf("\nper CPU:\n");
+	for (int i = 0; i < 256; i++)
+		if (m->per_cpu[i])
+			printf("  cpu%-3d %12llu\n", i, (unsigned long long)m->per_cpu[i]);
+	printf("per event:\n");
+	qsort(m->per_event, m->nper_event, sizeof(*m->per_event), cmp_count);
+	for (size_t i = 0; i < m->nper_event; i++)
+		printf("  %-40s %12llu\n", m->per_event[i].name, (unsigned long long)m->per_event[i].n);
+	printf("problems in the files: %llu\n", (unsigned long long)m->ctx.problems);
+}
+
+int rp_end(struct rp_main *m)
+{
+	FILE *summary = m->json || m->perfetto ? stderr : stdout;
+	int r = 0;
+
+	if (m->perfetto) {
+		r = rp_perfetto_close(m->perfetto);
+		m->perfetto = NULL;
+		if (r < 0)
+			fprintf(stderr, "uev-replay: %s: %s\n", m->perfetto_path, strerror(-r));
+	}
+	if (m->stats) {
+		stats(m);
+		return r;
+	}
+	if (m->no_header && summary == stdout)
+		return r;
+	fprintf(summary, "# %llu events shown of %llu read, %lld lost in the kernel%s, %llu problems in the files\n",
+		(unsigned long long)m->shown, (unsigned long long)m->read, m->lost,
+		m->lost_unknown ? " (and more, count unknown)" : "", (unsigned long long)m->ctx.problems);
+	return r;
+}
+
+static void tracedat_report(void *ctx, uint64_t off, const char *msg)
+{
+	struct rp_main *m = ctx;
+
+	rp_report(&m->ctx, m->files[0].path, off, msg);
+}
+
+int rp_tracedat(struct rp_main *m)
+{
+	char err[512];
+	int r = uev_tracedat_write(m->files[0].path, 0, m->tracedat_path, tracedat_report, m, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "uev-replay: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "uev-replay: wrote %d pages to %s (%llu problems in the file)\n", r, m->tracedat_path,
+		(unsigned long long)m->ctx.problems);
+	return 0;
+}
+
+void rp_main_free(struct rp_main *m)
+{
+	for (size_t i = 0; i < m->nall; i++)
+		rp_stream_close(m->all[i]);
+	free(m->all);
+	free(m->heap);
+	free(m->wait);
+	for (unsigned i = 0; i < m->nfiles; i++)
+		rp_file_free(&m->files[i]);
+	free(m->files);
+	for (size_t i = 0; i < m->nper_event; i++)
+		free(m->per_event[i].name);
+	free(m->per_event);
+	for (size_t i = 0; i < m->ctx.nann; i++)
+		free(m->ctx.ann[i].def);
+	free(m->ctx.ann);
+	free(m->ctx.clocks);
+	rp_filter_free(&m->filter);
+	rp_comm_free(&m->comm);
+	if (m->seq) {
+		trace_seq_destroy(m->seq);
+		free(m->seq);
+	}
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One CPU of one ring file as a stream of decoded events.
+ *
+ * A stream reads the whole file in record order but decodes only its own
+ * CPU's pages; every other record it reads is metadata it must see anyway
+ * (runs, formats, sync points, names), and seeing it in file order is what
+ * keeps each event paired with the formats of its own run. Formats are per
+ * run: a new run starts a new tep handle, and so does a FORMAT that gives
+ * an id a new text within a run (a user event deleted and registered
+ * again).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event-parse.h>
+
+#include "replay.h"
+
+struct fmt {
+	uint32_t id;
+	char *sys, *text;
+};
+
+struct rp_stream {
+	struct rp_ctx *c;
+	struct rp_file *f;
+	unsigned cpu;
+	struct uev_ring_reader *rd;
+	struct rp_run run;
+	int have_run;
+	struct tep_handle *tep;
+	struct uev_decoder *dec;
+	int in_page;
+	char *header_page;
+	struct fmt *fmts;
+	size_t nfmts;
+	int64_t key_off;
+	int have_key;
+	uint64_t sync_trace, sync_real;
+	int have_sync;
+	struct rp_comm comm;
+	long long pending_lost;
+	struct rp_event head;
+	struct tep_record rec;
+	struct { struct rp_ctx *c; const char *path; } rc;
+};
+
+static void stream_report(void *ctx, uint64_t off, const char *msg)
+{
+	struct rp_stream *s = ctx;
+
+	/* Every stream of a file meets the same damage; the prescan has
+	 * reported it once already. */
+	(void)s, (void)off, (void)msg;
+}
+
+static void drop_formats(struct rp_stream *s)
+{
+	uev_decoder_free(s->dec);
+	s->dec = NULL;
+	tep_free(s->tep);
+	s->tep = NULL;
+	s->in_page = 0;
+}
+
+static void free_formats(struct rp_stream *s)
+{
+	drop_formats(s);
+	for (size_t i = 0; i < s->nfmts; i++) {
+		free(s->fmts[i].sys);
+		free(s->fmts[i].text);
+	}
+	free(s->fmts);
+	s->fmts = NULL;
+	s->nfmts = 0;
+	free(s->header_page);
+	s->header_page = NULL;
+}
+
+/* The tep handle and decoder for what the run has said so far. */
+static int build(struct rp_stream *s)
+{
+	if (s->dec)
+		return 0;
+	if (!s->tep) {
+		if (!(s->tep = tep_alloc()))
+			return -ENOMEM;
+		if (s->header_page)
+			tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), sizeof(long));
+		for (size_t i = 0; i < s->nfmts; i++)
+			if (tep_parse_event(s->tep, s->fmts[i].text, strlen(s->fmts[i].text),
+					    s->fmts[i].sys) != 0)
+				rp_report(s->c, s->f->path, 0, "an event format in the file does not parse");
+	}
+	if (uev_decoder_new(&s->dec, s->tep) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->c->nann; i++)
+		uev_decoder_announce(s->dec, s->c->ann[i].id, s->c->ann[i].def);
+	return 0;
+}
+
+static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = rec->payload;
+	const char *sys, *name, *text, *end = (const char *)p + rec->len;
+	uint32_t id;
+	struct fmt *n;
+
+	if (rec->len < 8)
+		return 0;
+	memcpy(&id, p + 4, 4);
+	sys = (const char *)p + 8;
+	name = memchr(sys, 0, (size_t)(end - sys));
+	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
+	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1)))
+		return 0;
+	text++;
+	if (p[0] == UEV_RING_FMT_HEADER_PAGE) {
+		if (s->header_page && !strcmp(s->header_page, text))
+			return 0;
+		free(s->header_page);
+		if (!(s->header_page = strdup(text)))
+			return -ENOMEM;
+		drop_formats(s);
+		return 0;
+	}
+	if (p[0] != UEV_RING_FMT_EVENT)
+		return 0;
+	for (size_t i = 0; i < s->nfmts; i++) {
+		if (s->fmts[i].id != id)
+			continue;
+		if (!strcmp(s->fmts[i].text, text))
+			return 0;
+		/* The id means something else from here on: tep cannot
+		 * forget an event, so start a handle without the old one. */
+		free(s->fmts[i].text);
+		if (!(s->fmts[i].text = strdup(text)))
+			return -ENOMEM;
+		drop_formats(s);
+		return 0;
+	}
+	if (!(n = realloc(s->fmts, (s->nfmts + 1) * sizeof(*n))))
+		return -ENOMEM;
+	s->fmts = n;
+	n += s->nfmts;
+	n->id = id;
+	n->sys = strdup(sys);
+	n->text = strdup(text);
+	if (!n->sys || !n->text) {
+		free(n->sys);
+		free(n->text);
+		return -ENOMEM;
+	}
+	s->nfmts++;
+	if (s->tep && tep_parse_event(s->tep, text, strlen(text), sys) != 0)
+		rp_report(s->c, s->f->path, rec->offset, "an event format in the file does not parse");
+	return 0;
+}
+
+static void comm(struct rp_stream *s, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = rec->payload;
+
+	for (uint32_t i = 0; i + 20 <= rec->len; i += 20) {
+		int32_t pid;
+		char name[16];
+
+		memcpy(&pid, p + i, 4);
+		memcpy(name, p + i + 4, 16);
+		name[15] = 0;
+		rp_comm_put(&s->comm, pid, name);
+	}
+}
+
+static int new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
+{
+	free_formats(s);
+	rp_comm_clear(&s->comm);
+	s->have_key = s->have_sync = 0;
+	s->have_run = 1;
+	if (rp_run_parse(&s->run, rec) < 0)
+		rp_report(s->c, s->f->path, rec->offset, "RUN_START record too short");
+	/* The head points into the run's description: point it at the
+	 * file's copy, which outlives the stream's. */
+	for (unsigned i = 0; i < s->f->nruns; i++)
+		if (s->f->runs[i].run_id == rec->run_id)
+			s->head.run = &s->f->runs[i];
+	if (!s->head.run || s->head.run->run_id != rec->run_id)
+		s->head.run = &s->run;
+	return 0;
+}
+
+static void sync_point(struct rp_stream *s, const struct uev_ring_rec *rec)
+{
+	int known;
+
+	if (rec->len < 16 || !s->have_run)
+		return;
+	memcpy(&s->sync_trace, rec->payload, 8);
+	memcpy(&s->sync_real, (const uint8_t *)rec->payload + 8, 8);
+	s->have_sync = 1;
+	if (!s->have_key) {
+		s->key_off = rp_clock_offset(s->c, s->run.boot_id, s->run.trace_clock,
+					     (int64_t)(s->sync_real - s->sync_trace), &known);
+		s->have_key = 1;
+	}
+}
+
+/* The next record of the page being decoded that is an event to show. */
+static int page_next(struct rp_stream *s)
+{
+	struct rp_event *e = &s->head;
+
+	while (uev_decoder_next(s->dec, &e->r, &s->rec)) {
+		uint64_t ts = e->r.ts;
+
+		if (e->r.missed)
+			s->pending_lost = e->r.missed < 0 || s->pending_lost < 0 ? -1 :
+					  s->pending_lost + e->r.missed;
+		if (e->r.kind == UEV_REC_ANNOUNCE)
+			continue;
+		e->rec = &s->rec;
+		/* user_events records are named like marker ones: no system */
+		if (e->r.kind == UEV_REC_USER && !e->r.def && e->r.event)
+			e->r.name = e->r.event->name;
+		e->key = s->have_key ? (int64_t)ts + s->key_off : (int64_t)ts;
+		e->have_wall = s->have_sync;
+		e->wall = s->have_sync ? (int64_t)s->sync_real + ((int64_t)ts - (int64_t)s->sync_trace) : 0;
+		e->comm = rp_comm_get(&s->comm, e->r.pid);
+		e->lost = s->pending_lost;
+		s->pending_lost = 0;
+		return 1;
+	}
+	s->in_page = 0;
+	return 0;
+}
+
+int rp_stream_next(struct rp_stream *s)
+{
+	struct uev_ring_rec rec;
+	int ret;
+
+	if (s->in_page && page_next(s))
+		return 1;
+	while ((ret = uev_ring_reader_next(s->rd, &rec)) > 0) {
+		if (rec.type == UEV_RING_RUN_START) {
+			if (!s->have_run || rec.run_id != s->run.run_id)
+				new_run(s, &rec);
+			continue;
+		}
+		if (!s->have_run || rec.run_id != s->run.run_id)
+			continue; /* a run whose start was overwritten: no formats */
+		switch (rec.type) {
+		case UEV_RING_FORMAT:
+			ret = format(s, &rec);
+			break;
+		case UEV_RING_SYNC:
+			sync_point(s, &rec);
+			break;
+		case UEV_RING_COMM:
+			comm(s, &rec);
+			break;
+		case UEV_RING_ANNOUNCE:
+			if (s->dec && rec.len > 4 && memchr((const char *)rec.payload + 4, 0, rec.len - 4)) {
+				uint32_t id;
+
+				memcpy(&id, rec.payload, 4);
+				uev_decoder_announce(s->dec, id, (const char *)rec.payload + 4);
+			}
+			break;
+		case UEV_RING_PAGE:
+			if (rec.cpu != s->cpu)
+				break;
+			if ((ret = build(s)) < 0)
+				return ret;
+			if (uev_decoder_load(s->dec, (void *)rec.payload, (int)s->cpu) < 0) {
+				rp_report(s->c, s->f->path, rec.offset, "a page the kernel's format does not explain; skipped");
+				break;
+			}
+			s->in_page = 1;
+			if (page_next(s))
+				return 1;
+			break;
+		default:
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
+int rp_stream_open(struct rp_stream **out, struct rp_ctx *c, struct rp_file *f, unsigned cpu,
+		   int follow)
+{
+	struct rp_stream *s = calloc(1, sizeof(*s));
+	char err[256];
+	int ret;
+
+	if (!s || rp_comm_init(&s->comm) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->c = c;
+	s->f = f;
+	s->cpu = cpu;
+	ret = uev_ring_reader_open(&s->rd, f->path, stream_report, s, err, sizeof(err));
+	if (ret < 0) {
+		rp_comm_free(&s->comm);
+		free(s);
+		return ret;
+	}
+	if (follow)
+		uev_ring_reader_follow(s->rd);
+	*out = s;
+	return 0;
+}
+
+void rp_stream_close(struct rp_stream *s)
+{
+	if (!s)
+		return;
+	free_formats(s);
+	uev_ring_reader_close(s->rd);
+	rp_comm_free(&s->comm);
+	free(s);
+}
+
+struct rp_event *rp_stream_head(struct rp_stream *s)
+{
+	return &s->head;
+}
+
+int rp_stream_refresh(struct rp_stream *s)
+{
+	return uev_ring_reader_refresh(s->rd);
+}
+
+const struct rp_file *rp_stream_file(const struct rp_stream *s)
+{
+	return s->f;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uev-replay's internals: ring files in, one merged and decoded stream of
+ * events out.
+ *
+ * Every CPU of every file is a stream (replay-stream.c) with its own ring
+ * reader, so a stream yields that CPU's events in the kernel's per-CPU order
+ * with constant memory, and the merge (uev-replay.c) is a heap over the
+ * streams' head events. A first pass over each file (prescan) learns what
+ * every stream needs before the merge starts: the marker announcements
+ * (content-addressed, so valid in any run and any file), the CPUs, the runs
+ * and their clock offsets, and the numbers for the header.
+ */
+#ifndef UEV_REPLAY_H
+#define UEV_REPLAY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decode.h"
+#include "ringfile.h"
+
+struct tep_handle;
+
+/* One aggregator run as its RUN_START record describes it. */
+struct rp_run {
+	uint64_t run_id;
+	char boot_id[37], kernel_release[65], seat[64], trace_clock[16], host[65];
+	uint64_t start_realtime_ns;
+	uint64_t first_ts, last_ts; /* page timestamps seen by prescan (0: none) */
+};
+
+/*
+ * A clock group: runs on one boot with one trace clock share a timeline, so
+ * their events are ordered by the trace timestamp itself, and one offset
+ * (CLOCK_REALTIME - trace clock, from the first SYNC seen) puts them all on
+ * the wall clock, where groups of different boots are merged.
+ */
+struct rp_clock {
+	char boot_id[37], trace_clock[16];
+	int64_t offset;
+};
+
+struct rp_file {
+	const char *path;
+	struct uev_ring_super sb;
+	struct uev_ring_stats st;
+	struct rp_run *runs;
+	unsigned nruns;
+	uint64_t cpus;     /* bit per CPU that has pages (CPUs >= 64: see maxcpu) */
+	unsigned maxcpu;
+	int usable;
+};
+
+struct rp_ann {
+	uint32_t id;
+	char *def;
+};
+
+/* Shared by every stream. */
+struct rp_ctx {
+	struct rp_clock *clocks;
+	unsigned nclocks;
+	struct rp_ann *ann;
+	size_t nann;
+	uint64_t problems;
+	int quiet;          /* no problem reports on stderr */
+};
+
+/* Report a problem of @path at @off (stderr, counted). */
+void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg);
+
+/* RUN_START payload into @run: 0, or -EBADMSG if too short. */
+int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec);
+
+/* First pass over a file: fills @f. -errno with @err when it cannot be
+ * opened as a ring file (then f->usable = 0). */
+int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize);
+void rp_file_free(struct rp_file *f);
+/* The offset of a clock group, created from @sync_offset if new. */
+int64_t rp_clock_offset(struct rp_ctx *c, const char *boot_id, const char *trace_clock,
+			int64_t sync_offset, int *known);
+
+/*
+ * pid -> comm: a fixed-size open-addressing table (replay-comm.c). It
+ * forgets everything when three quarters full; the names come back with the
+ * next checkpoint's COMM record, so memory stays fixed on any file.
+ */
+struct rp_comm_slot;
+struct rp_comm {
+	struct rp_comm_slot *slot;
+	unsigned n;
+};
+int rp_comm_init(struct rp_comm *t);
+void rp_comm_free(struct rp_comm *t);
+void rp_comm_clear(struct rp_comm *t);
+void rp_comm_put(struct rp_comm *t, int32_t pid, const char *comm);
+/* The name, or NULL when unknown. */
+const char *rp_comm_find(const struct rp_comm *t, int32_t pid);
+/* The name, "<idle>" for pid 0, "<...>" when unknown. */
+const char *rp_comm_get(const struct rp_comm *t, int32_t pid);
+
+/* The head event of a stream. */
+struct rp_event {
+	int64_t key;             /* merge order: ns on the common timeline */
+	int64_t wall;            /* CLOCK_REALTIME ns from the latest sync point */
+	int have_wall;
+	struct uev_rec r;        /* r.record = &rec */
+	struct tep_record *rec;
+	const struct rp_run *run;
+	const char *comm;        /* "<...>" when unknown */
+	long long lost;          /* >0 lost before this event, -1 lost (count unknown) */
+};
+
+struct rp_stream;
+
+int rp_stream_open(struct rp_stream **out, struct rp_ctx *c, struct rp_file *f, unsigned cpu,
+		   int follow);
+void rp_stream_close(struct rp_stream *s);
+/* Load the next event into the stream's head: 1, 0 at the end (or, when
+ * following, nothing new yet), -errno. The previous head becomes invalid. */
+int rp_stream_next(struct rp_stream *s);
+struct rp_event *rp_stream_head(struct rp_stream *s);
+/* Following: look again for new segments. */
+int rp_stream_refresh(struct rp_stream *s);
+const struct rp_file *rp_stream_file(const struct rp_stream *s);
+
+struct rp_event;
+/* Names a kernel event gives as it happens (fork, rename, new task). */
+void rp_comm_learn(struct rp_comm *t, const struct rp_event *e);
+
+/* ---- output (replay-out.c, replay-perfetto.c) ---------------------- */
+
+struct trace_seq;
+
+enum rp_time { RP_TIME_WALL, RP_TIME_BOOT, RP_TIME_RELATIVE };
+
+struct rp_out {
+	FILE *fp;
+	enum rp_time time;
+	int utc;
+	int64_t rel_base;     /* key of the first event shown (relative time) */
+	int have_rel_base;
+};
+
+/* "field=value ..." of @e (the kernel's print format for kernel events). */
+void rp_fields_text(const struct rp_event *e, struct trace_seq *s);
+/* A text line for @e with @fields from rp_fields_text, preceded by a loss
+ * line when events were lost before it. */
+void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *fields);
+/* One JSON object (one line) for @e. */
+void rp_out_json(struct rp_out *o, const struct rp_event *e);
+/* JSON helpers, shared with the Perfetto writer. */
+void rp_json_string(FILE *fp, const char *s, size_t n);
+/* The event's fields as a JSON object's members (no braces), typed;
+ * @first 0 when members were written before. */
+void rp_json_fields(FILE *fp, const struct rp_event *e, int first);
+/* The event's name and system ("user" for user events). */
+const char *rp_event_system(const struct rp_event *e);
+/* "2026-11-22 02:10:00.123456" local (or UTC) time of @ns. */
+void rp_format_wall(char *buf, size_t size, int64_t ns, int utc);
+
+struct rp_perfetto;
+int rp_perfetto_open(struct rp_perfetto **out, const char *path);
+void rp_perfetto_event(struct rp_perfetto *p, const struct rp_event *e);
+/* Writes the track names and closes: 0 or -errno (a write failed). */
+int rp_perfetto_close(struct rp_perfetto *p);
+
+#endif

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uev-replay [options] FILE...: ring files into one merged, decoded
+ * timeline (docs/uev-replay.1).
+ *
+ * The merge is a binary heap of streams (one per CPU per file) keyed by
+ * their head event's time on the common timeline (replay.h): each stream is
+ * already in order, so popping the smallest head and refilling it yields
+ * every event in order with memory that depends on the number of streams,
+ * never on the size of the files.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <trace-seq.h>
+
+#include "replay-filter.h"
+#include "replay-main.h"
+
+static void usage(FILE *fp)
+{
+	fputs("usage: uev-replay [options] RING-FILE...\n"
+	      "Merge ring files (every CPU of every file) into one decoded timeline.\n\n"
+	      "  --time=wall|boot|relative  time column (default wall, from the files' sync points)\n"
+	      "  --utc                      wall times in UTC instead of local time\n"
+	      "  --event GLOB               only events whose name matches (repeatable); !GLOB excludes\n"
+	      "  --pid PID[,PID...]         only these thread ids\n"
+	      "  --comm GLOB                only tasks whose name matches (repeatable)\n"
+	      "  --since TIME, --until TIME 'YYYY-MM-DD HH:MM:SS[.frac]', 'HH:MM:SS', '@EPOCH',\n"
+	      "                             or -5m / +30s from the end / start of the recording\n"
+	      "  --grep REGEX               only events whose text matches (POSIX extended)\n"
+	      "  --follow, -f               keep reading files that an aggregator is writing\n"
+	      "  --stats                    counts per event and per CPU, losses and span, no events\n"
+	      "  --json                     JSON lines, one object per event\n"
+	      "  --perfetto FILE            write a Chrome/Perfetto JSON trace (ui.perfetto.dev)\n"
+	      "  --trace-dat FILE           write a trace-cmd trace.dat (trace-cmd report, KernelShark)\n"
+	      "  --no-header                no '#' header and summary lines\n"
+	      "  --help, --version\n\n"
+	      "Exit status: 0 files read (damage is reported on stderr and skipped), 1 nothing\n"
+	      "could be read, 2 bad usage.\n", fp);
+}
+
+static int parse_args(struct rp_main *m, int argc, char **argv)
+{
+	enum { O_TIME = 256, O_UTC, O_EVENT, O_PID, O_COMM, O_SINCE, O_UNTIL, O_GREP, O_STATS,
+	       O_JSON, O_PERFETTO, O_TRACEDAT, O_NOHDR, O_VERSION, O_HELP };
+	static const struct option opts[] = {
+		{ "time", required_argument, 0, O_TIME }, { "utc", no_argument, 0, O_UTC },
+		{ "event", required_argument, 0, O_EVENT }, { "pid", required_argument, 0, O_PID },
+		{ "comm", required_argument, 0, O_COMM }, { "since", required_argument, 0, O_SINCE },
+		{ "until", required_argument, 0, O_UNTIL }, { "grep", required_argument, 0, O_GREP },
+		{ "follow", no_argument, 0, 'f' }, { "stats", no_argument, 0, O_STATS },
+		{ "json", no_argument, 0, O_JSON }, { "perfetto", required_argument, 0, O_PERFETTO },
+		{ "trace-dat", required_argument, 0, O_TRACEDAT }, { "no-header", no_argument, 0, O_NOHDR },
+		{ "version", no_argument, 0, O_VERSION }, { "help", no_argument, 0, O_HELP },
+		{ 0, 0, 0, 0 },
+	};
+	char err[512] = "";
+	int c, r = 0;
+
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+		switch (c) {
+		case O_TIME:
+			if (!strcmp(optarg, "wall"))
+				m->out.time = RP_TIME_WALL;
+			else if (!strcmp(optarg, "boot"))
+				m->out.time = RP_TIME_BOOT;
+			else if (!strcmp(optarg, "relative"))
+				m->out.time = RP_TIME_RELATIVE;
+			else
+				snprintf(err, sizeof(err), "--time: '%s' is not wall, boot or relative", optarg);
+			break;
+		case O_UTC: m->out.utc = 1; break;
+		case O_EVENT: r = rp_filter_event_glob(&m->filter, optarg); break;
+		case O_PID: r = rp_filter_pids(&m->filter, optarg, err, sizeof(err)); break;
+		case O_COMM: r = rp_filter_comm(&m->filter, optarg); break;
+		case O_SINCE:
+			r = rp_time_parse("--since", optarg, &m->since, err, sizeof(err));
+			m->have_since = 1;
+			break;
+		case O_UNTIL:
+			r = rp_time_parse("--until", optarg, &m->until, err, sizeof(err));
+			m->have_until = 1;
+			break;
+		case O_GREP: r = rp_filter_grep(&m->filter, optarg, err, sizeof(err)); break;
+		case 'f': m->follow = 1; break;
+		case O_STATS: m->stats = 1; break;
+		case O_JSON: m->json = 1; break;
+		case O_PERFETTO: m->perfetto_path = optarg; break;
+		case O_TRACEDAT: m->tracedat_path = optarg; break;
+		case O_NOHDR: m->no_header = 1; break;
+		case O_VERSION: printf("uev-replay %s\n", UEV_VERSION_STRING); exit(0);
+		case O_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+		if (err[0] || r < 0) {
+			fprintf(stderr, "uev-replay: %s\n", err[0] ? err : strerror(-r));
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "uev-replay: no ring file given\n");
+		usage(stderr);
+		return -1;
+	}
+	if (m->tracedat_path && (m->follow || m->stats || m->json || m->perfetto_path ||
+				 m->filter.ninc || m->filter.nexc || m->filter.npids || m->filter.ncomms ||
+				 m->filter.have_re || m->have_since || m->have_until || argc - optind != 1)) {
+		fprintf(stderr, "uev-replay: --trace-dat copies whole kernel pages of one file: it takes exactly one "
+				"file and no filters or other outputs\n");
+		return -1;
+	}
+	if (m->follow && (m->stats || m->perfetto_path)) {
+		fprintf(stderr, "uev-replay: --follow does not end, so it cannot be used with --stats or --perfetto\n");
+		return -1;
+	}
+	m->nfiles = (unsigned)(argc - optind);
+	m->files = calloc(m->nfiles, sizeof(*m->files));
+	if (!m->files)
+		return -1;
+	for (unsigned i = 0; i < m->nfiles; i++)
+		m->files[i].path = argv[optind + (int)i];
+	return 0;
+}
+
+/* ---- the merge ---------------------------------------------------------- */
+
+static int before(struct rp_stream *a, struct rp_stream *b)
+{
+	return rp_stream_head(a)->key < rp_stream_head(b)->key;
+}
+
+static void heap_push(struct rp_main *m, struct rp_stream *s)
+{
+	size_t i = m->nheap++;
+
+	m->heap[i] = s;
+	while (i && before(m->heap[i], m->heap[(i - 1) / 2])) {
+		struct rp_stream *t = m->heap[i];
+
+		m->heap[i] = m->heap[(i - 1) / 2];
+		m->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static struct rp_stream *heap_pop(struct rp_main *m)
+{
+	struct rp_stream *top = m->heap[0];
+	size_t i = 0;
+
+	m->heap[0] = m->heap[--m->nheap];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, k = i;
+		struct rp_stream *t;
+
+		if (l < m->nheap && before(m->heap[l], m->heap[k]))
+			k = l;
+		if (r < m->nheap && before(m->heap[r], m->heap[k]))
+			k = r;
+		if (k == i)
+			break;
+		t = m->heap[i];
+		m->heap[i] = m->heap[k];
+		m->heap[k] = t;
+		i = k;
+	}
+	return top;
+}
+
+/* Streams that had nothing the last time (following: the writer's end). */
+static int refill_waiting(struct rp_main *m)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < m->nwait; i++) {
+		struct rp_stream *s = m->wait[i];
+		int r;
+
+		if (m->follow)
+			rp_stream_refresh(s);
+		if ((r = rp_stream_next(s)) < 0)
+			return r;
+		if (r)
+			heap_push(m, s);
+		else
+			m->wait[w++] = s;
+	}
+	m->nwait = w;
+	return 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Following, a stream with nothing yet may still get an event older than
+ * the others' heads (its CPU's page comes with the next flush). Heads are
+ * held back while any stream waits, until they are older than the slack
+ * the aggregator's flush gives (a second, plus margin).
+ */
+#define FOLLOW_SLACK_NS 1500000000ll
+
+static int merge(struct rp_main *m)
+{
+	int r;
+
+	for (;;) {
+		if ((r = refill_waiting(m)) < 0)
+			return r;
+		if (!m->nheap || (m->follow && m->nwait &&
+				  rp_stream_head(m->heap[0])->key > now_ns() - FOLLOW_SLACK_NS)) {
+			if (!m->follow)
+				return 0;
+			fflush(stdout);
+			usleep(200000);
+			continue;
+		}
+		struct rp_stream *s = heap_pop(m);
+
+		if ((r = rp_show(m, rp_stream_head(s))) < 0)
+			return r;
+		if ((r = rp_stream_next(s)) < 0)
+			return r;
+		if (r)
+			heap_push(m, s);
+		else
+			m->wait[m->nwait++] = s;
+	}
+}
+
+static int open_streams(struct rp_main *m)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	for (unsigned i = 0; i < m->nfiles; i++) {
+		struct rp_file *f = &m->files[i];
+		unsigned top = f->maxcpu;
+
+		if (!f->usable)
+			continue;
+		/* A followed file may get pages of CPUs it has none of yet. */
+		if (m->follow && ncpu > 0 && (unsigned)ncpu - 1 > top)
+			top = (unsigned)ncpu - 1;
+		for (unsigned cpu = 0; cpu <= top; cpu++) {
+			struct rp_stream *s, **n;
+			int r;
+
+			if (!m->follow && cpu < 64 && !(f->cpus >> cpu & 1))
+				continue;
+			if ((r = rp_stream_open(&s, &m->ctx, f, cpu, m->follow)) < 0)
+				return r;
+			if (!(n = realloc(m->all, (m->nall + 1) * sizeof(*n))))
+				return -ENOMEM;
+			m->all = n;
+			m->all[m->nall++] = s;
+		}
+	}
+	m->heap = calloc(m->nall + 1, sizeof(*m->heap));
+	m->wait = calloc(m->nall + 1, sizeof(*m->wait));
+	if (!m->heap || !m->wait)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nall; i++)
+		m->wait[m->nwait++] = m->all[i];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct rp_main m;
+	unsigned usable = 0;
+	char err[512];
+	int r;
+
+	m.out.fp = stdout;
+	if (parse_args(&m, argc, argv) < 0)
+		return 2;
+	if (m.tracedat_path)
+		return rp_tracedat(&m);
+	for (unsigned i = 0; i < m.nfiles; i++) {
+		if (rp_prescan(&m.ctx, &m.files[i], err, sizeof(err)) < 0)
+			fprintf(stderr, "uev-replay: %s\n", err);
+		else
+			usable++;
+	}
+	if (!usable)
+		return 1;
+	rp_resolve_times(&m);
+	if (m.follow)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	else
+		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	if ((r = rp_begin(&m)) < 0 || (r = open_streams(&m)) < 0 || (r = merge(&m)) < 0 ||
+	    (r = rp_end(&m)) < 0) {
+		fprintf(stderr, "uev-replay: %s\n", strerror(-r));
+		rp_main_free(&m);
+		return 1;
+	}
+	rp_main_free(&m);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "uev-replay: writing the output: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
