@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One run of a ring file as a trace-cmd trace.dat (file version 6).
+ *
+ * How: libtracecmd 3.1.6 builds every section of a trace.dat from the files
+ * of a tracing directory (events/header_page, events/header_event,
+ * events/SYSTEM/EVENT/format, saved_cmdlines) and one data file per CPU;
+ * it has no call that takes a format or a page from memory. It can be
+ * pointed at any directory though (tracecmd_output_set_trace_dir). So the
+ * run's formats, names and pages are laid out in a work directory shaped
+ * like tracefs, and the library then writes the file as `trace-cmd record`
+ * does. Version 6 because every trace-cmd and KernelShark reads it.
+ *
+ * Debian's libtracecmd-dev ships no header for the writer (trace-cmd-
+ * private.h is not installed) although the .so exports it. The
+ * declarations below are those of 3.1.6, on an opaque handle. The result
+ * is read back with the reader before it replaces @out, so a library that
+ * behaves otherwise fails here, not in the user's report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event-parse.h>
+#include <tracefs.h>
+#include <trace-cmd.h>
+
+#include "tracedat.h"
+
+struct tracecmd_output;
+struct tracecmd_event_list {
+	struct tracecmd_event_list *next;
+	const char *glob;
+};
+struct tracecmd_output *tracecmd_output_create_fd(int fd);
+int tracecmd_output_set_trace_dir(struct tracecmd_output *h, const char *dir);
+int tracecmd_output_set_kallsyms(struct tracecmd_output *h, const char *kallsyms);
+int tracecmd_output_set_version(struct tracecmd_output *h, int version);
+void tracecmd_set_quiet(struct tracecmd_output *h, bool quiet);
+void tracecmd_set_out_clock(struct tracecmd_output *h, const char *clock);
+int tracecmd_output_write_headers(struct tracecmd_output *h, struct tracecmd_event_list *list);
+int tracecmd_write_cmdlines(struct tracecmd_output *h);
+int tracecmd_write_cpus(struct tracecmd_output *h, int cpus);
+struct tracecmd_option *tracecmd_add_option(struct tracecmd_output *h, unsigned short id,
+					    int size, const void *data);
+int tracecmd_write_options(struct tracecmd_output *h);
+int tracecmd_write_cpu_data(struct tracecmd_output *h, int cpus, char *const *files,
+			    const char *buffer);
+void tracecmd_output_close(struct tracecmd_output *h);
+int tracecmd_page_size(struct tracecmd_input *in);
+
+/* Option ids of the file format (trace-cmd.dat.v6(5)). */
+enum { OPT_TRACECLOCK = 4, OPT_UNAME = 5 };
+
+/*
+ * libtracecmd 3.1.6 never frees two small strings: the output handle's
+ * kallsyms path and the clock name a reader parses. They are its leaks, not
+ * ours; keep them out of the LeakSanitizer reports of uev programs.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#define LIB_LEAKS(stmt) do { __lsan_disable(); stmt; __lsan_enable(); } while (0)
+#else
+#define LIB_LEAKS(stmt) do { stmt; } while (0)
+#endif
+
+#define MAX_CPUS 8192u
+
+/*
+ * libtracecmd 3.1.6 dereferences NULL when the ftrace section would be
+ * empty, which it is for a run without marker records. This stands in
+ * then: id 0 is no kernel event's (ftrace's type enum leaves 0 unused), so
+ * it never claims a record.
+ */
+static const char placeholder[] =
+	"name: uev_placeholder\nID: 0\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\n"
+	"print fmt: \"placeholder\"\n";
+
+struct comm {
+	int32_t pid;
+	uint32_t order; /* the later name of a pid wins */
+	char name[16];
+};
+
+struct td {
+	const char *path;
+	uev_ring_report_fn report;
+	void *ctx;
+	char *err;
+	size_t errsize;
+	char dir[PATH_MAX];      /* the work directory */
+	uint64_t want, run;      /* run asked for (0: the newest), run collected */
+	char clock[16], release[65], host[65];
+	bool hevent, ftrace;     /* header_event / an ftrace format laid out */
+	uint32_t subbuf;         /* sub-buffer size from header_page, 0 until laid out */
+	struct comm *comm;
+	size_t ncomm, capcomm;
+	uint32_t order;
+	uint64_t *pages;         /* [ncpu]: pages in each CPU's data file */
+	unsigned ncpu;           /* highest CPU with a page + 1 */
+	uint64_t total;
+	uint8_t *buf;            /* one sub-buffer */
+};
+
+static void note(struct td *t, uint64_t off, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!t->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	t->report(t->ctx, off, msg);
+}
+
+/* -@e with "@what: strerror" in the caller's buffer. */
+static int fail(struct td *t, int e, const char *what)
+{
+	snprintf(t->err, t->errsize, "%s: %s", what, strerror(e));
+	return -e;
+}
+
+/* Write @rel (under the work directory): replaced, or appended to. */
+static int put(struct td *t, const char *rel, const void *data, size_t len, bool append)
+{
+	char p[PATH_MAX + 300];
+	int fd, e = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", t->dir, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
+	if (fd < 0)
+		return fail(t, errno, p);
+	while (len && !e) {
+		ssize_t w = write(fd, data, len);
+
+		if (w > 0)
+			data = (const char *)data + w, len -= (size_t)w;
+		else if (w == 0 || errno != EINTR)
+			e = w < 0 ? errno : EIO;
+	}
+	if (close(fd) < 0 && !e)
+		e = errno;
+	return e ? fail(t, e, p) : 0;
+}
+
+static int mkdirs(struct td *t, const char *rel)
+{
+	char p[PATH_MAX + 300];
+
+	snprintf(p, sizeof(p), "%s/%s", t->dir, rel);
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? fail(t, errno, p) : 0;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag;
+	if (ftw->level > 0)
+		remove(p);
+	return 0;
+}
+
+/* Forget the run collected so far (a newer one starts, or the end). */
+static void reset_run(struct td *t, uint64_t run)
+{
+	struct td keep = { .path = t->path, .report = t->report, .ctx = t->ctx, .err = t->err,
+			   .errsize = t->errsize, .want = t->want, .run = run };
+
+	if (t->dir[0])
+		nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->comm), free(t->pages), free(t->buf);
+	memcpy(keep.dir, t->dir, sizeof(keep.dir));
+	*t = keep;
+}
+
+static void run_start(struct td *t, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = (const uint8_t *)rec->payload + 8 + 37; /* run_id, boot_id */
+
+	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
+		return note(t, rec->offset, "RUN_START of %u bytes is too short", rec->len);
+	snprintf(t->release, sizeof(t->release), "%.*s", 64, (const char *)p);
+	snprintf(t->clock, sizeof(t->clock), "%.*s", 15, (const char *)p + 65 + 64);
+	snprintf(t->host, sizeof(t->host), "%.*s", 64, (const char *)p + 65 + 64 + 16);
+}
+
+/* The run's first header_page is kept: the pages written are of its
+ * sub-buffer size (where its data field ends). It is the same text in
+ * every checkpoint of a run. */
+static int header_page(struct td *t, const struct uev_ring_rec *rec, const char *text)
+{
+	struct tep_handle *tep;
+	int size = 0;
+
+	if (t->subbuf)
+		return 0;
+	if (!(tep = tep_alloc()))
+		return fail(t, ENOMEM, t->path);
+	if (tep_parse_header_page(tep, (char *)text, (unsigned long)strlen(text), sizeof(long)) == 0)
+		size = tep_get_sub_buffer_size(tep);
+	tep_free(tep);
+	if (size < 64 || size > (1 << 24)) {
+		note(t, rec->offset, "header_page gives no sub-buffer size; skipped");
+		return 0;
+	}
+	if (!(t->buf = malloc((size_t)size)))
+		return fail(t, ENOMEM, t->path);
+	t->subbuf = (uint32_t)size;
+	return put(t, "events/header_page", text, strlen(text), false);
+}
+
+/* A FORMAT goes straight to its file; a later one of the same id replaces
+ * it (the latest wins within a run). */
+static int format(struct td *t, const struct uev_ring_rec *rec)
+{
+	const char *sys, *name, *text, *end = (const char *)rec->payload + rec->len;
+	const uint8_t *p = rec->payload;
+	char rel[300];
+	uint32_t id;
+	int e;
+
+	sys = (const char *)p + 8;
+	name = rec->len > 8 ? memchr(sys, 0, (size_t)(end - sys)) : NULL;
+	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
+	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1))) {
+		note(t, rec->offset, "FORMAT record is malformed; skipped");
+		return 0;
+	}
+	text++;
+	memcpy(&id, p + 4, 4);
+	if ((e = mkdirs(t, "events")) < 0)
+		return e;
+	if (p[0] == UEV_RING_FMT_HEADER_PAGE)
+		return header_page(t, rec, text);
+	if (p[0] == UEV_RING_FMT_HEADER_EVENT)
+		return t->hevent = true, put(t, "events/header_event", text, strlen(text), false);
+	/* The system becomes a directory. The event's name and id are read
+	 * from the text, so the directory under it is named by id: two ids of
+	 * one name (a user event registered again) stay apart. */
+	if (p[0] != UEV_RING_FMT_EVENT || !*sys || strchr(sys, '/') || !strcmp(sys, ".") ||
+	    !strcmp(sys, "..") || strlen(sys) > 200) {
+		note(t, rec->offset, "FORMAT of id %u has a bad kind or system; skipped", id);
+		return 0;
+	}
+	t->ftrace |= !strcmp(sys, "ftrace");
+	snprintf(rel, sizeof(rel), "events/%s", sys);
+	if ((e = mkdirs(t, rel)) < 0)
+		return e;
+	snprintf(rel, sizeof(rel), "events/%s/%u", sys, id);
+	if ((e = mkdirs(t, rel)) < 0)
+		return e;
+	strcat(rel, "/format");
+	return put(t, rel, text, strlen(text), false);
+}
+
+static int comm_cmp(const void *a, const void *b)
+{
+	const struct comm *x = a, *y = b;
+
+	return x->pid != y->pid ? (x->pid > y->pid) - (x->pid < y->pid) :
+				  (x->order > y->order) - (x->order < y->order);
+}
+
+/* Sort by pid, keeping each pid's latest name. */
+static void comm_compact(struct td *t)
+{
+	size_t n = 0;
+
+	if (t->ncomm)
+		qsort(t->comm, t->ncomm, sizeof(*t->comm), comm_cmp);
+	for (size_t i = 0; i < t->ncomm; i++) {
+		if (n && t->comm[n - 1].pid == t->comm[i].pid)
+			n--;
+		t->comm[n++] = t->comm[i];
+	}
+	t->ncomm = n;
+}
+
+static int comms(struct td *t, const struct uev_ring_rec *rec)
+{
+	const uint8_t *p = rec->payload;
+
+	if (rec->len % 20)
+		note(t, rec->offset, "COMM record of %u bytes is not whole entries", rec->len);
+	for (uint32_t off = 0; off + 20 <= rec->len; off += 20) {
+		struct comm c = { .order = t->order++ };
+
+		memcpy(&c.pid, p + off, 4);
+		snprintf(c.name, sizeof(c.name), "%.*s", 15, (const char *)p + off + 4);
+		for (char *s = c.name; *s; s++)
+			*s = *s == '\n' ? ' ' : *s; /* saved_cmdlines has a pid per line */
+		if (c.pid <= 0)
+			continue;
+		if (t->ncomm == t->capcomm) {
+			/* Every segment's checkpoint repeats the names:
+			 * squeeze the repeats out before growing. */
+			comm_compact(t);
+			if (t->ncomm >= t->capcomm / 2) {
+				size_t cap = t->capcomm ? 2 * t->capcomm : 1024;
+				struct comm *n = realloc(t->comm, cap * sizeof(*n));
+
+				if (!n)
+					return fail(t, ENOMEM, t->path);
+				t->comm = n, t->capcomm = cap;
+			}
+		}
+		t->comm[t->ncomm++] = c;
+	}
+	return 0;
+}
+
+/* A PAGE, padded with zeros back to a whole sub-buffer (a trace.dat CPU
+ * stream is whole pages), appended to its CPU's data file: pages come in
+ * file order, which per CPU is the kernel's order. */
+static int page(struct td *t, const struct uev_ring_rec *rec)
+{
+	char rel[32];
+	int e;
+
+	if (!t->subbuf || rec->len > t->subbuf || rec->cpu >= MAX_CPUS) {
+		note(t, rec->offset, "PAGE of cpu %u, %u bytes, %s; skipped", rec->cpu, rec->len,
+		     t->subbuf ? "does not fit a sub-buffer" : "comes before header_page");
+		return 0;
+	}
+	if (rec->cpu >= t->ncpu) {
+		uint64_t *n = realloc(t->pages, (rec->cpu + 1u) * sizeof(*n));
+
+		if (!n)
+			return fail(t, ENOMEM, t->path);
+		memset(n + t->ncpu, 0, (rec->cpu + 1u - t->ncpu) * sizeof(*n));
+		t->pages = n, t->ncpu = rec->cpu + 1u;
+	}
+	memcpy(t->buf, rec->payload, rec->len);
+	memset(t->buf + rec->len, 0, t->subbuf - rec->len);
+	snprintf(rel, sizeof(rel), "cpu%u", rec->cpu);
+	if ((e = put(t, rel, t->buf, t->subbuf, true)) == 0)
+		t->pages[rec->cpu]++, t->total++;
+	return e;
+}
+
+static int collect(struct td *t, struct uev_ring_reader *r)
+{
+	struct uev_ring_rec rec;
+	int e;
+
+	while ((e = uev_ring_reader_next(r, &rec)) > 0) {
+		/* Run ids only grow in file order: a newer run starts over. */
+		if (t->want ? rec.run_id != t->want : rec.run_id < t->run)
+			continue;
+		if (rec.run_id != t->run)
+			reset_run(t, rec.run_id);
+		e = 0;
+		if (rec.type == UEV_RING_RUN_START)
+			run_start(t, &rec);
+		else if (rec.type == UEV_RING_FORMAT)
+			e = format(t, &rec);
+		else if (rec.type == UEV_RING_COMM)
+			e = comms(t, &rec);
+		else if (rec.type == UEV_RING_PAGE)
+			e = page(t, &rec);
+		/* SYNC and ANNOUNCE have no place in a trace.dat. LOST is in
+		 * the pages already: the kernel's missed-events flags and
+		 * stored counts, which trace-cmd reports itself. */
+		if (e < 0)
+			return e;
+	}
+	if (e < 0)
+		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+	return e;
+}
+
+/* The rest of the tracefs-shaped directory: saved_cmdlines ("pid comm"
+ * lines), the ftrace placeholder if needed, empty data files for CPUs
+ * without pages (at least CPU 0). */
+static int finish_dir(struct td *t)
+{
+	char rel[64];
+	char *lines = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&lines, &size);
+	int e;
+
+	if (!f)
+		return fail(t, ENOMEM, t->path);
+	comm_compact(t);
+	for (size_t i = 0; i < t->ncomm; i++)
+		fprintf(f, "%d %s\n", t->comm[i].pid, t->comm[i].name);
+	e = fclose(f) ? fail(t, ENOMEM, t->path) : put(t, "saved_cmdlines", lines, size, false);
+	free(lines);
+	if (!e && !t->ftrace && ((e = mkdirs(t, "events/ftrace")) < 0 ||
+				 (e = mkdirs(t, "events/ftrace/0")) < 0 ||
+				 (e = put(t, "events/ftrace/0/format", placeholder,
+					  sizeof(placeholder) - 1, false)) < 0))
+		return e;
+	for (unsigned c = 0; !e && c < (t->ncpu ? t->ncpu : 1u); c++) {
+		snprintf(rel, sizeof(rel), "cpu%u", c);
+		if (c >= t->ncpu || !t->pages[c])
+			e = put(t, rel, "", 0, false);
+	}
+	return e;
+}
+
+/*
+ * Write the trace.dat to @fd (a new file beside @out). Two process-wide
+ * settings are touched: libtracefs' tracing directory is the work
+ * directory while the handle is made (the file's page size is read from
+ * it then, and must be the run's sub-buffer size, not this host's), and
+ * libtracecmd's log level is set to none, because 3.1.6 prints warnings to
+ * stderr by default and has no way to read the level back.
+ */
+static int write_dat(struct td *t, int fd, const char *out)
+{
+	struct tracecmd_event_list all = { .glob = "all" };
+	unsigned ncpu = t->ncpu ? t->ncpu : 1u;
+	char nokallsyms[PATH_MAX + 16], opt[160], **files = calloc(ncpu, sizeof(*files));
+	struct tracecmd_output *h;
+	const char *what = "a handle";
+	int e = 0;
+
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	tracefs_set_tracing_dir(t->dir);
+	h = files ? tracecmd_output_create_fd(fd) : NULL;
+	tracefs_set_tracing_dir(NULL);
+	if (!h) {
+		close(fd);
+		errno = files ? errno : ENOMEM;
+		goto fail;
+	}
+	tracecmd_set_quiet(h, true);
+	/* A kallsyms that does not exist: else the library copies this
+	 * host's /proc/kallsyms (lowering kptr_restrict to do so). */
+	snprintf(nokallsyms, sizeof(nokallsyms), "%s/none", t->dir);
+	what = "the settings";
+	errno = 0;
+	LIB_LEAKS(e = tracecmd_output_set_kallsyms(h, nokallsyms));
+	if (e < 0 || tracecmd_output_set_trace_dir(h, t->dir) < 0 || tracecmd_output_set_version(h, 6) < 0)
+		goto fail;
+	if (t->clock[0])
+		tracecmd_set_out_clock(h, t->clock);
+	what = "the formats";
+	if (tracecmd_output_write_headers(h, &all) < 0) /* 3.1: no list means no events */
+		goto fail;
+	what = "the task names";
+	if (tracecmd_write_cmdlines(h) < 0 || tracecmd_write_cpus(h, (int)ncpu) < 0)
+		goto fail;
+	what = "the options";
+	/* TRACECLOCK makes readers parse the clock stored with the data. */
+	snprintf(opt, sizeof(opt), "[%s]", t->clock);
+	if (t->clock[0] && !tracecmd_add_option(h, OPT_TRACECLOCK, (int)strlen(opt) + 1, opt))
+		goto fail;
+	snprintf(opt, sizeof(opt), "Linux %s %s", t->host[0] ? t->host : "?", t->release);
+	if ((t->release[0] && !tracecmd_add_option(h, OPT_UNAME, (int)strlen(opt) + 1, opt)) ||
+	    tracecmd_write_options(h) < 0)
+		goto fail;
+	what = "the CPU data";
+	for (unsigned c = 0; c < ncpu; c++)
+		if (asprintf(&files[c], "%s/cpu%u", t->dir, c) < 0) {
+			files[c] = NULL;
+			errno = ENOMEM;
+			goto fail;
+		}
+	e = 0;
+	if (tracecmd_write_cpu_data(h, (int)ncpu, files, NULL) == 0)
+		goto done;
+fail:
+	e = errno > 0 ? errno : EIO;
+	snprintf(t->err, t->errsize, "%s: libtracecmd could not write %s: %s", out, what, strerror(e));
+done:
+	for (unsigned c = 0; files && c < ncpu; c++)
+		free(files[c]);
+	free(files);
+	if (h)
+		tracecmd_output_close(h); /* closes @fd */
+	return -e;
+}
+
+/* Read the file back: it must open, with the ring's sub-buffer size. */
+static int check_dat(struct td *t, const char *tmp, const char *out)
+{
+	struct tracecmd_input *in;
+	int ps = -1;
+
+	LIB_LEAKS(in = tracecmd_open(tmp, TRACECMD_FL_LOAD_NO_PLUGINS);
+		  ps = in ? tracecmd_page_size(in) : -1; tracecmd_close(in));
+	if (ps == (int)t->subbuf)
+		return 0;
+	if (ps < 0)
+		snprintf(t->err, t->errsize, "%s: the trace.dat written does not read back", out);
+	else
+		snprintf(t->err, t->errsize, "%s: libtracecmd wrote pages of %d bytes, not %u",
+			 out, ps, t->subbuf);
+	return -EPROTO;
+}
+
+int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
+		       uev_ring_report_fn report, void *ctx, char *err, size_t errsize)
+{
+	struct td t = { .path = path, .report = report, .ctx = ctx, .err = err, .errsize = errsize,
+			.want = run_id };
+	char tmp[PATH_MAX], *copy;
+	struct uev_ring_reader *r;
+	uint64_t total;
+	int e, fd = -1;
+
+	if (err && errsize)
+		err[0] = 0;
+	if ((e = uev_ring_reader_open(&r, path, report, ctx, err, errsize)) < 0)
+		return e;
+	/* Work files go beside @out: the file system the result needs
+	 * anyway, about as much, and not a RAM-backed /tmp. */
+	copy = strdup(out);
+	if (!copy)
+		e = fail(&t, ENOMEM, out);
+	else if (snprintf(t.dir, sizeof(t.dir), "%s/.uev-tracedat.XXXXXX", dirname(copy)) >=
+			 (int)sizeof(t.dir) ||
+		 snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >= (int)sizeof(tmp))
+		e = fail(&t, ENAMETOOLONG, out);
+	else if (!mkdtemp(t.dir))
+		e = fail(&t, errno, out);
+	free(copy);
+	if (e < 0)
+		t.dir[0] = 0;
+	else
+		e = collect(&t, r);
+	uev_ring_reader_close(r);
+	if (!e && !t.run)
+		e = -ENOENT, snprintf(err, errsize, run_id ? "%s: no run %llu in the file" :
+				      "%s: no run in the file", path, (unsigned long long)run_id);
+	else if (!e && (!t.subbuf || !t.hevent))
+		e = -ENODATA, snprintf(err, errsize, "%s: run %llu has no header_page or header_event",
+				       path, (unsigned long long)t.run);
+	if (!e)
+		e = finish_dir(&t);
+	if (!e && ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0)) {
+		e = fail(&t, errno, out);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!e)
+		e = write_dat(&t, fd, out);
+	if (!e)
+		e = check_dat(&t, tmp, out);
+	if (!e && rename(tmp, out) < 0)
+		e = fail(&t, errno, out);
+	if (fd >= 0 && e < 0)
+		unlink(tmp);
+	total = t.total;
+	reset_run(&t, 0);
+	if (t.dir[0])
+		rmdir(t.dir);
+	return e < 0 ? e : total > INT_MAX ? INT_MAX : (int)total;
+}
