@@ -24,7 +24,8 @@
  * mapping followed by a PROT_NONE page: any read past its last byte faults,
  * in instrumented code or not. The copy starts 8-byte aligned (as a real
  * sub-buffer does), so up to 7 bytes of slack precede the guard; ASan
- * poisoning covers them for the instrumented code.
+ * poisoning covers them, and the unused start of the mapping (reads before
+ * the page), for the instrumented code.
  *
  * Precondition: uev_decoder_page() takes no length. The sub-buffer header's
  * commit field says how much data follows, and kbuffer believes it. A caller
@@ -34,6 +35,15 @@
  * precondition. Set FUZZ_PAGE_UNCHECKED=1 to feed such inputs too (every
  * one of them is an out-of-bounds read: see the fuzzing report). Callers
  * that decode untrusted bytes (ringdecode.c) must check it themselves.
+ *
+ * FUZZ_PAGE_STRICT=1 goes further and also skips the pages that the checks
+ * a robust decoder needs in front of kbuffer and libtraceevent would
+ * refuse (strict_page() below: every event inside the committed data,
+ * every kernel field and __data_loc string inside its event). Neither
+ * library checks these, so without them the fuzzer keeps finding the same
+ * out-of-bounds reads; with them it gets to uev's own code (marker
+ * records, announcements, user payloads) and shows whether those checks
+ * would be enough.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -130,7 +140,7 @@ static const char *const defs[] = {
 static struct tep_handle *tep;
 static uint8_t *area;   /* MAX_PAGE bytes, then a PROT_NONE guard page */
 static size_t pagesz;
-static int unchecked;
+static int unchecked, strict;
 static int verbose; /* FUZZ_VERBOSE=1: print the records (to read a reproducer) */
 static struct trace_seq tseq;
 static uint64_t sink;
@@ -145,6 +155,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	unchecked = env && *env && strcmp(env, "0");
+	env = getenv("FUZZ_PAGE_STRICT");
+	strict = env && *env && strcmp(env, "0");
 	env = getenv("FUZZ_VERBOSE");
 	verbose = env && *env && strcmp(env, "0");
 	pagesz = (size_t)sysconf(_SC_PAGESIZE);
@@ -187,6 +199,85 @@ static int complete_subbuffer(const uint8_t *p, size_t size)
 	return 16 + commit <= size;
 }
 
+/* One kernel event's data (@len bytes): every field of its format inside
+ * it, every dynamic field's string inside it and NUL-terminated. */
+static int strict_fields(const uint8_t *data, uint32_t len)
+{
+	struct tep_format_field *f;
+	struct tep_event *ev;
+	uint16_t type;
+
+	if (len < 8) /* the common fields every lookup reads */
+		return 0;
+	memcpy(&type, data, 2);
+	ev = tep_find_event(tep, type);
+	if (!ev)
+		return 1; /* printed as unknown, nothing read */
+	for (f = ev->format.fields; f; f = f->next) {
+		uint32_t v, off, n;
+
+		if ((uint64_t)f->offset + (uint64_t)(f->size > 0 ? f->size : 0) > len)
+			return 0;
+		if (!(f->flags & TEP_FIELD_IS_DYNAMIC))
+			continue;
+		memcpy(&v, data + f->offset, 4);
+		off = (v & 0xffff) + (f->flags & TEP_FIELD_IS_RELATIVE ? (uint32_t)(f->offset + f->size) : 0);
+		n = v >> 16;
+		if (off + n > len || !memchr(data + off, 0, len - off))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The event framing of a sub-buffer, walked as kbuffer walks it
+ * (translate_data in kbuffer-parse.c) but with bounds: every event header
+ * and body inside the committed data, every step forward (kbuffer loops
+ * forever on a padding or data length that does not advance), every data
+ * event passing strict_fields().
+ */
+static int strict_page(const uint8_t *p, size_t size)
+{
+	uint64_t flags;
+	uint32_t commit, pos = 0;
+	const uint8_t *d = p + 16;
+
+	memcpy(&flags, p + 8, 8);
+	commit = (uint32_t)(flags & ((1u << 27) - 1));
+	(void)size; /* complete_subbuffer(): 16 + commit <= size */
+	while (pos < commit) {
+		uint32_t w, tl, len, body, arg;
+
+		if (commit - pos < 4)
+			return 0;
+		memcpy(&w, d + pos, 4);
+		tl = w & 31;
+		if (tl >= 29 || tl == 0) { /* a second word follows */
+			if (commit - pos < 8)
+				return 0;
+			memcpy(&arg, d + pos + 4, 4);
+		}
+		if (tl == 30 || tl == 31) { /* time extend, time stamp */
+			pos += 8;
+			continue;
+		}
+		if (tl == 29) { /* padding: skips arg bytes after its header */
+			if (arg > commit - pos - 4)
+				return 0;
+			pos += 4 + arg;
+			continue;
+		}
+		body = tl ? pos + 4 : pos + 8;
+		len = tl ? tl * 4 : ((arg - 4) + 3) & ~3u;
+		if (!tl && (arg < 4 || arg > commit))
+			return 0;
+		if (len > commit - body || !strict_fields(d + body, len))
+			return 0;
+		pos = body + len; /* at least 4 bytes on: progress */
+	}
+	return 1;
+}
+
 static int on_rec(void *ctx, const struct uev_rec *r)
 {
 	struct uev_decoder *d = ctx;
@@ -220,10 +311,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t span = (size + 7) & ~(size_t)7;
 	uint8_t *page;
 
-	if (size > MAX_PAGE || (!unchecked && !complete_subbuffer(data, size)))
+	if (size > MAX_PAGE || ((!unchecked || strict) && !complete_subbuffer(data, size)) ||
+	    (strict && !strict_page(data, size)))
 		return -1; /* not added to the corpus */
 	page = area + MAX_PAGE - span;
 	memcpy(page, data, size);
+	POISON(area, MAX_PAGE - span);
 	POISON(page + size, span - size);
 	if (uev_decoder_new(&d, tep) < 0)
 		abort();
@@ -238,6 +331,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uev_decoder_page(d, page, 1, on_rec, d);
 	sink += uev_decoder_conflicts(d);
 	uev_decoder_free(d);
-	UNPOISON(page + size, span - size);
+	UNPOISON(area, MAX_PAGE);
 	return 0;
 }
