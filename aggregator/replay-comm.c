@@ -7,6 +7,7 @@
  * show its name before the aggregator's next COMM record.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event-parse.h>
@@ -80,19 +81,20 @@ const char *rp_comm_get(const struct rp_comm *t, int32_t pid)
 	return c ? c : "<...>";
 }
 
-/* A pid field and a char[16] field of @e's kernel record. */
+/* A pid field and a comm field (char[16], or __data_loc char[] since
+ * 6.x kernels: tep_get_field_raw knows both) of @e's kernel record. */
 static void learn(struct rp_comm *t, const struct rp_event *e, const char *pidf, const char *commf)
 {
 	struct tep_format_field *p = tep_find_field(e->r.event, pidf);
-	struct tep_format_field *c = tep_find_field(e->r.event, commf);
 	unsigned long long pid;
+	const char *v;
 	char name[16];
+	int len = 0;
 
-	if (!p || !c || c->size < 1 || c->offset < 0 || c->offset + c->size > e->rec->size ||
-	    tep_read_number_field(p, e->rec->data, &pid) < 0)
+	if (!p || tep_read_number_field(p, e->rec->data, &pid) < 0 ||
+	    !(v = tep_get_field_raw(NULL, e->r.event, commf, e->rec, &len, 0)) || len <= 0)
 		return;
-	memcpy(name, (const char *)e->rec->data + c->offset, c->size < 16 ? (size_t)c->size : 16);
-	name[c->size < 16 ? c->size : 15] = 0;
+	snprintf(name, sizeof(name), "%.*s", (int)strnlen(v, (size_t)len < 15 ? (size_t)len : 15), v);
 	rp_comm_put(t, (int32_t)pid, name);
 }
 
