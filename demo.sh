@@ -2,8 +2,8 @@
 # Install what is missing, build, then show uev at work on seat0 with the
 # built-in default: uev-aggregator drains the seat into its ring file while
 # the demo emitter writes from two CPUs, the kernel logs a message and a few
-# processes start; then the aggregator stops and the ring file is printed,
-# decoded from nothing but itself.
+# processes start; then the aggregator stops and uev-replay prints the ring
+# file as one timeline, decoded from nothing but itself.
 set -euo pipefail
 cd "$(dirname "$0")"
 . .ci/deps.sh
@@ -27,16 +27,18 @@ echo "== uev-aggregator --seat $seat (built-in default: $ring, 64 MiB, clock boo
 notify=$(mktemp -u /tmp/uev-demo-notify.XXXXXX)
 python3 - "$notify" <<'PY' &
 import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(15)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(60)
 print("   aggregator says:", s.recv(256).decode().replace("\n", " "))
 PY
 listener=$!
-sleep 0.2
+# The daemon's READY=1 is one datagram: it is lost if nobody listens yet.
+for _ in $(seq 100); do [ -S "$notify" ] && break; sleep 0.1; done
 NOTIFY_SOCKET=$notify build/aggregator/uev-aggregator --seat "$seat" &
 agg_pid=$!
 wait "$listener"
 rm -f "$notify"
 
+start=$(date +%s.%N)
 echo "== demo emitter (2 threads x 5 events), a kernel message, a few processes, the emitter again"
 build/libuev/demo/uev-demo -s "$seat" -n 5 -i 2
 echo "uev-demo: hello from the kernel side" > /dev/kmsg
@@ -49,6 +51,6 @@ kill -TERM "$agg_pid"
 wait "$agg_pid"
 agg_pid=
 
-echo "== $ring, this run (uev-ringdump --last-run; earlier runs stay in the file)"
-build/aggregator/uev-ringdump --last-run "$ring" |
-	grep -E "demo_|printk:console .*uev-demo|exec .*filename=/bin/true|^#" | tail -30
+echo "== uev-replay $ring (this demo's events; earlier runs stay in the file)"
+build/aggregator/uev-replay --since "@$start" --event 'demo_*' --event printk:console \
+	--event sched:sched_process_exec "$ring" | grep -E "demo_|uev-demo|filename=/bin/true|^#" | tail -40
