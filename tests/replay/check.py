@@ -75,6 +75,7 @@ def main_checks(T, N, since, until):
             check(False, 'a.json: wall clock off by %.3f ms: %s' % (d / 1e6, e))
             break
         check(e['cpu'] == e['fields']['thread'] % 2, 'a.json: thread on the wrong CPU: %s' % e)
+    check(all(e['wall_ns'] is not None for e in a), 'a.json: events without a wall clock')
     check({e['cpu'] for e in a} >= {0, 1}, 'a.json: not both CPUs')
 
     # the text output says the same, line for line
@@ -85,6 +86,17 @@ def main_checks(T, N, since, until):
         if not m or m.group(6) != e['event'] or int(m.group(5)) != e['pid'] or int(m.group(3)) != e['cpu']:
             check(False, 'a.txt and a.json differ: %r vs %s' % (l, e))
             break
+
+    # a marker record that was never announced: hex, and the rest goes on
+    unk = [e for e in a if e['fields'].get('marker_id') == 0x5eed1234]
+    check(len(unk) == 1 and unk[0]['fields']['data'].startswith(b'nobody-announced-me'.hex()), 'unknown marker: %s' % unk)
+    check(any('unknown marker id=0x5eed1234' in l for l in txt), 'unknown marker: not in the text output')
+    # time columns: relative starts at +0, boot is the trace clock
+    rel = [l.split(' ', 1)[0] for l in open(T + '/a-rel.txt') if not l.startswith('#')]
+    check(rel[0] == '+0.000000' and len(rel) == len(a), 'relative time: %s' % rel[:2])
+    check(abs(float(rel[-1][1:]) - (a[-1]['wall_ns'] - a[0]['wall_ns']) / 1e9) < 0.01, 'relative time: span')
+    boot = [l.split(' ', 1)[0] for l in open(T + '/a-boot.txt') if not l.startswith('#')]
+    check(boot[0] == '%d.%09d' % divmod(a[0]['trace_ns'], 10**9), 'boot time: %s vs %d' % (boot[0], a[0]['trace_ns']))
 
     # three files merged
     al = load(T + '/all.json')

@@ -48,6 +48,9 @@ emit() { "$EMIT" "uevrp$$$1" "$T/run" "$N" "${2:-$1}" || { echo "FAIL: emitter $
 start C; emit C; stop C
 sleep 0.3
 start A; start B
+# A marker record no announcement explains: printed as hex, never a stop.
+python3 -c "import struct,sys; open(sys.argv[1],'wb').write(struct.pack('<I',0x5eed1234)+b'nobody-announced-me')" \
+	"/sys/kernel/tracing/instances/uev.uevrp$$A/trace_marker_raw" || { echo "FAIL: raw marker write"; fail=1; }
 emit A & e1=$!
 emit B & e2=$!
 wait $e1 $e2
@@ -66,6 +69,8 @@ run() { # name args... : stdout to $T/name, exit status must be 0
 }
 run a.json --json "$T/A.ring"
 run a.txt "$T/A.ring"
+run a-rel.txt --no-header --time=relative "$T/A.ring"
+run a-boot.txt --no-header --time=boot --utc "$T/A.ring"
 run all.json --json "$T/C.ring" "$T/A.ring" "$T/B.ring"
 run all.txt --no-header "$T/C.ring" "$T/A.ring" "$T/B.ring"
 run stats.txt --stats "$T/C.ring" "$T/A.ring" "$T/B.ring"
