@@ -38,7 +38,7 @@
  *
  * FUZZ_PAGE_STRICT=1 goes further and also skips the pages that the checks
  * a robust decoder needs in front of kbuffer and libtraceevent would
- * refuse (strict_page() below: every event inside the committed data,
+ * refuse (page-check.c: every event inside the committed data,
  * every kernel field and __data_loc string inside its event). Neither
  * library checks these, so without them the fuzzer keeps finding the same
  * out-of-bounds reads; with them it gets to uev's own code (marker
@@ -55,6 +55,7 @@
 #include <trace-seq.h>
 
 #include "decode.h"
+#include "page-check.h"
 #include "uev-abi.h"
 #include "uev-def.h"
 
@@ -184,100 +185,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- one input --------------------------------------------------------- */
 
-/* The precondition described at the top: the buffer holds the header, the
- * committed data and, if flagged, the stored missed-events count. */
-static int complete_subbuffer(const uint8_t *p, size_t size)
-{
-	uint64_t flags, commit;
-
-	if (size < 16)
-		return 0;
-	memcpy(&flags, p + 8, 8);
-	commit = flags & ((1u << 27) - 1);
-	if ((flags & (1ull << 31)) && (flags & (1ull << 30)))
-		commit += 8;
-	return 16 + commit <= size;
-}
-
-/* One kernel event's data (@len bytes): every field of its format inside
- * it, every dynamic field's string inside it and NUL-terminated. */
-static int strict_fields(const uint8_t *data, uint32_t len)
-{
-	struct tep_format_field *f;
-	struct tep_event *ev;
-	uint16_t type;
-
-	if (len < 8) /* the common fields every lookup reads */
-		return 0;
-	memcpy(&type, data, 2);
-	ev = tep_find_event(tep, type);
-	if (!ev)
-		return 1; /* printed as unknown, nothing read */
-	for (f = ev->format.fields; f; f = f->next) {
-		uint32_t v, off, n;
-
-		if ((uint64_t)f->offset + (uint64_t)(f->size > 0 ? f->size : 0) > len)
-			return 0;
-		if (!(f->flags & TEP_FIELD_IS_DYNAMIC))
-			continue;
-		memcpy(&v, data + f->offset, 4);
-		off = (v & 0xffff) + (f->flags & TEP_FIELD_IS_RELATIVE ? (uint32_t)(f->offset + f->size) : 0);
-		n = v >> 16;
-		if (off + n > len || !memchr(data + off, 0, len - off))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The event framing of a sub-buffer, walked as kbuffer walks it
- * (translate_data in kbuffer-parse.c) but with bounds: every event header
- * and body inside the committed data, every step forward (kbuffer loops
- * forever on a padding or data length that does not advance), every data
- * event passing strict_fields().
- */
-static int strict_page(const uint8_t *p, size_t size)
-{
-	uint64_t flags;
-	uint32_t commit, pos = 0;
-	const uint8_t *d = p + 16;
-
-	memcpy(&flags, p + 8, 8);
-	commit = (uint32_t)(flags & ((1u << 27) - 1));
-	(void)size; /* complete_subbuffer(): 16 + commit <= size */
-	while (pos < commit) {
-		uint32_t w, tl, len, body, arg;
-
-		if (commit - pos < 4)
-			return 0;
-		memcpy(&w, d + pos, 4);
-		tl = w & 31;
-		if (tl >= 29 || tl == 0) { /* a second word follows */
-			if (commit - pos < 8)
-				return 0;
-			memcpy(&arg, d + pos + 4, 4);
-		}
-		if (tl == 30 || tl == 31) { /* time extend, time stamp */
-			pos += 8;
-			continue;
-		}
-		if (tl == 29) { /* padding: skips arg bytes after its header */
-			if (arg > commit - pos - 4)
-				return 0;
-			pos += 4 + arg;
-			continue;
-		}
-		body = tl ? pos + 4 : pos + 8;
-		len = tl ? tl * 4 : ((arg - 4) + 3) & ~3u;
-		if (!tl && (arg < 4 || arg > commit))
-			return 0;
-		if (len > commit - body || !strict_fields(d + body, len))
-			return 0;
-		pos = body + len; /* at least 4 bytes on: progress */
-	}
-	return 1;
-}
-
 static int on_rec(void *ctx, const struct uev_rec *r)
 {
 	struct uev_decoder *d = ctx;
@@ -311,8 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t span = (size + 7) & ~(size_t)7;
 	uint8_t *page;
 
-	if (size > MAX_PAGE || ((!unchecked || strict) && !complete_subbuffer(data, size)) ||
-	    (strict && !strict_page(data, size)))
+	if (size > MAX_PAGE || ((!unchecked || strict) && !fuzz_subbuffer_complete(data, size)) ||
+	    (strict && !fuzz_subbuffer_sane(tep, data, size)))
 		return -1; /* not added to the corpus */
 	page = area + MAX_PAGE - span;
 	memcpy(page, data, size);
