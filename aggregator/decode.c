@@ -132,6 +132,16 @@ static struct announced *ann_add(struct uev_decoder *d, const uint8_t *p, size_t
 	return &d->ann[d->nann++];
 }
 
+const struct uev_def *uev_decoder_find(struct uev_decoder *d, uint32_t id, const char **name)
+{
+	struct announced *a = ann_find(d, id);
+
+	if (!a)
+		return NULL;
+	*name = a->name;
+	return &a->def;
+}
+
 int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def)
 {
 	size_t n = strnlen(def, UEV_DEF_MAX);

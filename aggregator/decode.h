@@ -67,6 +67,9 @@ int uev_decoder_next(struct uev_decoder *d, struct uev_rec *r, struct tep_record
  * ANNOUNCE records): @def is "name fields". 0 or -EINVAL if malformed. */
 int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def);
 
+/* The definition and name announced for marker id @id, or NULL. */
+const struct uev_def *uev_decoder_find(struct uev_decoder *d, uint32_t id, const char **name);
+
 /* Announcements that conflicted (same id, another definition). */
 unsigned uev_decoder_conflicts(const struct uev_decoder *d);
 

@@ -53,42 +53,38 @@ int64_t rp_clock_offset(struct rp_ctx *c, const char *boot_id, const char *trace
 	return sync_offset;
 }
 
-static void text_field(char *dst, size_t size, const uint8_t *src)
-{
-	size_t n = strnlen((const char *)src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
-/* RUN_START payload (docs/ring-format.md). 0, or -EBADMSG if too short. */
 int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = rec->payload;
+	struct uev_ring_run_info ri;
+	uint64_t id;
+	int r = uev_ring_rec_run_start(rec, &id, &ri);
 
 	memset(run, 0, sizeof(*run));
 	run->run_id = rec->run_id;
-	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
-		return -EBADMSG;
-	p += 8;
-	text_field(run->boot_id, sizeof(run->boot_id), p), p += 37;
-	text_field(run->kernel_release, sizeof(run->kernel_release), p), p += 65;
-	text_field(run->seat, sizeof(run->seat), p), p += 64;
-	text_field(run->trace_clock, sizeof(run->trace_clock), p), p += 16;
-	text_field(run->host, sizeof(run->host), p), p += 65 + 4;
-	memcpy(&run->start_realtime_ns, p, 8);
-	return 0;
+	memcpy(run->boot_id, ri.boot_id, sizeof(ri.boot_id));
+	memcpy(run->kernel_release, ri.kernel_release, sizeof(ri.kernel_release));
+	memcpy(run->seat, ri.seat, sizeof(ri.seat));
+	memcpy(run->trace_clock, ri.trace_clock, sizeof(ri.trace_clock));
+	memcpy(run->host, ri.host, sizeof(ri.host));
+	run->start_realtime_ns = ri.start_realtime_ns;
+	return r;
 }
 
 static int add_ann(struct rp_ctx *c, const struct uev_ring_rec *rec)
 {
 	uint32_t id;
-	struct rp_ann *n;
 	const char *def = (const char *)rec->payload + 4;
 
 	if (rec->len <= 4 || !memchr(def, 0, rec->len - 4))
 		return 0;
 	memcpy(&id, rec->payload, 4);
+	return rp_ann_add(c, id, def);
+}
+
+int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def)
+{
+	struct rp_ann *n;
+
 	for (size_t i = 0; i < c->nann; i++)
 		if (c->ann[i].id == id && !strcmp(c->ann[i].def, def))
 			return 0;
@@ -125,6 +121,7 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 		return ret;
 	f->sb = *uev_ring_reader_super(r);
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		struct uev_ring_sync sy;
 		uint64_t ts;
 
 		switch (rec.type) {
@@ -144,13 +141,9 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 			*run = tmp;
 			break;
 		case UEV_RING_SYNC:
-			if (run && run->run_id == rec.run_id && rec.len >= 16) {
-				uint64_t t, w;
-
-				memcpy(&t, rec.payload, 8);
-				memcpy(&w, (const uint8_t *)rec.payload + 8, 8);
-				rp_clock_offset(c, run->boot_id, run->trace_clock, (int64_t)(w - t), &known);
-			}
+			if (run && run->run_id == rec.run_id && uev_ring_rec_sync(&rec, &sy) == 0)
+				rp_clock_offset(c, run->boot_id, run->trace_clock,
+						(int64_t)(sy.realtime_ns - sy.trace_ns), &known);
 			break;
 		case UEV_RING_ANNOUNCE:
 			if ((ret = add_ann(c, &rec)) < 0)

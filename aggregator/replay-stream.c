@@ -103,40 +103,31 @@ static int build(struct rp_stream *s)
 
 static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = rec->payload;
-	const char *sys, *name, *text, *end = (const char *)p + rec->len;
-	uint32_t id;
+	struct uev_ring_format_rec f;
 	struct fmt *n;
 
-	if (rec->len < 8)
+	if (uev_ring_rec_format(rec, &f) < 0)
 		return 0;
-	memcpy(&id, p + 4, 4);
-	sys = (const char *)p + 8;
-	name = memchr(sys, 0, (size_t)(end - sys));
-	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
-	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1)))
-		return 0;
-	text++;
-	if (p[0] == UEV_RING_FMT_HEADER_PAGE) {
-		if (s->header_page && !strcmp(s->header_page, text))
+	if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
+		if (s->header_page && !strcmp(s->header_page, f.text))
 			return 0;
 		free(s->header_page);
-		if (!(s->header_page = strdup(text)))
+		if (!(s->header_page = strdup(f.text)))
 			return -ENOMEM;
 		drop_formats(s);
 		return 0;
 	}
-	if (p[0] != UEV_RING_FMT_EVENT)
+	if (f.kind != UEV_RING_FMT_EVENT)
 		return 0;
 	for (size_t i = 0; i < s->nfmts; i++) {
-		if (s->fmts[i].id != id)
+		if (s->fmts[i].id != f.id)
 			continue;
-		if (!strcmp(s->fmts[i].text, text))
+		if (!strcmp(s->fmts[i].text, f.text))
 			return 0;
 		/* The id means something else from here on: tep cannot
 		 * forget an event, so start a handle without the old one. */
 		free(s->fmts[i].text);
-		if (!(s->fmts[i].text = strdup(text)))
+		if (!(s->fmts[i].text = strdup(f.text)))
 			return -ENOMEM;
 		drop_formats(s);
 		return 0;
@@ -145,16 +136,16 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 		return -ENOMEM;
 	s->fmts = n;
 	n += s->nfmts;
-	n->id = id;
-	n->sys = strdup(sys);
-	n->text = strdup(text);
+	n->id = f.id;
+	n->sys = strdup(f.system);
+	n->text = strdup(f.text);
 	if (!n->sys || !n->text) {
 		free(n->sys);
 		free(n->text);
 		return -ENOMEM;
 	}
 	s->nfmts++;
-	if (s->tep && tep_parse_event(s->tep, text, strlen(text), sys) != 0)
+	if (s->tep && tep_parse_event(s->tep, f.text, strlen(f.text), f.system) != 0)
 		rp_report(s->c, s->f->path, rec->offset, "an event format in the file does not parse");
 	return 0;
 }
@@ -194,12 +185,13 @@ static int new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
 
 static void sync_point(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
+	struct uev_ring_sync sy;
 	int known;
 
-	if (rec->len < 16 || !s->have_run)
+	if (!s->have_run || uev_ring_rec_sync(rec, &sy) < 0)
 		return;
-	memcpy(&s->sync_trace, rec->payload, 8);
-	memcpy(&s->sync_real, (const uint8_t *)rec->payload + 8, 8);
+	s->sync_trace = sy.trace_ns;
+	s->sync_real = sy.realtime_ns;
 	s->have_sync = 1;
 	if (!s->have_key) {
 		s->key_off = rp_clock_offset(s->c, s->run.boot_id, s->run.trace_clock,
@@ -208,7 +200,8 @@ static void sync_point(struct rp_stream *s, const struct uev_ring_rec *rec)
 	}
 }
 
-/* The next record of the page being decoded that is an event to show. */
+/* The next record of the page being decoded that is an event to show:
+ * 1, 0 at the page end, -ENOMEM. */
 static int page_next(struct rp_stream *s)
 {
 	struct rp_event *e = &s->head;
@@ -219,8 +212,15 @@ static int page_next(struct rp_stream *s)
 		if (e->r.missed)
 			s->pending_lost = e->r.missed < 0 || s->pending_lost < 0 ? -1 :
 					  s->pending_lost + e->r.missed;
-		if (e->r.kind == UEV_REC_ANNOUNCE)
+		if (e->r.kind == UEV_REC_ANNOUNCE) {
+			uint32_t id;
+
+			/* the decoder checked the text is terminated */
+			memcpy(&id, e->r.payload, 4);
+			if (rp_ann_add(s->c, id, (const char *)e->r.payload + 4) < 0)
+				return -ENOMEM;
 			continue;
+		}
 		e->rec = &s->rec;
 		/* user_events records are named like marker ones: no system */
 		if (e->r.kind == UEV_REC_USER && !e->r.def && e->r.event)
@@ -242,8 +242,8 @@ int rp_stream_next(struct rp_stream *s)
 	struct uev_ring_rec rec;
 	int ret;
 
-	if (s->in_page && page_next(s))
-		return 1;
+	if (s->in_page && (ret = page_next(s)) != 0)
+		return ret;
 	while ((ret = uev_ring_reader_next(s->rd, &rec)) > 0) {
 		if (rec.type == UEV_RING_RUN_START) {
 			if (!s->have_run || rec.run_id != s->run.run_id)
@@ -263,11 +263,14 @@ int rp_stream_next(struct rp_stream *s)
 			comm(s, &rec);
 			break;
 		case UEV_RING_ANNOUNCE:
-			if (s->dec && rec.len > 4 && memchr((const char *)rec.payload + 4, 0, rec.len - 4)) {
+			if (rec.len > 4 && memchr((const char *)rec.payload + 4, 0, rec.len - 4)) {
 				uint32_t id;
 
 				memcpy(&id, rec.payload, 4);
-				uev_decoder_announce(s->dec, id, (const char *)rec.payload + 4);
+				if (s->dec)
+					uev_decoder_announce(s->dec, id, (const char *)rec.payload + 4);
+				if ((ret = rp_ann_add(s->c, id, (const char *)rec.payload + 4)) < 0)
+					return ret;
 			}
 			break;
 		case UEV_RING_PAGE:
@@ -280,8 +283,8 @@ int rp_stream_next(struct rp_stream *s)
 				break;
 			}
 			s->in_page = 1;
-			if (page_next(s))
-				return 1;
+			if ((ret = page_next(s)) != 0)
+				return ret;
 			break;
 		default:
 			break;
@@ -331,6 +334,24 @@ void rp_stream_close(struct rp_stream *s)
 struct rp_event *rp_stream_head(struct rp_stream *s)
 {
 	return &s->head;
+}
+
+void rp_stream_resolve(struct rp_stream *s)
+{
+	struct rp_event *e = &s->head;
+	const char *name;
+
+	if (e->r.kind != UEV_REC_UNKNOWN || !s->dec)
+		return;
+	for (size_t i = 0; i < s->c->nann; i++)
+		if (s->c->ann[i].id == e->r.marker_id) {
+			uev_decoder_announce(s->dec, e->r.marker_id, s->c->ann[i].def);
+			if ((e->r.def = uev_decoder_find(s->dec, e->r.marker_id, &name))) {
+				e->r.kind = UEV_REC_USER;
+				e->r.name = name;
+			}
+			return;
+		}
 }
 
 int rp_stream_refresh(struct rp_stream *s)

@@ -70,6 +70,9 @@ struct rp_ctx {
 /* Report a problem of @path at @off (stderr, counted). */
 void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg);
 
+/* Learn an announcement (id, "name fields") for every stream: 0 or -ENOMEM. */
+int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def);
+
 /* RUN_START payload into @run: 0, or -EBADMSG if too short. */
 int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec);
 
@@ -121,6 +124,14 @@ void rp_stream_close(struct rp_stream *s);
  * following, nothing new yet), -errno. The previous head becomes invalid. */
 int rp_stream_next(struct rp_stream *s);
 struct rp_event *rp_stream_head(struct rp_stream *s);
+/*
+ * A marker record of the head whose announcement this stream has not seen
+ * may have been announced on another CPU, in a page another stream has
+ * read since (always so when following a file whose announcements came
+ * after the first pass). Called by the merge just before the head is
+ * shown; resolves it through the announcements all streams learnt.
+ */
+void rp_stream_resolve(struct rp_stream *s);
 /* Following: look again for new segments. */
 int rp_stream_refresh(struct rp_stream *s);
 const struct rp_file *rp_stream_file(const struct rp_stream *s);

@@ -327,6 +327,44 @@ int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
 	return 0;
 }
 
+int uev_ring_rec_run_start(const struct uev_ring_rec *rec, uint64_t *run_id,
+			   struct uev_ring_run_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return uev_ring_run_start_decode(rec->payload, rec->len, run_id, info);
+}
+
+int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_rec *f)
+{
+	const char *p = rec->payload, *end = p + rec->len, *name, *text;
+
+	if (rec->len < 8)
+		return -EINVAL;
+	f->kind = (enum uev_ring_format_kind)(uint8_t)p[0];
+	f->id = uev_get32((const uint8_t *)p + 4);
+	f->system = p + 8;
+	name = memchr(f->system, 0, (size_t)(end - f->system));
+	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
+	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1)))
+		return -EINVAL;
+	f->name = name + 1;
+	f->text = text + 1;
+	return 0;
+}
+
+int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s)
+{
+	const uint8_t *p = rec->payload;
+
+	if (rec->len < UEV_RING_SYNC_LEN)
+		return -EINVAL;
+	s->trace_ns = uev_get64(p);
+	s->realtime_ns = uev_get64(p + 8);
+	s->monotonic_ns = uev_get64(p + 16);
+	s->boottime_ns = uev_get64(p + 24);
+	return 0;
+}
+
 void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s)
 {
 	uev_put64(p, s->trace_ns);

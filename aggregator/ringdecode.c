@@ -32,18 +32,11 @@ static int trampoline(void *ctx, const struct uev_rec *r)
 	return s->fn(s->ctx, &s->run, r);
 }
 
-static void text_field(char *dst, size_t size, const uint8_t *src, size_t avail)
-{
-	size_t n = strnlen((const char *)src, avail < size ? avail : size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
 /* A new run: new ids, so a new tep handle and decoder. */
 static int new_run(struct state *s, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = rec->payload;
+	struct uev_ring_run_info ri;
+	uint64_t id;
 
 	uev_decoder_free(s->dec);
 	s->dec = NULL;
@@ -51,14 +44,13 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 	memset(s->known, 0, 65536);
 	memset(&s->run, 0, sizeof(s->run));
 	s->run.run_id = rec->run_id;
-	if (rec->len >= 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8) {
-		p += 8;
-		text_field(s->run.boot_id, sizeof(s->run.boot_id), p, 37), p += 37;
-		text_field(s->run.kernel_release, sizeof(s->run.kernel_release), p, 65), p += 65;
-		text_field(s->run.seat, sizeof(s->run.seat), p, 64), p += 64;
-		text_field(s->run.trace_clock, sizeof(s->run.trace_clock), p, 16), p += 16;
-		text_field(s->run.host, sizeof(s->run.host), p, 65), p += 65 + 4;
-		memcpy(&s->run.start_realtime_ns, p, 8);
+	if (uev_ring_rec_run_start(rec, &id, &ri) == 0) {
+		memcpy(s->run.boot_id, ri.boot_id, sizeof(ri.boot_id));
+		memcpy(s->run.kernel_release, ri.kernel_release, sizeof(ri.kernel_release));
+		memcpy(s->run.seat, ri.seat, sizeof(ri.seat));
+		memcpy(s->run.trace_clock, ri.trace_clock, sizeof(ri.trace_clock));
+		memcpy(s->run.host, ri.host, sizeof(ri.host));
+		s->run.start_realtime_ns = ri.start_realtime_ns;
 	}
 	s->tep = tep_alloc();
 	return s->tep ? 0 : -ENOMEM;
@@ -66,24 +58,15 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 
 static void format(struct state *s, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = rec->payload;
-	const char *sys, *name, *text, *end = (const char *)p + rec->len;
-	uint32_t id;
+	struct uev_ring_format_rec f;
 
-	if (rec->len < 8 || !s->tep)
+	if (!s->tep || uev_ring_rec_format(rec, &f) < 0)
 		return;
-	memcpy(&id, p + 4, 4);
-	sys = (const char *)p + 8;
-	name = memchr(sys, 0, (size_t)(end - sys));
-	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
-	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1)))
-		return;
-	name++, text++;
-	if (p[0] == 0) {
-		tep_parse_header_page(s->tep, (char *)text, strlen(text), sizeof(long));
-	} else if (p[0] == 2 && id < 65536 && !s->known[id]) {
-		s->known[id] = 1;
-		if (tep_parse_event(s->tep, text, strlen(text), sys) != 0 && s->report)
+	if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
+		tep_parse_header_page(s->tep, (char *)f.text, strlen(f.text), sizeof(long));
+	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !s->known[f.id]) {
+		s->known[f.id] = 1;
+		if (tep_parse_event(s->tep, f.text, strlen(f.text), f.system) != 0 && s->report)
 			s->report(s->rctx, rec->offset, "an event format in the file does not parse");
 	}
 }
@@ -172,15 +155,16 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 		return ret < 0 ? ret : -ENOMEM;
 	}
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		struct uev_ring_sync sy;
 		uint32_t id;
 
 		if (rec.type == UEV_RING_RUN_START && rec.run_id != s.run.run_id)
 			ret = new_run(&s, &rec);
 		else if (rec.type == UEV_RING_FORMAT)
 			format(&s, &rec);
-		else if (rec.type == UEV_RING_SYNC && rec.len >= 16) {
-			memcpy(&s.run.sync_trace_ns, rec.payload, 8);
-			memcpy(&s.run.sync_realtime_ns, (const uint8_t *)rec.payload + 8, 8);
+		else if (rec.type == UEV_RING_SYNC && uev_ring_rec_sync(&rec, &sy) == 0) {
+			s.run.sync_trace_ns = sy.trace_ns;
+			s.run.sync_realtime_ns = sy.realtime_ns;
 			s.run.have_sync = 1;
 		} else if (rec.type == UEV_RING_ANNOUNCE && rec.len > 4 && s.tep) {
 			if (make_decoder(&s) < 0)

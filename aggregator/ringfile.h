@@ -175,6 +175,19 @@ int uev_ring_reader_refresh(struct uev_ring_reader *r);
 const struct uev_ring_stats *uev_ring_reader_stats(const struct uev_ring_reader *r);
 void uev_ring_reader_close(struct uev_ring_reader *r);
 
+/* The metadata records' payloads, decoded for readers: 0, or -EINVAL
+ * when the payload is too short or its strings are not terminated. The
+ * strings of a FORMAT point into rec->payload. */
+int uev_ring_rec_run_start(const struct uev_ring_rec *rec, uint64_t *run_id,
+			   struct uev_ring_run_info *info);
+struct uev_ring_format_rec {
+	enum uev_ring_format_kind kind;
+	uint32_t id;
+	const char *system, *name, *text;
+};
+int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_rec *f);
+int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s);
+
 /* CRC-32C (Castagnoli), as the format uses it. */
 uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len);
 

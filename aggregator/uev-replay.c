@@ -227,6 +227,7 @@ static int merge(struct rp_main *m)
 		}
 		struct rp_stream *s = heap_pop(m);
 
+		rp_stream_resolve(s);
 		if ((r = rp_show(m, rp_stream_head(s))) < 0)
 			return r;
 		if ((r = rp_stream_next(s)) < 0)

@@ -51,13 +51,14 @@ start A; start B
 # A marker record no announcement explains: printed as hex, never a stop.
 python3 -c "import struct,sys; open(sys.argv[1],'wb').write(struct.pack('<I',0x5eed1234)+b'nobody-announced-me')" \
 	"/sys/kernel/tracing/instances/uev.uevrp$$A/trace_marker_raw" || { echo "FAIL: raw marker write"; fail=1; }
+# --follow on A from before anything was emitted: it must see every event
+# as it comes, announced after its first pass over the file.
+"$REPLAY" --follow --json --event rp_tick "$T/A.ring" >"$T/follow.json" 2>"$T/follow.err" &
+fpid=$!
+sleep 0.5
 emit A & e1=$!
 emit B & e2=$!
 wait $e1 $e2
-# --follow on A while it is live: it must see A's events as they come.
-"$REPLAY" --follow --json --event rp_tick "$T/A.ring" >"$T/follow.json" 2>"$T/follow.err" &
-fpid=$!
-sleep 1
 N=300 emit A A2
 sleep 2.5
 kill "$fpid"; wait "$fpid" 2>/dev/null
