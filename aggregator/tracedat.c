@@ -33,6 +33,7 @@
 #include <tracefs.h>
 #include <trace-cmd.h>
 
+#include "ringdecode.h"
 #include "tracedat.h"
 
 struct tracecmd_output;
@@ -77,17 +78,19 @@ enum { OPT_TRACECLOCK = 4, OPT_UNAME = 5 };
 /*
  * libtracecmd 3.1.6 dereferences NULL when the ftrace section would be
  * empty, which it is for a run without marker records. This stands in
- * then: id 0 is no kernel event's (ftrace's type enum leaves 0 unused), so
- * it never claims a record.
+ * then. Its id is above any 16-bit common_type, so it never claims a
+ * record, and sorts last: libtraceevent finds common_pid and the other
+ * common fields in the event of the lowest id, which must be a real one.
  */
 static const char placeholder[] =
-	"name: uev_placeholder\nID: 0\nformat:\n"
+	"name: uev_placeholder\nID: 65536\nformat:\n"
 	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\n"
 	"print fmt: \"placeholder\"\n";
 
 struct comm {
 	int32_t pid;
-	uint32_t order; /* the later name of a pid wins */
+	uint32_t order;  /* of COMM entries: the later in the file wins */
+	uint64_t ts;     /* of names from events: 1 + their time; 0 for COMM */
 	char name[16];
 };
 
@@ -267,11 +270,15 @@ static int comm_cmp(const void *a, const void *b)
 {
 	const struct comm *x = a, *y = b;
 
-	return x->pid != y->pid ? (x->pid > y->pid) - (x->pid < y->pid) :
-				  (x->order > y->order) - (x->order < y->order);
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	if (x->ts != y->ts)
+		return (x->ts > y->ts) - (x->ts < y->ts);
+	return (x->order > y->order) - (x->order < y->order);
 }
 
-/* Sort by pid, keeping each pid's latest name. */
+/* Sort by pid, keeping each pid's latest name: by time if an event gave
+ * one, else the last of the file. */
 static void comm_compact(struct td *t)
 {
 	size_t n = 0;
@@ -286,37 +293,83 @@ static void comm_compact(struct td *t)
 	t->ncomm = n;
 }
 
+static int comm_add(struct td *t, int32_t pid, const char *name, size_t len, uint64_t ts)
+{
+	struct comm c = { .pid = pid, .order = t->order++, .ts = ts };
+
+	snprintf(c.name, sizeof(c.name), "%.*s", (int)(len < 15 ? len : 15), name);
+	for (char *s = c.name; *s; s++)
+		*s = *s == '\n' ? ' ' : *s; /* saved_cmdlines has a pid per line */
+	if (pid <= 0)
+		return 0;
+	if (t->ncomm == t->capcomm) {
+		/* Every segment's checkpoint repeats the names: squeeze the
+		 * repeats out before growing. */
+		comm_compact(t);
+		if (t->ncomm >= t->capcomm / 2) {
+			size_t cap = t->capcomm ? 2 * t->capcomm : 1024;
+			struct comm *n = realloc(t->comm, cap * sizeof(*n));
+
+			if (!n)
+				return fail(t, ENOMEM, t->path);
+			t->comm = n, t->capcomm = cap;
+		}
+	}
+	t->comm[t->ncomm++] = c;
+	return 0;
+}
+
 static int comms(struct td *t, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = rec->payload;
+	const char *p = rec->payload;
+	int32_t pid;
+	int e = 0;
 
 	if (rec->len % 20)
 		note(t, rec->offset, "COMM record of %u bytes is not whole entries", rec->len);
-	for (uint32_t off = 0; off + 20 <= rec->len; off += 20) {
-		struct comm c = { .order = t->order++ };
-
-		memcpy(&c.pid, p + off, 4);
-		snprintf(c.name, sizeof(c.name), "%.*s", 15, (const char *)p + off + 4);
-		for (char *s = c.name; *s; s++)
-			*s = *s == '\n' ? ' ' : *s; /* saved_cmdlines has a pid per line */
-		if (c.pid <= 0)
-			continue;
-		if (t->ncomm == t->capcomm) {
-			/* Every segment's checkpoint repeats the names:
-			 * squeeze the repeats out before growing. */
-			comm_compact(t);
-			if (t->ncomm >= t->capcomm / 2) {
-				size_t cap = t->capcomm ? 2 * t->capcomm : 1024;
-				struct comm *n = realloc(t->comm, cap * sizeof(*n));
-
-				if (!n)
-					return fail(t, ENOMEM, t->path);
-				t->comm = n, t->capcomm = cap;
-			}
-		}
-		t->comm[t->ncomm++] = c;
+	for (uint32_t off = 0; off + 20 <= rec->len && !e; off += 20) {
+		memcpy(&pid, p + off, 4);
+		e = comm_add(t, pid, p + off + 4, strnlen(p + off + 4, 16), 0);
 	}
-	return 0;
+	return e;
+}
+
+/*
+ * Names from the kernel's own events, by time. The COMM records follow the
+ * order the aggregator drained CPUs in, so a fork met late on one CPU can
+ * record the parent's name for a child that renamed itself earlier on
+ * another. A fork names the child and the parent, exec (the basename,
+ * as the kernel does) and rename the task itself.
+ */
+static int event_name(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
+{
+	const char *pidf = "pid", *commf, *v, *slash;
+	unsigned long long pid;
+	struct td *t = ctx;
+	int len, e;
+
+	if (run->run_id != t->run || r->kind != UEV_REC_KERNEL || !r->event)
+		return 0;
+	if (!strcmp(r->event->name, "sched_process_fork")) {
+		if (tep_get_field_val(NULL, r->event, "parent_pid", r->record, &pid, 0) == 0 &&
+		    pid <= INT32_MAX && (v = tep_get_field_raw(NULL, r->event, "parent_comm", r->record,
+							       &len, 0)) && len > 0 &&
+		    (e = comm_add(t, (int32_t)pid, v, strnlen(v, (size_t)len), r->ts + 1)) < 0)
+			return e;
+		pidf = "child_pid", commf = "child_comm";
+	} else if (!strcmp(r->event->name, "task_rename"))
+		commf = "newcomm";
+	else if (!strcmp(r->event->name, "sched_process_exec"))
+		commf = "filename";
+	else
+		return 0;
+	if (tep_get_field_val(NULL, r->event, pidf, r->record, &pid, 0) < 0 || pid > INT32_MAX ||
+	    !(v = tep_get_field_raw(NULL, r->event, commf, r->record, &len, 0)) || len <= 0)
+		return 0;
+	len = (int)strnlen(v, (size_t)len);
+	if (*commf == 'f' && (slash = memrchr(v, '/', (size_t)len)))
+		len -= (int)(slash + 1 - v), v = slash + 1;
+	return comm_add(t, (int32_t)pid, v, (size_t)len, r->ts + 1);
 }
 
 /* A PAGE, padded with zeros back to a whole sub-buffer (a trace.dat CPU
@@ -539,6 +592,9 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 	else if (!e && (!t.subbuf || !t.hevent))
 		e = -ENODATA, snprintf(err, errsize, "%s: run %llu has no header_page or header_event",
 				       path, (unsigned long long)t.run);
+	/* A second pass, through the project's decoder, for the names. */
+	if (!e)
+		e = uev_ring_decode(path, NULL, NULL, event_name, &t, err, errsize);
 	if (!e)
 		e = finish_dir(&t);
 	if (!e && ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0)) {
