@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# tests/qemu/run.sh [BUILD_DIR] — the end-to-end test on a real user_events
+# kernel: boots the test kernel (kernel/build-kernel.sh, cached) in qemu with
+# an initramfs of busybox + this build's uev-aggregator, uev-ringdump,
+# uev-seat, uev-demo and the probe uevq, and checks what the guest script
+# (guest/init) reports on the serial console, then decodes on the host the
+# ring files the guest sends back on its second serial port.
+#
+# BUILD_DIR (default ./build) is a meson build dir of this tree.
+# Exit status: 0 every check passed; 77 SKIP (the kernel cannot be built for
+# lack of network or root, or /dev/kvm-less machine too slow: never); 1 a
+# check failed, the guest hung or panicked, or something is missing.
+#
+# Environment: UEV_QEMU_TIMEOUT (seconds, default 120), UEV_QEMU_KEEP=1
+# (keep the work dir: initramfs, console log, ring files), UEV_QEMU_ACCEL
+# (kvm|tcg, default kvm when /dev/kvm is usable), UEV_QEMU_VERBOSE=1 (kernel
+# messages on the console, not just warnings).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build_arg=${1:-./build}
+timeout_s=${UEV_QEMU_TIMEOUT:-120}
+demo_n=50 # must match N in guest/init
+
+say() { printf 'qemu-test: %s\n' "$*"; }
+fail() {
+	printf '\nqemu-test: FAIL: %s\n' "$*" >&2
+	exit 1
+}
+skip() {
+	printf '\nqemu-test: SKIP: %s\n' "$*"
+	exit 77
+}
+
+[[ -d $build_arg ]] || fail "no build dir $build_arg (meson setup $build_arg && ninja -C $build_arg)"
+build=$(cd "$build_arg" && pwd)
+bins=(
+	"$build/aggregator/uev-aggregator"
+	"$build/aggregator/uev-ringdump"
+	"$build/aggregator/uev-seat"
+	"$build/libuev/demo/uev-demo"
+)
+for b in "${bins[@]}"; do
+	[[ -x $b ]] || fail "$b is not built (ninja -C $build)"
+done
+libuev_a=$build/libuev/libuev.a
+[[ -r $libuev_a ]] || fail "$libuev_a is not built (ninja -C $build)"
+
+# --- the kernel (cached; SKIP without network) ---------------------------------
+t0=$SECONDS
+rc=0
+kernel=$("$root/kernel/build-kernel.sh") || rc=$?
+((rc != 77)) || skip "the test kernel cannot be built (see build-kernel's SKIP reason above)"
+((rc == 0)) || fail "kernel/build-kernel.sh failed (exit $rc)"
+[[ -r $kernel ]] || fail "kernel/build-kernel.sh printed '$kernel', which is not a file"
+say "kernel: $kernel ($((SECONDS - t0)) s)"
+
+for tool in qemu-system-x86_64 cpio gzip base64 ldd cc; do
+	command -v "$tool" >/dev/null || fail "$tool is missing (kernel/build-kernel.sh installs the packages)"
+done
+busybox=/bin/busybox
+[[ -x $busybox ]] || fail "$busybox (busybox-static) is missing"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/uev-qemu.XXXXXX")
+cleanup() { # keep the evidence of a failure
+	local rc=$?
+	if [[ ${UEV_QEMU_KEEP:-0} == 1 || ($rc != 0 && $rc != 77) ]]; then
+		say "work dir kept: $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+# --- the initramfs ---------------------------------------------------------------
+stage=$work/root
+mkdir -p "$stage"/{bin,sbin,usr/bin,etc/uev/qemu,usr/share/uev/schemas,usr/share/uev/qemu,lib64,proc,sys,dev,run,tmp,var/lib/uev}
+# The probe: static, so it runs even where the loader is the question.
+cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/libuev/include" \
+	-o "$stage/usr/bin/uevq" "$here/uevq.c" "$libuev_a" -lpthread ||
+	fail "cannot build the probe tests/qemu/uevq.c"
+cp "$busybox" "$stage/bin/busybox"
+# Every applet as a link, /bin/sh first of all: the kernel runs /init by its
+# #! line before anything in the guest could install them.
+for applet in $("$busybox" --list); do
+	[[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
+done
+for b in "${bins[@]}"; do
+	cp "$b" "$stage/usr/bin/"
+done
+# Shared libraries and the dynamic loader, where ldd finds them on this host
+# (the guest runs the host's own binaries).
+for b in "${bins[@]}"; do
+	ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+done | sort -u | while read -r lib; do
+	mkdir -p "$stage$(dirname "$lib")"
+	cp -L "$lib" "$stage$lib"
+done
+cp "$root"/schemas/*.uev "$stage/usr/share/uev/schemas/"
+cp "$here"/guest/*.uev "$stage/usr/share/uev/qemu/"
+cp "$here"/guest/seat0.conf "$here"/guest/seat1.conf "$stage/etc/uev/qemu/"
+cp "$here/guest/init" "$stage/init"
+chmod 0755 "$stage/init"
+# Names for ls -l; the guest uses numeric ids. 2000 may write user_events_data.
+cat >"$stage/etc/passwd" <<'EOF'
+root:x:0:0:root:/:/bin/sh
+emitter:x:1000:1000:granted emitter:/:/bin/sh
+stranger:x:1001:1001:emitter without rights:/:/bin/sh
+EOF
+cat >"$stage/etc/group" <<'EOF'
+root:x:0:
+emitter:x:1000:
+stranger:x:1001:
+uevemit:x:2000:emitter
+EOF
+initrd=$work/initramfs.cpio.gz
+(cd "$stage" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$initrd"
+say "initramfs: $(stat -c %s "$initrd") bytes"
+
+# --- boot ------------------------------------------------------------------------
+# KVM when /dev/kvm is usable and backed by hardware virtualisation
+# (kvm_intel/kvm_amd). Some sandboxes offer /dev/kvm through kvm_pvm, which
+# runs only kernels built as PVM guests: a stock kernel hangs right after
+# the BIOS there, so that counts as no KVM.
+accel=${UEV_QEMU_ACCEL:-}
+if [[ -z $accel ]]; then
+	accel=tcg
+	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
+		if [[ -d /sys/module/kvm_intel || -d /sys/module/kvm_amd ]]; then
+			accel=kvm
+		else
+			say "/dev/kvm is there but not hardware KVM ($(find /sys/module -maxdepth 1 -name 'kvm_*' -printf '%f ' 2>/dev/null)): using TCG"
+		fi
+	fi
+fi
+append="console=ttyS0 panic=-1 oops=panic"
+[[ ${UEV_QEMU_VERBOSE:-0} == 1 ]] || append+=" quiet"
+console=$work/console.log
+files=$work/ttyS1.log
+say "booting ($accel, 2 CPUs, timeout ${timeout_s} s)"
+t1=$SECONDS
+qrc=0
+# ttyS0: the console, to stdout and the log; ttyS1: the files, to a file.
+# -no-reboot: the guest's `reboot -f` (and a panic, panic=-1) ends qemu.
+timeout "$timeout_s" qemu-system-x86_64 -nographic -no-reboot -m 512 -smp 2 \
+	-accel "$accel" -cpu max -monitor none \
+	-serial stdio -serial "file:$files" \
+	-kernel "$kernel" -initrd "$initrd" -append "$append" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$console" || qrc=${PIPESTATUS[0]}
+boot_s=$((SECONDS - t1))
+say "qemu exited $qrc after $boot_s s"
+
+# --- verdict -----------------------------------------------------------------------
+grep -q 'Kernel panic' "$console" &&
+	fail "the guest kernel panicked: $(grep -m1 'Kernel panic' "$console")"
+((qrc != 124)) || fail "the guest hung: no end within $timeout_s s (last console line: $(tail -n1 "$console"))"
+((qrc == 0)) || fail "qemu failed (exit $qrc), see the console above"
+grep -q '^UEVQ-DONE ' "$console" || fail "the guest script did not finish (no UEVQ-DONE marker)"
+
+expected=(cpus kernel A-backend B-prereg E-enables D-dyndbg-on A-demo B-written
+	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert B-persist instances
+	B-complete B-strings C-recorded D-order E-isolation F-recorded lossless)
+problems=()
+while read -r line; do
+	problems+=("guest: ${line#UEVQ-FAIL }")
+done < <(grep '^UEVQ-FAIL ' "$console" || true)
+for id in "${expected[@]}"; do
+	grep -q "^UEVQ-PASS $id " "$console" || problems+=("guest: no PASS marker for $id")
+done
+
+# G: the rings, decoded again on the host, say the same as in the guest.
+out=$work/out
+mkdir -p "$out"
+tr -d '\r' <"$files" | awk -v dir="$out" '
+	/^=== BEGIN / { f = dir "/" $3 ".b64"; next }
+	/^=== END / { close(f); f = ""; next }
+	f != "" { print > f }'
+grep -q '^=== DONE' "$files" || problems+=("host: the file transfer on ttyS1 did not complete")
+for name in seat0.ring seat1.ring seat0.txt seat1.txt; do
+	if [[ -s $out/$name.b64 ]] && base64 -d <"$out/$name.b64" | gunzip >"$out/$name"; then
+		:
+	else
+		problems+=("host: $name did not come back intact over ttyS1")
+	fi
+done
+ringdump=$build/aggregator/uev-ringdump
+for seat in seat0 seat1; do
+	[[ -s $out/$seat.ring && -s $out/$seat.txt ]] || continue
+	# The guest has no time zone: UTC. Same file, same zone, same text.
+	if ! TZ=UTC "$ringdump" "$out/$seat.ring" >"$out/$seat.host.txt" 2>"$out/$seat.host.err"; then
+		problems+=("host: uev-ringdump $seat.ring failed: $(head -n3 "$out/$seat.host.err")")
+	elif ! diff -u "$out/$seat.txt" "$out/$seat.host.txt" >"$out/$seat.diff"; then
+		problems+=("host: uev-ringdump of $seat.ring on the host differs from the guest's (head of diff below)")
+		head -n 20 "$out/$seat.diff"
+	elif [[ -s $out/$seat.host.err ]]; then
+		problems+=("host: uev-ringdump $seat.ring reported: $(head -n3 "$out/$seat.host.err")")
+	else
+		say "PASS G-$seat: $(tail -n1 "$out/$seat.host.txt" | sed 's/^# //'), decoded on the host as in the guest"
+	fi
+done
+if [[ -s $out/seat0.host.txt ]]; then
+	# Not only equal: also what the guest checked (names with or without
+	# "user_events:", strings with or without quotes).
+	ticks=$(awk '$6 ~ /^(user_events:)?demo_tick$/' "$out/seat0.host.txt" | wc -l)
+	((ticks == 2 * demo_n)) || problems+=("host: seat0.ring has $ticks demo_tick records, want $((2 * demo_n))")
+	grep -Eq ' (user_events:)?qemu0_mark +n=1 text="?A"?$' "$out/seat0.host.txt" ||
+		problems+=("host: seat0.ring lacks the timeline marker A")
+fi
+
+npass=$(grep -c '^UEVQ-PASS ' "$console" || true)
+if ((${#problems[@]})); then
+	echo >&2
+	printf 'qemu-test: FAIL: %s\n' "${problems[@]}" >&2
+	exit 1
+fi
+say "PASS: all ${#expected[@]} guest checks ($npass markers) and the host decode; kernel ${kernel%/bzImage}, boot+test ${boot_s} s ($accel)"
