@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One run of a ring file as a trace-cmd trace.dat (file version 6).
+ * One run of a ring file as a trace-cmd trace.dat (file version 6: every
+ * trace-cmd and KernelShark reads it).
  *
- * How: libtracecmd 3.1.6 builds every section of a trace.dat from the files
- * of a tracing directory (events/header_page, events/header_event,
- * events/SYSTEM/EVENT/format, saved_cmdlines) and one data file per CPU;
- * it has no call that takes a format or a page from memory. It can be
- * pointed at any directory though (tracecmd_output_set_trace_dir). So the
- * run's formats, names and pages are laid out in a work directory shaped
- * like tracefs, and the library then writes the file as `trace-cmd record`
- * does. Version 6 because every trace-cmd and KernelShark reads it.
+ * Why a work directory: libtracecmd 3.1.6 builds every section of a
+ * trace.dat from the files of a tracing directory (events/header_page,
+ * events/header_event, events/SYSTEM/EVENT/format, saved_cmdlines) and one
+ * data file per CPU; its writer has no lower-level call that takes a format
+ * or a page from memory. It can be pointed at any directory, though
+ * (tracecmd_output_set_trace_dir). So the run is laid out in a directory
+ * shaped like tracefs, beside the output, and the library writes the file
+ * as `trace-cmd record` does. Three passes over the ring: the run's
+ * metadata and the size of its pages; task names (the project's decoder);
+ * the pages.
  *
  * Debian's libtracecmd-dev ships no header for the writer (trace-cmd-
- * private.h is not installed) although the .so exports it. The
+ * private.h is not installed) although the .so exports it: the
  * declarations below are those of 3.1.6, on an opaque handle. The result
- * is read back with the reader before it replaces @out, so a library that
- * behaves otherwise fails here, not in the user's report.
+ * is read back with the reader before it replaces the output, so a library
+ * that behaves otherwise fails here, not in the user's report.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,15 +106,17 @@ struct td {
 	char dir[PATH_MAX];      /* the work directory */
 	uint64_t want, run;      /* run asked for (0: the newest), run collected */
 	char clock[16], release[65], host[65];
+	char *hpage;             /* the run's header_page */
+	uint32_t hpsize;         /* the sub-buffer size it gives */
+	uint32_t maxlen;         /* of the run's PAGE records */
+	uint32_t subbuf;         /* the page size written */
 	bool hevent, ftrace;     /* header_event / an ftrace format laid out */
-	uint32_t subbuf;         /* sub-buffer size from header_page, 0 until laid out */
 	struct comm *comm;
 	size_t ncomm, capcomm;
 	uint32_t order;
-	uint64_t *pages;         /* [ncpu]: pages in each CPU's data file */
 	unsigned ncpu;           /* highest CPU with a page + 1 */
+	uint64_t *pages;         /* [ncpu]: pages in each CPU's data file */
 	uint64_t total;
-	uint8_t *buf;            /* one sub-buffer */
 };
 
 static void note(struct td *t, uint64_t off, const char *fmt, ...)
@@ -181,31 +186,30 @@ static void reset_run(struct td *t, uint64_t run)
 
 	if (t->dir[0])
 		nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(t->comm), free(t->pages), free(t->buf);
+	free(t->hpage), free(t->comm), free(t->pages);
 	memcpy(keep.dir, t->dir, sizeof(keep.dir));
 	*t = keep;
 }
 
 static void run_start(struct td *t, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = (const uint8_t *)rec->payload + 8 + 37; /* run_id, boot_id */
+	const char *p = (const char *)rec->payload + 8 + 37; /* after run_id, boot_id */
 
 	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
 		return note(t, rec->offset, "RUN_START of %u bytes is too short", rec->len);
-	snprintf(t->release, sizeof(t->release), "%.*s", 64, (const char *)p);
-	snprintf(t->clock, sizeof(t->clock), "%.*s", 15, (const char *)p + 65 + 64);
-	snprintf(t->host, sizeof(t->host), "%.*s", 64, (const char *)p + 65 + 64 + 16);
+	snprintf(t->release, sizeof(t->release), "%.*s", 64, p);
+	snprintf(t->clock, sizeof(t->clock), "%.*s", 15, p + 65 + 64);
+	snprintf(t->host, sizeof(t->host), "%.*s", 64, p + 65 + 64 + 16);
 }
 
-/* The run's first header_page is kept: the pages written are of its
- * sub-buffer size (where its data field ends). It is the same text in
- * every checkpoint of a run. */
+/* The run's first header_page is kept (every checkpoint repeats it), with
+ * the sub-buffer size it gives: where its data field ends. */
 static int header_page(struct td *t, const struct uev_ring_rec *rec, const char *text)
 {
 	struct tep_handle *tep;
 	int size = 0;
 
-	if (t->subbuf)
+	if (t->hpage)
 		return 0;
 	if (!(tep = tep_alloc()))
 		return fail(t, ENOMEM, t->path);
@@ -216,10 +220,8 @@ static int header_page(struct td *t, const struct uev_ring_rec *rec, const char 
 		note(t, rec->offset, "header_page gives no sub-buffer size; skipped");
 		return 0;
 	}
-	if (!(t->buf = malloc((size_t)size)))
-		return fail(t, ENOMEM, t->path);
-	t->subbuf = (uint32_t)size;
-	return put(t, "events/header_page", text, strlen(text), false);
+	t->hpsize = (uint32_t)size;
+	return (t->hpage = strdup(text)) ? 0 : fail(t, ENOMEM, t->path);
 }
 
 /* A FORMAT goes straight to its file; a later one of the same id replaces
@@ -241,10 +243,10 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 	}
 	text++;
 	memcpy(&id, p + 4, 4);
-	if ((e = mkdirs(t, "events")) < 0)
-		return e;
 	if (p[0] == UEV_RING_FMT_HEADER_PAGE)
 		return header_page(t, rec, text);
+	if ((e = mkdirs(t, "events")) < 0)
+		return e;
 	if (p[0] == UEV_RING_FMT_HEADER_EVENT)
 		return t->hevent = true, put(t, "events/header_event", text, strlen(text), false);
 	/* The system becomes a directory. The event's name and id are read
@@ -334,12 +336,39 @@ static int comms(struct td *t, const struct uev_ring_rec *rec)
 	return e;
 }
 
+/* Pass 1: the run, its metadata, and the extent of its pages. */
+static int meta(struct td *t, const struct uev_ring_rec *rec)
+{
+	/* Run ids only grow in file order: a newer run starts over. */
+	if (t->want ? rec->run_id != t->want : rec->run_id < t->run)
+		return 0;
+	if (rec->run_id != t->run)
+		reset_run(t, rec->run_id);
+	if (rec->type == UEV_RING_RUN_START)
+		run_start(t, rec);
+	else if (rec->type == UEV_RING_FORMAT)
+		return format(t, rec);
+	else if (rec->type == UEV_RING_COMM)
+		return comms(t, rec);
+	else if (rec->type == UEV_RING_PAGE && rec->cpu >= MAX_CPUS)
+		note(t, rec->offset, "PAGE of cpu %u; skipped", rec->cpu);
+	else if (rec->type == UEV_RING_PAGE) {
+		t->maxlen = rec->len > t->maxlen ? rec->len : t->maxlen;
+		t->ncpu = rec->cpu >= t->ncpu ? rec->cpu + 1u : t->ncpu;
+	}
+	/* SYNC and ANNOUNCE have no place in a trace.dat. LOST is in the
+	 * pages already: the kernel's missed-events flags and stored counts,
+	 * which trace-cmd reports itself. */
+	return 0;
+}
+
 /*
- * Names from the kernel's own events, by time. The COMM records follow the
- * order the aggregator drained CPUs in, so a fork met late on one CPU can
- * record the parent's name for a child that renamed itself earlier on
- * another. A fork names the child and the parent, exec (the basename,
- * as the kernel does) and rename the task itself.
+ * Pass 2, through the project's decoder: names from the kernel's own
+ * events, by time. The COMM records follow the order the aggregator
+ * drained CPUs in, so a fork met late on one CPU can record the parent's
+ * name for a child that renamed itself earlier on another. A fork names
+ * the child and the parent, exec (the basename, as the kernel does) and
+ * rename the task itself.
  */
 static int event_name(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
 {
@@ -372,63 +401,71 @@ static int event_name(void *ctx, const struct uev_ringdec_run *run, const struct
 	return comm_add(t, (int32_t)pid, v, (size_t)len, r->ts + 1);
 }
 
-/* A PAGE, padded with zeros back to a whole sub-buffer (a trace.dat CPU
- * stream is whole pages), appended to its CPU's data file: pages come in
- * file order, which per CPU is the kernel's order. */
-static int page(struct td *t, const struct uev_ring_rec *rec)
+/* Pass 3: the run's pages, each padded with zeros to the page size (a
+ * trace.dat CPU stream is whole pages) and appended to its CPU's data
+ * file. File order is, per CPU, the kernel's order. */
+static int pages(struct td *t, struct uev_ring_reader *r)
 {
+	struct uev_ring_rec rec;
+	uint8_t *buf = malloc(t->subbuf);
 	char rel[32];
-	int e;
+	int e = 0;
 
-	if (!t->subbuf || rec->len > t->subbuf || rec->cpu >= MAX_CPUS) {
-		note(t, rec->offset, "PAGE of cpu %u, %u bytes, %s; skipped", rec->cpu, rec->len,
-		     t->subbuf ? "does not fit a sub-buffer" : "comes before header_page");
-		return 0;
+	t->pages = calloc(t->ncpu ? t->ncpu : 1u, sizeof(*t->pages));
+	if (!buf || !t->pages)
+		e = fail(t, ENOMEM, t->path);
+	while (!e && (e = uev_ring_reader_next(r, &rec)) > 0) {
+		e = 0;
+		if (rec.type != UEV_RING_PAGE || rec.run_id != t->run || rec.cpu >= MAX_CPUS)
+			continue; /* (those of a bad CPU were reported in pass 1) */
+		/* A ring still written to can have grown since pass 1. */
+		if (rec.cpu >= t->ncpu || rec.len > t->subbuf) {
+			note(t, rec.offset, "PAGE of cpu %u after the first pass; skipped", rec.cpu);
+			continue;
+		}
+		memcpy(buf, rec.payload, rec.len);
+		memset(buf + rec.len, 0, t->subbuf - rec.len);
+		snprintf(rel, sizeof(rel), "cpu%u", rec.cpu);
+		if ((e = put(t, rel, buf, t->subbuf, true)) == 0)
+			t->pages[rec.cpu]++, t->total++;
 	}
-	if (rec->cpu >= t->ncpu) {
-		uint64_t *n = realloc(t->pages, (rec->cpu + 1u) * sizeof(*n));
-
-		if (!n)
-			return fail(t, ENOMEM, t->path);
-		memset(n + t->ncpu, 0, (rec->cpu + 1u - t->ncpu) * sizeof(*n));
-		t->pages = n, t->ncpu = rec->cpu + 1u;
-	}
-	memcpy(t->buf, rec->payload, rec->len);
-	memset(t->buf + rec->len, 0, t->subbuf - rec->len);
-	snprintf(rel, sizeof(rel), "cpu%u", rec->cpu);
-	if ((e = put(t, rel, t->buf, t->subbuf, true)) == 0)
-		t->pages[rec->cpu]++, t->total++;
+	free(buf);
+	if (e < 0 && !t->err[0])
+		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
 	return e;
 }
 
-static int collect(struct td *t, struct uev_ring_reader *r)
+/*
+ * The page size: the header_page's sub-buffer size, unless the run's pages
+ * are longer (an aggregator that recorded the top instance's header_page
+ * for an instance with bigger sub-buffers). Then the next power of two
+ * that holds them, and header_page's data field is made to say so: it is
+ * where libtracecmd reads the page size from.
+ */
+static int page_size(struct td *t)
 {
-	struct uev_ring_rec rec;
+	const char *data = strstr(t->hpage, "char data;");
+	const char *off = data ? strstr(data, "offset:") : NULL, *size = data ? strstr(data, "size:") : NULL;
+	unsigned o;
+	char *text;
 	int e;
 
-	while ((e = uev_ring_reader_next(r, &rec)) > 0) {
-		/* Run ids only grow in file order: a newer run starts over. */
-		if (t->want ? rec.run_id != t->want : rec.run_id < t->run)
-			continue;
-		if (rec.run_id != t->run)
-			reset_run(t, rec.run_id);
-		e = 0;
-		if (rec.type == UEV_RING_RUN_START)
-			run_start(t, &rec);
-		else if (rec.type == UEV_RING_FORMAT)
-			e = format(t, &rec);
-		else if (rec.type == UEV_RING_COMM)
-			e = comms(t, &rec);
-		else if (rec.type == UEV_RING_PAGE)
-			e = page(t, &rec);
-		/* SYNC and ANNOUNCE have no place in a trace.dat. LOST is in
-		 * the pages already: the kernel's missed-events flags and
-		 * stored counts, which trace-cmd reports itself. */
-		if (e < 0)
-			return e;
+	for (t->subbuf = t->hpsize; t->subbuf < t->maxlen;)
+		t->subbuf *= 2;
+	if (t->subbuf == t->hpsize)
+		return put(t, "events/header_page", t->hpage, strlen(t->hpage), false);
+	note(t, 0, "run %llu: pages of up to %u bytes, header_page says %u; written as %u",
+	     (unsigned long long)t->run, t->maxlen, t->hpsize, t->subbuf);
+	if (!off || !size || sscanf(off, "offset:%u", &o) != 1 || o >= t->subbuf) {
+		snprintf(t->err, t->errsize, "%s: run %llu: header_page has no data field to resize",
+			 t->path, (unsigned long long)t->run);
+		return -EBADMSG;
 	}
-	if (e < 0)
-		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+	if (asprintf(&text, "%.*ssize:%u%s", (int)(size - t->hpage), t->hpage, t->subbuf - o,
+		     size + 5 + strspn(size + 5, "0123456789")) < 0)
+		return fail(t, ENOMEM, t->path);
+	e = put(t, "events/header_page", text, strlen(text), false);
+	free(text);
 	return e;
 }
 
@@ -437,8 +474,7 @@ static int collect(struct td *t, struct uev_ring_reader *r)
  * without pages (at least CPU 0). */
 static int finish_dir(struct td *t)
 {
-	char rel[64];
-	char *lines = NULL;
+	char rel[64], *lines = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&lines, &size);
 	int e;
@@ -451,18 +487,17 @@ static int finish_dir(struct td *t)
 	e = fclose(f) ? fail(t, ENOMEM, t->path) : put(t, "saved_cmdlines", lines, size, false);
 	free(lines);
 	if (!e && !t->ftrace && ((e = mkdirs(t, "events/ftrace")) < 0 ||
-				 (e = mkdirs(t, "events/ftrace/0")) < 0 ||
-				 (e = put(t, "events/ftrace/0/format", placeholder,
+				 (e = mkdirs(t, "events/ftrace/placeholder")) < 0 ||
+				 (e = put(t, "events/ftrace/placeholder/format", placeholder,
 					  sizeof(placeholder) - 1, false)) < 0))
 		return e;
 	for (unsigned c = 0; !e && c < (t->ncpu ? t->ncpu : 1u); c++) {
 		snprintf(rel, sizeof(rel), "cpu%u", c);
-		if (c >= t->ncpu || !t->pages[c])
+		if (!t->pages[c])
 			e = put(t, rel, "", 0, false);
 	}
 	return e;
 }
-
 /*
  * Write the trace.dat to @fd (a new file beside @out). Two process-wide
  * settings are touched: libtracefs' tracing directory is the work
@@ -493,20 +528,19 @@ static int write_dat(struct td *t, int fd, const char *out)
 	/* A kallsyms that does not exist: else the library copies this
 	 * host's /proc/kallsyms (lowering kptr_restrict to do so). */
 	snprintf(nokallsyms, sizeof(nokallsyms), "%s/none", t->dir);
-	what = "the settings";
-	errno = 0;
+	what = "the settings", errno = 0;
 	LIB_LEAKS(e = tracecmd_output_set_kallsyms(h, nokallsyms));
 	if (e < 0 || tracecmd_output_set_trace_dir(h, t->dir) < 0 || tracecmd_output_set_version(h, 6) < 0)
 		goto fail;
 	if (t->clock[0])
 		tracecmd_set_out_clock(h, t->clock);
-	what = "the formats";
+	what = "the formats", errno = 0;
 	if (tracecmd_output_write_headers(h, &all) < 0) /* 3.1: no list means no events */
 		goto fail;
-	what = "the task names";
+	what = "the task names", errno = 0;
 	if (tracecmd_write_cmdlines(h) < 0 || tracecmd_write_cpus(h, (int)ncpu) < 0)
 		goto fail;
-	what = "the options";
+	what = "the options", errno = 0;
 	/* TRACECLOCK makes readers parse the clock stored with the data. */
 	snprintf(opt, sizeof(opt), "[%s]", t->clock);
 	if (t->clock[0] && !tracecmd_add_option(h, OPT_TRACECLOCK, (int)strlen(opt) + 1, opt))
@@ -515,7 +549,7 @@ static int write_dat(struct td *t, int fd, const char *out)
 	if ((t->release[0] && !tracecmd_add_option(h, OPT_UNAME, (int)strlen(opt) + 1, opt)) ||
 	    tracecmd_write_options(h) < 0)
 		goto fail;
-	what = "the CPU data";
+	what = "the CPU data", errno = 0;
 	for (unsigned c = 0; c < ncpu; c++)
 		if (asprintf(&files[c], "%s/cpu%u", t->dir, c) < 0) {
 			files[c] = NULL;
@@ -555,6 +589,20 @@ static int check_dat(struct td *t, const char *tmp, const char *out)
 	return -EPROTO;
 }
 
+/* Pass 1 over the whole file, with the reader's reports. */
+static int pass_meta(struct td *t, struct uev_ring_reader *r)
+{
+	struct uev_ring_rec rec;
+	int e;
+
+	while ((e = uev_ring_reader_next(r, &rec)) > 0)
+		if ((e = meta(t, &rec)) < 0)
+			return e;
+	if (e < 0)
+		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+	return e;
+}
+
 int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 		       uev_ring_report_fn report, void *ctx, char *err, size_t errsize)
 {
@@ -584,17 +632,23 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 	if (e < 0)
 		t.dir[0] = 0;
 	else
-		e = collect(&t, r);
+		e = pass_meta(&t, r);
 	uev_ring_reader_close(r);
 	if (!e && !t.run)
 		e = -ENOENT, snprintf(err, errsize, run_id ? "%s: no run %llu in the file" :
 				      "%s: no run in the file", path, (unsigned long long)run_id);
-	else if (!e && (!t.subbuf || !t.hevent))
+	else if (!e && (!t.hpage || !t.hevent))
 		e = -ENODATA, snprintf(err, errsize, "%s: run %llu has no header_page or header_event",
 				       path, (unsigned long long)t.run);
-	/* A second pass, through the project's decoder, for the names. */
+	if (!e)
+		e = page_size(&t);
 	if (!e)
 		e = uev_ring_decode(path, NULL, NULL, event_name, &t, err, errsize);
+	/* Pass 3 reads the file again; its damage was reported in pass 1. */
+	if (!e && (e = uev_ring_reader_open(&r, path, NULL, NULL, err, errsize)) == 0) {
+		e = pages(&t, r);
+		uev_ring_reader_close(r);
+	}
 	if (!e)
 		e = finish_dir(&t);
 	if (!e && ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0)) {
