@@ -3,9 +3,10 @@
  * The test's hands on the tracedat module and the ring decoder.
  *   tracedat-cli write RING OUT [RUN]  uev_tracedat_write: prints "pages N",
  *                                      or "error -E: message" on stderr, exit 1
- *   tracedat-cli count RING            per run: "RUN RECORDS", every record of
- *                                      every PAGE (uev_ring_decode), marker
- *                                      announcements included
+ *   tracedat-cli count RING            per run: "RUN RECORDS LOST": every record
+ *                                      of every PAGE (uev_ring_decode), marker
+ *                                      announcements included, and the sum of
+ *                                      the loss counts the pages carry
  *   tracedat-cli records RING RUN      "CPU PID TS" of each of those records
  *   tracedat-cli kmsg NAME PREFIX N    fork (on the last CPU) a child that
  *                                      renames itself NAME (on CPU 0) and
@@ -35,7 +36,7 @@ static void report(void *ctx, uint64_t off, const char *msg)
 }
 
 struct runcount {
-	uint64_t run[64], n[64];
+	uint64_t run[64], n[64], lost[64];
 	unsigned nrun;
 	uint64_t list; /* "records": the run to list */
 };
@@ -55,9 +56,11 @@ static int count_rec(void *ctx, const struct uev_ringdec_run *run, const struct 
 	if (i == c->nrun) {
 		if (c->nrun == 64)
 			return -E2BIG;
-		c->run[c->nrun] = run->run_id, c->n[c->nrun++] = 0;
+		c->run[c->nrun] = run->run_id, c->n[c->nrun] = c->lost[c->nrun] = 0;
+		c->nrun++;
 	}
 	c->n[i]++;
+	c->lost[i] += r->missed > 0 ? (uint64_t)r->missed : 0;
 	return 0;
 }
 
@@ -133,7 +136,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (unsigned i = 0; i < c.nrun; i++)
-			printf("%" PRIu64 " %" PRIu64 "\n", c.run[i], c.n[i]);
+			printf("%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c.run[i], c.n[i], c.lost[i]);
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[1], "kmsg"))
