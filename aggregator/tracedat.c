@@ -139,13 +139,20 @@ static int fail(struct td *t, int e, const char *what)
 	return -e;
 }
 
-/* Write @rel (under the work directory): replaced, or appended to. */
+/* Write @rel (under the work directory, made as needed): replaced, or
+ * appended to. */
 static int put(struct td *t, const char *rel, const void *data, size_t len, bool append)
 {
 	char p[PATH_MAX + 300];
 	int fd, e = 0;
 
 	snprintf(p, sizeof(p), "%s/%s", t->dir, rel);
+	for (char *s = strchr(p + strlen(t->dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return fail(t, errno, p);
+		*s = '/';
+	}
 	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
 	if (fd < 0)
 		return fail(t, errno, p);
@@ -160,14 +167,6 @@ static int put(struct td *t, const char *rel, const void *data, size_t len, bool
 	if (close(fd) < 0 && !e)
 		e = errno;
 	return e ? fail(t, e, p) : 0;
-}
-
-static int mkdirs(struct td *t, const char *rel)
-{
-	char p[PATH_MAX + 300];
-
-	snprintf(p, sizeof(p), "%s/%s", t->dir, rel);
-	return mkdir(p, 0700) < 0 && errno != EEXIST ? fail(t, errno, p) : 0;
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -232,7 +231,6 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 	const uint8_t *p = rec->payload;
 	char rel[300];
 	uint32_t id;
-	int e;
 
 	sys = (const char *)p + 8;
 	name = rec->len > 8 ? memchr(sys, 0, (size_t)(end - sys)) : NULL;
@@ -245,8 +243,6 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 	memcpy(&id, p + 4, 4);
 	if (p[0] == UEV_RING_FMT_HEADER_PAGE)
 		return header_page(t, rec, text);
-	if ((e = mkdirs(t, "events")) < 0)
-		return e;
 	if (p[0] == UEV_RING_FMT_HEADER_EVENT)
 		return t->hevent = true, put(t, "events/header_event", text, strlen(text), false);
 	/* The system becomes a directory. The event's name and id are read
@@ -258,13 +254,7 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 		return 0;
 	}
 	t->ftrace |= !strcmp(sys, "ftrace");
-	snprintf(rel, sizeof(rel), "events/%s", sys);
-	if ((e = mkdirs(t, rel)) < 0)
-		return e;
-	snprintf(rel, sizeof(rel), "events/%s/%u", sys, id);
-	if ((e = mkdirs(t, rel)) < 0)
-		return e;
-	strcat(rel, "/format");
+	snprintf(rel, sizeof(rel), "events/%s/%u/format", sys, id);
 	return put(t, rel, text, strlen(text), false);
 }
 
@@ -486,11 +476,8 @@ static int finish_dir(struct td *t)
 		fprintf(f, "%d %s\n", t->comm[i].pid, t->comm[i].name);
 	e = fclose(f) ? fail(t, ENOMEM, t->path) : put(t, "saved_cmdlines", lines, size, false);
 	free(lines);
-	if (!e && !t->ftrace && ((e = mkdirs(t, "events/ftrace")) < 0 ||
-				 (e = mkdirs(t, "events/ftrace/placeholder")) < 0 ||
-				 (e = put(t, "events/ftrace/placeholder/format", placeholder,
-					  sizeof(placeholder) - 1, false)) < 0))
-		return e;
+	if (!e && !t->ftrace)
+		e = put(t, "events/ftrace/placeholder/format", placeholder, sizeof(placeholder) - 1, false);
 	for (unsigned c = 0; !e && c < (t->ncpu ? t->ncpu : 1u); c++) {
 		snprintf(rel, sizeof(rel), "cpu%u", c);
 		if (!t->pages[c])
