@@ -48,6 +48,9 @@
  * so the expanded file lives in one memfd, reused across runs and opened by
  * its /proc/self/fd path.
  *
+ * FUZZ_RING_SAVE=PATH writes the expanded file of the last input to PATH,
+ * e.g. to run uev-ringdump on a reproducer.
+ *
  * FUZZ_RING_STRICT=1 decodes only the files whose PAGE records all pass the
  * checks of page-check.h, with the formats the file itself brings (the
  * same per-run tep handle ringdecode.c builds). Those checks are what
@@ -251,6 +254,19 @@ static int build_file(const uint8_t *data, size_t size)
 	return 0;
 }
 
+static void save(const char *to)
+{
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	off_t off = 0;
+	char buf[65536];
+	ssize_t n;
+
+	while (out >= 0 && (n = pread(memfd, buf, sizeof(buf), off)) > 0 && write(out, buf, (size_t)n) == n)
+		off += n;
+	if (out < 0 || close(out) < 0)
+		perror(to);
+}
+
 /* ---- what the reader and the decoder hand out must be usable ----------- */
 
 static uint64_t sink;
@@ -395,6 +411,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (build_file(data, size) < 0)
 		return 0;
+	if (getenv("FUZZ_RING_SAVE"))
+		save(getenv("FUZZ_RING_SAVE"));
 	read_all();
 	if (strict && !strict_pages())
 		return 0;

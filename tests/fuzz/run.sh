@@ -66,7 +66,7 @@ for t in $targets; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t/log" | tail -1)
 	execs=${execs:-$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")}
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/$t/log" | tail -1)
-	[ -n "$rate" ] && [ "$rate" != 0 ] || rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
+	[ -n "$rate" ] && [ "$rate" != 0 ] || rate=$(sed -n 's/.* exec\/s:* \([0-9]*\).*/\1/p' <<<"$last")
 	pcs=$(sed -n 's/.*Loaded 1 modules *(\([0-9]*\) inline.*/\1/p' "$work/$t/log" | head -1)
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
@@ -81,7 +81,10 @@ for t in $targets; do
 		"${cov:-?}/${pcs:-?}" "${ft:-?}" "$result"
 	if [ "$result" != ok ]; then
 		grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|ALARM|.*deadly signal)' "$work/$t/log" | sed 's/^/  /'
-		for f in $found; do echo "  reproducer: $f"; done
+		# -fork mode with -ignore_crashes collects many: show a few.
+		head -5 <<<"$found" | sed 's/^/  reproducer: /'
+		n=$(wc -l <<<"$found")
+		[ "$n" -le 5 ] || echo "  ... and $((n - 5)) more in $work/$t/crashes"
 		echo "  log: $work/$t/log"
 		echo "  replay: FUZZ_VERBOSE=1 $build/tests/fuzz/$t <reproducer>"
 	fi
