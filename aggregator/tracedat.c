@@ -107,6 +107,7 @@ struct td {
 	uint64_t want, run;      /* run asked for (0: the newest), run collected */
 	char clock[16], release[65], host[65];
 	char *hpage;             /* the run's header_page */
+	uint64_t hpoff;          /* its record's offset */
 	uint32_t hpsize;         /* the sub-buffer size it gives */
 	uint32_t maxlen;         /* of the run's PAGE records */
 	uint32_t subbuf;         /* the page size written */
@@ -220,6 +221,7 @@ static int header_page(struct td *t, const struct uev_ring_rec *rec, const char 
 		return 0;
 	}
 	t->hpsize = (uint32_t)size;
+	t->hpoff = rec->offset;
 	return (t->hpage = strdup(text)) ? 0 : fail(t, ENOMEM, t->path);
 }
 
@@ -444,7 +446,7 @@ static int page_size(struct td *t)
 		t->subbuf *= 2;
 	if (t->subbuf == t->hpsize)
 		return put(t, "events/header_page", t->hpage, strlen(t->hpage), false);
-	note(t, 0, "run %llu: pages of up to %u bytes, header_page says %u; written as %u",
+	note(t, t->hpoff, "run %llu: pages of up to %u bytes, header_page says %u; written as %u",
 	     (unsigned long long)t->run, t->maxlen, t->hpsize, t->subbuf);
 	if (!off || !size || sscanf(off, "offset:%u", &o) != 1 || o >= t->subbuf) {
 		snprintf(t->err, t->errsize, "%s: run %llu: header_page has no data field to resize",
