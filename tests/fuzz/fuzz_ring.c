@@ -15,15 +15,22 @@
  *
  *     input   = chunk0 [SEP chunk1 [SEP chunk2 ...]]      SEP = FUZZ_SEP below
  *     chunk0  = ctl (1 byte) + superblock bytes (at most 4096; the rest is zero)
- *     chunk k = the first bytes of segment k-1 (at most one segment; the rest
- *               of the segment is zero)
+ *     chunk k = segment k-1: piece [AT piece ...]          AT = FUZZ_AT below
+ *     piece   = bytes placed at the segment start (the first piece), or
+ *               u32 offset (modulo the segment size) + bytes placed there;
+ *               the rest of the segment is zero
+ *
+ * Pieces let a small input reach deep into a big segment: the reader reads
+ * a segment through a 128 KiB window, and a record that straddles a window
+ * boundary needs bytes at 128 KiB (a record before it, with a long zero
+ * payload whose CRC the harness computes, bridges the gap).
  *
  * ctl says which consistency the harness restores after the fuzzer's
  * mutations (each bit off = those bytes reach the reader exactly as given):
  *
  *   0x01 GEOMETRY   superblock magic, version, header_size, segment_size,
  *                   segment_count and file_size are set to a geometry the
- *                   reader accepts: S = 64 KiB (128 KiB with 0x20), N = the
+ *                   reader accepts: S = 64 KiB (256 KiB with 0x20), N = the
  *                   number of segment chunks (at least 4) + (ctl >> 6).
  *                   Off: the file is laid out by the superblock's own
  *                   (possibly absurd) fields, see layout().
@@ -36,7 +43,8 @@
  *   0x10 REC_SEQ    during that walk, segment_lo and seq are also set to
  *                   what the reader expects (the segment's segment_seq,
  *                   first_record_seq + k).
- *   0x20            S = 128 KiB instead of 64 KiB (with GEOMETRY).
+ *   0x20            S = 256 KiB instead of 64 KiB (with GEOMETRY): two
+ *                   of the reader's windows.
  *   0xc0            extra all-zero segments (0-3, with GEOMETRY).
  *
  * make-corpus.sh writes real ring files in this form, with ctl 0x1f (every
@@ -75,6 +83,7 @@
 #include "ringfile.h"
 
 #define FUZZ_SEP "--uev-fuzz-segment--"
+#define FUZZ_AT "--uev-fuzz-at--"
 
 enum {
 	CTL_GEOMETRY = 0x01,
@@ -88,6 +97,7 @@ enum {
 /* Bounds that keep one run fast and its memory small: the reader's
  * memory is one segment, but the harness writes the file each run. */
 #define MAX_CHUNKS 16u
+#define MAX_PIECES 16u
 #define MAX_FILE (8ull << 20)
 
 static int memfd = -1;
@@ -124,13 +134,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static size_t split(const uint8_t *data, size_t size, struct chunk *c, size_t max)
+static size_t split(const uint8_t *data, size_t size, const char *sep, struct chunk *c, size_t max)
 {
-	const size_t sl = sizeof(FUZZ_SEP) - 1;
+	const size_t sl = strlen(sep);
 	size_t n = 0;
 
 	while (n < max) {
-		const uint8_t *s = memmem(data, size, FUZZ_SEP, sl);
+		const uint8_t *s = memmem(data, size, sep, sl);
 		size_t l = s ? (size_t)(s - data) : size;
 
 		c[n++] = (struct chunk){ data, l };
@@ -155,7 +165,7 @@ static void layout(uint8_t *sb, uint8_t ctl, size_t nchunks, struct layout *l)
 	uint64_t fsz;
 
 	if (ctl & CTL_GEOMETRY) {
-		s = ctl & CTL_BIG_SEG ? 128u << 10 : UEV_RING_SEG_MIN;
+		s = ctl & CTL_BIG_SEG ? 256u << 10 : UEV_RING_SEG_MIN;
 		n = (uint32_t)(nchunks - 1 < UEV_RING_MIN_SEGMENTS ? UEV_RING_MIN_SEGMENTS : nchunks - 1);
 		n += ctl >> 6;
 		fsz = UEV_RING_SUPER_SIZE + (uint64_t)n * s;
@@ -208,10 +218,37 @@ static void fix_records(uint8_t *seg, size_t have, uint32_t S, uint8_t ctl)
 	}
 }
 
+/* The pieces of one segment chunk into segbuf (zero): the end of the
+ * furthest one. */
+static size_t place(const struct chunk *seg, uint32_t S)
+{
+	struct chunk piece[MAX_PIECES];
+	size_t n = split(seg->p, seg->len, FUZZ_AT, piece, MAX_PIECES), end = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *b = piece[k].p;
+		size_t len = piece[k].len;
+		uint32_t at = 0;
+
+		if (k > 0) {
+			if (len < 4)
+				continue;
+			at = uev_get32(b) % S;
+			b += 4;
+			len -= 4;
+		}
+		if (len > S - at)
+			len = S - at;
+		memcpy(segbuf + at, b, len);
+		end = at + len > end ? at + len : end;
+	}
+	return end;
+}
+
 static int build_file(const uint8_t *data, size_t size)
 {
 	struct chunk c[MAX_CHUNKS + 1];
-	size_t n = split(data, size, c, MAX_CHUNKS + 1);
+	size_t n = split(data, size, FUZZ_SEP, c, MAX_CHUNKS + 1);
 	uint8_t sb[UEV_RING_SUPER_SIZE] = { 0 };
 	struct layout l;
 	uint8_t ctl;
@@ -231,7 +268,7 @@ static int build_file(const uint8_t *data, size_t size)
 		abort();
 	for (size_t k = 1; k < n; k++) {
 		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)(k - 1) * l.stride;
-		size_t have = c[k].len < l.stride ? c[k].len : l.stride, wr;
+		size_t have, wr;
 
 		if (off >= l.file_size)
 			break;
@@ -239,7 +276,7 @@ static int build_file(const uint8_t *data, size_t size)
 		 * segment would dominate the run time. The record walk reads
 		 * up to the segment end, so the rest must stay zero. */
 		memset(segbuf, 0, segdirty);
-		memcpy(segbuf, c[k].p, have);
+		have = place(&c[k], l.stride);
 		segdirty = have > UEV_RING_SEG_HDR ? have : UEV_RING_SEG_HDR;
 		if ((ctl & CTL_SEG_CRC) && have > 0) {
 			uev_put32(segbuf + 4, uev_crc32c(0, segbuf + 8, UEV_RING_SEG_HDR - 8));

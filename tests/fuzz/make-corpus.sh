@@ -79,7 +79,7 @@ segs = [seg(i) for i in range(N)]
 while segs and not segs[-1]:
     segs.pop()
 for s in segs:
-    assert SEP not in s, "separator inside the data"
+    assert SEP not in s and b"--uev-fuzz-at--" not in s, "separator inside the data"
 
 def write(name, blob):
     with open(f"{out}/{name}", "wb") as f:
@@ -92,6 +92,26 @@ write("fuzz_ring/two-runs-raw", bytes([0x00]) + sb + b"".join(SEP + s for s in s
 write("fuzz_ring/second-run-fixed", bytes([0x1f]) + sb + SEP + segs[-1])
 # Just the superblock: an empty ring, every open-time check.
 write("fuzz_ring/empty", bytes([0x00]) + sb)
+
+# The first segment again in a ring of 256 KiB segments (ctl 0x3f): its
+# records split in two, and between them a COMM record with a zero payload
+# (the harness computes its CRC) long enough that the next record
+# straddles the reader's 128 KiB window boundary. The second half is a
+# piece placed there (AT, see fuzz_ring.c).
+AT = b"--uev-fuzz-at--"         # fuzz_ring.c: FUZZ_AT
+bounds, pos = [], 64
+while pos + 24 <= len(segs[0]):
+    typ, cpu, ln = struct.unpack_from("<HHI", segs[0], pos)
+    if typ == 0:
+        break
+    bounds.append(pos)
+    pos += (24 + ln + 7) & ~7
+half = bounds[len(bounds) // 2]
+at = (128 << 10) - 16
+filler = struct.pack("<HHIQII", 5, 0xffff, at - half - 24, 0, 0, 0)
+assert AT not in segs[0]
+write("fuzz_ring/window-straddle", bytes([0x3f]) + sb + SEP + segs[0][:half] + filler +
+      AT + struct.pack("<I", at) + segs[0][half:])
 
 # PAGE records (type 6) of every valid segment, in file order.
 pages = []
