@@ -17,6 +17,7 @@
 #include <trace-seq.h>
 
 #include "decode.h"
+#include "page-check.h"
 #include "uev-abi.h"
 
 struct announced {
@@ -35,6 +36,7 @@ struct uev_decoder {
 	struct announced *ann;
 	size_t nann, cap;
 	unsigned conflicts;
+	const char *why; /* of the last page refused */
 };
 
 /* The marker event's layout, once the tep handle knows it (a ring file may
@@ -190,13 +192,22 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 	}
 }
 
-int uev_decoder_load(struct uev_decoder *d, void *page, int cpu)
+const char *uev_decoder_why(const struct uev_decoder *d)
+{
+	return d->why ? d->why : "";
+}
+
+int uev_decoder_load(struct uev_decoder *d, void *page, size_t size, int cpu)
 {
 	if (d->raw_id < 0)
 		find_raw(d);
 	d->cpu = cpu;
 	d->first = 1;
 	d->started = 0;
+	d->loaded = 0;
+	if (!uev_page_check(d->tep, page, size, &d->why))
+		return -EBADMSG;
+	d->why = "kbuffer refused it";
 	if (kbuffer_load_subbuffer(d->kbuf, page) < 0) {
 		d->loaded = 0;
 		return -EBADMSG;
@@ -235,13 +246,13 @@ int uev_decoder_next(struct uev_decoder *d, struct uev_rec *r, struct tep_record
 	return 1;
 }
 
-int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx)
+int uev_decoder_page(struct uev_decoder *d, void *page, size_t size, int cpu, uev_rec_fn fn, void *ctx)
 {
 	struct tep_record rec;
 	struct uev_rec r;
 	int ret;
 
-	if (uev_decoder_load(d, page, cpu) < 0)
+	if (uev_decoder_load(d, page, size, cpu) < 0)
 		return -EBADMSG;
 	while (uev_decoder_next(d, &r, &rec)) {
 		ret = fn ? fn(ctx, &r) : 0;

@@ -50,17 +50,21 @@ void uev_decoder_free(struct uev_decoder *d);
 /* Stop iterating when the callback returns non-zero (that value is returned). */
 typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
 
-/* Decode one sub-buffer read from per_cpu/cpu@cpu/trace_pipe_raw. With
+/* Decode one sub-buffer read from per_cpu/cpu@cpu/trace_pipe_raw (@size
+ * bytes: all of it, or as a ring file keeps it, the header, the committed
+ * data and a stored missed count). A sub-buffer that is not safe to decode
+ * (uev_page_check) gives -EBADMSG, the reason in uev_decoder_why(). With
  * @fn NULL only the announcements are learnt: a thread may announce an event
  * on one CPU and another thread use it on another, so a reader that does not
  * merge CPUs by time must pre-scan every page before decoding any. */
-int uev_decoder_page(struct uev_decoder *d, void *page, int cpu, uev_rec_fn fn, void *ctx);
+int uev_decoder_page(struct uev_decoder *d, void *page, size_t size, int cpu, uev_rec_fn fn, void *ctx);
+const char *uev_decoder_why(const struct uev_decoder *d);
 
 /* The same one record at a time, for a reader that merges pages: load()
  * a sub-buffer (it must stay in place until next() returns 0), then
  * next() fills @r and @rec (r->record = @rec) and returns 1 per record, 0
  * at the page end. @r is valid until the next call. */
-int uev_decoder_load(struct uev_decoder *d, void *page, int cpu);
+int uev_decoder_load(struct uev_decoder *d, void *page, size_t size, int cpu);
 int uev_decoder_next(struct uev_decoder *d, struct uev_rec *r, struct tep_record *rec);
 
 /* Learn a marker announcement kept outside the ring pages (the ring file's

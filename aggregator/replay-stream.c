@@ -90,9 +90,7 @@ static int build(struct rp_stream *s)
 		if (s->header_page)
 			tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), sizeof(long));
 		for (size_t i = 0; i < s->nfmts; i++)
-			if (tep_parse_event(s->tep, s->fmts[i].text, strlen(s->fmts[i].text),
-					    s->fmts[i].sys) != 0)
-				rp_report(s->c, s->f->path, 0, "an event format in the file does not parse");
+			tep_parse_event(s->tep, s->fmts[i].text, strlen(s->fmts[i].text), s->fmts[i].sys);
 	}
 	if (uev_decoder_new(&s->dec, s->tep) < 0)
 		return -ENOMEM;
@@ -108,6 +106,10 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 
 	if (uev_ring_rec_format(rec, &f) < 0)
 		return 0;
+	if (f.kind == UEV_RING_FMT_EVENT && !rp_format_ok(s->c, f.system, f.text)) {
+		rp_report(s->c, s->f->path, rec->offset, "an event format in the file crashes libtraceevent; skipped");
+		return 0;
+	}
 	if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
 		if (s->header_page && !strcmp(s->header_page, f.text))
 			return 0;
@@ -145,8 +147,8 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 		return -ENOMEM;
 	}
 	s->nfmts++;
-	if (s->tep && tep_parse_event(s->tep, f.text, strlen(f.text), f.system) != 0)
-		rp_report(s->c, s->f->path, rec->offset, "an event format in the file does not parse");
+	if (s->tep)
+		tep_parse_event(s->tep, f.text, strlen(f.text), f.system);
 	return 0;
 }
 
@@ -278,8 +280,11 @@ int rp_stream_next(struct rp_stream *s)
 				break;
 			if ((ret = build(s)) < 0)
 				return ret;
-			if (uev_decoder_load(s->dec, (void *)rec.payload, (int)s->cpu) < 0) {
-				rp_report(s->c, s->f->path, rec.offset, "a page the kernel's format does not explain; skipped");
+			if (uev_decoder_load(s->dec, (void *)rec.payload, rec.len, (int)s->cpu) < 0) {
+				char msg[160];
+
+				snprintf(msg, sizeof(msg), "PAGE of CPU %u: %s; skipped", s->cpu, uev_decoder_why(s->dec));
+				rp_report(s->c, s->f->path, rec.offset, msg);
 				break;
 			}
 			s->in_page = 1;

@@ -63,12 +63,18 @@ struct rp_ctx {
 	unsigned nclocks;
 	struct rp_ann *ann;
 	size_t nann;
+	uint64_t *vetted;   /* FNV-1a of format texts libtraceevent survives; */
+	size_t nvetted;     /* bit 0 of each: 1 ok, 0 refused */
 	uint64_t problems;
 	int quiet;          /* no problem reports on stderr */
 };
 
 /* Report a problem of @path at @off (stderr, counted). */
 void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg);
+
+/* Is the format text safe for libtraceevent (uev_format_vet, once per
+ * distinct text)? */
+int rp_format_ok(struct rp_ctx *c, const char *system, const char *text);
 
 /* Learn an announcement (id, "name fields") for every stream: 0 or -ENOMEM. */
 int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def);

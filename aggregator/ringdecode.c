@@ -5,6 +5,7 @@
 #include <string.h>
 #include <event-parse.h>
 
+#include "format-vet.h"
 #include "ringdecode.h"
 
 struct ann {
@@ -66,7 +67,10 @@ static void format(struct state *s, const struct uev_ring_rec *rec)
 		tep_parse_header_page(s->tep, (char *)f.text, strlen(f.text), sizeof(long));
 	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !s->known[f.id]) {
 		s->known[f.id] = 1;
-		if (tep_parse_event(s->tep, f.text, strlen(f.text), f.system) != 0 && s->report)
+		if (!uev_format_vet(f.system, f.text)) {
+			if (s->report)
+				s->report(s->rctx, rec->offset, "an event format in the file crashes libtraceevent; skipped");
+		} else if (tep_parse_event(s->tep, f.text, strlen(f.text), f.system) != 0 && s->report)
 			s->report(s->rctx, rec->offset, "an event format in the file does not parse");
 	}
 }
@@ -129,8 +133,19 @@ static int page(struct state *s, const struct uev_ring_rec *rec)
 	if (make_decoder(s) < 0)
 		return -ENOMEM;
 	/* A page is at most one sub-buffer; kbuffer reads only what its
-	 * header says is committed, so a cut-down copy is enough. */
-	return uev_decoder_page(s->dec, (void *)rec->payload, rec->cpu, trampoline, s);
+	 * header says is committed, so a cut-down copy is enough, once the
+	 * decoder has checked that the record holds all of that. */
+	int r = uev_decoder_page(s->dec, (void *)rec->payload, rec->len, rec->cpu, trampoline, s);
+
+	if (r == -EBADMSG) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "PAGE of CPU %u: %s; skipped", rec->cpu, uev_decoder_why(s->dec));
+		if (s->report)
+			s->report(s->rctx, rec->offset, msg);
+		return 0;
+	}
+	return r;
 }
 
 int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,

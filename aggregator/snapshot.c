@@ -7,7 +7,7 @@
 
 #include "snapshot.h"
 
-static int add_page(struct uev_snapshot *snap, int cpu, void *data)
+static int add_page(struct uev_snapshot *snap, int cpu, void *data, size_t size)
 {
 	void *n = realloc(snap->page, (snap->npages + 1) * sizeof(*snap->page));
 
@@ -15,6 +15,7 @@ static int add_page(struct uev_snapshot *snap, int cpu, void *data)
 		return -ENOMEM;
 	snap->page = n;
 	snap->page[snap->npages].cpu = cpu;
+	snap->page[snap->npages].size = size;
 	snap->page[snap->npages++].data = data;
 	return 0;
 }
@@ -41,7 +42,7 @@ int uev_snapshot_take(struct uev_seat *s, struct uev_snapshot *snap)
 			} else if (tracefs_cpu_read(tc, page, true) <= 0) {
 				free(page);
 				break;
-			} else if ((r = add_page(snap, cpu, page)) < 0) {
+			} else if ((r = add_page(snap, cpu, page, (size_t)size)) < 0) {
 				free(page);
 			}
 		}
@@ -56,9 +57,9 @@ int uev_snapshot_decode(const struct uev_snapshot *snap, struct uev_decoder *d,
 	int r = 0;
 
 	for (size_t i = 0; i < snap->npages; i++)
-		uev_decoder_page(d, snap->page[i].data, snap->page[i].cpu, NULL, NULL);
+		uev_decoder_page(d, snap->page[i].data, snap->page[i].size, snap->page[i].cpu, NULL, NULL);
 	for (size_t i = 0; i < snap->npages && r == 0; i++)
-		r = uev_decoder_page(d, snap->page[i].data, snap->page[i].cpu, fn, ctx);
+		r = uev_decoder_page(d, snap->page[i].data, snap->page[i].size, snap->page[i].cpu, fn, ctx);
 	return r;
 }
 

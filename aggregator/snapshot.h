@@ -11,7 +11,7 @@
 #include "seat.h"
 
 struct uev_snapshot {
-	struct { int cpu; void *data; } *page;
+	struct { int cpu; size_t size; void *data; } *page;
 	size_t npages;
 };
 
