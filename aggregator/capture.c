@@ -116,9 +116,10 @@ static int load_tep(struct uev_capture *c)
 	return 0;
 }
 
-static int record_header(struct uev_capture *c, enum uev_ring_format_kind kind, const char *file)
+static int record_header(struct uev_capture *c, struct tracefs_instance *inst,
+			 enum uev_ring_format_kind kind, const char *file)
 {
-	char *text = tracefs_instance_file_read(NULL, file, NULL);
+	char *text = tracefs_instance_file_read(inst, file, NULL);
 	int r;
 
 	if (!text)
@@ -128,7 +129,8 @@ static int record_header(struct uev_capture *c, enum uev_ring_format_kind kind, 
 	return r;
 }
 
-int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w, const char *const *systems,
+int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
+		    struct tracefs_instance *instance, const char *const *systems,
 		    char *err, size_t errsize)
 {
 	struct uev_capture *c = calloc(1, sizeof(*c));
@@ -151,9 +153,9 @@ int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w, const c
 	}
 	r = load_tep(c);
 	if (r == 0)
-		r = record_header(c, UEV_RING_FMT_HEADER_PAGE, "events/header_page");
+		r = record_header(c, instance, UEV_RING_FMT_HEADER_PAGE, "events/header_page");
 	if (r == 0)
-		r = record_header(c, UEV_RING_FMT_HEADER_EVENT, "events/header_event");
+		r = record_header(c, instance, UEV_RING_FMT_HEADER_EVENT, "events/header_event");
 	if (r < 0) {
 		snprintf(err, errsize, "cannot read the event formats from tracefs: %s", strerror(-r));
 		uev_capture_free(c);

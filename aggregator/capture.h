@@ -18,11 +18,15 @@ struct uev_capture_stats {
 	uint64_t pages, bytes, events, lost, lost_unknown, formats, announcements, comms;
 };
 
-/* Reads header_page/header_event and the formats of the event systems
+struct tracefs_instance;
+
+/* Reads header_page/header_event of the seat's @instance (its sub-buffer
+ * size is the instance's own) and the formats of the event systems
  * @systems (NULL-terminated; only events of these can be in the seat's
  * instance, and ftrace and user_events are always added) from tracefs, and
  * records the two headers. 0 or -errno (message in @err). */
-int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w, const char *const *systems,
+int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
+		    struct tracefs_instance *instance, const char *const *systems,
 		    char *err, size_t errsize);
 
 /* Record one sub-buffer of @cpu (as read from trace_pipe_raw, @len bytes

@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 		const char *systems[65];
 
 		uev_setup_systems(&a.cfg, systems, 65);
-		r = uev_capture_new(&a.cap, a.w, systems, err, sizeof(err));
+		r = uev_capture_new(&a.cap, a.w, a.seat.instance, systems, err, sizeof(err));
 	}
 	if (r == 0) {
 		struct uev_ring_run_info ri;
