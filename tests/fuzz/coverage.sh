@@ -24,6 +24,9 @@ cov="-fprofile-instr-generate -fcoverage-mapping"
 for tool in llvm-profdata llvm-cov; do
 	command -v $tool >/dev/null || { echo "coverage.sh: $tool is not installed" >&2; exit 2; }
 done
+# Tools built and run during the build (the schema generator) are
+# instrumented too: their profiles go to the build directory, not the cwd.
+export LLVM_PROFILE_FILE=$build/tools-%p.profraw
 if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" "$src" -Dfuzz=true -Dbench=false \
 		-Dc_args="$cov" -Dc_link_args="$cov" >"$build.setup.log" 2>&1 ||

@@ -27,24 +27,12 @@
  * poisoning covers them, and the unused start of the mapping (reads before
  * the page), for the instrumented code.
  *
- * Precondition: uev_decoder_page() takes no length. The sub-buffer header's
- * commit field says how much data follows, and kbuffer believes it. A caller
- * handing a kernel sub-buffer satisfies that by construction, so this
- * harness by default skips inputs shorter than the 16-byte header + commit
- * (+ 8 for a stored missed-events count) and fuzzes what lies beyond that
- * precondition. Set FUZZ_PAGE_UNCHECKED=1 to feed such inputs too (every
- * one of them is an out-of-bounds read: see the fuzzing report). Callers
- * that decode untrusted bytes (ringdecode.c) must check it themselves.
- *
- * FUZZ_PAGE_STRICT=1 goes further and also skips the pages that the checks
- * a robust decoder needs in front of kbuffer and libtraceevent would
- * refuse (page-check.c: every event inside the committed data,
- * every kernel field and __data_loc string inside its event). Neither
- * library checks these, so without them the fuzzer keeps finding the same
- * out-of-bounds reads; with them it gets to uev's own code (marker
- * records, announcements, user payloads) and shows whether those checks
- * would be enough.
+ * The decoder gets the input's exact size and must refuse (-EBADMSG, with
+ * a reason) what it cannot decode safely: until e3e2f63 it took no size
+ * and believed the page header's commit and every event length, which the
+ * reproducers in crashes/fuzz_page/ show.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +43,6 @@
 #include <trace-seq.h>
 
 #include "decode.h"
-#include "page-check.h"
 #include "uev-abi.h"
 #include "uev-def.h"
 
@@ -141,7 +128,6 @@ static const char *const defs[] = {
 static struct tep_handle *tep;
 static uint8_t *area;   /* MAX_PAGE bytes, then a PROT_NONE guard page */
 static size_t pagesz;
-static int unchecked, strict;
 static int verbose; /* FUZZ_VERBOSE=1: print the records (to read a reproducer) */
 static struct trace_seq tseq;
 static uint64_t sink;
@@ -151,14 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *env = getenv("FUZZ_PAGE_UNCHECKED");
+	const char *env = getenv("FUZZ_VERBOSE");
 
 	(void)argc;
 	(void)argv;
-	unchecked = env && *env && strcmp(env, "0");
-	env = getenv("FUZZ_PAGE_STRICT");
-	strict = env && *env && strcmp(env, "0");
-	env = getenv("FUZZ_VERBOSE");
 	verbose = env && *env && strcmp(env, "0");
 	pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	area = mmap(NULL, MAX_PAGE + pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -218,8 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t span = (size + 7) & ~(size_t)7;
 	uint8_t *page;
 
-	if (size > MAX_PAGE || ((!unchecked || strict) && !fuzz_subbuffer_complete(data, size)) ||
-	    (strict && !fuzz_subbuffer_sane(tep, data, size)))
+	if (size > MAX_PAGE)
 		return -1; /* not added to the corpus */
 	page = area + MAX_PAGE - span;
 	memcpy(page, data, size);
@@ -234,8 +215,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	/* Both ways a reader uses it: learn announcements only, then decode
 	 * (the page is the same, the decoder now knows its announcements). */
-	uev_decoder_page(d, page, 0, NULL, NULL);
-	uev_decoder_page(d, page, 1, on_rec, d);
+	uev_decoder_page(d, page, size, 0, NULL, NULL);
+	if (uev_decoder_page(d, page, size, 1, on_rec, d) == -EBADMSG) {
+		sink += strlen(uev_decoder_why(d));
+		if (verbose)
+			fprintf(stderr, "refused: %s\n", uev_decoder_why(d));
+	}
 	sink += uev_decoder_conflicts(d);
 	uev_decoder_free(d);
 	UNPOISON(area, MAX_PAGE);

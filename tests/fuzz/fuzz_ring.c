@@ -37,7 +37,8 @@
  *   0x02 SUPER_CRC  the superblock CRC is recomputed.
  *   0x04 SEG_CRC    every segment header that is not all zero gets its CRC.
  *   0x08 REC_CRC    records are walked from offset 64 by their length fields
- *                   while they fit in the chunk (not past an all-zero header)
+ *                   while their headers lie in what the pieces wrote (not
+ *                   past an all-zero header)
  *                   and each gets its CRC, so a mutated payload still reaches
  *                   the decoder.
  *   0x10 REC_SEQ    during that walk, segment_lo and seq are also set to
@@ -58,13 +59,6 @@
  *
  * FUZZ_RING_SAVE=PATH writes the expanded file of the last input to PATH,
  * e.g. to run uev-ringdump on a reproducer.
- *
- * FUZZ_RING_STRICT=1 decodes only the files whose PAGE records all pass the
- * checks of page-check.h, with the formats the file itself brings (the
- * same per-run tep handle ringdecode.c builds). Those checks are what
- * decode.c lacks (see the fuzzing report); without them almost every
- * mutated PAGE record is an out-of-bounds read and the fuzzer spends its
- * time there. The reader always gets every input.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +71,6 @@
 #include <event-parse.h>
 #include <trace-seq.h>
 
-#include "page-check.h"
 #include "ring-common.h"
 #include "ringdecode.h"
 #include "ringfile.h"
@@ -106,8 +99,6 @@ static uint8_t *segbuf; /* one segment being built, UEV_RING_SEG_MAX bytes */
 static size_t segdirty;  /* bytes of segbuf that may be non-zero */
 static struct trace_seq tseq;
 static int verbose; /* FUZZ_VERBOSE=1: print reports and records (to read a reproducer) */
-static int strict;  /* FUZZ_RING_STRICT=1, see above */
-static uint8_t known[65536];
 
 struct chunk {
 	const uint8_t *p;
@@ -129,7 +120,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	verbose = getenv("FUZZ_VERBOSE") && strcmp(getenv("FUZZ_VERBOSE"), "0");
-	strict = getenv("FUZZ_RING_STRICT") && strcmp(getenv("FUZZ_RING_STRICT"), "0");
 	trace_seq_init(&tseq);
 	return 0;
 }
@@ -389,59 +379,6 @@ static void read_all(void)
 	uev_ring_reader_close(r);
 }
 
-/* A FORMAT record into @tep, exactly as ringdecode.c's format() does. */
-static void strict_format(struct tep_handle *tep, const struct uev_ring_rec *rec)
-{
-	const uint8_t *p = rec->payload;
-	const char *sys, *name, *text, *end = (const char *)p + rec->len;
-	uint32_t id;
-
-	if (rec->len < 8)
-		return;
-	memcpy(&id, p + 4, 4);
-	sys = (const char *)p + 8;
-	name = memchr(sys, 0, (size_t)(end - sys));
-	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
-	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1)))
-		return;
-	text++;
-	if (p[0] == 0) {
-		tep_parse_header_page(tep, (char *)text, strlen(text), sizeof(long));
-	} else if (p[0] == 2 && id < 65536 && !known[id]) {
-		known[id] = 1;
-		tep_parse_event(tep, text, strlen(text), sys);
-	}
-}
-
-/* Do all PAGE records pass page-check.h with the formats of their run?
- * The runs and formats are followed as ringdecode.c follows them. */
-static int strict_pages(void)
-{
-	struct tep_handle *tep = NULL;
-	struct uev_ring_reader *r;
-	struct uev_ring_rec rec;
-	uint64_t run = 0;
-	int ok = 1;
-
-	if (uev_ring_reader_open(&r, path, NULL, NULL, NULL, 0) < 0)
-		return 1; /* uev_ring_decode refuses it too */
-	while (ok && uev_ring_reader_next(r, &rec) > 0) {
-		if (rec.type == UEV_RING_RUN_START && rec.run_id != run) {
-			tep_free(tep);
-			tep = tep_alloc();
-			memset(known, 0, sizeof(known));
-			run = rec.run_id;
-		} else if (rec.type == UEV_RING_FORMAT && tep) {
-			strict_format(tep, &rec);
-		} else if (rec.type == UEV_RING_PAGE && tep) {
-			ok = fuzz_subbuffer_sane(tep, rec.payload, rec.len);
-		}
-	}
-	tep_free(tep);
-	uev_ring_reader_close(r);
-	return ok;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
@@ -451,8 +388,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (getenv("FUZZ_RING_SAVE"))
 		save(getenv("FUZZ_RING_SAVE"));
 	read_all();
-	if (strict && !strict_pages())
-		return 0;
 	if (uev_ring_decode(path, report, NULL, on_rec, NULL, err, sizeof(err)) < 0)
 		sink += strlen(err);
 	return 0;
