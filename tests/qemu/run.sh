@@ -143,7 +143,7 @@ t1=$SECONDS
 qrc=0
 # ttyS0: the console, to stdout and the log; ttyS1: the files, to a file.
 # -no-reboot: the guest's `reboot -f` (and a panic, panic=-1) ends qemu.
-timeout "$timeout_s" qemu-system-x86_64 -nographic -no-reboot -m 512 -smp 2 \
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -nographic -no-reboot -m 512 -smp 2 \
 	-accel "$accel" -cpu max -monitor none \
 	-serial stdio -serial "file:$files" \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
@@ -159,7 +159,7 @@ grep -q 'Kernel panic' "$console" &&
 grep -q '^UEVQ-DONE ' "$console" || fail "the guest script did not finish (no UEVQ-DONE marker)"
 
 expected=(cpus kernel A-backend B-prereg E-enables D-dyndbg-on A-demo B-written
-	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert B-persist instances
+	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert B-persist B-nonpersist instances
 	B-complete B-strings C-recorded D-order E-isolation F-recorded lossless)
 problems=()
 while read -r line; do
