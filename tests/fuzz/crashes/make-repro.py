@@ -113,3 +113,18 @@ write("fuzz_ring/page-data-loc-unterminated", ring(*head, filler, pg))
 # uev-ringdump) never returns.
 write("fuzz_ring/page-padding-no-progress",
       ring(run_start, rec(6, page(8, struct.pack("<II", 29, 0xfffffffc)), cpu=0)))
+
+# ---- found after e3e2f63 (page-check.c, format-vet.c) ----------------------
+
+# An event format whose print fmt tells libtraceevent to hex-dump 2^31
+# bytes of a 4-byte field: page-check.c bounds the fields, but the print
+# format is evaluated by tep_print_event() (decode.c, uev_rec_print_fields)
+# and reads past the record, the segment buffer and the heap, leaking what
+# it reads into the output until it faults.
+hexfmt = (b"name: ev\nID: 500\nformat:\n" + console_fmt[console_fmt.index(b"\tfield:unsigned short"):
+                                                    console_fmt.index(b"\tfield:__data_loc")]
+          + b"\tfield:char x[4];\toffset:8;\tsize:4;\tsigned:0;\n\n"
+          + b'print fmt: "%s", __print_hex(REC->x, 0x7fffffff)\n')
+ev = struct.pack("<HBBi", 500, 0, 0, 1) + b"abcd"
+write("fuzz_ring/format-print-hex-past-record",
+      ring(run_start, fmt(b"probe", b"ev", hexfmt, 500), rec(6, page(4 + len(ev), event(ev)), cpu=0)))
