@@ -416,7 +416,7 @@ static void read_all(void)
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
 	char err[256];
-	uint64_t last = 0;
+	uint64_t last = 0, fsz, n = 0;
 	int have = 0, ret;
 
 	if (uev_ring_reader_open(&r, path, report, NULL, err, sizeof(err)) < 0) {
@@ -425,7 +425,7 @@ static void read_all(void)
 			fprintf(stderr, "open: %s\n", err);
 		return;
 	}
-	sink += uev_ring_reader_super(r)->file_size;
+	fsz = uev_ring_reader_super(r)->file_size;
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		/* The reader's promise that replay builds on. */
 		if (have && rec.seq <= last) {
@@ -433,15 +433,28 @@ static void read_all(void)
 				(unsigned long long)rec.seq, (unsigned long long)last);
 			abort();
 		}
+		/* A record lies inside a segment, after the superblock. */
+		if (rec.offset < UEV_RING_SUPER_SIZE + UEV_RING_SEG_HDR ||
+		    rec.offset + UEV_RING_REC_HDR + rec.len > fsz) {
+			fprintf(stderr, "fuzz_ring: record at %llu, %u bytes, in a file of %llu\n",
+				(unsigned long long)rec.offset, rec.len, (unsigned long long)fsz);
+			abort();
+		}
 		last = rec.seq;
 		have = 1;
+		n++;
 		touch(rec.payload, rec.len);
 		if (verbose)
 			fprintf(stderr, "record seq %llu type %u len %u at %llu\n",
 				(unsigned long long)rec.seq, rec.type, rec.len,
 				(unsigned long long)rec.offset);
 	}
-	sink += uev_ring_reader_stats(r)->records;
+	/* After the end (0), the counters cover every record returned. */
+	if (ret == 0 && uev_ring_reader_stats(r)->records != n) {
+		fprintf(stderr, "fuzz_ring: %llu records returned, stats say %llu\n",
+			(unsigned long long)n, (unsigned long long)uev_ring_reader_stats(r)->records);
+		abort();
+	}
 	uev_ring_reader_close(r);
 }
 
