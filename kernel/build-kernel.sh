@@ -57,7 +57,15 @@ have_candidate() { # NAME: does apt know a version to install?
 	[[ -n $c && $c != "(none)" ]]
 }
 
-debian_sources=/etc/apt/sources.list.d/debian.sources
+# Where apt's sources live (apt-config follows $APT_CONFIG: a test can point
+# it elsewhere).
+sources_dir=/etc/apt/sources.list.d
+sources_list=/etc/apt/sources.list
+if command -v apt-config >/dev/null; then
+	eval "$(apt-config shell sources_dir Dir::Etc::sourceparts/d sources_list Dir::Etc::sourcelist/f)"
+	sources_dir=${sources_dir%/}
+fi
+debian_sources=$sources_dir/debian.sources
 
 # derive_backports CODENAME: a deb822 entry for CODENAME-backports on stdout,
 # derived from the system's own debian.sources stanza for CODENAME: same
@@ -90,7 +98,7 @@ derive_backports() {
 
 # add_backports CODENAME: write derive_backports' entry into sources.list.d.
 add_backports() {
-	local codename=$1 out=/etc/apt/sources.list.d/uev-$1-backports.sources
+	local codename=$1 out=$sources_dir/uev-$1-backports.sources
 	[[ -r $debian_sources ]] || skip "no $debian_sources to derive a $codename-backports entry from"
 	derive_backports "$codename" >"$out.tmp"
 	if [[ ! -s $out.tmp ]]; then
@@ -117,7 +125,7 @@ ensure_source_package() {
 		local codename
 		codename=$(codename)
 		[[ -n $codename ]] || skip "unknown Debian release: cannot find $src_pkg"
-		if ! grep -rqs -- "$codename-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		if ! grep -rqs -- "$codename-backports" "$sources_list" "$sources_dir"; then
 			add_backports "$codename"
 		fi
 		say "apt-get update"
@@ -125,7 +133,12 @@ ensure_source_package() {
 		have_candidate "$src_pkg" || skip "apt knows no $src_pkg (not in $codename or $codename-backports)"
 	fi
 	say "installing $src_pkg"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$src_pkg" >&2 ||
+	# Upgrade-By-Source-Package=false: from backports, apt would otherwise
+	# "upgrade" the installed binaries of the same source package with it
+	# (linux-libc-dev, linux-perf: 6.1 -> 6.12), changing the system's
+	# kernel headers under everything else that builds here.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-o APT::Get::Upgrade-By-Source-Package=false "$src_pkg" >&2 ||
 		skip "cannot download $src_pkg (no network?)"
 	[[ -r $src_tar ]] || die "$src_pkg installed but $src_tar is missing"
 }

@@ -14,7 +14,8 @@
 # Environment: UEV_QEMU_TIMEOUT (seconds, default 120), UEV_QEMU_KEEP=1
 # (keep the work dir: initramfs, console log, ring files), UEV_QEMU_ACCEL
 # (kvm|tcg, default kvm when /dev/kvm is usable), UEV_QEMU_VERBOSE=1 (kernel
-# messages on the console, not just warnings).
+# messages on the console, not just warnings), UEV_QEMU_APPEND (more kernel
+# parameters, e.g. rdinit=/bin/sh to look around).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -136,6 +137,7 @@ if [[ -z $accel ]]; then
 fi
 append="console=ttyS0 panic=-1 oops=panic"
 [[ ${UEV_QEMU_VERBOSE:-0} == 1 ]] || append+=" quiet"
+append+=${UEV_QEMU_APPEND:+ $UEV_QEMU_APPEND}
 console=$work/console.log
 files=$work/ttyS1.log
 say "booting ($accel, 2 CPUs, timeout ${timeout_s} s)"
@@ -154,7 +156,7 @@ say "qemu exited $qrc after $boot_s s"
 # --- verdict -----------------------------------------------------------------------
 grep -q 'Kernel panic' "$console" &&
 	fail "the guest kernel panicked: $(grep -m1 'Kernel panic' "$console")"
-((qrc != 124)) || fail "the guest hung: no end within $timeout_s s (last console line: $(tail -n1 "$console"))"
+((qrc != 124)) || fail "the guest hung: no end within $timeout_s s (last console line: $(grep -v 'terminating on signal' "$console" | tail -n1))"
 ((qrc == 0)) || fail "qemu failed (exit $qrc), see the console above"
 grep -q '^UEVQ-DONE ' "$console" || fail "the guest script did not finish (no UEVQ-DONE marker)"
 
