@@ -7,8 +7,8 @@
  *   uevq backend                      which backend libuev picked (UEV_BACKEND unset)
  *   uevq emit EVENT COUNT [WAIT_MS]   register EVENT, wait up to WAIT_MS (default
  *                                     0) for it to be enabled, emit COUNT numbered
- *                                     records ("EVENT #i by uid U"); exit 0 even when
- *                                     nothing could be written (that is libuev's
+ *                                     records ("EVENT #i by uid U"); exit 0 even
+ *                                     when nothing could be written (libuev's
  *                                     promise, checked for the unprivileged case)
  *   uevq timeline UEVENT_FILE         emit qemu0_mark "A", write "change" to
  *                                     UEVENT_FILE (a kobject uevent: a pr_debug
