@@ -24,6 +24,8 @@ build_arg=${1:-./build}
 timeout_s=${UEV_QEMU_TIMEOUT:-120}
 demo_n=50 # must match N in guest/init
 
+# set -e must not end the test silently: name the command that failed.
+trap 'printf "qemu-test: FAIL: line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 say() { printf 'qemu-test: %s\n' "$*"; }
 fail() {
 	printf '\nqemu-test: FAIL: %s\n' "$*" >&2
@@ -57,7 +59,7 @@ kernel=$("$root/kernel/build-kernel.sh") || rc=$?
 [[ -r $kernel ]] || fail "kernel/build-kernel.sh printed '$kernel', which is not a file"
 say "kernel: $kernel ($((SECONDS - t0)) s)"
 
-for tool in qemu-system-x86_64 cpio gzip base64 ldd cc; do
+for tool in qemu-system-x86_64 cpio gzip base64 ldd cc nm; do
 	command -v "$tool" >/dev/null || fail "$tool is missing (kernel/build-kernel.sh installs the packages)"
 done
 busybox=/bin/busybox
@@ -77,10 +79,20 @@ trap cleanup EXIT
 # --- the initramfs ---------------------------------------------------------------
 stage=$work/root
 mkdir -p "$stage"/{bin,sbin,usr/bin,etc/uev/qemu,usr/share/uev/schemas,usr/share/uev/qemu,lib64,proc,sys,dev,run,tmp,var/lib/uev}
-# The probe: static, so it runs even where the loader is the question.
-cc -static -O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/libuev/include" \
-	-o "$stage/usr/bin/uevq" "$here/uevq.c" "$libuev_a" -lpthread ||
+# The probe, against this build's libuev.a: static, so it runs even where
+# the loader is the question; but a sanitizer build's archive needs its
+# runtime, which only links dynamically: then with the same sanitizers, and
+# its libraries are copied like the others'.
+probe=$work/uevq
+sanitize=()
+syms=$(nm "$libuev_a" 2>/dev/null || true) # (not "nm | grep -q": pipefail and SIGPIPE)
+[[ $syms != *" U __asan_"* ]] || sanitize+=(-fsanitize=address)
+[[ $syms != *" U __ubsan_"* ]] || sanitize+=(-fsanitize=undefined)
+if ((${#sanitize[@]})); then link=("${sanitize[@]}"); else link=(-static); fi
+cc "${link[@]}" -O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/libuev/include" \
+	-o "$probe" "$here/uevq.c" "$libuev_a" -lpthread ||
 	fail "cannot build the probe tests/qemu/uevq.c"
+bins+=("$probe")
 cp "$busybox" "$stage/bin/busybox"
 # Every applet as a link, /bin/sh first of all: the kernel runs /init by its
 # #! line before anything in the guest could install them.
@@ -91,9 +103,9 @@ for b in "${bins[@]}"; do
 	cp "$b" "$stage/usr/bin/"
 done
 # Shared libraries and the dynamic loader, where ldd finds them on this host
-# (the guest runs the host's own binaries).
+# (the guest runs the host's own binaries; for a static one ldd prints none).
 for b in "${bins[@]}"; do
-	ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+	{ ldd "$b" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
 done | sort -u | while read -r lib; do
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"
@@ -138,6 +150,11 @@ fi
 append="console=ttyS0 panic=-1 oops=panic"
 [[ ${UEV_QEMU_VERBOSE:-0} == 1 ]] || append+=" quiet"
 append+=${UEV_QEMU_APPEND:+ $UEV_QEMU_APPEND}
+# A sanitizer build's options reach the guest's programs: the kernel hands
+# unknown NAME=VALUE parameters to init's environment.
+for v in ASAN_OPTIONS UBSAN_OPTIONS; do
+	[[ -z ${!v:-} || ${!v} == *[[:space:]]* ]] || append+=" $v=${!v}"
+done
 console=$work/console.log
 files=$work/ttyS1.log
 say "booting ($accel, 2 CPUs, timeout ${timeout_s} s)"
@@ -159,6 +176,11 @@ grep -q 'Kernel panic' "$console" &&
 ((qrc != 124)) || fail "the guest hung: no end within $timeout_s s (last console line: $(grep -v 'terminating on signal' "$console" | tail -n1))"
 ((qrc == 0)) || fail "qemu failed (exit $qrc), see the console above"
 grep -q '^UEVQ-DONE ' "$console" || fail "the guest script did not finish (no UEVQ-DONE marker)"
+# Sanitizer builds: a report on the guest's console fails the test even
+# where the program went on.
+if grep -Eq 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$console"; then
+	fail "a sanitizer reported in the guest: $(grep -Em1 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$console")"
+fi
 
 expected=(cpus kernel A-backend B-prereg E-enables D-dyndbg-on A-demo B-written
 	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert B-persist B-nonpersist instances
