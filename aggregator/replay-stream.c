@@ -16,6 +16,7 @@
 #include <string.h>
 #include <event-parse.h>
 
+#include "format-vet.h"
 #include "replay.h"
 
 struct fmt {
@@ -90,7 +91,7 @@ static int build(struct rp_stream *s)
 		if (s->header_page)
 			tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), sizeof(long));
 		for (size_t i = 0; i < s->nfmts; i++)
-			tep_parse_event(s->tep, s->fmts[i].text, strlen(s->fmts[i].text), s->fmts[i].sys);
+			uev_format_parse(s->tep, s->fmts[i].sys, s->fmts[i].text, 1);
 	}
 	if (uev_decoder_new(&s->dec, s->tep) < 0)
 		return -ENOMEM;
@@ -148,7 +149,7 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 	}
 	s->nfmts++;
 	if (s->tep)
-		tep_parse_event(s->tep, f.text, strlen(f.text), f.system);
+		uev_format_parse(s->tep, f.system, f.text, 1);
 	return 0;
 }
 
