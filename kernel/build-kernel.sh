@@ -204,11 +204,12 @@ key=$version-$(sha256sum "$fragment" | cut -c1-16)
 out=$cache_root/$key
 # One build at a time: a second caller waits for the first and then finds
 # the kernel cached.
-mkdir -p "$cache_root"
-exec 9>"$cache_root/.lock"
-if ! flock -n 9; then
-	say "another build-kernel.sh is running; waiting for it"
-	flock 9
+if mkdir -p "$cache_root" 2>/dev/null && [[ -w $cache_root ]]; then
+	exec 9>"$cache_root/.lock"
+	if ! flock -n 9; then
+		say "another build-kernel.sh is running; waiting for it"
+		flock 9
+	fi
 fi
 if [[ -r $out/bzImage ]]; then
 	say "cached: $out/bzImage ($src_pkg $version, fragment unchanged)"
@@ -227,6 +228,7 @@ if [[ -z $build_parent ]]; then
 		build_parent=/dev/shm
 	fi
 fi
+[[ -w $cache_root ]] || skip "no cached kernel and $cache_root is not writable (run as root once, or set UEV_KERNEL_CACHE)"
 say "building $src_pkg $version with $fragment in $build_parent (make -j$jobs; 5-15 minutes)"
 start=$SECONDS
 mkdir -p "$cache_root"
