@@ -143,7 +143,8 @@ if [[ -z $accel ]]; then
 		if [[ -d /sys/module/kvm_intel || -d /sys/module/kvm_amd ]]; then
 			accel=kvm
 		else
-			say "/dev/kvm is there but not hardware KVM ($(find /sys/module -maxdepth 1 -name 'kvm_*' -printf '%f ' 2>/dev/null)): using TCG"
+			mods=$(find /sys/module -maxdepth 1 -name 'kvm_*' -printf '%f ' 2>/dev/null || true)
+			say "/dev/kvm is there but not hardware KVM (modules: ${mods% }): using TCG"
 		fi
 	fi
 fi
