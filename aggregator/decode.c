@@ -26,6 +26,12 @@ struct announced {
 	struct uev_def def;
 };
 
+/* A user_events event's kernel format as a uev definition (see kdef()). */
+struct kdef {
+	int id, ok;
+	struct uev_def def;
+};
+
 struct uev_decoder {
 	struct tep_handle *tep;
 	char kname[128];         /* "system:event" of the last kernel record */
@@ -37,6 +43,8 @@ struct uev_decoder {
 	size_t nann, cap;
 	unsigned conflicts;
 	const char *why; /* of the last page refused */
+	struct kdef *kdefs;
+	size_t nkdefs;
 };
 
 /* The marker event's layout, once the tep handle knows it (a ring file may
@@ -77,6 +85,7 @@ void uev_decoder_free(struct uev_decoder *d)
 	if (!d)
 		return;
 	kbuffer_free(d->kbuf);
+	free(d->kdefs);
 	free(d->ann);
 	free(d);
 }
@@ -156,6 +165,56 @@ int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def)
 	return ann_add(d, buf, 4 + n + 1) ? 0 : -EINVAL;
 }
 
+/*
+ * A user_events record is decoded like a marker one, by a uev definition,
+ * so that both backends print and export the same names and the same
+ * quoted strings. The definition is rebuilt from the kernel's format
+ * (types from the field flags and sizes, since the kernel spells array
+ * types in more than one way) and kept only if its packed layout matches
+ * every field offset the kernel gave; otherwise the kernel's own print
+ * format is used.
+ */
+static const struct uev_def *kdef(struct uev_decoder *d, struct tep_event *ev)
+{
+	char text[UEV_DEF_MAX], *p = text;
+	struct kdef *k;
+	size_t off = 8;
+
+	for (size_t i = 0; i < d->nkdefs; i++)
+		if (d->kdefs[i].id == ev->id)
+			return d->kdefs[i].ok ? &d->kdefs[i].def : NULL;
+	if (!(k = realloc(d->kdefs, (d->nkdefs + 1) * sizeof(*k))))
+		return NULL;
+	d->kdefs = k;
+	k += d->nkdefs++;
+	k->id = ev->id;
+	k->ok = 0;
+	text[0] = 0;
+	for (struct tep_format_field *f = ev->format.fields; f; f = f->next) {
+		size_t left = sizeof(text) - (size_t)(p - text);
+		int n;
+
+		if ((f->flags & TEP_FIELD_IS_DYNAMIC) && (f->flags & TEP_FIELD_IS_RELATIVE) && f->size == 4)
+			n = snprintf(p, left, "%s__rel_loc char[] %s", p == text ? "" : "; ", f->name);
+		else if ((f->flags & TEP_FIELD_IS_ARRAY) && f->elementsize == 1 && !(f->flags & TEP_FIELD_IS_DYNAMIC))
+			n = snprintf(p, left, "%schar[%d] %s", p == text ? "" : "; ", f->size, f->name);
+		else if (!(f->flags & (TEP_FIELD_IS_ARRAY | TEP_FIELD_IS_DYNAMIC)) &&
+			 (f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8))
+			n = snprintf(p, left, "%s%c%d %s", p == text ? "" : "; ",
+				     f->flags & TEP_FIELD_IS_SIGNED ? 's' : 'u', f->size * 8, f->name);
+		else
+			return NULL;
+		if (n < 0 || (size_t)n >= left || (size_t)f->offset != off)
+			return NULL;
+		p += n;
+		off += (size_t)f->size;
+	}
+	if (uev_def_parse(ev->name, text, &k->def, NULL) < 0)
+		return NULL;
+	k->ok = 1;
+	return &k->def;
+}
+
 static void classify(struct uev_decoder *d, struct uev_rec *r)
 {
 	struct tep_record *rec = r->record;
@@ -186,9 +245,11 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 			r->name = a->name;
 		}
 	} else if (r->event && r->event->system && !strcmp(r->event->system, "user_events")) {
-		r->kind = UEV_REC_USER; /* printed through its kernel format */
+		r->kind = UEV_REC_USER; /* by its definition, or by its kernel format */
 		r->payload = data + 8;
 		r->len = rec->size > 8 ? (size_t)rec->size - 8 : 0;
+		if ((r->def = kdef(d, r->event)))
+			r->name = r->event->name;
 	}
 }
 

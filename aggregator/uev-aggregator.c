@@ -335,6 +335,10 @@ int main(int argc, char **argv)
 		r = uev_setup_apply(&a.setup, &a.seat, &a.cfg, err, sizeof(err));
 	if (r == 0)
 		r = uev_userev_setup(&a.userev, &a.seat, &a.cfg, err, sizeof(err));
+	if (r == 0 && a.userev.warning[0])
+		fprintf(stderr, "uev-aggregator: seat %s: user events %s exist with other fields and are in use, "
+				"so they cannot be registered anew; they are not recorded until the aggregator "
+				"is restarted after their users have gone\n", seat, a.userev.warning);
 	if (r == 0) {
 		const char *systems[65];
 

@@ -75,11 +75,24 @@ static int reg(struct uev_userev *u, const char *def, uint32_t *word)
 		.name_args = (uint64_t)(uintptr_t)def,
 	};
 
+	char name[UEV_DEF_MAX + 1];
+
 	if (ioctl(u->fd, UEV_DIAG_IOCSREG, &r) == 0)
 		return 0;
-	if (errno != EINVAL)
+	if (errno == EINVAL) {
+		r.flags = 0; /* before 6.7: no PERSIST; the event lives while we hold it */
+		if (ioctl(u->fd, UEV_DIAG_IOCSREG, &r) == 0)
+			return 0;
+	}
+	if (errno != EADDRINUSE)
 		return -errno;
-	r.flags = 0; /* before 6.7: no PERSIST; the event lives while we hold it */
+	/* The name exists with other fields: a persistent registration of an
+	 * older schema outlives every process. Nobody can emit the new
+	 * fields until it goes, so delete it (refused while it is in use:
+	 * enabled somewhere, or an emitter holds it) and try once more. */
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(def, " :"), def);
+	if (ioctl(u->fd, UEV_DIAG_IOCSDEL, name) < 0)
+		return -EADDRINUSE;
 	return ioctl(u->fd, UEV_DIAG_IOCSREG, &r) == 0 ? 0 : -errno;
 }
 
@@ -125,7 +138,15 @@ int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct u
 			k = add_name(u, s->event[e].full);
 			if (k < 0)
 				r = k;
-			else if ((r = reg(u, def, &u->words[k])) < 0)
+			else if ((r = reg(u, def, &u->words[k])) == -EADDRINUSE) {
+				size_t w = strlen(u->warning);
+
+				snprintf(u->warning + w, sizeof(u->warning) - w, "%s%s", w ? ", " : "",
+					 s->event[e].full);
+				if (k == (int)u->n - 1) /* not ours: never enabled, never disabled */
+					free(u->names[--u->n]);
+				r = 0;
+			} else if (r < 0)
 				snprintf(err, errsize, "%s: event %s: the kernel refused it: %s%s", c->schemas[i],
 					 s->event[e].full, strerror(-r),
 					 r == -EADDRINUSE ? " (registered with other fields)" : "");

@@ -24,13 +24,17 @@ struct uev_userev {
 	char **globs;         /* [user] event entries */
 	size_t nglobs;
 	struct uev_seat *seat;
+	char warning[512];    /* set up, but not everything: said once by main */
 };
 
 /* Parse every schema of @c; all errors ("FILE:LINE: message") into @err.
  * 0 or -EINVAL. Touches nothing. */
 int uev_userev_check(const struct uev_config *c, char *err, size_t errsize);
 
-/* Register and enable. 0 (also on marker kernels), -errno with @err. */
+/* Register and enable. 0 (also on marker kernels), -errno with @err. An
+ * event that exists with other fields (an older schema's persistent
+ * registration) is deleted and registered anew; if it is still in use it
+ * is left out, the seat goes on, and u->warning says which. */
 int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct uev_config *c,
 		     char *err, size_t errsize);
 
@@ -38,7 +42,8 @@ int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct u
 void uev_userev_rescan(struct uev_userev *u);
 
 /* Disable them in the instance and drop our enablers (the events stay
- * registered: PERSIST). */
+ * registered: PERSIST, unless an emitter registered one first without it:
+ * the kernel then keeps the emitter's, which goes with its last user). */
 void uev_userev_close(struct uev_userev *u);
 
 #endif
