@@ -20,6 +20,17 @@
  *               u32 offset (modulo the segment size) + bytes placed there;
  *               the rest of the segment is zero
  *
+ *     input   = ... [LATER update]                          LATER = FUZZ_LATER
+ *     update  = [SEP] uchunk [SEP uchunk ...]
+ *     uchunk  = segment index (1 byte, modulo N) + pieces, as a chunk k
+ *
+ * Without LATER the file is read once. With it, the reader follows the
+ * file as it would an aggregator's (uev_ring_reader_follow): it reads to
+ * the end, the harness then writes the update's segments over the file
+ * (with the same fixes), and the reader is refreshed and read to the end
+ * a few times (uev_ring_reader_refresh), as a live reader polls. The
+ * decoder then reads the final file.
+ *
  * Pieces let a small input reach deep into a big segment: the reader reads
  * a segment through a 128 KiB window, and a record that straddles a window
  * boundary needs bytes at 128 KiB (a record before it, with a long zero
@@ -80,6 +91,7 @@
 
 #define FUZZ_SEP "--uev-fuzz-segment--"
 #define FUZZ_AT "--uev-fuzz-at--"
+#define FUZZ_LATER "--uev-fuzz-later--"
 
 enum {
 	CTL_GEOMETRY = 0x01,
@@ -301,50 +313,75 @@ static size_t place(const struct chunk *seg, uint32_t S)
 	return end;
 }
 
+/* What build_file() found, for the update that may follow. */
+static struct layout cur_layout;
+static uint8_t cur_ctl;
+
+/* Segment @index of the file from a chunk of pieces, with ctl's fixes. */
+static void write_segment(uint32_t index, const struct chunk *c)
+{
+	const struct layout *l = &cur_layout;
+	uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)index * l->stride;
+	size_t have, wr;
+
+	if (off >= l->file_size)
+		return;
+	/* Only what the last chunk wrote is cleared: a 4 MiB memset per
+	 * segment would dominate the run time. The record walk reads up to
+	 * the segment end, so the rest must stay zero. */
+	memset(segbuf, 0, segdirty);
+	have = place(c, l->stride);
+	segdirty = have > UEV_RING_SEG_HDR ? have : UEV_RING_SEG_HDR;
+	if ((cur_ctl & CTL_SEG_CRC) && have > 0) {
+		uev_put32(segbuf + 4, uev_crc32c(0, segbuf + 8, UEV_RING_SEG_HDR - 8));
+		have = have < UEV_RING_SEG_HDR ? UEV_RING_SEG_HDR : have;
+	}
+	if (cur_ctl & (CTL_REC_CRC | CTL_REC_SEQ))
+		fix_records(segbuf, have, l->stride, cur_ctl);
+	wr = have < l->file_size - off ? have : (size_t)(l->file_size - off);
+	if (wr && pwrite(memfd, segbuf, wr, (off_t)off) != (ssize_t)wr)
+		abort();
+}
+
 static int build_file(const uint8_t *data, size_t size)
 {
 	struct chunk c[MAX_CHUNKS + 1];
 	size_t n = split(data, size, FUZZ_SEP, c, MAX_CHUNKS + 1);
 	uint8_t sb[UEV_RING_SUPER_SIZE] = { 0 };
-	struct layout l;
-	uint8_t ctl;
 
 	if (n == 0 || c[0].len == 0)
 		return -1;
-	ctl = c[0].p[0];
+	cur_ctl = c[0].p[0];
 	memcpy(sb, c[0].p + 1, c[0].len - 1 < sizeof(sb) ? c[0].len - 1 : sizeof(sb));
-	layout(sb, ctl, n, &l);
-	if (ctl & CTL_SUPER_CRC)
+	layout(sb, cur_ctl, n, &cur_layout);
+	if (cur_ctl & CTL_SUPER_CRC)
 		uev_put32(sb + 124, uev_crc32c(0, sb, 124));
 
 	/* ftruncate to 0 and back gives an all-zero file without writing it. */
-	if (ftruncate(memfd, 0) < 0 || ftruncate(memfd, (off_t)l.file_size) < 0)
+	if (ftruncate(memfd, 0) < 0 || ftruncate(memfd, (off_t)cur_layout.file_size) < 0)
 		abort();
-	if (pwrite(memfd, sb, l.file_size < sizeof(sb) ? l.file_size : sizeof(sb), 0) < 0)
+	if (pwrite(memfd, sb, cur_layout.file_size < sizeof(sb) ? cur_layout.file_size : sizeof(sb),
+		   0) < 0)
 		abort();
-	for (size_t k = 1; k < n; k++) {
-		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)(k - 1) * l.stride;
-		size_t have, wr;
-
-		if (off >= l.file_size)
-			break;
-		/* Only what the last chunk wrote is cleared: a 4 MiB memset per
-		 * segment would dominate the run time. The record walk reads
-		 * up to the segment end, so the rest must stay zero. */
-		memset(segbuf, 0, segdirty);
-		have = place(&c[k], l.stride);
-		segdirty = have > UEV_RING_SEG_HDR ? have : UEV_RING_SEG_HDR;
-		if ((ctl & CTL_SEG_CRC) && have > 0) {
-			uev_put32(segbuf + 4, uev_crc32c(0, segbuf + 8, UEV_RING_SEG_HDR - 8));
-			have = have < UEV_RING_SEG_HDR ? UEV_RING_SEG_HDR : have;
-		}
-		if (ctl & (CTL_REC_CRC | CTL_REC_SEQ))
-			fix_records(segbuf, have, l.stride, ctl);
-		wr = have < l.file_size - off ? have : (size_t)(l.file_size - off);
-		if (wr && pwrite(memfd, segbuf, wr, (off_t)off) != (ssize_t)wr)
-			abort();
-	}
+	for (size_t k = 1; k < n; k++)
+		write_segment((uint32_t)(k - 1), &c[k]);
 	return 0;
+}
+
+/* The update after LATER: segments written over the file, as a writer
+ * goes on (or a damaged one scribbles). */
+static void update_file(const uint8_t *data, size_t size)
+{
+	struct chunk c[MAX_CHUNKS];
+	size_t n = split(data, size, FUZZ_SEP, c, MAX_CHUNKS);
+	uint32_t nseg = cur_layout.nseg ? cur_layout.nseg : 1;
+
+	for (size_t k = 0; k < n; k++) {
+		struct chunk rest = { c[k].p + 1, c[k].len - 1 };
+
+		if (c[k].len)
+			write_segment(c[k].p[0] % nseg, &rest);
+	}
 }
 
 static void save(const char *to)
@@ -411,38 +448,35 @@ static int on_rec(void *ctx, const struct uev_ringdec_run *run, const struct uev
 	return 0;
 }
 
-static void read_all(void)
-{
-	struct uev_ring_reader *r;
-	struct uev_ring_rec rec;
-	char err[256];
-	uint64_t last = 0, fsz, n = 0;
-	int have = 0, ret;
+/* Every record the reader returns, checked against its promises. */
+struct reading {
+	uint64_t last, fsz, n;
+	int have;
+};
 
-	if (uev_ring_reader_open(&r, path, report, NULL, err, sizeof(err)) < 0) {
-		sink += strlen(err);
-		if (verbose)
-			fprintf(stderr, "open: %s\n", err);
-		return;
-	}
-	fsz = uev_ring_reader_super(r)->file_size;
+static int next_all(struct uev_ring_reader *r, struct reading *g)
+{
+	struct uev_ring_rec rec;
+	int ret;
+
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
-		/* The reader's promise that replay builds on. */
-		if (have && rec.seq <= last) {
+		/* The reader's promise that replay builds on, across
+		 * refreshes too. */
+		if (g->have && rec.seq <= g->last) {
 			fprintf(stderr, "fuzz_ring: seq %llu returned after %llu\n",
-				(unsigned long long)rec.seq, (unsigned long long)last);
+				(unsigned long long)rec.seq, (unsigned long long)g->last);
 			abort();
 		}
 		/* A record lies inside a segment, after the superblock. */
 		if (rec.offset < UEV_RING_SUPER_SIZE + UEV_RING_SEG_HDR ||
-		    rec.offset + UEV_RING_REC_HDR + rec.len > fsz) {
+		    rec.offset + UEV_RING_REC_HDR + rec.len > g->fsz) {
 			fprintf(stderr, "fuzz_ring: record at %llu, %u bytes, in a file of %llu\n",
-				(unsigned long long)rec.offset, rec.len, (unsigned long long)fsz);
+				(unsigned long long)rec.offset, rec.len, (unsigned long long)g->fsz);
 			abort();
 		}
-		last = rec.seq;
-		have = 1;
-		n++;
+		g->last = rec.seq;
+		g->have = 1;
+		g->n++;
 		touch(rec.payload, rec.len);
 		if (verbose)
 			fprintf(stderr, "record seq %llu type %u len %u at %llu\n",
@@ -450,10 +484,43 @@ static void read_all(void)
 				(unsigned long long)rec.offset);
 	}
 	/* After the end (0), the counters cover every record returned. */
-	if (ret == 0 && uev_ring_reader_stats(r)->records != n) {
+	if (ret == 0 && uev_ring_reader_stats(r)->records != g->n) {
 		fprintf(stderr, "fuzz_ring: %llu records returned, stats say %llu\n",
-			(unsigned long long)n, (unsigned long long)uev_ring_reader_stats(r)->records);
+			(unsigned long long)g->n,
+			(unsigned long long)uev_ring_reader_stats(r)->records);
 		abort();
+	}
+	return ret;
+}
+
+/* Read the file to the end; with @later, follow it through that update
+ * and a few polls more (the reader's patience for a segment that stops
+ * short is 3 refreshes). */
+static void read_all(const uint8_t *later, size_t later_len)
+{
+	struct uev_ring_reader *r;
+	struct reading g = { 0 };
+	char err[256];
+
+	if (uev_ring_reader_open(&r, path, report, NULL, err, sizeof(err)) < 0) {
+		sink += strlen(err);
+		if (verbose)
+			fprintf(stderr, "open: %s\n", err);
+		return;
+	}
+	g.fsz = uev_ring_reader_super(r)->file_size;
+	if (later)
+		uev_ring_reader_follow(r);
+	if (next_all(r, &g) >= 0 && later) {
+		update_file(later, later_len);
+		for (int poll = 0; poll < 5; poll++) {
+			int add = uev_ring_reader_refresh(r);
+
+			if (verbose)
+				fprintf(stderr, "refresh: %d\n", add);
+			if (add < 0 || next_all(r, &g) < 0)
+				break;
+		}
 	}
 	uev_ring_reader_close(r);
 }
@@ -462,11 +529,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
 
-	if (build_file(data, size) < 0)
+	const uint8_t *later = memmem(data, size, FUZZ_LATER, sizeof(FUZZ_LATER) - 1);
+	size_t base = later ? (size_t)(later - data) : size;
+
+	if (later)
+		later += sizeof(FUZZ_LATER) - 1;
+	if (build_file(data, base) < 0)
 		return 0;
+	read_all(later, later ? size - (size_t)(later - data) : 0);
 	if (getenv("FUZZ_RING_SAVE"))
 		save(getenv("FUZZ_RING_SAVE"));
-	read_all();
 	if (uev_ring_decode(path, report, NULL, on_rec, NULL, err, sizeof(err)) < 0)
 		sink += strlen(err);
 	return 0;

@@ -39,9 +39,20 @@ trap cleanup EXIT
 # what this script is about.
 export ASAN_OPTIONS=detect_leaks=0
 
+# The default kernel events, filtered down to what this script causes:
+# the whole host's forks and execs would make big seeds of other people's
+# processes (and slow fuzzing down).
+cat >"$dir/seat.conf" <<'EOF'
+[kernel]
+event = printk:console
+event = sched:sched_process_exec if filename ~ "*/uev-demo" || filename ~ "*/true"
+event = sched:sched_process_fork if parent_comm == "uev-demo" || parent_comm == "make-corpus.sh"
+event = task:task_rename if newcomm == "uev-demo" || newcomm == "true"
+EOF
+
 one_run() { # demo events per thread
-	"$agg" --seat "$seat" --ring "$dir/r.ring" --size 300K --run-dir "$dir/run" \
-		--flush-interval 100 2>"$dir/agg.log" &
+	"$agg" --seat "$seat" --config "$dir/seat.conf" --ring "$dir/r.ring" --size 300K \
+		--run-dir "$dir/run" --flush-interval 100 2>"$dir/agg.log" &
 	agg_pid=$!
 	for _ in $(seq 200); do
 		[ -e "$dir/run/$seat.enable" ] && [ -e "/sys/kernel/tracing/instances/uev.$seat" ] && break
@@ -79,7 +90,8 @@ segs = [seg(i) for i in range(N)]
 while segs and not segs[-1]:
     segs.pop()
 for s in segs:
-    assert SEP not in s and b"--uev-fuzz-at--" not in s, "separator inside the data"
+    assert all(m not in s for m in (SEP, b"--uev-fuzz-at--", b"--uev-fuzz-later--")), \
+        "separator inside the data"
 
 def write(name, blob):
     with open(f"{out}/{name}", "wb") as f:
@@ -112,6 +124,14 @@ filler = struct.pack("<HHIQII", 5, 0xffff, at - half - 24, 0, 0, 0)
 assert AT not in segs[0]
 write("fuzz_ring/window-straddle", bytes([0x3f]) + sb + SEP + segs[0][:half] + filler +
       AT + struct.pack("<I", at) + segs[0][half:])
+
+# Following a live file (LATER, see fuzz_ring.c): the reader first sees the
+# first segment cut after half its records, as a writer would leave it
+# mid-flush; then the rest of that segment and the second run's segment
+# arrive, and the reader is refreshed.
+LATER = b"--uev-fuzz-later--"   # fuzz_ring.c: FUZZ_LATER
+write("fuzz_ring/follow-live", bytes([0x1f]) + sb + SEP + segs[0][:half] + LATER +
+      bytes([0]) + segs[0] + SEP + bytes([1]) + b"".join(segs[1:2]))
 
 # PAGE records (type 6) of every valid segment, in file order.
 pages = []
