@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/qemu/run.sh [BUILD_DIR] — the end-to-end test on a real user_events
 # kernel: boots the test kernel (kernel/build-kernel.sh, cached) in qemu with
-# an initramfs of busybox + this build's uev-aggregator, uev-ringdump,
-# uev-seat, uev-demo and the probe uevq, and checks what the guest script
-# (guest/init) reports on the serial console, then decodes on the host the
-# ring files the guest sends back on its second serial port.
+# an initramfs of busybox + this build's uev-aggregator, uev-replay,
+# uev-ringdump, uev-seat, uev-demo and the probe uevq, and checks what the
+# guest script (guest/init) reports on the serial console, then decodes on
+# the host the ring files the guest sends back on its second serial port
+# (uev-replay --json and uev-ringdump: the same as in the guest).
 #
 # BUILD_DIR (default ./build) is a meson build dir of this tree.
 # Exit status: 0 every check passed; 77 SKIP (the kernel cannot be built for
@@ -40,6 +41,7 @@ skip() {
 build=$(cd "$build_arg" && pwd)
 bins=(
 	"$build/aggregator/uev-aggregator"
+	"$build/aggregator/uev-replay"
 	"$build/aggregator/uev-ringdump"
 	"$build/aggregator/uev-seat"
 	"$build/libuev/demo/uev-demo"
@@ -112,7 +114,7 @@ done | sort -u | while read -r lib; do
 done
 cp "$root"/schemas/*.uev "$stage/usr/share/uev/schemas/"
 cp "$here"/guest/*.uev "$stage/usr/share/uev/qemu/"
-cp "$here"/guest/seat0.conf "$here"/guest/seat1.conf "$stage/etc/uev/qemu/"
+cp "$here"/guest/seat0.conf "$here"/guest/seat1.conf "$here"/guest/seat2.conf "$stage/etc/uev/qemu/"
 cp "$here/guest/init" "$stage/init"
 chmod 0755 "$stage/init"
 # Names for ls -l; the guest uses numeric ids. 2000 may write user_events_data.
@@ -185,7 +187,8 @@ fi
 
 expected=(cpus kernel A-backend B-prereg E-enables D-dyndbg-on A-demo B-written
 	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert B-persist B-nonpersist instances
-	B-complete B-strings C-recorded D-order E-isolation F-recorded lossless)
+	B-stale B-busy B-stale-stop
+	B-complete B-strings B-userprint C-recorded D-order E-isolation F-recorded B-stale-recorded lossless)
 problems=()
 while read -r line; do
 	problems+=("guest: ${line#UEVQ-FAIL }")
@@ -202,16 +205,33 @@ tr -d '\r' <"$files" | awk -v dir="$out" '
 	/^=== END / { close(f); f = ""; next }
 	f != "" { print > f }'
 grep -q '^=== DONE' "$files" || problems+=("host: the file transfer on ttyS1 did not complete")
-for name in seat0.ring seat1.ring seat0.txt seat1.txt; do
-	if [[ -s $out/$name.b64 ]] && base64 -d <"$out/$name.b64" | gunzip >"$out/$name"; then
-		:
-	else
-		problems+=("host: $name did not come back intact over ttyS1")
-	fi
+seats=(seat0 seat1 seat2)
+for seat in "${seats[@]}"; do
+	for name in $seat.ring $seat.json $seat.txt; do
+		if [[ -s $out/$name.b64 ]] && base64 -d <"$out/$name.b64" | gunzip >"$out/$name"; then
+			:
+		else
+			problems+=("host: $name did not come back intact over ttyS1")
+		fi
+	done
 done
+replay=$build/aggregator/uev-replay
 ringdump=$build/aggregator/uev-ringdump
-for seat in seat0 seat1; do
-	[[ -s $out/$seat.ring && -s $out/$seat.txt ]] || continue
+for seat in "${seats[@]}"; do
+	[[ -s $out/$seat.ring && -s $out/$seat.json && -s $out/$seat.txt ]] || continue
+	# uev-replay --json: every key of every event the same as in the guest
+	# (event, cpu, pid, trace_ns, typed fields; and time/wall_ns, comm,
+	# seat, run: they come from the file too).
+	if ! "$replay" --json "$out/$seat.ring" >"$out/$seat.host.json" 2>"$out/$seat.host.json.err"; then
+		problems+=("host: uev-replay --json $seat.ring failed: $(head -n3 "$out/$seat.host.json.err")")
+	elif ! diff -u "$out/$seat.json" "$out/$seat.host.json" >"$out/$seat.json.diff"; then
+		problems+=("host: uev-replay --json of $seat.ring on the host differs from the guest's (head of diff below)")
+		head -n 20 "$out/$seat.json.diff"
+	elif grep -qv '^# ' "$out/$seat.host.json.err"; then
+		problems+=("host: uev-replay --json $seat.ring reported: $(grep -v '^# ' "$out/$seat.host.json.err" | head -n3)")
+	else
+		say "PASS G-$seat: uev-replay --json: $(tail -n1 "$out/$seat.host.json.err" | sed 's/^# //'), the same $(wc -l <"$out/$seat.host.json") events as in the guest"
+	fi
 	# The guest has no time zone: UTC. Same file, same zone, same text.
 	if ! TZ=UTC "$ringdump" "$out/$seat.ring" >"$out/$seat.host.txt" 2>"$out/$seat.host.err"; then
 		problems+=("host: uev-ringdump $seat.ring failed: $(head -n3 "$out/$seat.host.err")")
@@ -221,15 +241,15 @@ for seat in seat0 seat1; do
 	elif [[ -s $out/$seat.host.err ]]; then
 		problems+=("host: uev-ringdump $seat.ring reported: $(head -n3 "$out/$seat.host.err")")
 	else
-		say "PASS G-$seat: $(tail -n1 "$out/$seat.host.txt" | sed 's/^# //'), decoded on the host as in the guest"
+		say "PASS G-$seat-ringdump: $(tail -n1 "$out/$seat.host.txt" | sed 's/^# //'), as in the guest"
 	fi
 done
-if [[ -s $out/seat0.host.txt ]]; then
-	# Not only equal: also what the guest checked (names with or without
-	# "user_events:", strings with or without quotes).
-	ticks=$(awk '$6 ~ /^(user_events:)?demo_tick$/' "$out/seat0.host.txt" | wc -l)
+if [[ -s $out/seat0.host.json ]]; then
+	# Not only equal: also what the guest checked, typed and named as
+	# marker-backend records are.
+	ticks=$(grep -c '"system":"user","event":"demo_tick","fields":{"seq":[0-9]*,"thread":[0-9]*,' "$out/seat0.host.json" || true)
 	((ticks == 2 * demo_n)) || problems+=("host: seat0.ring has $ticks demo_tick records, want $((2 * demo_n))")
-	grep -Eq ' (user_events:)?qemu0_mark +n=1 text="?A"?$' "$out/seat0.host.txt" ||
+	grep -q '"system":"user","event":"qemu0_mark","fields":{"n":1,"text":"A"}}$' "$out/seat0.host.json" ||
 		problems+=("host: seat0.ring lacks the timeline marker A")
 fi
 

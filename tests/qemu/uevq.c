@@ -18,6 +18,11 @@
  *                                     run PROG with those ids (first GID is the
  *                                     primary group, the rest supplementary);
  *                                     busybox has no setpriv --reuid
+ *   uevq persist NAME FIELDS [hold]   register "NAME FIELDS" with the raw ABI and
+ *                                     USER_EVENT_REG_PERSIST (as an older schema's
+ *                                     aggregator did), print "persisted NAME", and
+ *                                     exit, or with "hold" keep the registration
+ *                                     open (the event stays in use) until killed
  *
  * The event definitions here must match the schemas in tests/qemu/guest/ field for
  * field: the aggregator pre-registers those, and the kernel refuses an event
@@ -27,9 +32,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +50,27 @@ static struct uev_event events[] = {
 	UEV_EVENT_INIT("qemu1_only", "u32 n; __rel_loc char[] text"),
 	/* in no schema: seat0 follows it by its glob qemu_late_* */
 	UEV_EVENT_INIT("qemu_late_follow", "u32 n; __rel_loc char[] text"),
+	/* seat2's schema (qemu2.uev): the new fields of events that
+	 * "uevq persist" registered before with old ones */
+	UEV_EVENT_INIT("qemu2_stale", "u32 n; __rel_loc char[] text"),
+	UEV_EVENT_INIT("qemu2_busy", "u32 n; __rel_loc char[] text"),
+	UEV_EVENT_INIT("qemu2_ok", "u32 n; __rel_loc char[] text"),
 };
+
+/* The kernel's user_events ABI (6.4+; PERSIST 6.7+), spelled out here on
+ * purpose rather than taken from libuev: this is how another program, or
+ * an older aggregator, registers an event. */
+struct user_reg {
+	uint32_t size;
+	uint8_t enable_bit;
+	uint8_t enable_size;
+	uint16_t flags;
+	uint64_t enable_addr;
+	uint64_t name_args;
+	uint32_t write_index;
+} __attribute__((packed));
+#define DIAG_IOCSREG _IOWR('*', 0, struct user_reg *)
+#define USER_EVENT_REG_PERSIST (1u << 0)
 
 static uint64_t now_ms(void)
 {
@@ -139,6 +166,32 @@ static int do_timeline(const char *uevent)
 	return a > 0 && w && b > 0 ? 0 : 1;
 }
 
+static int do_persist(const char *name, const char *fields, int hold)
+{
+	static uint32_t word;
+	char def[512];
+	struct user_reg r = {
+		.size = sizeof(r),
+		.enable_size = sizeof(word),
+		.flags = USER_EVENT_REG_PERSIST,
+		.enable_addr = (uint64_t)(uintptr_t)&word,
+		.name_args = (uint64_t)(uintptr_t)def,
+	};
+	int fd = open("/sys/kernel/tracing/user_events_data", O_RDWR | O_CLOEXEC);
+
+	snprintf(def, sizeof(def), "%s %s", name, fields);
+	if (fd < 0 || ioctl(fd, DIAG_IOCSREG, &r) < 0) {
+		fprintf(stderr, "uevq persist: %s: %s\n", def, strerror(errno));
+		return 1;
+	}
+	printf("persisted %s write_index=%u%s\n", name, r.write_index, hold ? " held" : "");
+	if (hold)
+		for (;;)
+			pause(); /* SIGTERM ends it, and the kernel drops our reference */
+	close(fd);
+	return 0;
+}
+
 static int do_as(char **argv)
 {
 	gid_t groups[32];
@@ -173,7 +226,9 @@ int main(int argc, char **argv)
 		return do_timeline(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "as"))
 		return do_as(argv + 2);
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "hold"))) && !strcmp(argv[1], "persist"))
+		return do_persist(argv[2], argv[3], argc == 5);
 	fprintf(stderr, "usage: uevq backend | emit EVENT COUNT [WAIT_MS] | timeline UEVENT_FILE |"
-			" as UID GID[,GID...] PROG ARG...\n");
+			" as UID GID[,GID...] PROG ARG... | persist NAME FIELDS [hold]\n");
 	return 2;
 }
