@@ -11,7 +11,9 @@ rc=0
 build() { # dir, extra meson options...
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null || return 1
+		case $dir in build-fuzz) export CC=clang ;; esac
+		meson setup "$dir" "$@" >/dev/null || { unset CC; return 1; }
+		unset CC
 	fi
 	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
 }
@@ -25,5 +27,17 @@ for cfg in "build" "build-asan -Db_sanitize=address,undefined -Db_lundef=false";
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 		meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=1
 done
-python3 .ci/summary.py build build-asan
+# The libFuzzer targets: clang, the whole tree instrumented (ASan, UBSan,
+# coverage), so only the fuzz suite runs here: the corpus and every
+# reproducer of a past finding, then a bounded fuzzing run per target.
+echo "== build-fuzz: build"
+if build build-fuzz -Dfuzz=true -Dbench=false -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fsanitize=fuzzer-no-link; then
+	echo "== build-fuzz: fuzz"
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2 || rc=1
+else
+	rc=1
+fi
+python3 .ci/summary.py build build-asan build-fuzz
 exit $rc

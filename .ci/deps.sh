@@ -4,7 +4,8 @@
 # usage: uev_deps [extra packages...]
 
 UEV_BUILD_PKGS="meson ninja-build pkg-config gcc libc6-dev binutils python3
-  libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd liburing-dev check"
+  libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd liburing-dev check
+  clang libclang-rt-14-dev"
 
 uev_as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"
