@@ -254,6 +254,10 @@ if [[ -s $out/seat0.host.json ]]; then
 fi
 
 npass=$(grep -c '^UEVQ-PASS ' "$console" || true)
+# Known problems a check allowed for (see guest/init), shown with the verdict.
+while read -r line; do
+	say "note: ${line#UEVQ-NOTE }"
+done < <(grep '^UEVQ-NOTE ' "$console" || true)
 if ((${#problems[@]})); then
 	echo >&2
 	printf 'qemu-test: FAIL: %s\n' "${problems[@]}" >&2
