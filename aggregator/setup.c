@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -140,6 +141,17 @@ static int set_kevents(struct uev_seat *seat, const struct uev_config *c, int on
 	return 0;
 }
 
+/*
+ * dyndbg queries are undone callsite by callsite: the control file is read
+ * before the queries are written and after, and every callsite whose flags
+ * differ gets its earlier flags back at exit, through a query that names it
+ * alone ("module M file F line N func FN [class C] =FLAGS"). So a callsite
+ * that was on before the aggregator started stays on ("-p", the inverse of
+ * "+p", would turn it off), and one that someone else changed meanwhile
+ * (its flags are no longer what the queries left) is left alone. Only when
+ * the control file cannot be read are the queries inverted as a whole.
+ */
+
 /* "module drm +p" is undone by "module drm -p". '=' has no inverse. */
 static char *dyndbg_inverse(const char *q)
 {
@@ -160,15 +172,216 @@ static char *dyndbg_inverse(const char *q)
 	return u;
 }
 
+/* One write: the kernel parses each write() alone (at most 4095 bytes,
+ * queries separated by newlines). */
 static int dyndbg_write(const char *q)
 {
-	FILE *f = fopen(DYNDBG, "we");
-	int ok;
+	int fd = open(DYNDBG, O_WRONLY | O_CLOEXEC), r = 0;
+	size_t n = strlen(q);
 
+	if (fd < 0)
+		return -errno;
+	if (write(fd, q, n) != (ssize_t)n)
+		r = -EINVAL;
+	close(fd);
+	return r;
+}
+
+/* A callsite of the control file: its line without " =FLAGS" ("FILE:LINE
+ * [MODULE]FUNC "FORMAT"[ class:NAME]"), and its flags ("_" is none). */
+struct dd_entry {
+	char *key;
+	char flags[16];
+};
+
+struct dd_snap {
+	struct dd_entry *e;
+	size_t n;
+};
+
+static void dd_free(struct dd_snap *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->e[i].key);
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+static int dd_read(struct dd_snap *s)
+{
+	FILE *f = fopen(DYNDBG, "re");
+	char *line = NULL, *b, *fl, *end;
+	size_t cap = 0, alloc = 0;
+	ssize_t len;
+	int r = 0;
+
+	memset(s, 0, sizeof(*s));
 	if (!f)
 		return -errno;
-	ok = fputs(q, f) >= 0;
-	return fclose(f) == 0 && ok ? 0 : -EINVAL;
+	while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
+		struct dd_entry *e;
+
+		if (line[len - 1] == '\n')
+			line[--len] = 0;
+		if (line[0] == '#' || !(b = strchr(line, ']')) || !(fl = strstr(b, " =")))
+			continue;
+		fl += 2;
+		end = fl + strcspn(fl, " ");
+		if (s->n == alloc) {
+			alloc = alloc ? 2 * alloc : 1024;
+			if (!(e = realloc(s->e, alloc * sizeof(*e)))) {
+				r = -ENOMEM;
+				break;
+			}
+			s->e = e;
+		}
+		e = &s->e[s->n];
+		snprintf(e->flags, sizeof(e->flags), "%.*s", (int)(end - fl), fl);
+		memmove(fl - 2, end, strlen(end) + 1);
+		if (!(e->key = strdup(line)))
+			r = -ENOMEM;
+		else
+			s->n++;
+	}
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	free(line);
+	fclose(f);
+	if (r < 0)
+		dd_free(s);
+	return r;
+}
+
+/* The flags of @key in @s, looking from *@hint on (both snapshots list the
+ * callsites in the same order, so this is one step at a time). */
+static const char *dd_find(const struct dd_snap *s, const char *key, size_t *hint)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		size_t i = (*hint + k) % s->n;
+
+		if (!strcmp(s->e[i].key, key)) {
+			*hint = i + 1;
+			return s->e[i].flags;
+		}
+	}
+	return NULL;
+}
+
+/* The query that names the callsite @key alone, without its flags; NULL
+ * for one it cannot name (a class the kernel does not know by name). */
+static char *dd_query(const char *key)
+{
+	const char *sp = strchr(key, ' '), *colon, *mod, *mend, *fn, *fend, *cls = NULL, *c;
+	char *q;
+
+	if (!sp || sp[1] != '[')
+		return NULL;
+	for (colon = sp; colon > key && *colon != ':'; colon--)
+		;
+	mod = sp + 2;
+	if (colon == key || !(mend = strchr(mod, ']')))
+		return NULL;
+	fn = mend + 1;
+	fend = fn + strcspn(fn, " ");
+	/* a class, if any, ends the line: '" class:NAME' */
+	for (c = fend; (c = strstr(c, "\" class")); c++)
+		cls = c + 2;
+	if (cls && !strncmp(cls, "class ", 6))
+		return NULL; /* "class unknown, _id:N": no name to give */
+	if (cls && (strncmp(cls, "class:", 6) || cls[6 + strcspn(cls + 6, " \"")]))
+		cls = NULL; /* in the format, not after it */
+	if (asprintf(&q, "module %.*s file %.*s line %.*s func %.*s%s%s", (int)(mend - mod), mod,
+		     (int)(colon - key), key, (int)(sp - colon - 1), colon + 1, (int)(fend - fn), fn,
+		     cls ? " class " : "", cls ? cls + 6 : "") < 0)
+		return NULL;
+	return q;
+}
+
+/* Remember every callsite whose flags differ between @before and @after. */
+static int dd_diff(struct uev_setup *s, const struct dd_snap *before, const struct dd_snap *after)
+{
+	size_t hint = 0;
+
+	for (size_t i = 0; i < after->n; i++) {
+		const struct dd_entry *a = &after->e[i];
+		const char *was = dd_find(before, a->key, &hint);
+		struct uev_dd_site *d;
+
+		if (!was || !strcmp(was, a->flags))
+			continue; /* unchanged, or new (a module loaded meanwhile) */
+		if (!(d = realloc(s->dd, (s->ndd + 1) * sizeof(*d))))
+			return -ENOMEM;
+		s->dd = d;
+		d += s->ndd;
+		if (!(d->key = strdup(a->key)))
+			return -ENOMEM;
+		if (!(d->query = dd_query(a->key))) {
+			free(d->key);
+			continue;
+		}
+		snprintf(d->before, sizeof(d->before), "%s", was);
+		snprintf(d->after, sizeof(d->after), "%s", a->flags);
+		s->ndd++;
+	}
+	return 0;
+}
+
+static void dd_apply(struct uev_setup *s, const struct uev_config *c)
+{
+	struct dd_snap before, after;
+	int exact = dd_read(&before) == 0;
+
+	s->dyndbg_undo = calloc(c->ndyndbg, sizeof(char *));
+	for (size_t i = 0; s->dyndbg_undo && i < c->ndyndbg; i++) {
+		if (dyndbg_write(c->dyndbg[i]) < 0) {
+			fprintf(stderr, "uev-aggregator: dyndbg query '%s' refused by the kernel\n", c->dyndbg[i]);
+			continue;
+		}
+		s->dyndbg_undo[s->ndyndbg++] = dyndbg_inverse(c->dyndbg[i]);
+	}
+	if (exact && dd_read(&after) == 0) {
+		s->dd_exact = dd_diff(s, &before, &after) == 0;
+		dd_free(&after);
+	}
+	if (exact)
+		dd_free(&before);
+	if (!s->dd_exact)
+		fprintf(stderr, "uev-aggregator: %s: cannot read it; the dyndbg queries will be reverted as a "
+				"whole at exit\n", DYNDBG);
+}
+
+/* Give each remembered callsite its earlier flags, unless someone changed
+ * it since; the queries go in batches of whole lines. */
+static void dd_restore(const struct uev_setup *s)
+{
+	struct dd_snap now;
+	int have = dd_read(&now) == 0, bad = 0;
+	size_t hint = 0, n = 0;
+	char buf[3072], q[1024];
+
+	for (size_t i = 0; i < s->ndd; i++) {
+		const struct uev_dd_site *d = &s->dd[i];
+		const char *cur = have ? dd_find(&now, d->key, &hint) : d->after;
+		int len;
+
+		if (!cur || strcmp(cur, d->after))
+			continue; /* changed by someone else since, or gone */
+		len = snprintf(q, sizeof(q), "%s =%s\n", d->query, d->before);
+		if (len < 0 || (size_t)len >= sizeof(q))
+			continue;
+		if (n + (size_t)len >= sizeof(buf)) {
+			bad += dyndbg_write(buf) < 0;
+			n = 0;
+		}
+		memcpy(buf + n, q, (size_t)len + 1);
+		n += (size_t)len;
+	}
+	if (n)
+		bad += dyndbg_write(buf) < 0;
+	if (bad)
+		fprintf(stderr, "uev-aggregator: could not give every dyndbg callsite its earlier flags back\n");
+	if (have)
+		dd_free(&now);
 }
 
 int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *c,
@@ -211,17 +424,8 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 	if (c->ndyndbg && access(DYNDBG, W_OK) != 0)
 		fprintf(stderr, "uev-aggregator: %s: not available, %zu dyndbg queries skipped\n", DYNDBG,
 			c->ndyndbg);
-	else if (c->ndyndbg) {
-		s->dyndbg_undo = calloc(c->ndyndbg, sizeof(char *));
-		for (size_t i = 0; s->dyndbg_undo && i < c->ndyndbg; i++) {
-			if (dyndbg_write(c->dyndbg[i]) < 0) {
-				fprintf(stderr, "uev-aggregator: dyndbg query '%s' refused by the kernel\n",
-					c->dyndbg[i]);
-				continue;
-			}
-			s->dyndbg_undo[s->ndyndbg++] = dyndbg_inverse(c->dyndbg[i]);
-		}
-	}
+	else if (c->ndyndbg)
+		dd_apply(s, c);
 	return 0;
 }
 
@@ -238,11 +442,18 @@ void uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct u
 
 void uev_setup_revert(struct uev_setup *s)
 {
+	if (s->dd_exact)
+		dd_restore(s);
 	for (size_t i = 0; i < s->ndyndbg; i++) {
-		if (s->dyndbg_undo[i] && dyndbg_write(s->dyndbg_undo[i]) < 0)
+		if (!s->dd_exact && s->dyndbg_undo[i] && dyndbg_write(s->dyndbg_undo[i]) < 0)
 			fprintf(stderr, "uev-aggregator: could not revert dyndbg '%s'\n", s->dyndbg_undo[i]);
 		free(s->dyndbg_undo[i]);
 	}
+	for (size_t i = 0; i < s->ndd; i++) {
+		free(s->dd[i].key);
+		free(s->dd[i].query);
+	}
+	free(s->dd);
 	free(s->dyndbg_undo);
 	memset(s, 0, sizeof(*s));
 }

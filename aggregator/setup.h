@@ -12,8 +12,19 @@
 struct uev_config;
 struct uev_seat;
 
+/* A dyndbg callsite the seat's queries changed (see setup.c). */
+struct uev_dd_site {
+	char *key;            /* its control line without the flags */
+	char *query;          /* a query that names it alone, without flags */
+	char before[16];      /* its flags before the queries, "_" for none */
+	char after[16];       /* and after */
+};
+
 struct uev_setup {
-	char **dyndbg_undo;   /* queries that revert what was applied */
+	struct uev_dd_site *dd; /* restored one by one at exit, when dd_exact */
+	size_t ndd;
+	int dd_exact;         /* the control file was read before and after */
+	char **dyndbg_undo;   /* otherwise: queries that invert what was applied */
 	size_t ndyndbg;
 };
 
@@ -33,7 +44,8 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 void uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *old,
 		      const struct uev_config *fresh);
 
-/* Revert the dyndbg queries. */
+/* Undo the dyndbg queries: every callsite they changed gets its earlier
+ * flags back (unless someone else changed it since). */
 void uev_setup_revert(struct uev_setup *s);
 
 #endif

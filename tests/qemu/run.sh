@@ -186,7 +186,7 @@ if grep -Eq 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$console"
 fi
 
 expected=(cpus kernel A-backend B-prereg E-enables D-dyndbg-on A-demo B-written
-	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert B-persist B-nonpersist instances
+	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert D-keep B-persist B-nonpersist instances
 	B-stale B-busy B-stale-stop
 	B-complete B-strings B-userprint C-recorded D-order E-isolation F-recorded B-stale-recorded lossless)
 problems=()
