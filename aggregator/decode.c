@@ -196,7 +196,11 @@ static const struct uev_def *kdef(struct uev_decoder *d, struct tep_event *ev)
 
 		if ((f->flags & TEP_FIELD_IS_DYNAMIC) && (f->flags & TEP_FIELD_IS_RELATIVE) && f->size == 4)
 			n = snprintf(p, left, "%s__rel_loc char[] %s", p == text ? "" : "; ", f->name);
-		else if ((f->flags & TEP_FIELD_IS_ARRAY) && f->elementsize == 1 && !(f->flags & TEP_FIELD_IS_DYNAMIC))
+		/* 6.12's user_events leaves the array length of a char[N] field
+		 * unset in its format text ("char tag[<garbage>]"); the size is
+		 * right, and a char array is all uev has. */
+		else if ((f->flags & TEP_FIELD_IS_ARRAY) && !(f->flags & TEP_FIELD_IS_DYNAMIC) && f->size > 0 &&
+			 (f->elementsize == 1 || !strncmp(f->type, "char", 4)))
 			n = snprintf(p, left, "%schar[%d] %s", p == text ? "" : "; ", f->size, f->name);
 		else if (!(f->flags & (TEP_FIELD_IS_ARRAY | TEP_FIELD_IS_DYNAMIC)) &&
 			 (f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8))
