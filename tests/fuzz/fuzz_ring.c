@@ -146,14 +146,21 @@ static void quiet_child(void)
  * A fork per format text per decode is what the tools pay once per file,
  * but the fuzzer decodes the same few texts thousands of times a second,
  * and forking this (sanitized, large) process made it some 20 times
- * slower. The target is linked with -Wl,--wrap=uev_format_vet, so
- * ringdecode.c's calls come here: the real function's verdict on each
- * distinct (system, text) is kept, and only a text not seen before forks.
- * The verdict depends on nothing but the text, so nothing changes but the
- * speed.
+ * slower. The target is linked with -Wl,--wrap=uev_format_vet and
+ * --wrap=uev_format_parse, so the calls from other files come here: the
+ * real vet's verdict on each distinct (system, text) is kept, and only a
+ * text not seen before forks. uev_format_parse() vets inside its own file,
+ * out of --wrap's reach, so its wrapper vets (through the cache) and asks
+ * the real one to parse an already vetted text. The verdict depends on
+ * nothing but the text, so nothing changes but the speed.
  */
+struct tep_handle;
 int __real_uev_format_vet(const char *system, const char *text);
 int __wrap_uev_format_vet(const char *system, const char *text);
+int __real_uev_format_parse(struct tep_handle *tep, const char *system, const char *text,
+			    int vetted);
+int __wrap_uev_format_parse(struct tep_handle *tep, const char *system, const char *text,
+			    int vetted);
 
 #define VET_SLOTS 4096u
 static struct {
@@ -183,6 +190,14 @@ int __wrap_uev_format_vet(const char *system, const char *text)
 		}
 	}
 	return __real_uev_format_vet(system, text); /* full here: ask every time */
+}
+
+int __wrap_uev_format_parse(struct tep_handle *tep, const char *system, const char *text,
+			    int vetted)
+{
+	if (!vetted && !__wrap_uev_format_vet(system, text))
+		return -EINVAL;
+	return __real_uev_format_parse(tep, system, text, 1);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

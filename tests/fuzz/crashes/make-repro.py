@@ -128,3 +128,15 @@ hexfmt = (b"name: ev\nID: 500\nformat:\n" + console_fmt[console_fmt.index(b"\tfi
 ev = struct.pack("<HBBi", 500, 0, 0, 1) + b"abcd"
 write("fuzz_ring/format-print-hex-past-record",
       ring(run_start, fmt(b"probe", b"ev", hexfmt, 500), rec(6, page(4 + len(ev), event(ev)), cpu=0)))
+
+# A padding event of 9 bytes (the kernel pads in multiples of 4: the
+# header word, a length word of 5, one byte more) followed by
+# a marker announcement: kbuffer steps by the padding's length as given,
+# every later event is misaligned, and uev_rec_print_fields() loads the
+# announced id through a uint32_t pointer (UBSan: misaligned load; a
+# SIGBUS where the CPU requires alignment).
+ann_def = b"demo_label char[16] tag; u16 code\0"
+ann = struct.pack("<HBBiI", 19, 0, 0, 1, 0x41564555) + struct.pack("<I", 0xfa9704b2) + ann_def
+ann += b"\0" * (-len(ann) % 4)
+body = struct.pack("<II", 29, 5) + b"\0" + event(ann)
+write("fuzz_page/padding-misaligns-events", page(len(body), body))
