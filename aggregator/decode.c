@@ -397,13 +397,14 @@ void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct
 {
 	(void)d; /* kernel records carry their tep handle */
 	uint64_t num;
+	uint32_t id;
 	const char *str;
 	size_t slen;
 
 	switch (r->kind) {
 	case UEV_REC_ANNOUNCE:
-		trace_seq_printf(s, "announce id=%#x def=\"%s\"", *(const uint32_t *)r->payload,
-				 r->def->canonical);
+		memcpy(&id, r->payload, 4);
+		trace_seq_printf(s, "announce id=%#x def=\"%s\"", id, r->def->canonical);
 		return;
 	case UEV_REC_UNKNOWN:
 		trace_seq_printf(s, "unknown marker id=%#x len=%zu:", r->marker_id, r->len);

@@ -82,7 +82,9 @@ int uev_page_check(struct tep_handle *tep, const void *page, size_t size, const 
 			continue;
 		}
 		if (tl == 29) { /* padding: arg bytes after its header word */
-			if (arg > commit - pos - 4)
+			/* The kernel pads in words; an odd length would leave
+			 * every later event (and its fields) misaligned. */
+			if (arg > commit - pos - 4 || arg % 4)
 				return 0;
 			pos += 4 + arg;
 			continue;
