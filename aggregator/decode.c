@@ -35,6 +35,7 @@ struct kdef {
 struct uev_decoder {
 	struct tep_handle *tep;
 	char kname[128];         /* "system:event" of the last kernel record */
+	const struct tep_event *kname_of;
 	struct kbuffer *kbuf;
 	int loaded, started, first, cpu; /* the page being iterated */
 	int raw_id;              /* ftrace:raw_data event id, -1 if unknown */
@@ -228,10 +229,12 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 	r->event = tep_find_event_by_record(d->tep, rec);
 	r->pid = tep_data_pid(d->tep, rec);
 	r->kind = UEV_REC_KERNEL;
-	if (r->event)
+	/* Records of one event come in runs: name it once per run. */
+	if (r->event && r->event != d->kname_of)
 		snprintf(d->kname, sizeof(d->kname), "%s:%s", r->event->system, r->event->name);
-	else
+	else if (!r->event)
 		snprintf(d->kname, sizeof(d->kname), "id:%d", tep_data_type(d->tep, rec));
+	d->kname_of = r->event;
 	r->name = d->kname;
 	if (r->event && r->event->id == d->raw_id && rec->size >= d->raw_buf_off) {
 		memcpy(&r->marker_id, data + d->raw_id_off, 4);

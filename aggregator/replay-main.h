@@ -33,6 +33,7 @@ struct rp_main {
 	size_t nper_event;
 	uint64_t per_cpu[256];
 	struct trace_seq *seq;
+	struct rp_buf text;  /* "name: fields" of the event being shown */
 	struct rp_comm comm; /* names from kernel events, in time order */
 };
 

@@ -2,15 +2,83 @@
 /*
  * uev-replay's text and JSON-lines output. The JSON keys are documented in
  * docs/uev-replay.1 and are a stable interface: add keys, never rename.
+ * The text form of user events is the one uev_rec_print_fields() gives
+ * (uev-ringdump), written here without printf for speed.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <event-parse.h>
 #include <trace-seq.h>
 
 #include "replay.h"
+
+/* ---- the line buffer ----------------------------------------------------- */
+
+void rp_buf_put(struct rp_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(p = realloc(b->s, cap))) {
+			b->oom = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void rp_buf_puts(struct rp_buf *b, const char *s)
+{
+	rp_buf_put(b, s, strlen(s));
+}
+
+void rp_buf_u64(struct rp_buf *b, uint64_t v)
+{
+	char d[24], *p = d + sizeof(d);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	rp_buf_put(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+void rp_buf_i64(struct rp_buf *b, int64_t v)
+{
+	if (v < 0) {
+		rp_buf_put(b, "-", 1);
+		rp_buf_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		rp_buf_u64(b, (uint64_t)v);
+	}
+}
+
+/* @v as exactly @width digits, zero-padded. */
+static void put_digits(struct rp_buf *b, uint64_t v, int width)
+{
+	char d[24];
+
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		d[i] = (char)('0' + v % 10);
+	rp_buf_put(b, d, (size_t)width);
+}
+
+void rp_buf_free(struct rp_buf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- time ------------------------------------------------------------------ */
 
 void rp_format_wall(char *buf, size_t size, int64_t ns, int utc)
 {
@@ -31,21 +99,42 @@ void rp_format_wall(char *buf, size_t size, int64_t ns, int utc)
 	snprintf(buf + n, size - n, ".%06" PRId64, frac / 1000);
 }
 
-static void format_time(struct rp_out *o, char *buf, size_t size, const struct rp_event *e)
+/* The wall clock, the date text made once per second. */
+static void put_wall(struct rp_out *o, struct rp_buf *b, int64_t ns)
+{
+	int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+
+	if (frac < 0) {
+		frac += 1000000000;
+		sec--;
+	}
+	if (sec != o->wall_sec || !o->wall_text[0]) {
+		rp_format_wall(o->wall_text, sizeof(o->wall_text), sec * 1000000000, o->utc);
+		o->wall_text[19] = 0; /* "YYYY-MM-DD HH:MM:SS" */
+		o->wall_sec = sec;
+	}
+	rp_buf_put(b, o->wall_text, 19);
+	rp_buf_put(b, ".", 1);
+	put_digits(b, (uint64_t)frac / 1000, 6);
+}
+
+static void put_time(struct rp_out *o, struct rp_buf *b, const struct rp_event *e)
 {
 	int64_t d;
 
 	switch (o->time) {
 	case RP_TIME_WALL:
 		if (e->have_wall) {
-			rp_format_wall(buf, size, e->wall, o->utc);
+			put_wall(o, b, e->wall);
 			return;
 		}
 		/* no sync point: say so rather than invent a date */
+		rp_buf_puts(b, "trace:");
 		/* fall through */
 	case RP_TIME_BOOT:
-		snprintf(buf, size, "%s%llu.%09llu", o->time == RP_TIME_WALL ? "trace:" : "",
-			 e->r.ts / 1000000000ull, e->r.ts % 1000000000ull);
+		rp_buf_u64(b, e->r.ts / 1000000000ull);
+		rp_buf_put(b, ".", 1);
+		put_digits(b, e->r.ts % 1000000000ull, 9);
 		return;
 	case RP_TIME_RELATIVE:
 		if (!o->have_rel_base) {
@@ -53,11 +142,16 @@ static void format_time(struct rp_out *o, char *buf, size_t size, const struct r
 			o->have_rel_base = 1;
 		}
 		d = e->key - o->rel_base;
-		snprintf(buf, size, "%s%" PRId64 ".%06" PRId64, d < 0 ? "-" : "+",
-			 (d < 0 ? -d : d) / 1000000000, (d < 0 ? -d : d) % 1000000000 / 1000);
+		rp_buf_put(b, d < 0 ? "-" : "+", 1);
+		d = d < 0 ? -d : d;
+		rp_buf_u64(b, (uint64_t)d / 1000000000);
+		rp_buf_put(b, ".", 1);
+		put_digits(b, (uint64_t)d % 1000000000 / 1000, 6);
 		return;
 	}
 }
+
+/* ---- text ------------------------------------------------------------------ */
 
 const char *rp_event_system(const struct rp_event *e)
 {
@@ -66,56 +160,151 @@ const char *rp_event_system(const struct rp_event *e)
 	return e->r.event && e->r.event->system ? e->r.event->system : "";
 }
 
-void rp_fields_text(const struct rp_event *e, struct trace_seq *s)
+/* A string quoted and escaped as uev_rec_print_fields() does: runs of
+ * bytes that need nothing are copied whole. */
+static void put_quoted(struct rp_buf *b, const char *s, size_t n)
 {
-	uev_rec_print_fields(NULL, &e->r, s);
-}
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
 
-void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *fields)
-{
-	char when[64];
-
-	format_time(o, when, sizeof(when), e);
-	if (e->lost > 0)
-		fprintf(o->fp, "%s %s [%03d] CPU %d: %lld events lost in the kernel before this point\n",
-			when, e->run->seat, e->r.cpu, e->r.cpu, e->lost);
-	else if (e->lost < 0)
-		fprintf(o->fp, "%s %s [%03d] CPU %d: events lost in the kernel before this point (count unknown)\n",
-			when, e->run->seat, e->r.cpu, e->r.cpu);
-	fprintf(o->fp, "%s %s [%03d] %16s-%-7d %s: %s\n", when, e->run->seat, e->r.cpu, e->comm,
-		e->r.pid, e->r.name, fields);
-}
-
-void rp_json_string(FILE *fp, const char *s, size_t n)
-{
-	putc('"', fp);
+	rp_buf_put(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		char esc[4];
 
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\u%04x", c);
-		else
-			putc(c, fp); /* UTF-8 passes through; libuev cuts strings on code points */
+		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		rp_buf_put(b, s + run, i - run);
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\', esc[1] = (char)c;
+			rp_buf_put(b, esc, 2);
+		} else {
+			esc[0] = '\\', esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15];
+			rp_buf_put(b, esc, 4);
+		}
 	}
-	putc('"', fp);
+	rp_buf_put(b, s + run, n - run);
+	rp_buf_put(b, "\"", 1);
 }
 
-static void json_key(FILE *fp, int *first, const char *name)
+void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq *seq)
 {
-	fputs(*first ? "" : ",", fp);
+	const struct uev_rec *r = &e->r;
+
+	if (!r->def || r->kind != UEV_REC_USER) {
+		trace_seq_reset(seq);
+		uev_rec_print_fields(NULL, r, seq);
+		trace_seq_terminate(seq);
+		rp_buf_put(b, seq->buffer, seq->len);
+		return;
+	}
+	for (unsigned i = 0; i < r->def->nfields; i++) {
+		uint64_t num;
+		const char *str;
+		size_t slen;
+		int t = uev_payload_field(r->def, r->payload, r->len, i, &num, &str, &slen);
+
+		if (i)
+			rp_buf_put(b, " ", 1);
+		rp_buf_puts(b, r->def->field[i].name);
+		rp_buf_put(b, "=", 1);
+		if (t < 0)
+			rp_buf_puts(b, "<bad>");
+		else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC)
+			put_quoted(b, str, slen);
+		else if (t >= UEV_T_S8 && t <= UEV_T_S64)
+			rp_buf_i64(b, (int64_t)num);
+		else
+			rp_buf_u64(b, num);
+	}
+}
+
+/* "TIME SEAT [CPU] " */
+static void put_head(struct rp_out *o, struct rp_buf *b, const struct rp_event *e)
+{
+	put_time(o, b, e);
+	rp_buf_put(b, " ", 1);
+	rp_buf_puts(b, e->run->seat);
+	rp_buf_put(b, " [", 2);
+	put_digits(b, (uint64_t)(e->r.cpu < 0 ? 0 : e->r.cpu), e->r.cpu < 1000 ? 3 : 6);
+	rp_buf_put(b, "] ", 2);
+}
+
+void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *nf, size_t n)
+{
+	struct rp_buf *b = &o->line;
+	size_t clen = strlen(e->comm), pad = clen < 16 ? 16 - clen : 0;
+	static const char spaces[] = "                ";
+	char pid[16];
+	int plen;
+
+	b->len = 0;
+	if (e->lost) {
+		put_head(o, b, e);
+		rp_buf_puts(b, "CPU ");
+		rp_buf_i64(b, e->r.cpu);
+		if (e->lost > 0) {
+			rp_buf_puts(b, ": ");
+			rp_buf_i64(b, e->lost);
+			rp_buf_puts(b, " events lost in the kernel before this point\n");
+		} else {
+			rp_buf_puts(b, ": events lost in the kernel before this point (count unknown)\n");
+		}
+	}
+	/* "comm-pid" as "%16s-%-7d" */
+	put_head(o, b, e);
+	rp_buf_put(b, spaces, pad);
+	rp_buf_put(b, e->comm, clen);
+	plen = snprintf(pid, sizeof(pid), "-%-7d ", e->r.pid);
+	rp_buf_put(b, pid, (size_t)plen);
+	rp_buf_put(b, nf, n);
+	rp_buf_put(b, "\n", 1);
+	fwrite_unlocked(b->s, 1, b->len, o->fp);
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+void rp_json_string(struct rp_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	rp_buf_put(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue; /* UTF-8 passes through; libuev cuts strings on code points */
+		rp_buf_put(b, s + run, i - run);
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			rp_buf_put(b, esc, 2);
+		} else if (c == '\n') {
+			rp_buf_put(b, "\\n", 2);
+		} else if (c == '\t') {
+			rp_buf_put(b, "\\t", 2);
+		} else {
+			rp_buf_put(b, esc, 6);
+		}
+	}
+	rp_buf_put(b, s + run, n - run);
+	rp_buf_put(b, "\"", 1);
+}
+
+static void json_key(struct rp_buf *b, int *first, const char *name)
+{
+	if (!*first)
+		rp_buf_put(b, ",", 1);
 	*first = 0;
-	rp_json_string(fp, name, strlen(name));
-	putc(':', fp);
+	rp_json_string(b, name, strlen(name));
+	rp_buf_put(b, ":", 1);
 }
 
 /* A kernel (or user_events) field, typed by its format. */
-static void kernel_field(FILE *fp, const struct rp_event *e, struct tep_format_field *f)
+static void kernel_field(struct rp_buf *b, const struct rp_event *e, struct tep_format_field *f)
 {
 	const uint8_t *data = e->rec->data;
 	int size = e->rec->size;
@@ -125,7 +314,7 @@ static void kernel_field(FILE *fp, const struct rp_event *e, struct tep_format_f
 		unsigned off, len;
 
 		if (f->offset < 0 || f->offset + 4 > size) {
-			fputs("null", fp);
+			rp_buf_puts(b, "null");
 			return;
 		}
 		v = tep_read_number(f->event->tep, data + f->offset, 4);
@@ -134,50 +323,55 @@ static void kernel_field(FILE *fp, const struct rp_event *e, struct tep_format_f
 		if (f->flags & TEP_FIELD_IS_RELATIVE)
 			off += (unsigned)(f->offset + f->size);
 		if (off > (unsigned)size || len > (unsigned)size - off) {
-			fputs("null", fp);
+			rp_buf_puts(b, "null");
 			return;
 		}
 		if (f->flags & TEP_FIELD_IS_STRING) {
-			rp_json_string(fp, (const char *)data + off, strnlen((const char *)data + off, len));
+			rp_json_string(b, (const char *)data + off, strnlen((const char *)data + off, len));
 			return;
 		}
-		putc('[', fp);
-		for (unsigned i = 0; i < len; i++)
-			fprintf(fp, "%s%u", i ? "," : "", data[off + i]);
-		putc(']', fp);
+		rp_buf_put(b, "[", 1);
+		for (unsigned i = 0; i < len; i++) {
+			if (i)
+				rp_buf_put(b, ",", 1);
+			rp_buf_u64(b, data[off + i]);
+		}
+		rp_buf_put(b, "]", 1);
 		return;
 	}
 	if (f->offset < 0 || f->size < 0 || f->offset + f->size > size) {
-		fputs("null", fp);
+		rp_buf_puts(b, "null");
 		return;
 	}
 	if (f->flags & TEP_FIELD_IS_STRING) {
-		rp_json_string(fp, (const char *)data + f->offset,
+		rp_json_string(b, (const char *)data + f->offset,
 			       strnlen((const char *)data + f->offset, (size_t)f->size));
 		return;
 	}
 	if ((f->flags & TEP_FIELD_IS_ARRAY) && f->elementsize && f->elementsize <= 8) {
-		putc('[', fp);
-		for (unsigned i = 0; i < f->arraylen && (i + 1) * f->elementsize <= (unsigned)f->size; i++)
-			fprintf(fp, "%s%llu", i ? "," : "",
-				tep_read_number(f->event->tep, data + f->offset + i * f->elementsize,
-						(int)f->elementsize));
-		putc(']', fp);
+		rp_buf_put(b, "[", 1);
+		for (unsigned i = 0; i < f->arraylen && (i + 1) * f->elementsize <= (unsigned)f->size; i++) {
+			if (i)
+				rp_buf_put(b, ",", 1);
+			rp_buf_u64(b, tep_read_number(f->event->tep, data + f->offset + i * f->elementsize,
+						      (int)f->elementsize));
+		}
+		rp_buf_put(b, "]", 1);
 		return;
 	}
 	if (f->size > 8 || tep_read_number_field(f, data, &v) < 0) {
-		fputs("null", fp);
+		rp_buf_puts(b, "null");
 		return;
 	}
 	if ((f->flags & TEP_FIELD_IS_SIGNED) && f->size < 8 && (v >> (f->size * 8 - 1)) & 1)
 		v |= ~0ull << (f->size * 8);
 	if (f->flags & TEP_FIELD_IS_SIGNED)
-		fprintf(fp, "%lld", (long long)v);
+		rp_buf_i64(b, (int64_t)v);
 	else
-		fprintf(fp, "%llu", v);
+		rp_buf_u64(b, v);
 }
 
-void rp_json_fields(FILE *fp, const struct rp_event *e, int first)
+void rp_json_fields(struct rp_buf *b, const struct rp_event *e, int first)
 {
 	const struct uev_rec *r = &e->r;
 
@@ -188,61 +382,81 @@ void rp_json_fields(FILE *fp, const struct rp_event *e, int first)
 			size_t slen;
 			int t = uev_payload_field(r->def, r->payload, r->len, i, &num, &str, &slen);
 
-			json_key(fp, &first, r->def->field[i].name);
+			json_key(b, &first, r->def->field[i].name);
 			if (t < 0)
-				fputs("null", fp);
+				rp_buf_puts(b, "null");
 			else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC)
-				rp_json_string(fp, str, slen);
+				rp_json_string(b, str, slen);
 			else if (t >= UEV_T_S8 && t <= UEV_T_S64)
-				fprintf(fp, "%lld", (long long)num);
+				rp_buf_i64(b, (int64_t)num);
 			else
-				fprintf(fp, "%llu", (unsigned long long)num);
+				rp_buf_u64(b, num);
 		}
 		return;
 	}
 	if (r->kind == UEV_REC_UNKNOWN) {
-		json_key(fp, &first, "marker_id");
-		fprintf(fp, "%u", r->marker_id);
-		json_key(fp, &first, "data");
-		putc('"', fp);
-		for (size_t i = 0; i < r->len; i++)
-			fprintf(fp, "%02x", r->payload[i]);
-		putc('"', fp);
+		static const char hex[] = "0123456789abcdef";
+
+		json_key(b, &first, "marker_id");
+		rp_buf_u64(b, r->marker_id);
+		json_key(b, &first, "data");
+		rp_buf_put(b, "\"", 1);
+		for (size_t i = 0; i < r->len; i++) {
+			char h[2] = { hex[r->payload[i] >> 4], hex[r->payload[i] & 15] };
+
+			rp_buf_put(b, h, 2);
+		}
+		rp_buf_put(b, "\"", 1);
 		return;
 	}
 	if (!r->event)
 		return;
 	for (struct tep_format_field *f = r->event->format.fields; f; f = f->next) {
-		json_key(fp, &first, f->name);
-		kernel_field(fp, e, f);
+		json_key(b, &first, f->name);
+		kernel_field(b, e, f);
 	}
 }
 
 void rp_out_json(struct rp_out *o, const struct rp_event *e)
 {
-	FILE *fp = o->fp;
+	struct rp_buf *b = &o->line;
+	const char *sys = rp_event_system(e);
 	char when[64];
 
-	fputs("{\"time\":", fp);
+	b->len = 0;
+	rp_buf_puts(b, "{\"time\":");
 	if (e->have_wall) {
 		rp_format_wall(when, sizeof(when), e->wall, 1);
 		when[10] = 'T';
-		fprintf(fp, "\"%sZ\",\"wall_ns\":%" PRId64, when, e->wall);
+		rp_buf_put(b, "\"", 1);
+		rp_buf_puts(b, when);
+		rp_buf_puts(b, "Z\",\"wall_ns\":");
+		rp_buf_i64(b, e->wall);
 	} else {
-		fputs("null,\"wall_ns\":null", fp);
+		rp_buf_puts(b, "null,\"wall_ns\":null");
 	}
-	fprintf(fp, ",\"trace_ns\":%llu,\"seat\":", e->r.ts);
-	rp_json_string(fp, e->run->seat, strlen(e->run->seat));
-	fprintf(fp, ",\"run\":%llu,\"cpu\":%d,\"pid\":%d,\"comm\":", (unsigned long long)e->run->run_id,
-		e->r.cpu, e->r.pid);
-	rp_json_string(fp, e->comm, strlen(e->comm));
-	fputs(",\"system\":", fp);
-	rp_json_string(fp, rp_event_system(e), strlen(rp_event_system(e)));
-	fputs(",\"event\":", fp);
-	rp_json_string(fp, e->r.name, strlen(e->r.name));
-	if (e->lost)
-		fprintf(fp, ",\"lost_before\":%lld", e->lost);
-	fputs(",\"fields\":{", fp);
-	rp_json_fields(fp, e, 1);
-	fputs("}}\n", fp);
+	rp_buf_puts(b, ",\"trace_ns\":");
+	rp_buf_u64(b, e->r.ts);
+	rp_buf_puts(b, ",\"seat\":");
+	rp_json_string(b, e->run->seat, strlen(e->run->seat));
+	rp_buf_puts(b, ",\"run\":");
+	rp_buf_u64(b, e->run->run_id);
+	rp_buf_puts(b, ",\"cpu\":");
+	rp_buf_i64(b, e->r.cpu);
+	rp_buf_puts(b, ",\"pid\":");
+	rp_buf_i64(b, e->r.pid);
+	rp_buf_puts(b, ",\"comm\":");
+	rp_json_string(b, e->comm, strlen(e->comm));
+	rp_buf_puts(b, ",\"system\":");
+	rp_json_string(b, sys, strlen(sys));
+	rp_buf_puts(b, ",\"event\":");
+	rp_json_string(b, e->r.name, strlen(e->r.name));
+	if (e->lost) {
+		rp_buf_puts(b, ",\"lost_before\":");
+		rp_buf_i64(b, e->lost);
+	}
+	rp_buf_puts(b, ",\"fields\":{");
+	rp_json_fields(b, e, 1);
+	rp_buf_puts(b, "}}\n");
+	fwrite_unlocked(b->s, 1, b->len, o->fp);
 }

@@ -32,6 +32,7 @@ struct rp_perfetto {
 	unsigned long long n;
 	struct track *t;
 	size_t nt, cap;
+	struct rp_buf line;
 };
 
 int rp_perfetto_open(struct rp_perfetto **out, const char *path)
@@ -79,27 +80,45 @@ static void track(struct rp_perfetto *p, const struct rp_event *e)
 
 void rp_perfetto_event(struct rp_perfetto *p, const struct rp_event *e)
 {
-	int64_t d;
+	struct rp_buf *b = &p->line;
 	const char *sys = rp_event_system(e);
+	char num[64];
+	int64_t d;
 
 	if (!p->have_base) {
 		p->base = e->key;
 		p->have_base = 1;
 	}
 	d = e->key - p->base;
+	d = d < 0 ? 0 : d;
+	snprintf(num, sizeof(num), "%" PRId64 ".%03" PRId64, d / 1000, d % 1000);
 	track(p, e);
-	if (e->lost)
-		fprintf(p->fp, "%s{\"name\":\"events lost on CPU %d\",\"ph\":\"i\",\"s\":\"g\",\"ts\":%" PRId64
-			".%03" PRId64 ",\"pid\":0,\"tid\":0,\"args\":{\"lost\":%lld}}\n",
-			p->n++ ? "," : "", e->r.cpu, d / 1000, d % 1000, e->lost);
-	fprintf(p->fp, "%s{\"name\":", p->n++ ? "," : "");
-	rp_json_string(p->fp, e->r.name, strlen(e->r.name));
-	fputs(",\"cat\":", p->fp);
-	rp_json_string(p->fp, sys, strlen(sys));
-	fprintf(p->fp, ",\"ph\":\"i\",\"s\":\"t\",\"ts\":%" PRId64 ".%03" PRId64 ",\"pid\":%d,\"tid\":%d,\"args\":{\"cpu\":%d",
-		d / 1000, d % 1000, e->r.pid, e->r.pid, e->r.cpu);
-	rp_json_fields(p->fp, e, 0);
-	fputs("}}\n", p->fp);
+	b->len = 0;
+	if (e->lost) {
+		rp_buf_puts(b, p->n++ ? "," : "");
+		rp_buf_puts(b, "{\"name\":\"events lost on CPU ");
+		rp_buf_i64(b, e->r.cpu);
+		rp_buf_puts(b, "\",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
+		rp_buf_puts(b, num);
+		rp_buf_puts(b, ",\"pid\":0,\"tid\":0,\"args\":{\"lost\":");
+		rp_buf_i64(b, e->lost);
+		rp_buf_puts(b, "}}\n");
+	}
+	rp_buf_puts(b, p->n++ ? ",{\"name\":" : "{\"name\":");
+	rp_json_string(b, e->r.name, strlen(e->r.name));
+	rp_buf_puts(b, ",\"cat\":");
+	rp_json_string(b, sys, strlen(sys));
+	rp_buf_puts(b, ",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+	rp_buf_puts(b, num);
+	rp_buf_puts(b, ",\"pid\":");
+	rp_buf_i64(b, e->r.pid);
+	rp_buf_puts(b, ",\"tid\":");
+	rp_buf_i64(b, e->r.pid);
+	rp_buf_puts(b, ",\"args\":{\"cpu\":");
+	rp_buf_i64(b, e->r.cpu);
+	rp_json_fields(b, e, 0);
+	rp_buf_puts(b, "}}\n");
+	fwrite_unlocked(b->s, 1, b->len, p->fp);
 }
 
 int rp_perfetto_close(struct rp_perfetto *p)
@@ -108,10 +127,19 @@ int rp_perfetto_close(struct rp_perfetto *p)
 
 	for (size_t i = 0; i < p->nt; i++) {
 		for (int k = 0; k < 2; k++) {
-			fprintf(p->fp, "%s{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":",
-				p->n++ ? "," : "", k ? "thread_name" : "process_name", p->t[i].pid, p->t[i].pid);
-			rp_json_string(p->fp, p->t[i].name, strlen(p->t[i].name));
-			fputs("}}\n", p->fp);
+			struct rp_buf *b = &p->line;
+
+			b->len = 0;
+			rp_buf_puts(b, p->n++ ? ",{\"name\":\"" : "{\"name\":\"");
+			rp_buf_puts(b, k ? "thread_name" : "process_name");
+			rp_buf_puts(b, "\",\"ph\":\"M\",\"pid\":");
+			rp_buf_i64(b, p->t[i].pid);
+			rp_buf_puts(b, ",\"tid\":");
+			rp_buf_i64(b, p->t[i].pid);
+			rp_buf_puts(b, ",\"args\":{\"name\":");
+			rp_json_string(b, p->t[i].name, strlen(p->t[i].name));
+			rp_buf_puts(b, "}}\n");
+			fwrite(b->s, 1, b->len, p->fp);
 		}
 	}
 	fputs("]}\n", p->fp);
@@ -119,6 +147,7 @@ int rp_perfetto_close(struct rp_perfetto *p)
 	if (fclose(p->fp) != 0 && !ret)
 		ret = -errno;
 	free(p->t);
+	rp_buf_free(&p->line);
 	free(p);
 	return ret;
 }

@@ -149,11 +149,15 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 	if (!rp_filter_match(&m->filter, e))
 		return 0;
 	if (m->filter.have_re || (!m->json && !m->stats && !m->perfetto)) {
-		trace_seq_reset(m->seq);
-		trace_seq_printf(m->seq, "%s: ", e->r.name);
-		rp_fields_text(e, m->seq);
-		trace_seq_terminate(m->seq);
-		if (!rp_filter_grep_match(&m->filter, m->seq->buffer))
+		struct rp_buf *t = &m->text;
+
+		t->len = 0;
+		rp_buf_puts(t, e->r.name);
+		rp_buf_put(t, ": ", 2);
+		rp_fields_text(t, e, m->seq);
+		if (t->oom)
+			return -ENOMEM;
+		if (!rp_filter_grep_match(&m->filter, t->s))
 			return 0;
 	}
 	m->shown++;
@@ -169,7 +173,7 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 	else if (m->json)
 		rp_out_json(&m->out, e);
 	else
-		rp_out_text(&m->out, e, m->seq->buffer + strlen(e->r.name) + 2);
+		rp_out_text(&m->out, e, m->text.s, m->text.len);
 	return 0;
 }
 
@@ -268,6 +272,8 @@ void rp_main_free(struct rp_main *m)
 	free(m->ctx.vetted);
 	rp_filter_free(&m->filter);
 	rp_comm_free(&m->comm);
+	rp_buf_free(&m->text);
+	rp_buf_free(&m->out.line);
 	if (m->seq) {
 		trace_seq_destroy(m->seq);
 		free(m->seq);

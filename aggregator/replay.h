@@ -152,26 +152,46 @@ struct trace_seq;
 
 enum rp_time { RP_TIME_WALL, RP_TIME_BOOT, RP_TIME_RELATIVE };
 
+/*
+ * Output is built in memory a line at a time and written with one fwrite:
+ * at hundreds of thousands of events a second, printf's format parsing and
+ * stdio's per-call locking were most of uev-replay's time (bench/replay).
+ */
+struct rp_buf {
+	char *s;
+	size_t len, cap;
+	int oom;        /* an append failed: the line is incomplete */
+};
+void rp_buf_put(struct rp_buf *b, const char *s, size_t n);
+void rp_buf_puts(struct rp_buf *b, const char *s);
+void rp_buf_u64(struct rp_buf *b, uint64_t v);
+void rp_buf_i64(struct rp_buf *b, int64_t v);
+void rp_buf_free(struct rp_buf *b);
+
 struct rp_out {
 	FILE *fp;
 	enum rp_time time;
 	int utc;
 	int64_t rel_base;     /* key of the first event shown (relative time) */
 	int have_rel_base;
+	struct rp_buf line;
+	int64_t wall_sec;     /* the second whose date text is wall_text */
+	char wall_text[32];
 };
 
-/* "field=value ..." of @e (the kernel's print format for kernel events). */
-void rp_fields_text(const struct rp_event *e, struct trace_seq *s);
-/* A text line for @e with @fields from rp_fields_text, preceded by a loss
- * line when events were lost before it. */
-void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *fields);
-/* One JSON object (one line) for @e. */
+/* Append "field=value ..." of @e (the kernel's print format for kernel
+ * events, through @seq). */
+void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq *seq);
+/* Write the text line for @e, whose "name: fields" part is @nf (@n bytes),
+ * preceded by a loss line when events were lost before it. */
+void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *nf, size_t n);
+/* Write one JSON object (one line) for @e. */
 void rp_out_json(struct rp_out *o, const struct rp_event *e);
 /* JSON helpers, shared with the Perfetto writer. */
-void rp_json_string(FILE *fp, const char *s, size_t n);
+void rp_json_string(struct rp_buf *b, const char *s, size_t n);
 /* The event's fields as a JSON object's members (no braces), typed;
  * @first 0 when members were written before. */
-void rp_json_fields(FILE *fp, const struct rp_event *e, int first);
+void rp_json_fields(struct rp_buf *b, const struct rp_event *e, int first);
 /* The event's name and system ("user" for user events). */
 const char *rp_event_system(const struct rp_event *e);
 /* "2026-11-22 02:10:00.123456" local (or UTC) time of @ns. */

@@ -89,7 +89,11 @@ w=[json.loads(l)['wall_ns'] for l in open(sys.argv[1])]
 w.sort(); a=w[len(w)//4]; b=w[3*len(w)//4]
 print('@%d.%09d @%d.%09d' % (a//10**9, a%10**9, b//10**9, b%10**9))" "$T/a.json")
 run f-time.json --json --since "$since" --until "$until" "$T/A.ring"
-run f-rel.json --json --since -1s "$T/A.ring"
+# half the recording, counted back from its end
+rel=$(python3 -c "import json,sys
+w=[json.loads(l)['wall_ns'] for l in open(sys.argv[1])]
+print('%.3fs' % ((max(w) - min(w)) / 2e9))" "$T/a.json")
+run f-rel.json --json --since "-$rel" "$T/A.ring"
 run f-grep.txt --no-header --grep 'msg="A-t1-s1[0-9]{2}-' "$T/A.ring"
 if command -v trace-cmd >/dev/null; then
 	run a.dat.out --trace-dat "$T/a.dat" "$T/A.ring"
