@@ -354,15 +354,7 @@ int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_r
 
 int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s)
 {
-	const uint8_t *p = rec->payload;
-
-	if (rec->len < UEV_RING_SYNC_LEN)
-		return -EINVAL;
-	s->trace_ns = uev_get64(p);
-	s->realtime_ns = uev_get64(p + 8);
-	s->monotonic_ns = uev_get64(p + 16);
-	s->boottime_ns = uev_get64(p + 24);
-	return 0;
+	return uev_ring_sync_decode(rec->payload, rec->len, s);
 }
 
 void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s)
