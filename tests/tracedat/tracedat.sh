@@ -88,7 +88,7 @@ check_run() { # ring run out.dat [write args]
 	[ "$drops" -eq "$lost" ] || bad "run $run: trace-cmd reports $drops events dropped, the pages $lost"
 	[ "$(trace-cmd dump --clock -i "$out" 2>/dev/null | head -1)" = "[boot]" ] ||
 		bad "run $run: trace clock is not [boot]: $(trace-cmd dump --clock -i "$out" 2>&1)"
-	trace-cmd report --uname -i "$out" 2>/dev/null | grep -q "$(uname -r)" ||
+	grep -q "$(uname -r)" <<<"$(trace-cmd report --uname -i "$out" 2>/dev/null)" ||
 		bad "run $run: uname lacks $(uname -r)"
 	# KernelShark: the same records, plus one missed_events entry per
 	# EVENTS DROPPED line. (Its library and libtracecmd leak a little at
@@ -142,7 +142,7 @@ grep -q "uevtd-$seat-r2" "$dir/run1.dat.txt" && bad "run 2's lines in run 1's fi
 grep -E ' raw_data: ' "$dir/run1.dat.txt" | grep -vE '^ *uev-demo-[0-9]+ ' | head -3 | grep . &&
 	bad "run 1: marker records not named uev-demo (above)"
 # Run 2 had no ftrace format: the placeholder stands in.
-trace-cmd dump --ftrace-events -i "$dir/newest.dat" 2>/dev/null | grep -q uev_placeholder ||
+grep -q uev_placeholder <<<"$(trace-cmd dump --ftrace-events -i "$dir/newest.dat" 2>/dev/null)" ||
 	bad "run 2: no placeholder ftrace format"
 [ "$ncpu" -lt 2 ] || [ "$(events "$dir/newest.dat.txt" | awk '{ print $1 }' | sort -u | wc -l)" -ge 2 ] ||
 	bad "run 2: events of one CPU only"
@@ -159,8 +159,11 @@ start --config "$dir/flood.conf"
 emit -n 30000 -i 0
 stop
 if check_run "$flood" "$(sed -n 's/^\([0-9]*\) .*/\1/p' < <("$cli" count "$flood"))" "$dir/flood.dat"; then
-	trace-cmd dump --summary -i "$dir/flood.dat" 2>/dev/null | grep -qE "^\s*$subbuf\s+\[Page size" ||
-		bad "flood: page size is not $subbuf: $(trace-cmd dump --summary -i "$dir/flood.dat" 2>&1 | grep -i page)"
+	# the whole dump first: grep -q would close the pipe early and, with
+	# pipefail, trace-cmd's SIGPIPE would fail the check
+	summary=$(trace-cmd dump --summary -i "$dir/flood.dat" 2>&1)
+	grep -qE "^\s*$subbuf\s+\[Page size" <<<"$summary" ||
+		bad "flood: page size is not $subbuf: $(grep -i page <<<"$summary")"
 fi
 
 # Refusals: negative errno and the file named; the old output untouched.
