@@ -9,8 +9,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kbuffer.h>
+
 #include "format-vet.h"
+#include "page-check.h"
 #include "replay.h"
+
+/*
+ * A run's end is its newest event, which only the newest page of each CPU
+ * can tell: page headers give the time of a page's first event, and a page
+ * drained at a flush may have begun long before. So the newest page of
+ * each CPU is kept (one copy per CPU) and read through when the run ends.
+ */
+#define SCAN_CPUS 256
+
+struct last_page {
+	int run; /* index in f->runs, -1: none */
+	uint32_t len;
+	size_t cap;
+	uint8_t *buf;
+};
+
+static void last_events(struct rp_file *f, struct last_page *lp)
+{
+	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	unsigned long long ts, last;
+	const char *why;
+
+	for (unsigned i = 0; kb && i < SCAN_CPUS; i++) {
+		if (lp[i].run < 0)
+			continue;
+		last = 0;
+		if (uev_page_check(NULL, lp[i].buf, lp[i].len, &why) && kbuffer_load_subbuffer(kb, lp[i].buf) >= 0)
+			for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts))
+				last = ts;
+		if (last > f->runs[lp[i].run].last_ts)
+			f->runs[lp[i].run].last_ts = last;
+		lp[i].run = -1;
+	}
+	kbuffer_free(kb);
+}
+
+static int keep_page(struct last_page *lp, int run, const struct uev_ring_rec *rec)
+{
+	if (rec->cpu >= SCAN_CPUS)
+		return 0;
+	lp += rec->cpu;
+	if (rec->len > lp->cap) {
+		uint8_t *b = realloc(lp->buf, rec->len);
+
+		if (!b)
+			return -ENOMEM;
+		lp->buf = b;
+		lp->cap = rec->len;
+	}
+	memcpy(lp->buf, rec->payload, rec->len);
+	lp->len = rec->len;
+	lp->run = run;
+	return 0;
+}
 
 struct report_ctx {
 	struct rp_ctx *c;
@@ -135,12 +192,19 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
 	struct rp_run *run = NULL, tmp, *n;
+	struct last_page *lp;
 	int ret, known;
 
 	f->usable = 0;
+	if (!(lp = calloc(SCAN_CPUS, sizeof(*lp))))
+		return -ENOMEM;
+	for (unsigned i = 0; i < SCAN_CPUS; i++)
+		lp[i].run = -1;
 	ret = uev_ring_reader_open(&r, f->path, scan_report, &rc, err, errsize);
-	if (ret < 0)
+	if (ret < 0) {
+		free(lp);
 		return ret;
+	}
 	f->sb = *uev_ring_reader_super(r);
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_sync sy;
@@ -150,6 +214,7 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 		case UEV_RING_RUN_START:
 			if (run && run->run_id == rec.run_id)
 				break;
+			last_events(f, lp); /* the run before has ended */
 			if ((run = find_run(f, rec.run_id)))
 				break;
 			if (rp_run_parse(&tmp, &rec) < 0)
@@ -183,12 +248,19 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 				run->first_ts = ts;
 			if (ts > run->last_ts)
 				run->last_ts = ts;
+			if ((ret = keep_page(lp, (int)(run - f->runs), &rec)) < 0)
+				goto out;
 			break;
 		default:
 			break;
 		}
 	}
 out:
+	if (ret >= 0)
+		last_events(f, lp);
+	for (unsigned i = 0; i < SCAN_CPUS; i++)
+		free(lp[i].buf);
+	free(lp);
 	f->st = *uev_ring_reader_stats(r);
 	uev_ring_reader_close(r);
 	if (ret < 0) {

@@ -49,9 +49,6 @@ void rp_resolve_times(struct rp_main *m)
 			}
 	if (first == INT64_MAX)
 		first = last = 0;
-	/* A page's timestamp is that of its first event: the last page's
-	 * events run on a little, so "-5m" ends at the newest page's start.
-	 * Close enough for a selection, and it needs no second pass. */
 	if (m->have_since) {
 		m->filter.since = rp_when_resolve(&m->since, first, last);
 		m->filter.have_since = 1;
