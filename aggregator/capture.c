@@ -19,6 +19,7 @@
 #include <tracefs.h>
 
 #include "capture.h"
+#include "decode.h"
 #include "formats.h"
 #include "ringfile.h"
 #include "uev-abi.h"
@@ -236,32 +237,12 @@ static int record_comm(struct uev_capture *c, int pid)
  * basename of filename, as the kernel sets comm), rename (newcomm). */
 static int record_sched_comm(struct uev_capture *c, struct tep_record *rec)
 {
-	struct tep_event *ev = tep_find_event_by_record(c->tep, rec);
-	const char *pidf = NULL, *commf = NULL;
-	unsigned long long pid;
 	char comm[16];
-	int len;
-	const char *v;
+	int32_t pid;
 
-	if (!ev || !ev->system)
+	if (!uev_event_comm(tep_find_event_by_record(c->tep, rec), rec, &pid, comm) || pid <= 0 ||
+	    pid >= MAX_PIDS)
 		return 0;
-	if (!strcmp(ev->name, "sched_process_fork"))
-		pidf = "child_pid", commf = "child_comm";
-	else if (!strcmp(ev->name, "task_rename"))
-		pidf = "pid", commf = "newcomm";
-	else if (!strcmp(ev->name, "sched_process_exec"))
-		pidf = "pid", commf = "filename";
-	else
-		return 0;
-	if (tep_get_field_val(NULL, ev, pidf, rec, &pid, 0) < 0 || pid <= 0 || pid >= MAX_PIDS ||
-	    !(v = tep_get_field_raw(NULL, ev, commf, rec, &len, 0)) || len <= 0)
-		return 0;
-	if (!strcmp(commf, "filename")) {
-		const char *slash = memrchr(v, '/', strnlen(v, (size_t)len));
-
-		v = slash ? slash + 1 : v;
-	}
-	snprintf(comm, sizeof(comm), "%.*s", (int)strnlen(v, 15), v);
 	c->pid_seen[pid / 8] |= (uint8_t)(1u << (pid % 8));
 	c->st.comms++;
 	return uev_ring_writer_comm(c->w, (int32_t)pid, comm);

@@ -330,6 +330,37 @@ int uev_decoder_page(struct uev_decoder *d, void *page, size_t size, int cpu, ue
 	return 0;
 }
 
+int uev_event_comm(struct tep_event *ev, struct tep_record *rec, int32_t *pid, char comm[16])
+{
+	const char *pidf, *commf, *v, *slash;
+	unsigned long long val;
+	size_t n;
+	int len;
+
+	if (!ev || !ev->name)
+		return 0;
+	if (!strcmp(ev->name, "sched_process_fork"))
+		pidf = "child_pid", commf = "child_comm";
+	else if (!strcmp(ev->name, "task_rename"))
+		pidf = "pid", commf = "newcomm";
+	else if (!strcmp(ev->name, "sched_process_exec"))
+		pidf = "pid", commf = "filename";
+	else
+		return 0;
+	/* tep_get_field_raw knows char[16] and the __data_loc of 6.x kernels */
+	if (tep_get_field_val(NULL, ev, pidf, rec, &val, 0) < 0 || val > INT32_MAX ||
+	    !(v = tep_get_field_raw(NULL, ev, commf, rec, &len, 0)) || len <= 0)
+		return 0;
+	n = strnlen(v, (size_t)len);
+	if (*commf == 'f' && (slash = memrchr(v, '/', n))) {
+		n -= (size_t)(slash + 1 - v);
+		v = slash + 1;
+	}
+	snprintf(comm, 16, "%.*s", (int)(n < 15 ? n : 15), v);
+	*pid = (int32_t)val;
+	return 1;
+}
+
 int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, unsigned i,
 		      uint64_t *num, const char **str, size_t *slen)
 {

@@ -85,6 +85,16 @@ unsigned uev_decoder_conflicts(const struct uev_decoder *d);
 int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, unsigned i,
 		      uint64_t *num, const char **str, size_t *slen);
 
+/*
+ * The task name a kernel event gives a pid as it happens: a fork names the
+ * child (child_comm), task_rename the task (newcomm), an exec the task (the
+ * basename of filename, as the kernel sets comm). 1 with *pid and @comm
+ * (at most 15 characters, NUL-terminated) filled, 0 for any other event or
+ * a field that cannot be read. Shared by the aggregator's COMM records,
+ * replay's names and trace.dat's cmdlines, so all three name alike.
+ */
+int uev_event_comm(struct tep_event *ev, struct tep_record *rec, int32_t *pid, char comm[16]);
+
 /* Append "field=value …" (strings quoted and escaped) for a user record, or
  * the kernel's own print format for a kernel record. @d may be NULL. */
 void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s);

@@ -2,12 +2,11 @@
 /*
  * pid -> comm for uev-replay. Names come from two places: the ring file's
  * COMM records (the aggregator's table, in file order) and the kernel's own
- * events as the merge meets them in time order (a fork names the child, a
- * rename or exec names the task), which is what makes a short-lived child
- * show its name before the aggregator's next COMM record.
+ * events as the merge meets them in time order (uev_event_comm: a fork
+ * names the child, a rename or an exec the task), which is what makes a
+ * short-lived child show its name before the aggregator's next COMM record.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event-parse.h>
@@ -81,33 +80,11 @@ const char *rp_comm_get(const struct rp_comm *t, int32_t pid)
 	return c ? c : "<...>";
 }
 
-/* A pid field and a comm field (char[16], or __data_loc char[] since
- * 6.x kernels: tep_get_field_raw knows both) of @e's kernel record. */
-static void learn(struct rp_comm *t, const struct rp_event *e, const char *pidf, const char *commf)
-{
-	struct tep_format_field *p = tep_find_field(e->r.event, pidf);
-	unsigned long long pid;
-	const char *v;
-	char name[16];
-	int len = 0;
-
-	if (!p || tep_read_number_field(p, e->rec->data, &pid) < 0 ||
-	    !(v = tep_get_field_raw(NULL, e->r.event, commf, e->rec, &len, 0)) || len <= 0)
-		return;
-	snprintf(name, sizeof(name), "%.*s", (int)strnlen(v, (size_t)len < 15 ? (size_t)len : 15), v);
-	rp_comm_put(t, (int32_t)pid, name);
-}
-
 void rp_comm_learn(struct rp_comm *t, const struct rp_event *e)
 {
-	const char *n;
+	char comm[16];
+	int32_t pid;
 
-	if (e->r.kind != UEV_REC_KERNEL || !e->r.event || !(n = e->r.event->name))
-		return;
-	if (!strcmp(n, "sched_process_fork"))
-		learn(t, e, "child_pid", "child_comm");
-	else if (!strcmp(n, "task_rename"))
-		learn(t, e, "pid", "newcomm");
-	else if (!strcmp(n, "task_newtask"))
-		learn(t, e, "pid", "comm");
+	if (e->r.kind == UEV_REC_KERNEL && uev_event_comm(e->r.event, e->rec, &pid, comm))
+		rp_comm_put(t, pid, comm);
 }

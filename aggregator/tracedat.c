@@ -364,33 +364,25 @@ static int meta(struct td *t, const struct uev_ring_rec *rec)
  */
 static int event_name(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
 {
-	const char *pidf = "pid", *commf, *v, *slash;
 	unsigned long long pid;
 	struct td *t = ctx;
+	const char *v;
+	char comm[16];
+	int32_t p;
 	int len, e;
 
 	if (run->run_id != t->run || r->kind != UEV_REC_KERNEL || !r->event)
 		return 0;
-	if (!strcmp(r->event->name, "sched_process_fork")) {
-		if (tep_get_field_val(NULL, r->event, "parent_pid", r->record, &pid, 0) == 0 &&
-		    pid <= INT32_MAX && (v = tep_get_field_raw(NULL, r->event, "parent_comm", r->record,
-							       &len, 0)) && len > 0 &&
-		    (e = comm_add(t, (int32_t)pid, v, strnlen(v, (size_t)len), r->ts + 1)) < 0)
-			return e;
-		pidf = "child_pid", commf = "child_comm";
-	} else if (!strcmp(r->event->name, "task_rename"))
-		commf = "newcomm";
-	else if (!strcmp(r->event->name, "sched_process_exec"))
-		commf = "filename";
-	else
+	/* A fork also names its parent, as it is at that moment. */
+	if (!strcmp(r->event->name, "sched_process_fork") &&
+	    tep_get_field_val(NULL, r->event, "parent_pid", r->record, &pid, 0) == 0 &&
+	    pid <= INT32_MAX && (v = tep_get_field_raw(NULL, r->event, "parent_comm", r->record,
+						       &len, 0)) && len > 0 &&
+	    (e = comm_add(t, (int32_t)pid, v, strnlen(v, (size_t)len), r->ts + 1)) < 0)
+		return e;
+	if (!uev_event_comm(r->event, r->record, &p, comm))
 		return 0;
-	if (tep_get_field_val(NULL, r->event, pidf, r->record, &pid, 0) < 0 || pid > INT32_MAX ||
-	    !(v = tep_get_field_raw(NULL, r->event, commf, r->record, &len, 0)) || len <= 0)
-		return 0;
-	len = (int)strnlen(v, (size_t)len);
-	if (*commf == 'f' && (slash = memrchr(v, '/', (size_t)len)))
-		len -= (int)(slash + 1 - v), v = slash + 1;
-	return comm_add(t, (int32_t)pid, v, (size_t)len, r->ts + 1);
+	return comm_add(t, p, comm, strlen(comm), r->ts + 1);
 }
 
 /* Pass 3: the run's pages, each padded with zeros to the page size (a
