@@ -155,17 +155,11 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 
 static void comm(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
-	const uint8_t *p = rec->payload;
+	char name[16];
+	int32_t pid;
 
-	for (uint32_t i = 0; i + 20 <= rec->len; i += 20) {
-		int32_t pid;
-		char name[16];
-
-		memcpy(&pid, p + i, 4);
-		memcpy(name, p + i + 4, 16);
-		name[15] = 0;
+	for (uint32_t i = 0; uev_ring_rec_comm(rec, i, &pid, name); i++)
 		rp_comm_put(&s->comm, pid, name);
-	}
 }
 
 static int new_run(struct rp_stream *s, const struct uev_ring_rec *rec)

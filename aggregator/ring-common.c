@@ -352,6 +352,18 @@ int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_r
 	return 0;
 }
 
+int uev_ring_rec_comm(const struct uev_ring_rec *rec, uint32_t i, int32_t *pid, char comm[16])
+{
+	const uint8_t *p = (const uint8_t *)rec->payload + (size_t)i * UEV_RING_COMM_ENT;
+
+	if (i >= rec->len / UEV_RING_COMM_ENT)
+		return 0;
+	*pid = (int32_t)uev_get32(p);
+	memcpy(comm, p + 4, 15);
+	comm[15] = 0;
+	return 1;
+}
+
 int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s)
 {
 	return uev_ring_sync_decode(rec->payload, rec->len, s);

@@ -187,6 +187,9 @@ struct uev_ring_format_rec {
 };
 int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_rec *f);
 int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s);
+/* Entry @i of a COMM record: 1 with *pid and @comm (at most 15
+ * characters, NUL-terminated) filled, 0 past its last whole entry. */
+int uev_ring_rec_comm(const struct uev_ring_rec *rec, uint32_t i, int32_t *pid, char comm[16]);
 
 /* CRC-32C (Castagnoli), as the format uses it. */
 uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len);

@@ -315,16 +315,14 @@ static int comm_add(struct td *t, int32_t pid, const char *name, size_t len, uin
 
 static int comms(struct td *t, const struct uev_ring_rec *rec)
 {
-	const char *p = rec->payload;
+	char name[16];
 	int32_t pid;
 	int e = 0;
 
 	if (rec->len % 20)
 		note(t, rec->offset, "COMM record of %u bytes is not whole entries", rec->len);
-	for (uint32_t off = 0; off + 20 <= rec->len && !e; off += 20) {
-		memcpy(&pid, p + off, 4);
-		e = comm_add(t, pid, p + off + 4, strnlen(p + off + 4, 16), 0);
-	}
+	for (uint32_t i = 0; !e && uev_ring_rec_comm(rec, i, &pid, name); i++)
+		e = comm_add(t, pid, name, strlen(name), 0);
 	return e;
 }
 
