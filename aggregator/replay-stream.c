@@ -45,17 +45,7 @@ struct rp_stream {
 	long long pending_lost;
 	struct rp_event head;
 	struct tep_record rec;
-	struct { struct rp_ctx *c; const char *path; } rc;
 };
-
-static void stream_report(void *ctx, uint64_t off, const char *msg)
-{
-	struct rp_stream *s = ctx;
-
-	/* Every stream of a file meets the same damage; the prescan has
-	 * reported it once already. */
-	(void)s, (void)off, (void)msg;
-}
 
 static void drop_formats(struct rp_stream *s)
 {
@@ -309,7 +299,9 @@ int rp_stream_open(struct rp_stream **out, struct rp_ctx *c, struct rp_file *f, 
 	s->c = c;
 	s->f = f;
 	s->cpu = cpu;
-	ret = uev_ring_reader_open(&s->rd, f->path, stream_report, s, err, sizeof(err));
+	/* No report: every stream of a file meets the same damage, and the
+	 * first pass has reported it once already. */
+	ret = uev_ring_reader_open(&s->rd, f->path, NULL, NULL, err, sizeof(err));
 	if (ret < 0) {
 		rp_comm_free(&s->comm);
 		free(s);
