@@ -492,6 +492,20 @@ int uev_ring_writer_flush(struct uev_ring_writer *w)
 	return err;
 }
 
+int uev_ring_writer_due(const struct uev_ring_writer *w, uint64_t batch)
+{
+	for (size_t i = 0; i < w->next; i++)
+		if (w->ext[i].pending)
+			return 1;
+	for (size_t i = 0; i < w->nseg; i++) {
+		const struct seg *s = &w->seg[i];
+
+		if (s->taken < s->fill && (!s->open || s->fill - s->taken >= batch))
+			return 1;
+	}
+	return 0;
+}
+
 uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w)
 {
 	return w->backlog;

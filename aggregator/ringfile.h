@@ -114,6 +114,14 @@ struct uev_ring_extent {
 unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent *ext, unsigned max);
 void uev_ring_writer_done(struct uev_ring_writer *w, const struct uev_ring_extent *ext, long result);
 int uev_ring_writer_flush(struct uev_ring_writer *w);
+/*
+ * Whether a write should be started now: some bytes failed and wait to be
+ * written again, a finished segment has bytes no write was started for, or
+ * the open segment has at least @batch such bytes. Lets the caller write in
+ * large pieces (each write has a fixed cost) without ever holding the
+ * writer's memory bound (MAX_SEGS unwritten segments) against it.
+ */
+int uev_ring_writer_due(const struct uev_ring_writer *w, uint64_t batch);
 /* Bytes appended but not yet written (done). */
 uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w);
 int uev_ring_writer_fd(const struct uev_ring_writer *w);

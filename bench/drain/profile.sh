@@ -16,7 +16,7 @@ secs=${2:-5}
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build aggregator/uev-aggregator >/dev/null
 out=$(mktemp -d /tmp/uev-drain-profile.XXXXXX)
-trap 'rm -rf "$out"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 cc -O2 -Wall -pthread -o "$out/produce" bench/drain/produce.c
 cc -O2 -Wall -o "$out/drainrun" bench/drain/drainrun.c
 cat >"$out/uev.conf" <<CONF
