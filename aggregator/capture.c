@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "decode.h"
 #include "formats.h"
+#include "page-check.h"
 #include "ringfile.h"
 #include "uev-abi.h"
 
@@ -29,12 +30,20 @@
 
 #define MAX_SYSTEMS 64
 
+/* What the per-event loop does with an id, looked up once per event. */
+enum id_kind {
+	ID_NEW = 0, /* format not recorded yet */
+	ID_PLAIN,   /* nothing but its pid */
+	ID_NAMES,   /* fork, exec, rename: also a pid's name */
+	ID_MARKER,  /* ftrace raw_data: may be a marker announcement */
+};
+
 struct uev_capture {
 	struct uev_ring_writer *w;
 	const char *systems[MAX_SYSTEMS + 3];
 	struct tep_handle *tep;
 	struct kbuffer *kbuf;
-	uint8_t *known;          /* [MAX_ID]: format recorded */
+	uint8_t *kind;           /* [MAX_ID]: enum id_kind */
 	uint8_t *pid_seen;       /* bitmap [MAX_PIDS/8]: comm recorded */
 	int raw_id, raw_id_off, raw_buf_off;
 	int name_ids[3];         /* sched_process_fork, sched_process_exec, task_rename */
@@ -72,23 +81,38 @@ static void find_common(struct uev_capture *c)
 	c->pid_off = p && p->size == 4 ? p->offset : -1;
 }
 
-static int event_type(struct uev_capture *c, struct tep_record *rec)
+/* @data: an event body of at least 8 bytes. */
+static __attribute__((noinline)) int event_type_tep(struct uev_capture *c, const uint8_t *data)
+{
+	struct tep_record rec = { .data = (void *)data };
+
+	return tep_data_type(c->tep, &rec);
+}
+
+static __attribute__((noinline)) int event_pid_tep(struct uev_capture *c, const uint8_t *data)
+{
+	struct tep_record rec = { .data = (void *)data };
+
+	return tep_data_pid(c->tep, &rec);
+}
+
+static inline int event_type(struct uev_capture *c, const uint8_t *data)
 {
 	uint16_t v;
 
 	if (c->type_off < 0)
-		return tep_data_type(c->tep, rec);
-	memcpy(&v, (uint8_t *)rec->data + c->type_off, 2);
+		return event_type_tep(c, data);
+	memcpy(&v, data + c->type_off, 2);
 	return v;
 }
 
-static int event_pid(struct uev_capture *c, struct tep_record *rec)
+static inline int event_pid(struct uev_capture *c, const uint8_t *data)
 {
 	int32_t v;
 
 	if (c->pid_off < 0)
-		return tep_data_pid(c->tep, rec);
-	memcpy(&v, (uint8_t *)rec->data + c->pid_off, 4);
+		return event_pid_tep(c, data);
+	memcpy(&v, data + c->pid_off, 4);
 	return v;
 }
 
@@ -145,10 +169,10 @@ int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
 	c->systems[n++] = "user_events";
 	for (size_t i = 0; systems && systems[i] && n < MAX_SYSTEMS; i++)
 		c->systems[n++] = systems[i];
-	c->known = calloc(MAX_ID, 1);
+	c->kind = calloc(MAX_ID, 1);
 	c->pid_seen = calloc(MAX_PIDS / 8, 1);
 	c->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
-	if (!c->known || !c->pid_seen || !c->kbuf) {
+	if (!c->kind || !c->pid_seen || !c->kbuf) {
 		uev_capture_free(c);
 		return -ENOMEM;
 	}
@@ -173,7 +197,7 @@ void uev_capture_free(struct uev_capture *c)
 	tep_free(c->tep);
 	if (c->kbuf)
 		kbuffer_free(c->kbuf);
-	free(c->known);
+	free(c->kind);
 	free(c->pid_seen);
 	free(c);
 }
@@ -195,7 +219,9 @@ static int record_format(struct uev_capture *c, int id)
 		ev = tep_find_event(c->tep, id);
 		find_name_ids(c);
 	}
-	c->known[id] = 1; /* an id tracefs cannot explain is not retried per event */
+	/* An id tracefs cannot explain is not retried per event. */
+	c->kind[id] = id == c->name_ids[0] || id == c->name_ids[1] || id == c->name_ids[2] ? ID_NAMES
+		      : id == c->raw_id ? ID_MARKER : ID_PLAIN;
 	if (!ev)
 		return 0;
 	text = tracefs_event_file_read(NULL, ev->system, ev->name, "format", NULL);
@@ -235,12 +261,13 @@ static int record_comm(struct uev_capture *c, int pid)
 /* Names from the scheduler's own events, for processes too short-lived for
  * /proc to still know them at the next flush: fork (child_comm), exec (the
  * basename of filename, as the kernel sets comm), rename (newcomm). */
-static int record_sched_comm(struct uev_capture *c, struct tep_record *rec)
+static int record_sched_comm(struct uev_capture *c, unsigned cpu, const uint8_t *data, uint32_t size)
 {
+	struct tep_record rec = { .cpu = (int)cpu, .data = (void *)data, .size = (int)size };
 	char comm[16];
 	int32_t pid;
 
-	if (!uev_event_comm(tep_find_event_by_record(c->tep, rec), rec, &pid, comm) || pid <= 0 ||
+	if (!uev_event_comm(tep_find_event_by_record(c->tep, &rec), &rec, &pid, comm) || pid <= 0 ||
 	    pid >= MAX_PIDS)
 		return 0;
 	c->pid_seen[pid / 8] |= (uint8_t)(1u << (pid % 8));
@@ -264,37 +291,47 @@ static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
 
 int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len)
 {
-	unsigned long long ts;
+	struct uev_page_walk walk;
+	const uint8_t *data;
+	const char *why;
+	uint32_t size;
 	size_t keep;
-	void *data;
-	int r = 0, missed;
+	int r = 0, missed, bad, last_pid = 0;
+	uint64_t events = 0;
 
+	/* kbuffer reads the page header (loss flags, sizes); the events are
+	 * found by the shared walk of page-check.h, for speed (see there). */
 	if (kbuffer_load_subbuffer(c->kbuf, page) < 0)
 		return -EBADMSG;
 	missed = kbuffer_missed_events(c->kbuf);
-	for (data = kbuffer_read_event(c->kbuf, &ts); data && r == 0;
-	     data = kbuffer_next_event(c->kbuf, &ts)) {
-		int size = kbuffer_event_size(c->kbuf);
-		struct tep_record rec = { .ts = ts, .cpu = (int)cpu, .data = data, .size = size };
-		int id = size >= 8 ? event_type(c, &rec) : -1;
+	/* A page the walk finds malformed cannot come from the kernel's ring
+	 * buffer; it is still kept as it came, for the reader to report. */
+	bad = uev_page_walk_init(&walk, page, len, &why);
+	/* Per event: one table lookup for its id, and its pid is only
+	 * looked up when it changes (pages come in runs of one task's events). */
+	while (r == 0 && !bad && uev_page_walk_next(&walk, &data, &size, &why) > 0) {
+		int id = size >= 8 ? event_type(c, data) : -1, pid;
 
-		c->st.events++;
+		events++;
 		if (id < 0 || id >= MAX_ID)
 			continue;
-		if (!c->known[id])
-			r = record_format(c, id);
-		if (r == 0 && size >= 8)
-			r = record_comm(c, event_pid(c, &rec));
-		if (r == 0 && (id == c->name_ids[0] || id == c->name_ids[1] || id == c->name_ids[2]))
-			r = record_sched_comm(c, &rec);
-		if (r == 0 && id == c->raw_id && size > c->raw_buf_off) {
+		if (c->kind[id] == ID_NEW && (r = record_format(c, id)) < 0)
+			break;
+		pid = event_pid(c, data);
+		if (pid != last_pid && (r = record_comm(c, pid)) < 0)
+			break;
+		last_pid = pid;
+		if (c->kind[id] == ID_NAMES) {
+			r = record_sched_comm(c, cpu, data, size);
+		} else if (c->kind[id] == ID_MARKER && size > (uint32_t)c->raw_buf_off) {
 			uint32_t mid;
 
-			memcpy(&mid, (uint8_t *)data + c->raw_id_off, 4);
+			memcpy(&mid, data + c->raw_id_off, 4);
 			if (mid == UEV_MARKER_ANNOUNCE)
-				r = record_announce(c, data, size);
+				r = record_announce(c, data, (int)size);
 		}
 	}
+	c->st.events += events;
 	if (r < 0)
 		return r;
 	if (missed) {

@@ -13,10 +13,6 @@
 
 #include "page-check.h"
 
-#define COMMIT_MASK ((1u << 27) - 1)
-#define MISSED_EVENTS (1ull << 31)
-#define MISSED_STORED (1ull << 30)
-
 /* One kernel event's data (@len bytes): every field of its format inside
  * it, every dynamic field's string inside it and NUL-terminated, because
  * libtraceevent prints those with %s. */
@@ -49,57 +45,19 @@ static int fields_inside(struct tep_handle *tep, const uint8_t *data, uint32_t l
 	return 1;
 }
 
-/* The event framing is walked as kbuffer walks it, with bounds. */
 int uev_page_check(struct tep_handle *tep, const void *page, size_t size, const char **why)
 {
-	const uint8_t *p = page, *d = p + 16;
-	uint64_t flags;
-	uint32_t commit, pos = 0;
+	struct uev_page_walk w;
+	const uint8_t *body;
+	uint32_t len;
+	int r;
 
-	*why = "shorter than a sub-buffer header";
-	if (size < 16)
+	if (uev_page_walk_init(&w, page, size, why) < 0)
 		return 0;
-	memcpy(&flags, p + 8, 8);
-	commit = (uint32_t)(flags & COMMIT_MASK);
-	*why = "its header commits more data than it holds";
-	if (16 + (uint64_t)commit + ((flags & MISSED_EVENTS) && (flags & MISSED_STORED) ? 8 : 0) > size)
-		return 0;
-	*why = "an event runs past the committed data";
-	while (pos < commit) {
-		uint32_t w, tl, len, body, arg = 0;
-
-		if (commit - pos < 4)
-			return 0;
-		memcpy(&w, d + pos, 4);
-		tl = w & 31;
-		if (tl >= 29 || tl == 0) { /* a second word follows */
-			if (commit - pos < 8)
-				return 0;
-			memcpy(&arg, d + pos + 4, 4);
-		}
-		if (tl == 30 || tl == 31) { /* time extend, absolute time stamp */
-			pos += 8;
-			continue;
-		}
-		if (tl == 29) { /* padding: arg bytes after its header word */
-			/* The kernel pads in words; an odd length would leave
-			 * every later event (and its fields) misaligned. */
-			if (arg > commit - pos - 4 || arg % 4)
-				return 0;
-			pos += 4 + arg;
-			continue;
-		}
-		body = tl ? pos + 4 : pos + 8;
-		if (!tl && (arg < 4 || arg > commit))
-			return 0;
-		len = tl ? tl * 4 : ((arg - 4) + 3) & ~3u;
-		if (body > commit || len > commit - body)
-			return 0;
-		if (!fields_inside(tep, d + body, len)) {
+	while ((r = uev_page_walk_next(&w, &body, &len, why)) > 0)
+		if (!fields_inside(tep, body, len)) {
 			*why = "an event's fields or strings run past the event";
 			return 0;
 		}
-		pos = body + len; /* at least 4 bytes on: progress */
-	}
-	return 1;
+	return r == 0;
 }

@@ -40,9 +40,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <event-parse.h>
+#include <kbuffer.h>
 #include <trace-seq.h>
 
 #include "decode.h"
+#include "page-check.h"
 #include "uev-abi.h"
 #include "uev-def.h"
 
@@ -194,6 +196,39 @@ static int on_rec(void *ctx, const struct uev_rec *r)
 	return 0;
 }
 
+/* The aggregator's walk (page-check.h) and kbuffer must find the same
+ * events in every page uev_page_check() lets through (the framing only:
+ * no tep, so no field checks): same bodies, same sizes, same count. */
+static void walks_agree(const uint8_t *page, size_t size)
+{
+	static struct kbuffer *kb;
+	struct uev_page_walk w;
+	unsigned long long ts;
+	const uint8_t *body;
+	const char *why;
+	uint32_t len;
+	void *ev;
+
+	if (!uev_page_check(NULL, page, size, &why))
+		return;
+	if (!kb && !(kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST)))
+		abort();
+	if (kbuffer_load_subbuffer(kb, (void *)page) < 0 || uev_page_walk_init(&w, page, size, &why))
+		abort();
+	for (ev = kbuffer_read_event(kb, &ts); ev; ev = kbuffer_next_event(kb, &ts)) {
+		if (uev_page_walk_next(&w, &body, &len, &why) != 1 || body != ev ||
+		    len != (uint32_t)kbuffer_event_size(kb)) {
+			fprintf(stderr, "fuzz_page: the walk and kbuffer disagree at offset %td\n",
+				(const uint8_t *)ev - page);
+			abort();
+		}
+	}
+	if (uev_page_walk_next(&w, &body, &len, &why) != 0) {
+		fprintf(stderr, "fuzz_page: the walk finds an event past kbuffer's last\n");
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct uev_decoder *d;
@@ -223,6 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sink += uev_decoder_conflicts(d);
 	uev_decoder_free(d);
+	walks_agree(page, size);
 	UNPOISON(area, MAX_PAGE);
 	return 0;
 }
