@@ -145,8 +145,9 @@ static int pull_all(struct loop *l)
  * an io-wq worker and wakes it (measured at ~15% of the aggregator's CPU
  * at 800k events/s, bench/drain). So bytes wait until WRITE_BATCH of them
  * are ready; the flush timer writes whatever is there, which keeps the
- * flush-interval bound, and bounds what a kill -9 can lose to what the
- * kernel buffer would have held anyway. */
+ * flush-interval bound. The price: a kill -9 of the aggregator loses up to
+ * that much drained data (at 40 MB/s, 6 ms of events) that would
+ * otherwise have reached the page cache. */
 #define WRITE_BATCH (256u * 1024u)
 
 static void submit_writes(struct loop *l, int force)
