@@ -17,7 +17,7 @@ END_TEST
 
 START_TEST(fast_equals_table)
 {
-	static unsigned char buf[4096 + 16];
+	static unsigned char buf[3 * 4096 + 16];
 
 	srand(7);
 	for (size_t i = 0; i < sizeof(buf); i++)
@@ -25,6 +25,10 @@ START_TEST(fast_equals_table)
 	for (size_t off = 0; off < 16; off++)
 		for (size_t len = 0; len < 300; len++)
 			ck_assert_uint_eq(uev_crc32c(0, buf + off, len), uev_crc32c_sw(0, buf + off, len));
+	/* 3 stretches of 1 KiB, then of 256 bytes: the interleaved path and its joins */
+	for (size_t len = 700; len < sizeof(buf) - 16; len += 7)
+		ck_assert_uint_eq(uev_crc32c(0, buf + 3, len), uev_crc32c_sw(0, buf + 3, len));
+	ck_assert_uint_eq(uev_crc32c(0x12345678u, buf, 4096), uev_crc32c_sw(0x12345678u, buf, 4096));
 	/* chaining: crc(a|b) == crc(crc(a), b) */
 	ck_assert_uint_eq(uev_crc32c(uev_crc32c(0, buf, 1000), buf + 1000, 3000),
 			  uev_crc32c_sw(0, buf, 4000));
