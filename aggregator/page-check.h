@@ -33,6 +33,18 @@ struct uev_page_walk {
 	uint32_t pos, commit;
 };
 
+/* Bytes of event data the header of @page (@size bytes) commits; 0 when
+ * @size cannot hold a header. */
+static inline uint32_t uev_page_commit(const void *page, size_t size)
+{
+	uint64_t flags;
+
+	if (size < UEV_PAGE_HDR)
+		return 0;
+	memcpy(&flags, (const uint8_t *)page + 8, 8);
+	return (uint32_t)(flags & UEV_PAGE_COMMIT_MASK);
+}
+
 /*
  * Starts a walk of @page (@size bytes). 0, or -1 with the reason in *why
  * when the header commits more than @size holds (with the stored
