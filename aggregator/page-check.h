@@ -11,8 +11,10 @@
  * and that per-event walk through kbuffer was half of its CPU under load
  * (bench/drain). Everything that decodes events (replay, trace.dat,
  * ringdump) still goes through kbuffer and libtraceevent; this walk only
- * finds event bodies, and tests/unit checks it event for event against
- * kbuffer on real pages.
+ * finds event bodies. It must agree with kbuffer event for event:
+ * tests/kernel/test_page_walk.c checks that on real pages of the running
+ * kernel, tests/fuzz/fuzz_page.c on every made-up page uev_page_check()
+ * accepts.
  */
 #ifndef UEV_PAGE_CHECK_H
 #define UEV_PAGE_CHECK_H

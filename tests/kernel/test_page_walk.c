@@ -130,6 +130,7 @@ START_TEST(walk_matches_kbuffer)
 	ck_assert_uint_gt(w.large, 0);
 	ck_assert_uint_ge(w.gaps, 3);
 	ck_assert_uint_ge(w.pages, N_MARKERS * 12 / subbuf);
+	uev_seat_close(&s, true);
 }
 END_TEST
 
