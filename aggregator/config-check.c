@@ -26,6 +26,7 @@ const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS] = {
 	[UEV_CFG_RING_SIZE] = { "ring", "size", 0 },
 	[UEV_CFG_RING_MODE] = { "ring", "mode", 0 },
 	[UEV_CFG_RING_GROUP] = { "ring", "group", 0 },
+	[UEV_CFG_RING_DIRECT] = { "ring", "direct_io", 0 },
 	[UEV_CFG_SCHEMA] = { "user", "schema", 1 },
 	[UEV_CFG_USER_EVENT] = { "user", "event", 1 },
 	[UEV_CFG_KERNEL_EVENT] = { "kernel", "event", 1 },
@@ -110,6 +111,19 @@ static int set_uint(unsigned *dst, const char *v, unsigned min, unsigned max,
 	if (r < 0 || n < min)
 		FAIL("%s is out of range (%u .. %u)", Q(v), min, max);
 	*dst = (unsigned)n;
+	return 0;
+}
+
+static int set_bool(int *dst, const char *v, char *msg, size_t msgsize)
+{
+	char q[128];
+
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*dst = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*dst = 0;
+	else
+		FAIL("%s is not a boolean (yes, no, true, false, 1 or 0)", Q(v));
 	return 0;
 }
 
@@ -400,13 +414,9 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 	case UEV_CFG_FSYNC_INTERVAL:
 		return set_uint(&c->fsync_interval_s, v, 1, 86400, msg, msgsize);
 	case UEV_CFG_KEEP_INSTANCE:
-		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
-			c->keep_instance = 1;
-		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
-			c->keep_instance = 0;
-		else
-			FAIL("%s is not a boolean (yes, no, true, false, 1 or 0)", Q(v));
-		return 0;
+		return set_bool(&c->keep_instance, v, msg, msgsize);
+	case UEV_CFG_RING_DIRECT:
+		return set_bool(&c->ring_direct, v, msg, msgsize);
 	case UEV_CFG_RING_PATH:
 		if (v[0] != '/')
 			FAIL("%s is not an absolute path", Q(v));

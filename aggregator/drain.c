@@ -45,6 +45,7 @@ struct cpu {
 	void *buf;
 	int pending;
 	int wait;    /* caught up: the next read waits for the watermark */
+	size_t stalled; /* bytes of a page in buf the writer had no room for yet */
 };
 
 struct loop {
@@ -131,7 +132,10 @@ static void arm_timer(struct loop *l)
 }
 
 /* Record a page; if the writer holds too much unwritten data, write it out
- * synchronously first (the io_uring path could not keep up). */
+ * synchronously first (the io_uring path could not keep up). With direct
+ * I/O that cannot write a segment whose write is still in flight, so
+ * -ENOBUFS can remain: the caller keeps the page (stall()) until writes
+ * complete. */
 static int capture(struct loop *l, int cpu, void *page, size_t len)
 {
 	int r = uev_capture_page(l->o->capture, (unsigned)cpu, page, len);
@@ -144,18 +148,55 @@ static int capture(struct loop *l, int cpu, void *page, size_t len)
 	return r;
 }
 
-/* Non-blocking reads of every CPU until each is empty. */
+/* A CPU with a stalled page reads nothing more until that page is in the
+ * writer: pages of a CPU reach the file in the order they were read, and
+ * meanwhile the kernel's buffer holds the rest (or counts what it loses). */
+static void stall(struct loop *l, int i, const void *page, size_t len)
+{
+	if (page != l->cpu[i].buf)
+		memcpy(l->cpu[i].buf, page, len);
+	l->cpu[i].stalled = len;
+}
+
+static void arm_read(struct loop *l, int i);
+
+/* Retry stalled pages (after writes completed); 0 or a capture error. */
+static int unstall(struct loop *l)
+{
+	for (int i = 0; i < l->ncpu; i++) {
+		int r;
+
+		if (!l->cpu[i].stalled)
+			continue;
+		r = capture(l, i, l->cpu[i].buf, l->cpu[i].stalled);
+		if (r == -ENOBUFS)
+			continue;
+		if (r < 0)
+			return r;
+		l->cpu[i].stalled = 0;
+		if (!l->stopping && !l->flushing)
+			arm_read(l, i);
+	}
+	return 0;
+}
+
+/* Non-blocking reads of every CPU until each is empty (or the writer has
+ * no room: then that CPU stalls, see stall()). */
 static int pull_all(struct loop *l)
 {
 	int r = 0;
 
 	for (int i = 0; i < l->ncpu && r == 0; i++)
-		for (int n = 0; n < 4096 && r == 0; n++) {
+		for (int n = 0; n < 4096 && r == 0 && !l->cpu[i].stalled; n++) {
 			ssize_t got = read(l->cpu[i].nbfd, l->flushbuf, l->subbuf);
 
 			if (got <= 0)
 				break;
 			r = capture(l, i, l->flushbuf, (size_t)got);
+			if (r == -ENOBUFS) {
+				stall(l, i, l->flushbuf, (size_t)got);
+				r = 0;
+			}
 		}
 	return r;
 }
@@ -224,10 +265,12 @@ static int handle(struct loop *l, struct io_uring_cqe *cqe)
 	case T_READ:
 		l->cpu[i].pending = 0;
 		l->cpu[i].wait = res <= 0 || uev_page_commit(l->cpu[i].buf, (size_t)res) < l->subbuf / 2;
-		if (res > 0)
-			r = capture(l, i, l->cpu[i].buf, (size_t)res);
-		if (!l->stopping && !l->flushing)
+		if (res > 0 && (r = capture(l, i, l->cpu[i].buf, (size_t)res)) == -ENOBUFS) {
+			stall(l, i, l->cpu[i].buf, (size_t)res);
+			r = 0;
+		} else if (!l->stopping && !l->flushing) {
 			arm_read(l, i);
+		}
 		break;
 	case T_SIGNAL:
 		l->sig_armed = 0;
@@ -362,8 +405,17 @@ static int finish(struct loop *l)
 		r = r ? r : h;
 		io_uring_cqe_seen(&l->ring, cqe);
 	}
+	/* Nothing is in flight now, so flush() can make room for everything. */
+	if (r == 0)
+		r = unstall(l);
+	for (int i = 0; i < l->ncpu && r == 0; i++)
+		if (l->cpu[i].stalled)
+			r = -ENOBUFS;
 	if (r == 0)
 		r = pull_all(l);
+	for (int i = 0; i < l->ncpu && r == 0; i++) /* what pull_all() stalled on */
+		if (l->cpu[i].stalled && (r = unstall(l)) == 0 && l->cpu[i].stalled)
+			r = -ENOBUFS;
 	if (r == 0)
 		r = uev_ring_writer_flush(l->o->writer);
 	return r;
@@ -433,6 +485,8 @@ int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 				if (o->hooks.on_flush)
 					o->hooks.on_flush(o->hooks.ctx);
 				for (int i = 0; i < l.ncpu && !l.stopping; i++) {
+					if (l.cpu[i].stalled)
+						continue; /* unstall() arms it */
 					l.cpu[i].wait = 1; /* pull_all() emptied it */
 					arm_read(&l, i);
 				}
@@ -440,6 +494,8 @@ int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 				maybe_fsync(&l); /* drains behind the writes just queued */
 			}
 		}
+		if (r == 0)
+			r = unstall(&l);
 		submit_writes(&l, 0);
 	}
 	if (r == 0)

@@ -151,6 +151,28 @@ static int open_existing(struct uev_ring_writer *w, const struct uev_ring_create
 	return 0;
 }
 
+/* The writes' own descriptor with O_DIRECT, if the file system takes it:
+ * some refuse the flag at open (EINVAL), some only at the first transfer,
+ * so an aligned read of the superblock has to work too. Otherwise the
+ * writer stays on the page cache, which is always correct. */
+static void open_direct(struct uev_ring_writer *w, const char *proc)
+{
+	void *b;
+	int fd = open(proc, O_RDWR | O_CLOEXEC | O_DIRECT);
+
+	if (fd < 0)
+		return;
+	if (posix_memalign(&b, 4096, 4096) == 0) {
+		if (pread(fd, b, 4096, 0) == 4096) {
+			w->io_fd = fd;
+			w->align = 4096;
+		}
+		free(b);
+	}
+	if (w->io_fd != fd)
+		close(fd);
+}
+
 int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_create *c, char *err,
 			 size_t errsize)
 {
@@ -192,7 +214,11 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 		char proc[64];
 
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
-		w->io_fd = open(proc, O_RDWR | O_CLOEXEC);
+		w->align = 1;
+		if (c->direct)
+			open_direct(w, proc);
+		if (w->io_fd < 0)
+			w->io_fd = open(proc, O_RDWR | O_CLOEXEC);
 		if (w->io_fd < 0)
 			r = fail(err, errsize, -errno, "%s: reopen: %s", c->path, strerror(errno));
 	}

@@ -16,6 +16,17 @@
  * in taken extents do not count: done() releases them, so their number is
  * bounded by the caller's writes in flight.
  *
+ * Direct I/O (w->align > 1, the file opened O_DIRECT): the device reads
+ * the buffers itself, so no page-cache copy and no write-back of the file
+ * later (a large part of the aggregator's CPU at high rates, bench/drain).
+ * Such writes must cover whole aligned blocks: an extent starts at the
+ * block holding its first new byte and ends at a block boundary, the
+ * bytes past the last record zeroed. So the block where the segment's
+ * tail is gets written again by the next extent, with the records added
+ * since. Two writes of one block in flight could land in either order and
+ * the older could win, losing records that memory already showed written;
+ * hence in this mode a segment never has more than one extent out.
+ *
  * COMM records are batched: comm() only marks the pid's entry, and the
  * changed entries go out as one COMM record just before the next PAGE,
  * LOST or RUN_END, that is, before anything that could refer to them.
@@ -24,6 +35,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ring-write.h"
@@ -113,7 +125,7 @@ static int room_for(struct uev_ring_writer *w, uint64_t need)
 	if (nbusy >= MAX_SEGS)
 		return -ENOBUFS;
 	if (grow(&w->seg, &w->seg_cap, w->nseg, sizeof(*w->seg)) < 0 ||
-	    (!w->spare && !(w->spare = malloc(w->sb.segment_size))))
+	    (!w->spare && posix_memalign((void **)&w->spare, 4096, w->sb.segment_size) != 0))
 		return -ENOMEM;
 	return 1;
 }
@@ -434,23 +446,31 @@ unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent 
 	 * every older segment's have been, which keeps w->ext sorted. */
 	for (size_t si = 0; si < w->nseg && n < max; si++) {
 		struct seg *s = &w->seg[si];
+		int has_ext = 0;
+		uint32_t a = w->align, from, to;
 
 		for (size_t i = 0; i < w->next && n < max; i++) {
 			struct ext *e = &w->ext[i];
 
-			if (e->seq == s->seq && e->pending) {
+			if (e->seq != s->seq)
+				continue;
+			has_ext = 1;
+			if (e->pending) {
 				e->pending = 0;
 				out[n++] = (struct uev_ring_extent){ s->buf + e->off, s->base + e->off,
 								     e->len, e->cookie };
 			}
 		}
-		if (n == max || s->taken == s->fill)
+		if (n == max || s->taken == s->fill || (a > 1 && has_ext))
 			continue;
 		if (grow(&w->ext, &w->ext_cap, w->next, sizeof(*w->ext)) < 0)
 			break; /* the bytes stay untaken; a later call retries */
-		w->ext[w->next++] = (struct ext){ s->seq, s->taken, s->fill - s->taken, ++w->cookie, 0 };
-		out[n++] = (struct uev_ring_extent){ s->buf + s->taken, s->base + s->taken,
-						     s->fill - s->taken, w->cookie };
+		from = s->taken / a * a;
+		to = (s->fill + a - 1) / a * a; /* <= segment_size, a multiple of 4096 */
+		memset(s->buf + s->fill, 0, to - s->fill);
+		w->ext[w->next++] = (struct ext){ .seq = s->seq, .off = from, .len = to - from,
+						  .cookie = ++w->cookie, .add = s->fill - s->taken };
+		out[n++] = (struct uev_ring_extent){ s->buf + from, s->base + from, to - from, w->cookie };
 		s->taken = s->fill;
 	}
 	return n;
@@ -467,7 +487,7 @@ void uev_ring_writer_done(struct uev_ring_writer *w, const struct uev_ring_exten
 			e->pending = 1;
 			return;
 		}
-		w->backlog -= e->len;
+		w->backlog -= e->add;
 		memmove(e, e + 1, (w->next - i - 1) * sizeof(*e));
 		w->next--;
 		seg_reap(w);
@@ -483,7 +503,7 @@ int uev_ring_writer_flush(struct uev_ring_writer *w)
 
 	while (!err && (n = uev_ring_writer_take(w, x, 16))) {
 		for (unsigned i = 0; i < n; i++) {
-			ssize_t r = err ? -ECANCELED : uev_ring_pwrite(w->fd, x[i].buf, x[i].len, x[i].offset);
+			ssize_t r = err ? -ECANCELED : uev_ring_pwrite(w->io_fd, x[i].buf, x[i].len, x[i].offset);
 
 			err = err ? err : r < 0 ? (int)r : 0;
 			uev_ring_writer_done(w, &x[i], (long)r);
@@ -514,6 +534,11 @@ uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w)
 int uev_ring_writer_fd(const struct uev_ring_writer *w)
 {
 	return w->io_fd;
+}
+
+int uev_ring_writer_direct(const struct uev_ring_writer *w)
+{
+	return w->align > 1;
 }
 
 void uev_ring_writer_free(struct uev_ring_writer *w)

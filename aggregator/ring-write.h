@@ -29,6 +29,7 @@ struct seg {
 struct ext { /* handed out, not yet confirmed written */
 	uint64_t seq;
 	uint32_t off, len, cookie;
+	uint32_t add; /* bytes first written by it (len less the block rounding) */
 	int pending; /* failed: to be handed out again */
 };
 
@@ -51,6 +52,9 @@ struct uev_ring_writer {
 	 * description, so that requests still being torn down after a crash
 	 * keep only this one alive, never the one holding the flock. */
 	int io_fd;
+	/* 1, or the block size when io_fd is O_DIRECT: then every write is
+	 * whole aligned blocks (see uev_ring_writer_take()). */
+	uint32_t align;
 	struct uev_ring_super sb;
 	struct uev_ring_end at; /* where the next segment and record go */
 	uint64_t run_id, backlog;

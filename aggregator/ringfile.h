@@ -67,6 +67,7 @@ struct uev_ring_create {
 	mode_t mode;       /* for a new file, e.g. 0640 */
 	gid_t gid;         /* (gid_t)-1: leave the group alone */
 	int recreate;      /* replace a file of another format or size */
+	int direct;        /* write with O_DIRECT where the file system allows it */
 };
 
 /*
@@ -104,6 +105,14 @@ int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count
  * unchanged until done() is called for them, so the caller can submit them
  * to io_uring. done() with @result < 0 or short makes them pending again.
  * flush() does take + pwrite + done synchronously.
+ *
+ * With direct I/O (uev_ring_writer_direct()), ranges are whole 4 KiB
+ * blocks: the last block of a range may extend past the last record, and
+ * those bytes (zero when handed out) change as records are appended; the
+ * next range starts with that block again. A segment then has at most one
+ * range out, so take() holds back the segment's new bytes until done();
+ * and flush() writes everything only when no range is out (with ranges
+ * out, the appenders' -ENOBUFS may persist until they are done).
  */
 struct uev_ring_extent {
 	const void *buf;
@@ -124,7 +133,11 @@ int uev_ring_writer_flush(struct uev_ring_writer *w);
 int uev_ring_writer_due(const struct uev_ring_writer *w, uint64_t batch);
 /* Bytes appended but not yet written (done). */
 uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w);
+/* The descriptor to write the ranges with (O_DIRECT in direct mode). */
 int uev_ring_writer_fd(const struct uev_ring_writer *w);
+/* 1 when the file is written with O_DIRECT (asked for, and the file system
+ * took it), 0 when through the page cache. */
+int uev_ring_writer_direct(const struct uev_ring_writer *w);
 
 /* RUN_END (with these counters), flush, fdatasync, close. */
 struct uev_ring_counters {

@@ -312,12 +312,16 @@ int main(int argc, char **argv)
 	rc.mode = a.cfg.ring_mode;
 	rc.gid = a.cfg.ring_gid >= 0 ? (gid_t)a.cfg.ring_gid : (gid_t)-1;
 	rc.recreate = recreate;
+	rc.direct = a.cfg.ring_direct;
 	r = uev_ring_writer_open(&a.w, &rc, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "uev-aggregator: %s\n", err);
 		uev_config_free(&a.cfg);
 		return r == -EBUSY || r == -ENOSPC || r == -EIO ? 1 : 2;
 	}
+	if (rc.direct && !uev_ring_writer_direct(a.w))
+		fprintf(stderr, "uev-aggregator: %s: its file system does not take O_DIRECT; "
+			"writing through the page cache\n", a.cfg.ring_path);
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

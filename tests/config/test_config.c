@@ -110,6 +110,7 @@ static void assert_cfg_eq(const struct uev_config *a, const struct uev_config *b
 	ck_assert_uint_eq(a->ring_size, b->ring_size);
 	ck_assert_uint_eq(a->ring_mode, b->ring_mode);
 	ck_assert_int_eq(a->ring_gid, b->ring_gid);
+	ck_assert_int_eq(a->ring_direct, b->ring_direct);
 	ck_assert_uint_eq(a->nschemas, b->nschemas);
 	for (size_t i = 0; i < a->nschemas; i++)
 		ck_assert_str_eq(a->schemas[i], b->schemas[i]);
@@ -163,6 +164,7 @@ START_TEST(test_default)
 	ck_assert_uint_eq(cfg.ring_size, 64u << 20);
 	ck_assert_uint_eq(cfg.ring_mode, 0640);
 	ck_assert_int_eq(cfg.ring_gid, -1);
+	ck_assert_int_eq(cfg.ring_direct, 1);
 	ck_assert_uint_eq(cfg.nschemas, 0);
 	ck_assert_uint_eq(cfg.nuser_events, 0);
 	ck_assert_uint_eq(cfg.ndyndbg, 0);
@@ -252,6 +254,7 @@ START_TEST(test_all_keys)
 		 "size = 1G\n"
 		 "mode = 0600\n"
 		 "group = root\n"
+		 "direct_io = no\n"
 		 "[user]\n"
 		 "schema = %s\n"
 		 "schema = %s\n"
@@ -277,6 +280,7 @@ START_TEST(test_all_keys)
 	ck_assert_uint_eq(cfg.ring_size, 1u << 30);
 	ck_assert_uint_eq(cfg.ring_mode, 0600);
 	ck_assert_int_eq(cfg.ring_gid, 0);
+	ck_assert_int_eq(cfg.ring_direct, 0);
 	ck_assert_uint_eq(cfg.nschemas, 2); /* file order, not sorted */
 	ck_assert_str_eq(cfg.schemas[0], path_in("b.uev"));
 	ck_assert_str_eq(cfg.schemas[1], path_in("a.uev"));
@@ -328,6 +332,7 @@ static const struct good {
 	{ "ring", "mode", "0", "0" }, { "ring", "mode", "0775", "509" },
 	{ "ring", "mode", "00600", "384" },
 	{ "ring", "group", "root", "0" }, { "ring", "group", "0", "0" },
+	{ "ring", "direct_io", "no", "0" }, { "ring", "direct_io", "yes", "1" },
 	{ "ring", "group", "1234", "1234" }, { "ring", "group", "4294967294", "4294967294" },
 	{ "user", "event", "weston_frame", "weston_frame" }, { "user", "event", "*", "*" },
 	{ "user", "event", "a?c[xyz]_*", "a?c[xyz]_*" },
@@ -361,6 +366,8 @@ static void field(char *out, size_t size, const char *key, const char *sec)
 		snprintf(out, size, "%u", cfg.fsync_interval_s);
 	else if (!strcmp(key, "keep_instance"))
 		snprintf(out, size, "%d", cfg.keep_instance);
+	else if (!strcmp(key, "direct_io"))
+		snprintf(out, size, "%d", cfg.ring_direct);
 	else if (!strcmp(key, "path"))
 		snprintf(out, size, "%s", cfg.ring_path);
 	else if (!strcmp(key, "size"))
@@ -430,6 +437,7 @@ static const struct bad {
 	{ "seat", "fsync_interval_s", "86401", "out of range" },
 	{ "seat", "keep_instance", "Yes", "not a boolean" },
 	{ "seat", "keep_instance", "2", "not a boolean" },
+	{ "ring", "direct_io", "auto", "not a boolean" },
 	{ "ring", "path", "relative.ring", "not an absolute path" },
 	{ "ring", "path", "/var/lib/uev/", "ends with '/'" },
 	{ "ring", "size", "266239", "out of range (260K .. 1T)" },

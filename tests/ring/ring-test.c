@@ -11,10 +11,13 @@
 #include "ring-test.h"
 
 char rt_dir[256];
+int rt_direct;
 
 void rt_dir_setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = getenv("TMPDIR"), *d = getenv("UEV_RING_TEST_DIRECT");
+
+	rt_direct = d && *d == '1';
 
 	snprintf(rt_dir, sizeof(rt_dir), "%s/uev-ring-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(rt_dir)) {
@@ -129,12 +132,16 @@ void rt_run_info(struct uev_ring_run_info *ri)
 
 struct uev_ring_writer *rt_open(const char *path, uint64_t size)
 {
-	struct uev_ring_create c = { path, size, "seat0", 0640, (gid_t)-1, 0 };
+	struct uev_ring_create c = { path, size, "seat0", 0640, (gid_t)-1, 0, rt_direct };
 	struct uev_ring_writer *w = NULL;
 	char err[512];
 	int r = uev_ring_writer_open(&w, &c, err, sizeof(err));
 
 	ck_assert_msg(r == 0, "open %s: %d %s", path, r, err);
+	/* The file systems this runs on (ext4, tmpfs since 6.6) take O_DIRECT:
+	 * a silent fallback would make the direct run test the page cache. */
+	ck_assert_msg(uev_ring_writer_direct(w) == rt_direct, "%s: direct I/O %s", path,
+		      rt_direct ? "asked for but not in use" : "in use though not asked for");
 	return w;
 }
 

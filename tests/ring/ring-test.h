@@ -11,6 +11,8 @@
 /* The scratch directory of the test case (created by the unchecked
  * fixture in the parent, so it outlives the forked tests). */
 extern char rt_dir[256];
+/* Writers opened by rt_open() use direct I/O ($UEV_RING_TEST_DIRECT=1). */
+extern int rt_direct;
 void rt_dir_setup(void);
 void rt_dir_teardown(void);
 /* rt_dir + "/" + name, in a static buffer per call slot (0..3). */
