@@ -12,26 +12,17 @@
  * Memory bound: at most MAX_SEGS segments may hold bytes that no write has
  * been started for (not yet taken, or failed and pending again). An append
  * that would need one more returns -ENOBUFS; the caller must write first,
- * and flush() always makes room. Segments whose remaining bytes are all out
+ * and flush() makes room (with direct I/O only for segments that have no
+ * write out: ring-flush.c). Segments whose remaining bytes are all out
  * in taken extents do not count: done() releases them, so their number is
  * bounded by the caller's writes in flight.
- *
- * Direct I/O (w->align > 1, the file opened O_DIRECT): the device reads
- * the buffers itself, so no page-cache copy and no write-back of the file
- * later (a large part of the aggregator's CPU at high rates, bench/drain).
- * Such writes must cover whole aligned blocks: an extent starts at the
- * block holding its first new byte and ends at a block boundary, the
- * bytes past the last record zeroed. So the block where the segment's
- * tail is gets written again by the next extent, with the records added
- * since. Two writes of one block in flight could land in either order and
- * the older could win, losing records that memory already showed written;
- * hence in this mode a segment never has more than one extent out.
  *
  * COMM records are batched: comm() only marks the pid's entry, and the
  * changed entries go out as one COMM record just before the next PAGE,
  * LOST or RUN_END, that is, before anything that could refer to them.
  *
- * Opening the file, and continuing after what it holds, is ring-open.c.
+ * Opening the file, and continuing after what it holds, is ring-open.c;
+ * handing the bytes out to be written, ring-flush.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,7 +32,7 @@
 #include "ring-write.h"
 
 /* Makes room in the array @*p (@n used of *@cap) for one more element. */
-static int grow(void *p, size_t *cap, size_t n, size_t size)
+int uev_ring_grow(void *p, size_t *cap, size_t n, size_t size)
 {
 	size_t c = *cap ? 2 * *cap : 8;
 	void *q;
@@ -76,7 +67,7 @@ static int seg_idle(const struct uev_ring_writer *w, const struct seg *s, int *b
 	return !out && s->taken == s->fill;
 }
 
-static void seg_reap(struct uev_ring_writer *w)
+void uev_ring_seg_reap(struct uev_ring_writer *w)
 {
 	int busy;
 
@@ -124,7 +115,7 @@ static int room_for(struct uev_ring_writer *w, uint64_t need)
 	}
 	if (nbusy >= MAX_SEGS)
 		return -ENOBUFS;
-	if (grow(&w->seg, &w->seg_cap, w->nseg, sizeof(*w->seg)) < 0 ||
+	if (uev_ring_grow(&w->seg, &w->seg_cap, w->nseg, sizeof(*w->seg)) < 0 ||
 	    (!w->spare && posix_memalign((void **)&w->spare, 4096, w->sb.segment_size) != 0))
 		return -ENOMEM;
 	return 1;
@@ -193,7 +184,7 @@ static void start_segment(struct uev_ring_writer *w)
 
 	if (c)
 		c->open = 0;
-	seg_reap(w);
+	uev_ring_seg_reap(w);
 	s = &w->seg[w->nseg++];
 	*s = (struct seg){ .buf = w->spare, .seq = w->at.next_segment_seq++, .open = 1,
 			   .base = UEV_RING_SUPER_SIZE + (uint64_t)w->at.next_index * w->sb.segment_size };
@@ -247,7 +238,7 @@ static int meta_put(struct uev_ring_writer *w, unsigned class, uint32_t id, uint
 	fixed = w->ckpt_fixed - (m ? uev_ring_rec_size(m->len) : 0) + uev_ring_rec_size(len);
 	if (fixed + UEV_RING_REC_HDR > w->sb.segment_size / 2)
 		fresh = -E2BIG;
-	else if (!m && grow(&w->meta, &w->meta_cap, w->nmeta, sizeof(*m)) < 0)
+	else if (!m && uev_ring_grow(&w->meta, &w->meta_cap, w->nmeta, sizeof(*m)) < 0)
 		fresh = -ENOMEM;
 	else if (w->running)
 		fresh = room_for(w, uev_ring_rec_size(len));
@@ -433,112 +424,6 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 	w->running = 1;
 	start_segment(w);
 	return 0;
-}
-
-/* ---- getting records to disk ------------------------------------------ */
-
-unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent *out, unsigned max)
-{
-	unsigned n = 0;
-
-	/* Segment by segment, failed extents before new bytes, so the list
-	 * is in file order; and a segment's new bytes are only taken once
-	 * every older segment's have been, which keeps w->ext sorted. */
-	for (size_t si = 0; si < w->nseg && n < max; si++) {
-		struct seg *s = &w->seg[si];
-		int has_ext = 0;
-		uint32_t a = w->align, from, to;
-
-		for (size_t i = 0; i < w->next && n < max; i++) {
-			struct ext *e = &w->ext[i];
-
-			if (e->seq != s->seq)
-				continue;
-			has_ext = 1;
-			if (e->pending) {
-				e->pending = 0;
-				out[n++] = (struct uev_ring_extent){ s->buf + e->off, s->base + e->off,
-								     e->len, e->cookie };
-			}
-		}
-		if (n == max || s->taken == s->fill || (a > 1 && has_ext))
-			continue;
-		if (grow(&w->ext, &w->ext_cap, w->next, sizeof(*w->ext)) < 0)
-			break; /* the bytes stay untaken; a later call retries */
-		from = s->taken / a * a;
-		to = (s->fill + a - 1) / a * a; /* <= segment_size, a multiple of 4096 */
-		memset(s->buf + s->fill, 0, to - s->fill);
-		w->ext[w->next++] = (struct ext){ .seq = s->seq, .off = from, .len = to - from,
-						  .cookie = ++w->cookie, .add = s->fill - s->taken };
-		out[n++] = (struct uev_ring_extent){ s->buf + from, s->base + from, to - from, w->cookie };
-		s->taken = s->fill;
-	}
-	return n;
-}
-
-void uev_ring_writer_done(struct uev_ring_writer *w, const struct uev_ring_extent *x, long result)
-{
-	for (size_t i = 0; i < w->next; i++) {
-		struct ext *e = &w->ext[i];
-
-		if (e->cookie != x->cookie || e->pending)
-			continue;
-		if (result != (long)e->len) { /* rewriting the same bytes later is harmless */
-			e->pending = 1;
-			return;
-		}
-		w->backlog -= e->add;
-		memmove(e, e + 1, (w->next - i - 1) * sizeof(*e));
-		w->next--;
-		seg_reap(w);
-		return;
-	}
-}
-
-int uev_ring_writer_flush(struct uev_ring_writer *w)
-{
-	struct uev_ring_extent x[16];
-	unsigned n;
-	int err = 0;
-
-	while (!err && (n = uev_ring_writer_take(w, x, 16))) {
-		for (unsigned i = 0; i < n; i++) {
-			ssize_t r = err ? -ECANCELED : uev_ring_pwrite(w->io_fd, x[i].buf, x[i].len, x[i].offset);
-
-			err = err ? err : r < 0 ? (int)r : 0;
-			uev_ring_writer_done(w, &x[i], (long)r);
-		}
-	}
-	return err;
-}
-
-int uev_ring_writer_due(const struct uev_ring_writer *w, uint64_t batch)
-{
-	for (size_t i = 0; i < w->next; i++)
-		if (w->ext[i].pending)
-			return 1;
-	for (size_t i = 0; i < w->nseg; i++) {
-		const struct seg *s = &w->seg[i];
-
-		if (s->taken < s->fill && (!s->open || s->fill - s->taken >= batch))
-			return 1;
-	}
-	return 0;
-}
-
-uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w)
-{
-	return w->backlog;
-}
-
-int uev_ring_writer_fd(const struct uev_ring_writer *w)
-{
-	return w->io_fd;
-}
-
-int uev_ring_writer_direct(const struct uev_ring_writer *w)
-{
-	return w->align > 1;
 }
 
 void uev_ring_writer_free(struct uev_ring_writer *w)

@@ -87,6 +87,11 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Makes room in the array @*p (@n used of *@cap) for one more element. */
+int uev_ring_grow(void *p, size_t *cap, size_t n, size_t size);
+/* Releases segments that are closed and entirely written. */
+void uev_ring_seg_reap(struct uev_ring_writer *w);
+
 /* Closes the file (dropping the flock) and frees @w with all it holds,
  * writing nothing (ring-write.c). */
 void uev_ring_writer_free(struct uev_ring_writer *w);
