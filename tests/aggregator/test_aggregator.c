@@ -24,97 +24,10 @@
 
 #include <event-parse.h>
 
+#include "aggtest.h"
 #include "ktest.h"
 #include "ringdecode.h"
 #include "uev-abi.h"
-
-static const char *agg_path;
-static char dir[] = "/tmp/uevagg.XXXXXX";
-static struct uev_event tick = UEV_EVENT_INIT("agg_tick", "u32 seq; u32 thread; __rel_loc char[] msg");
-static struct uev_event mark = UEV_EVENT_INIT("agg_mark", "u32 k; u8 after");
-
-struct daemon {
-	pid_t pid;
-	char seat[32], conf[256], ring[256], run[256], sock[100];
-	int nfd;
-};
-
-/* Start the aggregator on a fresh seat with @extra config lines; wait for
- * READY=1 (10 s at most). */
-static const char *ring_size = "16M";
-
-static void launch(struct daemon *d);
-
-static void start(struct daemon *d, const char *extra, unsigned flush_ms)
-{
-	static int n;
-	FILE *f;
-
-	snprintf(d->seat, sizeof(d->seat), "agg%d_%d", (int)getpid(), n++);
-	snprintf(d->conf, sizeof(d->conf), "%s/%s.conf", dir, d->seat);
-	snprintf(d->ring, sizeof(d->ring), "%s/%s.ring", dir, d->seat);
-	snprintf(d->run, sizeof(d->run), "%s/run", dir);
-	snprintf(d->sock, sizeof(d->sock), "%s/%s.notify", dir, d->seat);
-	f = fopen(d->conf, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "[seat]\nclock = mono\nflush_interval_ms = %u\nbuffer_kb = 8192\n"
-		   "[ring]\npath = %s\nsize = %s\n[kernel]\nevent = printk:console\n%s",
-		flush_ms, d->ring, ring_size, extra ? extra : "");
-	fclose(f);
-	launch(d);
-}
-
-/* (Re)start the daemon of @d and wait for READY=1. */
-static void launch(struct daemon *d)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct pollfd pfd;
-	char buf[256] = "";
-
-	unlink(d->sock);
-	d->nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
-	ck_assert_int_eq(bind(d->nfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	d->pid = fork();
-	if (d->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves no daemon behind */
-		setenv("NOTIFY_SOCKET", d->sock, 1);
-		execl(agg_path, agg_path, "--seat", d->seat, "--config", d->conf, "--run-dir", d->run, NULL);
-		_exit(127);
-	}
-	pfd = (struct pollfd){ .fd = d->nfd, .events = POLLIN };
-	ck_assert_msg(poll(&pfd, 1, 30000) == 1, "no READY=1 from the aggregator within 30 s");
-	ck_assert_int_gt(recv(d->nfd, buf, sizeof(buf) - 1, 0), 0);
-	ck_assert_msg(strstr(buf, "READY=1"), "notify said '%s'", buf);
-}
-
-/* SIGTERM, expect exit 0 and STOPPING=1. */
-static void stop(struct daemon *d)
-{
-	char buf[256] = "";
-	int st;
-
-	kill(d->pid, SIGTERM);
-	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "aggregator status %#x", st);
-	ck_assert_int_gt(recv(d->nfd, buf, sizeof(buf) - 1, MSG_DONTWAIT), 0);
-	ck_assert_msg(strstr(buf, "STOPPING=1"), "notify said '%s'", buf);
-	close(d->nfd);
-}
-
-static struct uev_provider *emitter(struct daemon *d)
-{
-	struct uev_provider_options o = { .seat = d->seat, .run_dir = d->run };
-	struct uev_provider *p;
-
-	ck_assert_int_eq(uev_provider_open(&p, &o), 0);
-	ck_assert_int_eq(uev_event_register(p, &tick), 0);
-	ck_assert_int_eq(uev_event_register(p, &mark), 0);
-	for (int i = 0; i < 2000 && !uev_enabled(&tick); i++)
-		usleep(1000);
-	ck_assert_msg(uev_enabled(&tick), "the seat never enabled the emitter");
-	return p;
-}
 
 static void kmsg(const char *text)
 {
@@ -196,7 +109,7 @@ static void *tick_thread(void *arg)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	for (unsigned i = 0; i < N; i++) {
 		snprintf(msg, sizeof(msg), "thread %u tick %u", t, i);
-		if (uev_emit(&tick, i, t, msg) != UEV_EMIT_WRITTEN)
+		if (uev_emit(&agg_tick, i, t, msg) != UEV_EMIT_WRITTEN)
 			return (void *)1;
 		if (i % 64 == 0)
 			usleep(200);
@@ -204,11 +117,6 @@ static void *tick_thread(void *arg)
 	return NULL;
 }
 
-static void report(void *ctx, uint64_t off, const char *msg)
-{
-	(void)ctx;
-	ck_abort_msg("ring reader reported at %llu: %s", (unsigned long long)off, msg);
-}
 
 START_TEST(everything_once_in_order_one_clock)
 {
@@ -218,17 +126,17 @@ START_TEST(everything_once_in_order_one_clock)
 	void *ret;
 	char text[96], err[512];
 
-	start(&d, NULL, 200);
-	struct uev_provider *p = emitter(&d);
+	agg_start(&d, NULL, 200);
+	struct uev_provider *p = agg_emitter(&d);
 
 	snprintf(s->tag, sizeof(s->tag), "uevaggtest-%d-", (int)getpid());
 	for (uintptr_t t = 0; t < 2; t++)
 		pthread_create(&th[t], NULL, tick_thread, (void *)t);
 	for (unsigned k = 0; k < M; k++) { /* A < kernel < B, from one thread */
-		ck_assert_int_eq(uev_emit(&mark, k, 0), UEV_EMIT_WRITTEN);
+		ck_assert_int_eq(uev_emit(&agg_mark, k, 0), UEV_EMIT_WRITTEN);
 		snprintf(text, sizeof(text), "%s%u", s->tag, k);
 		kmsg(text);
-		ck_assert_int_eq(uev_emit(&mark, k, 1), UEV_EMIT_WRITTEN);
+		ck_assert_int_eq(uev_emit(&agg_mark, k, 1), UEV_EMIT_WRITTEN);
 		usleep(2000);
 	}
 	for (int t = 0; t < 2; t++) {
@@ -236,8 +144,8 @@ START_TEST(everything_once_in_order_one_clock)
 		ck_assert_ptr_null(ret);
 	}
 	uev_provider_close(p);
-	stop(&d);
-	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, collect, s, err, sizeof(err)), 0);
+	agg_stop(&d);
+	ck_assert_int_eq(uev_ring_decode(d.ring, agg_report, NULL, collect, s, err, sizeof(err)), 0);
 	ck_assert_int_eq(s->bad_fields, 0);
 	ck_assert_int_eq(s->order_bad, 0);
 	for (int t = 0; t < 2; t++)
@@ -341,12 +249,12 @@ START_TEST(one_event_reaches_the_file_in_time_and_idle_is_asleep)
 	uint64_t t0, c0, c1;
 	struct one o = { .k = 4242 };
 
-	start(&d, NULL, 500);
-	struct uev_provider *p = emitter(&d);
+	agg_start(&d, NULL, 500);
+	struct uev_provider *p = agg_emitter(&d);
 
 	usleep(700000); /* let start-up work settle */
 	t0 = ktest_mono_ns();
-	ck_assert_int_eq(uev_emit(&mark, o.k, 0), UEV_EMIT_WRITTEN);
+	ck_assert_int_eq(uev_emit(&agg_mark, o.k, 0), UEV_EMIT_WRITTEN);
 	while (!o.found && ktest_mono_ns() - t0 < 3000000000ull) {
 		usleep(20000);
 		uev_ring_decode(d.ring, quiet, NULL, find_one, &o, err, sizeof(err));
@@ -362,7 +270,7 @@ START_TEST(one_event_reaches_the_file_in_time_and_idle_is_asleep)
 	ck_assert_msg(c1 - c0 < 10000000ull, "idle aggregator used %llu us of CPU in 5 s",
 		      (unsigned long long)(c1 - c0) / 1000);
 	uev_provider_close(p);
-	stop(&d);
+	agg_stop(&d);
 }
 END_TEST
 
@@ -396,15 +304,15 @@ START_TEST(kept_instance_loses_nothing_across_a_restart)
 	char err[512], inst[128], text[64];
 	struct kept k = { .text = text };
 
-	start(&d, "[seat]\nkeep_instance = yes\n", 200);
-	stop(&d);
+	agg_start(&d, "[seat]\nkeep_instance = yes\n", 200);
+	agg_stop(&d);
 	snprintf(inst, sizeof(inst), "/sys/kernel/tracing/instances/" UEV_INSTANCE_PREFIX "%s", d.seat);
 	ck_assert_msg(access(inst, F_OK) == 0, "keep_instance: the instance is gone");
 	snprintf(text, sizeof(text), "uev-kept-%d", (int)getpid());
 	kmsg(text);
-	launch(&d);
-	stop(&d);
-	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, find_kmsg, &k, err, sizeof(err)), 0);
+	agg_launch(&d);
+	agg_stop(&d);
+	ck_assert_int_eq(uev_ring_decode(d.ring, agg_report, NULL, find_kmsg, &k, err, sizeof(err)), 0);
 	rmdir(inst);
 	ck_assert_int_eq(k.n, 1);
 	ck_assert_uint_eq(k.run, 2); /* drained by the second run */
@@ -421,10 +329,10 @@ START_TEST(usr1_flushes_and_hup_reloads)
 	uint64_t t0;
 	FILE *f;
 
-	start(&d, NULL, 60000); /* no timer flush within the test */
-	struct uev_provider *p = emitter(&d);
+	agg_start(&d, NULL, 60000); /* no timer flush within the test */
+	struct uev_provider *p = agg_emitter(&d);
 
-	ck_assert_int_eq(uev_emit(&mark, o.k, 0), UEV_EMIT_WRITTEN);
+	ck_assert_int_eq(uev_emit(&agg_mark, o.k, 0), UEV_EMIT_WRITTEN);
 	usleep(300000);
 	uev_ring_decode(d.ring, quiet, NULL, find_one, &o, err, sizeof(err));
 	ck_assert_msg(!o.found, "the event is in the file before any flush");
@@ -448,10 +356,10 @@ START_TEST(usr1_flushes_and_hup_reloads)
 	kill(d.pid, SIGUSR1);
 	usleep(300000);
 	uev_provider_close(p);
-	stop(&d);
+	agg_stop(&d);
 	int execs = 0;
 
-	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, count_exec, &execs, err, sizeof(err)), 0);
+	ck_assert_int_eq(uev_ring_decode(d.ring, agg_report, NULL, count_exec, &execs, err, sizeof(err)), 0);
 	ck_assert_msg(execs >= 1, "no sched_process_exec of /bin/true after SIGHUP");
 	/* /bin/true was gone long before the flush: its name came from the
 	 * exec event itself (COMM entries are {s32 pid, char comm[16]}). */
@@ -460,7 +368,7 @@ START_TEST(usr1_flushes_and_hup_reloads)
 		struct uev_ring_rec rec;
 		int named = 0;
 
-		ck_assert_int_eq(uev_ring_reader_open(&r, d.ring, report, NULL, err, sizeof(err)), 0);
+		ck_assert_int_eq(uev_ring_reader_open(&r, d.ring, agg_report, NULL, err, sizeof(err)), 0);
 		while (uev_ring_reader_next(r, &rec) > 0)
 			for (uint32_t off = 0; rec.type == UEV_RING_COMM && off + 20 <= rec.len; off += 20)
 				named += !strncmp((const char *)rec.payload + off + 4, "true", 16);
@@ -481,10 +389,10 @@ START_TEST(wraps_a_small_ring)
 	const unsigned total = 450000; /* ~100 MiB of records */
 	cpu_set_t set;
 
-	ring_size = "1M";
-	start(&d, NULL, 100);
-	ring_size = "16M";
-	struct uev_provider *p = emitter(&d);
+	agg_ring_size = "1M";
+	agg_start(&d, NULL, 100);
+	agg_ring_size = "16M";
+	struct uev_provider *p = agg_emitter(&d);
 
 	ck_assert_int_eq(stat(d.ring, &st0), 0);
 	CPU_ZERO(&set);
@@ -493,15 +401,15 @@ START_TEST(wraps_a_small_ring)
 	memset(pad, 'w', sizeof(pad) - 1);
 	pad[sizeof(pad) - 1] = 0;
 	for (unsigned i = 0; i < total; i++) {
-		ck_assert_int_eq(uev_emit(&tick, i, 7u, pad), UEV_EMIT_WRITTEN);
+		ck_assert_int_eq(uev_emit(&agg_tick, i, 7u, pad), UEV_EMIT_WRITTEN);
 		if (i % 256 == 255)
 			usleep(1000); /* ~250k events/s: the drain keeps up */
 	}
 	uev_provider_close(p);
-	stop(&d);
+	agg_stop(&d);
 	ck_assert_int_eq(stat(d.ring, &st1), 0);
 	ck_assert_int_eq(st0.st_size, st1.st_size);
-	ck_assert_int_eq(uev_ring_decode(d.ring, report, NULL, collect_wrap, &w, err, sizeof(err)), 0);
+	ck_assert_int_eq(uev_ring_decode(d.ring, agg_report, NULL, collect_wrap, &w, err, sizeof(err)), 0);
 	ck_assert_int_eq(w.unknown, 0);
 	ck_assert_uint_gt(w.n, 1000);
 	ck_assert_uint_eq(w.last, total - 1);     /* newest intact */
@@ -517,16 +425,8 @@ int main(int argc, char **argv)
 	TCase *tc = tcase_create("e2e");
 	SRunner *sr;
 	int failed;
-	char cmd[64];
 
-	ktest_require_root_tracefs();
-	if (argc < 2) {
-		fprintf(stderr, "usage: test-aggregator PATH-TO-uev-aggregator\n");
-		return 2;
-	}
-	agg_path = argv[1];
-	if (!mkdtemp(dir))
-		return 1;
+	agg_setup(argc, argv);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, everything_once_in_order_one_clock);
 	tcase_add_test(tc, one_event_reaches_the_file_in_time_and_idle_is_asleep);
@@ -538,8 +438,6 @@ int main(int argc, char **argv)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", dir);
+	agg_cleanup();
 	return failed ? 1 : 0;
 }
