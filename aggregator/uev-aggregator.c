@@ -390,9 +390,15 @@ int main(int argc, char **argv)
 		end.pages = st->pages;
 		end.bytes = st->bytes;
 		end.lost = st->lost;
-		fprintf(stderr, "uev-aggregator: seat %s: %llu pages, %llu bytes, %llu events lost in the kernel\n",
+		char unknown[96] = "";
+
+		/* A page can say that events were lost without room for how many. */
+		if (st->lost_unknown)
+			snprintf(unknown, sizeof(unknown), ", and %llu more losses the kernel could not count",
+				 (unsigned long long)st->lost_unknown);
+		fprintf(stderr, "uev-aggregator: seat %s: %llu pages, %llu bytes, %llu events lost in the kernel%s\n",
 			seat, (unsigned long long)st->pages, (unsigned long long)st->bytes,
-			(unsigned long long)st->lost);
+			(unsigned long long)st->lost, unknown);
 	}
 	if (uev_ring_writer_close(a.w, &end) < 0 && r == 0) {
 		fprintf(stderr, "uev-aggregator: %s: closing failed\n", a.cfg.ring_path);
