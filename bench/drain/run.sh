@@ -13,7 +13,9 @@
 #      reads ~5 us/record), KEEP=1 keeps the work directory.
 #
 # Drainers:
-#   uev   build/aggregator/uev-aggregator, instance uev.drainbench
+#   uev   build/aggregator/uev-aggregator, instance uev.drainbench (ring file
+#         written with O_DIRECT, the default)
+#   uevpc the same with [ring] direct_io = no (through the page cache)
 #   tc    trace-cmd record (Debian 3.1.6) with its defaults: file version 7,
 #         zstd-compressed, per-CPU recorder processes splicing trace_pipe_raw
 #   tcnc  the same with --compression none
@@ -103,7 +105,7 @@ run_one() {
 	rm -rf "$w"; mkdir -p "$w"
 	m=$w/measure
 	case $d in
-	uev)
+	uev|uevpc)
 		inst=$T/instances/uev.drainbench
 		ring=$w/uev.ring
 		local mb
@@ -119,6 +121,7 @@ run_one() {
 		[ring]
 		path = $ring
 		size = ${mb}M
+		direct_io = $([ "$d" = uevpc ] && echo no || echo yes)
 		[kernel]
 		event = printk:console
 		EOF
@@ -157,7 +160,7 @@ run_one() {
 	read -r exitc user sys cpu wall < <(awk '/^exit/ {print $2, $4, $6, $8, $12}' "$m")
 	local ub pb kernlost=-
 	case $d in
-	uev)
+	uev|uevpc)
 		[ "$exitc" = 0 ] || { echo "uev-aggregator exited $exitc:" >&2; cat "$w/stderr" >&2; exit 1; }
 		read -r ev ub < <("$bin/drain_count" ring "$ring" | awk '{print $2, $8}')
 		kernlost=$(sed -n 's/.* \([0-9][0-9]*\) events lost in the kernel.*/\1/p' "$w/stderr")
