@@ -217,3 +217,28 @@ int rt_is_ckpt_type(enum uev_ring_type t)
 	return t == UEV_RING_RUN_START || t == UEV_RING_SYNC || t == UEV_RING_FORMAT ||
 	       t == UEV_RING_ANNOUNCE || t == UEV_RING_COMM;
 }
+
+uint64_t rt_check_pages(const char *path, uint64_t end)
+{
+	struct rt_read r;
+	uint64_t k, n;
+
+	ck_assert_int_eq(rt_read(path, &r), 0);
+	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
+	ck_assert_uint_eq(r.st.seq_gaps, 0);
+	n = r.st.pages;
+	ck_assert_uint_le(n, end);
+	k = end - n;
+	for (size_t j = 0; j < r.n; j++) {
+		uint64_t c;
+
+		if (r.rec[j].type != UEV_RING_PAGE)
+			continue;
+		ck_assert_msg(rt_gen_check(r.rec[j].payload, r.rec[j].len, &c), "page seq %llu damaged",
+			      (unsigned long long)r.rec[j].seq);
+		ck_assert_uint_eq(c, k++);
+	}
+	ck_assert_uint_eq(k, end);
+	rt_read_free(&r);
+	return n;
+}

@@ -58,6 +58,11 @@ int rt_page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t len);
 void rt_gen(uint8_t *p, size_t len, uint64_t counter);
 int rt_gen_check(const uint8_t *p, size_t len, uint64_t *counter);
 
+/* Read @path back: no reports, no seq gaps, and its PAGE records are
+ * rt_gen() pages with consecutive counters ending at @end - 1 (the oldest
+ * may have been overwritten). Returns how many there are. */
+uint64_t rt_check_pages(const char *path, uint64_t end);
+
 uint64_t rt_rand(uint64_t *state);
 uint64_t rt_file_size(const char *path);
 

@@ -606,7 +606,6 @@ START_TEST(t_take_done)
 	struct uev_ring_writer *w = rt_open(path, 4 * MiB);
 	uint64_t S, N, end, total = 0;
 	unsigned n, m, k;
-	struct rt_read r;
 	int fd = uev_ring_writer_fd(w);
 
 	geometry(4 * MiB, &S, &N);
@@ -719,20 +718,7 @@ START_TEST(t_take_done)
 	ck_assert_int_eq(uev_ring_writer_page(w, 0, b, (size_t)S), -E2BIG);
 	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
 
-	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
-	ck_assert_uint_eq(r.st.seq_gaps, 0);
-	k = pages - (unsigned)r.st.pages; /* the ring wrapped: the newest are there */
-	for (size_t j = 0; j < r.n; j++) {
-		uint64_t c;
-
-		if (r.rec[j].type != UEV_RING_PAGE)
-			continue;
-		ck_assert(rt_gen_check(r.rec[j].payload, r.rec[j].len, &c));
-		ck_assert_uint_eq(c, k++);
-	}
-	ck_assert_uint_eq(k, pages);
-	rt_read_free(&r);
+	rt_check_pages(path, pages); /* the ring wrapped: the newest are there */
 }
 END_TEST
 

@@ -44,8 +44,7 @@ START_TEST(t_tail_block)
 	struct uev_ring_writer *w;
 	struct uev_ring_extent x[8], y[8];
 	uint8_t b[4096], *copy;
-	uint64_t end0, counter, next = 0;
-	struct rt_read r;
+	uint64_t end0, next = 0;
 
 	rt_direct = 1;
 	w = rt_open(path, 4 * MiB); /* 64 KiB segments */
@@ -83,19 +82,7 @@ START_TEST(t_tail_block)
 	ck_assert_uint_eq(uev_ring_writer_backlog(w), 0);
 	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
 
-	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
-	counter = 0;
-	for (size_t j = 0; j < r.n; j++) {
-		uint64_t c;
-
-		if (r.rec[j].type != UEV_RING_PAGE)
-			continue;
-		ck_assert(rt_gen_check(r.rec[j].payload, r.rec[j].len, &c));
-		ck_assert_uint_eq(c, counter++);
-	}
-	ck_assert_uint_eq(counter, next);
-	rt_read_free(&r);
+	ck_assert_uint_eq(rt_check_pages(path, next), next);
 }
 END_TEST
 
@@ -108,9 +95,8 @@ START_TEST(t_bound_with_writes_out)
 	static struct uev_ring_extent out[256];
 	struct uev_ring_writer *w;
 	uint8_t b[4000];
-	uint64_t pages = 0, counter = 0;
+	uint64_t pages = 0;
 	unsigned nout = 0;
-	struct rt_read r;
 	int e = 0;
 
 	rt_direct = 1;
@@ -142,18 +128,7 @@ START_TEST(t_bound_with_writes_out)
 	pages++;
 	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
 
-	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
-	for (size_t j = 0; j < r.n; j++) {
-		uint64_t c;
-
-		if (r.rec[j].type != UEV_RING_PAGE)
-			continue;
-		ck_assert(rt_gen_check(r.rec[j].payload, r.rec[j].len, &c));
-		ck_assert_uint_eq(c, counter++);
-	}
-	ck_assert_uint_eq(counter, pages);
-	rt_read_free(&r);
+	ck_assert_uint_eq(rt_check_pages(path, pages), pages);
 }
 END_TEST
 
