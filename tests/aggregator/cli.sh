@@ -78,4 +78,25 @@ expect 2 "--recreate" run --ring "$dir/c.ring" --size 2M
 timeout -s TERM 2 "$agg" --seat "$seat" --run-dir "$dir/run" --ring "$dir/c.ring" --size 2M --recreate 2>/dev/null
 rc=$?
 [ "$rc" -eq 124 ] || [ "$rc" -eq 0 ] || { echo "FAIL: --recreate run exited $rc"; fail=1; }
+
+# A file system that refuses O_DIRECT (ramfs): said once, the ring is written
+# through the page cache and reads back. direct_io = no says nothing.
+mkdir "$dir/ram"
+if mount -t ramfs none "$dir/ram" 2>/dev/null; then
+	timeout -s TERM 2 "$agg" --seat "$seat" --run-dir "$dir/run" --ring "$dir/ram/r.ring" --size 1M \
+		--flush-interval 100 2>"$dir/ram.err"
+	rc=$?
+	[ "$rc" -eq 124 ] || [ "$rc" -eq 0 ] || { echo "FAIL: ramfs run exited $rc: $(cat "$dir/ram.err")"; fail=1; }
+	grep -q "r.ring: its file system does not take O_DIRECT; writing through the page cache" "$dir/ram.err" ||
+		{ echo "FAIL: no notice of the page-cache fallback: $(cat "$dir/ram.err")"; fail=1; }
+	"$(dirname "$agg")/uev-ringdump" "$dir/ram/r.ring" >"$dir/ram.dump" 2>&1 ||
+		{ echo "FAIL: the ramfs ring does not read back: $(head -3 "$dir/ram.dump")"; fail=1; }
+	umount "$dir/ram"
+else
+	echo "note: no ramfs here, the O_DIRECT fallback is not tested"
+fi
+printf '[ring]\ndirect_io = no\n' >"$dir/pc.conf"
+timeout -s TERM 2 "$agg" --seat "$seat" --run-dir "$dir/run" --config "$dir/pc.conf" --ring "$dir/pc.ring" \
+	--size 1M 2>"$dir/pc.err"
+if grep -q "O_DIRECT" "$dir/pc.err"; then echo "FAIL: direct_io = no still talks of O_DIRECT"; fail=1; fi
 exit $fail

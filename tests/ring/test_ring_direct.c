@@ -46,7 +46,6 @@ START_TEST(t_tail_block)
 	uint8_t b[4096], *copy;
 	uint64_t end0, next = 0;
 
-	rt_direct = 1;
 	w = rt_open(path, 4 * MiB); /* 64 KiB segments */
 	rt_begin(w);
 	for (; next < 3; next++) {
@@ -99,7 +98,6 @@ START_TEST(t_bound_with_writes_out)
 	unsigned nout = 0;
 	int e = 0;
 
-	rt_direct = 1;
 	w = rt_open(path, 4 * MiB);
 	rt_begin(w);
 	/* Take after every page: each new segment gets a write out while it is
@@ -139,6 +137,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	setenv("UEV_RING_TEST_DIRECT", "1", 1); /* rt_dir_setup(): skip without O_DIRECT */
 	tcase_add_unchecked_fixture(tc, rt_dir_setup, rt_dir_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_tail_block);
