@@ -42,8 +42,8 @@ struct uev_config {
 
 /* The embedded default for @seat: clock boot, buffer_kb 4096, subbuf_kb 0,
  * flush 1000 ms, fsync interval 30 s, ring /var/lib/uev/<seat>.ring 64M 0640
- * no group, direct I/O, schemas: every regular *.uev file in @schema_dir (absolute paths,
- * sorted bytewise; NULL or a missing directory: none), kernel events
+ * no group, direct I/O, schemas: every regular *.uev file in @schema_dir
+ * (absolute paths, sorted bytewise; NULL or a missing directory: none), kernel events
  * printk:console, sched:sched_process_exec, sched:sched_process_fork,
  * task:task_rename, no user events, no dyndbg queries.
  * 0, -EINVAL (bad seat name), -ENOMEM or -errno (unreadable @schema_dir). */
@@ -86,7 +86,8 @@ enum uev_cfg_key {
 	UEV_CFG_CLOCK, UEV_CFG_BUFFER_KB, UEV_CFG_SUBBUF_KB, UEV_CFG_FLUSH_MS,
 	UEV_CFG_FSYNC, UEV_CFG_FSYNC_INTERVAL, UEV_CFG_KEEP_INSTANCE,
 	UEV_CFG_RING_PATH, UEV_CFG_RING_SIZE, UEV_CFG_RING_MODE, UEV_CFG_RING_GROUP,
-	UEV_CFG_RING_DIRECT, UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
+	UEV_CFG_RING_DIRECT,
+	UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
 	UEV_CFG_NKEYS
 };
 

@@ -405,16 +405,16 @@ static int finish(struct loop *l)
 		r = r ? r : h;
 		io_uring_cqe_seen(&l->ring, cqe);
 	}
-	/* Nothing is in flight now, so flush() can make room for everything. */
+	/* Nothing is in flight now, so flush() makes room for everything and
+	 * no page can stay stalled; one that did would be data lost. */
+	if (r == 0)
+		r = unstall(l);
+	if (r == 0)
+		r = pull_all(l);
 	if (r == 0)
 		r = unstall(l);
 	for (int i = 0; i < l->ncpu && r == 0; i++)
 		if (l->cpu[i].stalled)
-			r = -ENOBUFS;
-	if (r == 0)
-		r = pull_all(l);
-	for (int i = 0; i < l->ncpu && r == 0; i++) /* what pull_all() stalled on */
-		if (l->cpu[i].stalled && (r = unstall(l)) == 0 && l->cpu[i].stalled)
 			r = -ENOBUFS;
 	if (r == 0)
 		r = uev_ring_writer_flush(l->o->writer);

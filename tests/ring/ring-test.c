@@ -14,11 +14,18 @@
 char rt_dir[256];
 int rt_direct;
 
+int rt_direct_wanted(void)
+{
+	const char *d = getenv("UEV_RING_TEST_DIRECT");
+
+	return d && !strcmp(d, "1");
+}
+
 void rt_dir_setup(void)
 {
-	const char *tmp = getenv("TMPDIR"), *d = getenv("UEV_RING_TEST_DIRECT");
+	const char *tmp = getenv("TMPDIR");
 
-	rt_direct = d && *d == '1';
+	rt_direct = rt_direct_wanted();
 
 	snprintf(rt_dir, sizeof(rt_dir), "%s/uev-ring-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(rt_dir)) {

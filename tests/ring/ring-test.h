@@ -11,8 +11,10 @@
 /* The scratch directory of the test case (created by the unchecked
  * fixture in the parent, so it outlives the forked tests). */
 extern char rt_dir[256];
-/* Writers opened by rt_open() use direct I/O ($UEV_RING_TEST_DIRECT=1). */
+/* Writers opened by rt_open() use direct I/O: rt_dir_setup() sets it from
+ * rt_direct_wanted(), which is $UEV_RING_TEST_DIRECT=1. */
 extern int rt_direct;
+int rt_direct_wanted(void);
 void rt_dir_setup(void);
 void rt_dir_teardown(void);
 /* rt_dir + "/" + name, in a static buffer per call slot (0..3). */

@@ -787,7 +787,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_refusals);
 	/* take/done as the page cache writer does it; test_ring_direct.c has
 	 * the O_DIRECT rules (aligned blocks, one write out per segment). */
-	if (!getenv("UEV_RING_TEST_DIRECT") || strcmp(getenv("UEV_RING_TEST_DIRECT"), "1"))
+	if (!rt_direct_wanted())
 		tcase_add_test(tc, t_take_done);
 	tcase_add_test(tc, t_limits);
 	suite_add_tcase(s, tc);
