@@ -126,10 +126,26 @@ int uev_seat_set_clock(struct uev_seat *s, const char *clock)
 	return tracefs_instance_file_write(s->instance, "trace_clock", clock) < 0 ? -EINVAL : 0;
 }
 
+/* What buffer_size_kb shows once @kb is written: the kernel gives each
+ * CPU whole sub-buffers of (sub-buffer size - 16) data bytes and prints
+ * their data bytes, so 4096 reads back as 4099 with 4 KiB sub-buffers. */
+static unsigned long shown_kb(struct uev_seat *s, unsigned long kb)
+{
+	char *sb = tracefs_instance_file_read(s->instance, "buffer_subbuf_size_kb", NULL);
+	unsigned long data = (sb ? strtoul(sb, NULL, 10) * 1024 : (unsigned long)getpagesize()) - 16;
+	unsigned long pages = (kb * 1024 + data - 1) / data;
+
+	free(sb);
+	return (pages < 2 ? 2 : pages) * data >> 10;
+}
+
 int uev_seat_set_buffer_kb(struct uev_seat *s, unsigned long kb)
 {
 	char *cur = tracefs_instance_file_read(s->instance, "buffer_size_kb", NULL);
-	int same = cur && strtoul(cur, NULL, 10) == kb;
+	/* Any write, even of the size it has, makes the kernel stop recording
+	 * for a moment (events written meanwhile are dropped uncounted), so a
+	 * restart on a kept instance writes only what really differs. */
+	int same = cur && (strtoul(cur, NULL, 10) == kb || strtoul(cur, NULL, 10) == shown_kb(s, kb));
 
 	free(cur);
 	if (same)
