@@ -173,6 +173,32 @@ static void open_direct(struct uev_ring_writer *w, const char *proc)
 		close(fd);
 }
 
+/*
+ * A killed writer's io_uring writes can still be in flight after its
+ * process is gone (they hold their file, not the process). One landing
+ * after we wrote the same blocks would put an older image of them back:
+ * records lost. So the descriptor the writes go through holds an OFD lock
+ * (its open file description's, released only when the last request
+ * using it is done), and a new writer waits for it, a bounded while.
+ */
+#define OLD_WRITES_WAIT_MS 5000
+
+static int wait_for_old_writes(struct uev_ring_writer *w, const char *path, char *err, size_t errsize)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	for (int ms = 0; fcntl(w->io_fd, F_OFD_SETLK, &fl) < 0; ms += 10) {
+		if (errno != EAGAIN && errno != EACCES)
+			return fail(err, errsize, -errno, "%s: lock: %s", path, strerror(errno));
+		if (ms >= OLD_WRITES_WAIT_MS)
+			return fail(err, errsize, -EBUSY,
+				    "%s: writes of a stopped uev-aggregator are still in flight after %d s",
+				    path, OLD_WRITES_WAIT_MS / 1000);
+		usleep(10000);
+	}
+	return 0;
+}
+
 int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_create *c, char *err,
 			 size_t errsize)
 {
@@ -222,6 +248,14 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 		if (w->io_fd < 0)
 			r = fail(err, errsize, -errno, "%s: reopen: %s", c->path, strerror(errno));
 	}
+	if (r == 0)
+		r = wait_for_old_writes(w, c->path, err, errsize);
+	/* What a killed writer left in the stage goes in first; the writer
+	 * then continues after it. */
+	if (r == 0 && c->stage_path)
+		r = uev_ring_stage_open(w, c->stage_path, c->stage_extra, err, errsize);
+	if (r == 0 && (r = uev_ring_find_end(w->fd, &w->sb, &w->at)) < 0)
+		fail(err, errsize, r, "%s: scanning: %s", c->path, strerror(-r));
 	if (r < 0) {
 		uev_ring_writer_free(w);
 		return r;

@@ -79,7 +79,7 @@ void uev_ring_seg_reap(struct uev_ring_writer *w)
 			continue;
 		}
 		if (w->spare)
-			free(s->buf);
+			uev_ring_buf_put(w, s->buf);
 		else
 			w->spare = s->buf;
 		memmove(s, s + 1, (w->nseg - i - 1) * sizeof(*s));
@@ -105,7 +105,7 @@ static int room_for(struct uev_ring_writer *w, uint64_t need)
 {
 	struct seg *c = cur(w);
 	unsigned nbusy = 0;
-	int busy;
+	int busy, r;
 
 	if (c && c->fill + need <= w->sb.segment_size)
 		return 0;
@@ -115,9 +115,10 @@ static int room_for(struct uev_ring_writer *w, uint64_t need)
 	}
 	if (nbusy >= MAX_SEGS)
 		return -ENOBUFS;
-	if (uev_ring_grow(&w->seg, &w->seg_cap, w->nseg, sizeof(*w->seg)) < 0 ||
-	    (!w->spare && posix_memalign((void **)&w->spare, 4096, w->sb.segment_size) != 0))
+	if (uev_ring_grow(&w->seg, &w->seg_cap, w->nseg, sizeof(*w->seg)) < 0)
 		return -ENOMEM;
+	if (!w->spare && (r = uev_ring_buf_get(w, &w->spare)) < 0)
+		return r;
 	return 1;
 }
 
@@ -401,6 +402,31 @@ int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *pa
 	return data(w, UEV_RING_PAGE, cpu, page, len);
 }
 
+int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len,
+			      int lost, uint64_t count)
+{
+	uint64_t need = uev_ring_rec_size(len) + (lost ? uev_ring_rec_size(8) : 0);
+	uint8_t b[8];
+	int r;
+
+	if (!lost)
+		return data(w, UEV_RING_PAGE, cpu, page, len);
+	if (!w->running || cpu >= NO_CPU)
+		return -EINVAL;
+	if (len > w->sb.segment_size || need > w->sb.segment_size - UEV_RING_SEG_HDR - ckpt_size(w))
+		return -E2BIG;
+	/* Room for both first: a LOST without its PAGE, offered again after
+	 * -ENOBUFS, would count the loss twice. */
+	if ((r = emit_comms(w)) < 0 || (r = room_for(w, need)) < 0)
+		return r;
+	if (r)
+		start_segment(w);
+	uev_put64(b, count);
+	put(w, UEV_RING_LOST, b, sizeof(b), cpu);
+	put(w, UEV_RING_PAGE, page, (uint32_t)len, cpu);
+	return 0;
+}
+
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count)
 {
 	uint8_t b[8];
@@ -433,12 +459,13 @@ void uev_ring_writer_free(struct uev_ring_writer *w)
 	if (w->fd >= 0)
 		close(w->fd); /* drops the flock too */
 	for (size_t i = 0; i < w->nseg; i++)
-		free(w->seg[i].buf);
+		uev_ring_buf_put(w, w->seg[i].buf);
 	for (size_t i = 0; i < w->nmeta; i++)
 		free(w->meta[i].payload);
 	free(w->meta);
 	free(w->seg);
-	free(w->spare);
+	uev_ring_buf_put(w, w->spare);
+	uev_ring_stage_close(w, w->clean);
 	free(w->ext);
 	free(w);
 }
@@ -465,6 +492,7 @@ int uev_ring_writer_close(struct uev_ring_writer *w, const struct uev_ring_count
 		r = r ? r : r2;
 		if (fdatasync(w->fd) < 0 && !r)
 			r = -errno;
+		w->clean = r == 0;
 	}
 	uev_ring_writer_free(w);
 	return r;

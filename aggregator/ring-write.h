@@ -46,8 +46,12 @@ struct comm_ent {
 	uint8_t dirty;              /* changed since the last COMM record */
 };
 
+struct uev_ring_stage;
+
 struct uev_ring_writer {
 	int fd, running, have_sync;
+	struct uev_ring_stage *stage; /* NULL: segment buffers on the heap */
+	int clean;                    /* closed with everything written */
 	/* What uev_ring_writer_fd() hands out for io_uring: its own open file
 	 * description, so that requests still being torn down after a crash
 	 * keep only this one alive, never the one holding the flock. */
@@ -89,6 +93,18 @@ static inline uint64_t now_ns(void)
 
 /* Makes room in the array @*p (@n used of *@cap) for one more element. */
 int uev_ring_grow(void *p, size_t *cap, size_t n, size_t size);
+/* A segment buffer (4 KiB aligned, segment_size bytes): from the stage
+ * when there is one (-ENOBUFS when all its slots hold unwritten bytes),
+ * else the heap (-ENOMEM). put() gives it back (ring-stage.c). */
+int uev_ring_buf_get(struct uev_ring_writer *w, uint8_t **buf);
+void uev_ring_buf_put(struct uev_ring_writer *w, uint8_t *buf);
+/* Opens or creates the stage at @path with @extra bytes for the caller,
+ * writing back what a killed writer left in it; 0 or -errno (@err). */
+int uev_ring_stage_open(struct uev_ring_writer *w, const char *path, size_t extra, char *err,
+			size_t errsize);
+/* Unmaps the stage; @clean (everything written) also removes its file. */
+void uev_ring_stage_close(struct uev_ring_writer *w, int clean);
+
 /* Releases segments that are closed and entirely written. */
 void uev_ring_seg_reap(struct uev_ring_writer *w);
 

@@ -68,6 +68,9 @@ struct uev_ring_create {
 	gid_t gid;         /* (gid_t)-1: leave the group alone */
 	int recreate;      /* replace a file of another format or size */
 	int direct;        /* write with O_DIRECT where the file system allows it */
+	/* The stage (see uev_ring_writer_stage_area()): NULL for none. */
+	const char *stage_path;
+	size_t stage_extra; /* bytes of the stage that are the caller's own */
 };
 
 /*
@@ -80,6 +83,34 @@ struct uev_ring_create {
  */
 int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_create *c,
 			 char *err, size_t errsize);
+
+/*
+ * The stage: with @c->stage_path, every byte appended lives in a shared
+ * mapping of that file (put it on tmpfs, e.g. /run/uev/SEAT.stage) until it
+ * is written, so a kill -9 of the writing process loses none of it. open()
+ * first writes back what a killed writer of the same ring left there
+ * (uev_ring_writer_stage_report() says what), then continues after it. A
+ * clean close removes the file. Without a stage, unwritten bytes are heap
+ * memory and die with the process.
+ */
+struct uev_ring_stage_report {
+	int recovered;            /* a stage of this ring was found and written back */
+	uint32_t segments;        /* live segment images in it */
+	uint64_t records, bytes;  /* records (bytes) of those the ring file lacked */
+	char discarded[96];       /* non-empty: an unusable stage was reset, and why */
+};
+const struct uev_ring_stage_report *uev_ring_writer_stage_report(const struct uev_ring_writer *w);
+/* The caller's part of the stage (stage_extra bytes rounded up to 4 KiB),
+ * holding what the previous writer's caller left in it when a stage was
+ * recovered, zeros otherwise; NULL without a stage. It lives as long as
+ * the writer. */
+void *uev_ring_writer_stage_area(struct uev_ring_writer *w, size_t *len);
+/* 1 when the recovered stage held a PAGE record of @cpu whose payload is
+ * exactly these @len bytes (it was recorded before the kill), else 0. */
+int uev_ring_writer_stage_had_page(const struct uev_ring_writer *w, unsigned cpu, const void *page,
+				   size_t len);
+/* Keep the stage file at close: the caller's area still holds something. */
+void uev_ring_writer_stage_keep(struct uev_ring_writer *w);
 
 /* Start a run: a new segment whose checkpoint begins with RUN_START. */
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info);
@@ -98,6 +129,10 @@ int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *
 /* Data. */
 int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len);
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count);
+/* A LOST record (when @lost; @count 0 = unknown) and the PAGE it precedes,
+ * both or neither: after -ENOBUFS nothing was appended. */
+int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len,
+			      int lost, uint64_t count);
 
 /*
  * Getting records to disk. Appended records sit in memory until written.

@@ -154,7 +154,7 @@ void rt_run_info(struct uev_ring_run_info *ri)
 
 struct uev_ring_writer *rt_open(const char *path, uint64_t size)
 {
-	struct uev_ring_create c = { path, size, "seat0", 0640, (gid_t)-1, 0, rt_direct };
+	struct uev_ring_create c = { .path = path, .size = size, .seat = "seat0", .mode = 0640, .gid = (gid_t)-1, .recreate = 0, .direct = rt_direct };
 	struct uev_ring_writer *w = NULL;
 	char err[512];
 	int r = uev_ring_writer_open(&w, &c, err, sizeof(err));

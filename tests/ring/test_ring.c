@@ -489,7 +489,7 @@ END_TEST
 static int try_open(const char *path, uint64_t size, int recreate, char *err, size_t errsize,
 		    struct uev_ring_writer **w)
 {
-	struct uev_ring_create c = { path, size, "seat0", 0600, (gid_t)-1, recreate, rt_direct };
+	struct uev_ring_create c = { .path = path, .size = size, .seat = "seat0", .mode = 0600, .gid = (gid_t)-1, .recreate = recreate, .direct = rt_direct };
 
 	return uev_ring_writer_open(w, &c, err, errsize);
 }
@@ -514,7 +514,7 @@ START_TEST(t_refusals)
 	/* New file: mode as asked despite the umask. */
 	umask(077);
 	{
-		struct uev_ring_create c = { ring, 1 * MiB, "seat0", 0644, (gid_t)-1, 0, rt_direct };
+		struct uev_ring_create c = { .path = ring, .size = 1 * MiB, .seat = "seat0", .mode = 0644, .gid = (gid_t)-1, .recreate = 0, .direct = rt_direct };
 
 		ck_assert_int_eq(uev_ring_writer_open(&w, &c, err, sizeof(err)), 0);
 	}

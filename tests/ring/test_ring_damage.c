@@ -29,7 +29,7 @@ struct shared {
 
 static __attribute__((noreturn)) void crash_child(const char *path, struct shared *sh, uint64_t seed)
 {
-	struct uev_ring_create c = { path, 1 * MiB, "seat0", 0600, (gid_t)-1, 0, rt_direct };
+	struct uev_ring_create c = { .path = path, .size = 1 * MiB, .seat = "seat0", .mode = 0600, .gid = (gid_t)-1, .recreate = 0, .direct = rt_direct };
 	struct uev_ring_run_info ri;
 	struct uev_ring_writer *w;
 	uint8_t b[4096];
