@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <event-parse.h>
-#include <kbuffer.h>
 #include <tracefs.h>
 
 #include "capture.h"
@@ -42,7 +41,6 @@ struct uev_capture {
 	struct uev_ring_writer *w;
 	const char *systems[MAX_SYSTEMS + 3];
 	struct tep_handle *tep;
-	struct kbuffer *kbuf;
 	uint8_t *kind;           /* [MAX_ID]: enum id_kind */
 	uint8_t *pid_seen;       /* bitmap [MAX_PIDS/8]: comm recorded */
 	int raw_id, raw_id_off, raw_buf_off;
@@ -171,8 +169,7 @@ int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
 		c->systems[n++] = systems[i];
 	c->kind = calloc(MAX_ID, 1);
 	c->pid_seen = calloc(MAX_PIDS / 8, 1);
-	c->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
-	if (!c->kind || !c->pid_seen || !c->kbuf) {
+	if (!c->kind || !c->pid_seen) {
 		uev_capture_free(c);
 		return -ENOMEM;
 	}
@@ -195,8 +192,6 @@ void uev_capture_free(struct uev_capture *c)
 	if (!c)
 		return;
 	tep_free(c->tep);
-	if (c->kbuf)
-		kbuffer_free(c->kbuf);
 	free(c->kind);
 	free(c->pid_seen);
 	free(c);
@@ -254,8 +249,8 @@ static int record_comm(struct uev_capture *c, int pid)
 		return 0;
 	comm[n] = 0;
 	comm[strcspn(comm, "\n")] = 0;
-	c->st.comms++;
-	return uev_ring_writer_comm(c->w, pid, comm);
+	n = uev_ring_writer_comm(c->w, pid, comm);
+	return n < 0 ? (int)n : 1;
 }
 
 /* Names from the scheduler's own events, for processes too short-lived for
@@ -271,8 +266,8 @@ static int record_sched_comm(struct uev_capture *c, unsigned cpu, const uint8_t 
 	    pid >= MAX_PIDS)
 		return 0;
 	c->pid_seen[pid / 8] |= (uint8_t)(1u << (pid % 8));
-	c->st.comms++;
-	return uev_ring_writer_comm(c->w, (int32_t)pid, comm);
+	pid = uev_ring_writer_comm(c->w, (int32_t)pid, comm);
+	return pid < 0 ? pid : 1;
 }
 
 /* A marker announcement: u32 event id, definition, NUL. */
@@ -285,25 +280,57 @@ static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
 	if (len < 6 || memchr(p + 4, 0, (size_t)len - 4) == NULL)
 		return 0;
 	memcpy(&id, p, 4);
-	c->st.announcements++;
-	return uev_ring_writer_announce(c->w, id, (const char *)p + 4);
+	len = uev_ring_writer_announce(c->w, id, (const char *)p + 4);
+	return len < 0 ? len : 1;
 }
 
+/* The kernel's loss mark on @page: 0 none, -1 lost without a count, or
+ * the count the kernel stored behind the data (read as kbuffer reads it:
+ * a stored count of 0 is no loss). */
+static int64_t page_missed(const uint8_t *page, size_t len)
+{
+	uint64_t flags, count = 0;
+	size_t at;
+
+	if (len < UEV_PAGE_HDR)
+		return 0;
+	memcpy(&flags, page + 8, 8);
+	if (!(flags & UEV_PAGE_MISSED_EVENTS))
+		return 0;
+	if (!(flags & UEV_PAGE_MISSED_STORED))
+		return -1;
+	at = UEV_PAGE_HDR + (flags & UEV_PAGE_COMMIT_MASK);
+	if (at + 8 > len)
+		return -1;
+	memcpy(&count, page + at, 8);
+	return count > INT64_MAX ? INT64_MAX : (int64_t)count;
+}
+
+size_t uev_capture_keep(const void *page, size_t len)
+{
+	size_t keep = UEV_PAGE_HDR + uev_page_commit(page, len) + (page_missed(page, len) > 0 ? 8 : 0);
+
+	return len < UEV_PAGE_HDR ? len : keep < len ? keep : len;
+}
+
+/*
+ * A page is recorded whole or not at all, so that a caller told -ENOBUFS
+ * can offer the same page again: the metadata it needs is idempotent
+ * (formats and announcements already known are not written again, a pid
+ * already named is not named again), its LOST and PAGE records go in
+ * together, and the counters move only once it is in.
+ */
 int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len)
 {
 	struct uev_page_walk walk;
 	const uint8_t *data;
 	const char *why;
 	uint32_t size;
-	size_t keep;
-	int r = 0, missed, bad, last_pid = 0;
-	uint64_t events = 0;
+	int r = 0, bad, last_pid = 0;
+	uint64_t events = 0, announcements = 0, comms = 0;
+	int64_t missed = page_missed(page, len);
+	size_t keep = uev_capture_keep(page, len);
 
-	/* kbuffer reads the page header (loss flags, sizes); the events are
-	 * found by the shared walk of page-check.h, for speed (see there). */
-	if (kbuffer_load_subbuffer(c->kbuf, page) < 0)
-		return -EBADMSG;
-	missed = kbuffer_missed_events(c->kbuf);
 	/* A page the walk finds malformed cannot come from the kernel's ring
 	 * buffer; it is still kept as it came, for the reader to report. */
 	bad = uev_page_walk_init(&walk, page, len, &why);
@@ -318,42 +345,36 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 		if (c->kind[id] == ID_NEW && (r = record_format(c, id)) < 0)
 			break;
 		pid = event_pid(c, data);
-		if (pid != last_pid && (r = record_comm(c, pid)) < 0)
-			break;
+		if (pid != last_pid) {
+			comms += (r = record_comm(c, pid)) > 0;
+			if (r < 0)
+				break;
+			r = 0;
+		}
 		last_pid = pid;
 		if (c->kind[id] == ID_NAMES) {
-			r = record_sched_comm(c, cpu, data, size);
+			comms += (r = record_sched_comm(c, cpu, data, size)) > 0;
+			r = r < 0 ? r : 0;
 		} else if (c->kind[id] == ID_MARKER && size > (uint32_t)c->raw_buf_off) {
 			uint32_t mid;
 
 			memcpy(&mid, data + c->raw_id_off, 4);
-			if (mid == UEV_MARKER_ANNOUNCE)
-				r = record_announce(c, data, (int)size);
+			if (mid == UEV_MARKER_ANNOUNCE) {
+				announcements += (r = record_announce(c, data, (int)size)) > 0;
+				r = r < 0 ? r : 0;
+			}
 		}
 	}
-	c->st.events += events;
+	if (r == 0)
+		r = uev_ring_writer_page_lost(c->w, cpu, page, keep, missed != 0, missed > 0 ? (uint64_t)missed : 0);
 	if (r < 0)
 		return r;
-	if (missed) {
-		r = uev_ring_writer_lost(c->w, cpu, missed > 0 ? (uint64_t)missed : 0);
-		if (missed > 0)
-			c->st.lost += (uint64_t)missed;
-		else
-			c->st.lost_unknown++;
-		if (r < 0)
-			return r;
-	}
-	/* Only the header and the committed data (and the stored loss count
-	 * behind it) carry information; a flush-time partial page is mostly
-	 * empty. */
-	keep = (size_t)kbuffer_start_of_data(c->kbuf) + (size_t)kbuffer_subbuffer_size(c->kbuf) +
-	       (missed > 0 ? sizeof(unsigned long) : 0);
-	if (keep > len)
-		keep = len;
-	r = uev_ring_writer_page(c->w, cpu, page, keep);
-	if (r == 0) {
-		c->st.pages++;
-		c->st.bytes += keep;
-	}
-	return r;
+	c->st.events += events;
+	c->st.announcements += announcements;
+	c->st.comms += comms;
+	c->st.lost += missed > 0 ? (uint64_t)missed : 0;
+	c->st.lost_unknown += missed < 0;
+	c->st.pages++;
+	c->st.bytes += keep;
+	return 0;
 }

@@ -30,8 +30,13 @@ int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
 		    char *err, size_t errsize);
 
 /* Record one sub-buffer of @cpu (as read from trace_pipe_raw, @len bytes
- * read), preceded by whatever metadata it needs. 0 or -errno. */
+ * read), preceded by whatever metadata it needs. 0 or -errno; after
+ * -ENOBUFS (the writer must write first) nothing of the page is recorded
+ * or counted, and the same page can be offered again. */
 int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len);
+/* How many bytes of a page read from trace_pipe_raw (@len) its PAGE record
+ * keeps: the header, the committed data and a stored loss count. */
+size_t uev_capture_keep(const void *page, size_t len);
 
 const struct uev_capture_stats *uev_capture_stats(const struct uev_capture *c);
 void uev_capture_free(struct uev_capture *c);
