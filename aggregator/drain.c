@@ -1,19 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel facts this loop is built around (../shared/KERNEL-FACTS.md):
- *  - trace_pipe_raw hands out at most one sub-buffer per read, and only a
- *    read of exactly the sub-buffer size is reliable;
- *  - an io_uring read of it completes by the poll watermark (buffer_percent),
- *    not when a single event arrives: that is the efficient path when busy;
- *  - pending reads are not cancelled by close(): cancel them explicitly.
- * So: one read per CPU outstanding, of exactly the sub-buffer size; and a
- * timer every flush interval that pulls what the watermark has not released
- * yet with non-blocking reads on a second descriptor, so one event reaches
- * the file within the interval and an idle seat costs one wakeup per
- * interval. A flush first cancels the outstanding reads and waits for them
- * (one may have completed with a page meanwhile): pages of a CPU must reach
- * the file in the order the kernel handed them out. File writes go through the same ring, in file order, from
- * memory the ring writer keeps stable until their completion.
+ * The drain loop. Kernel facts it rests on (see kernel/README.md):
+ *  - a read of trace_pipe_raw hands out at most one sub-buffer, and only a
+ *    read of exactly the sub-buffer size is reliable; with O_NONBLOCK an
+ *    empty buffer gives EAGAIN at once;
+ *  - poll on it (io_uring POLL_ADD too) fires by the watermark
+ *    (buffer_percent), the efficient moment to read when busy;
+ *  - a read consumes: the kernel forgets the page as it copies it out.
+ *
+ * Invariants:
+ *  1. Nothing read is ever only in this process's memory. Each CPU reads
+ *     into its own slot of the writer's stage (a shared mapping of a file,
+ *     ringfile.h), and the ring writer keeps appended records there too,
+ *     until they are in the ring file. A kill -9 at any instant leaves
+ *     every consumed page in the stage, and the next start writes it
+ *     (recover_slots()); a slot's page header is zeroed before each read
+ *     and after the page is recorded, so a non-zero header is a page that
+ *     may not be recorded yet.
+ *  2. No wait is unbounded. The only blocking call is one io_uring wait,
+ *     always with a timeout no later than the next flush deadline; reads
+ *     of trace_pipe_raw are never queued in io_uring (a queued read can
+ *     only be stopped by a cancel, and a cancel that never completes was
+ *     a hang). io_uring only waits on the watermark (one-shot polls, which
+ *     consume nothing and need no cancelling), the signal descriptor, and
+ *     carries the file writes and fsyncs.
+ *  3. Every flush interval, every CPU that is not held back by the writer
+ *     is read until the kernel says it is empty, whatever the polls did.
+ *     A CPU is held back ("stalled") only while the writer has no room
+ *     for its page, which ends when a write completes; meanwhile the
+ *     kernel's buffer holds the rest (or counts what it loses).
+ *  4. Pages of a CPU are recorded in the order they were read: a stalled
+ *     CPU reads nothing until its page is in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,17 +52,22 @@
 
 #define MAX_CPUS 1024
 #define MAX_WRITES 64
+/* Pages read from one CPU before the others and the completions get a
+ * turn; the CPU stays "ready" and is read again without waiting. */
+#define READ_BUDGET 64
+/* How long a stop waits for writes already submitted, before it gives
+ * up and leaves what they carry in the stage for the next start. */
+#define STOP_WRITE_WAIT_NS (10 * 1000000000ll)
 
-enum tag { T_READ = 1, T_SIGNAL, T_TIMER, T_WRITE, T_FSYNC, T_CANCEL, T_POLL };
+enum tag { T_POLL = 1, T_SIGNAL, T_WRITE, T_FSYNC };
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
 
 struct cpu {
-	int fd;      /* io_uring reads (completing by the poll watermark) */
-	int nbfd;    /* non-blocking: flush-time reads */
-	void *buf;
-	int pending;
-	int wait;    /* caught up: the next read waits for the watermark */
-	size_t stalled; /* bytes of a page in buf the writer had no room for yet */
+	int fd;          /* trace_pipe_raw, O_NONBLOCK */
+	uint8_t *slot;   /* its page in the stage (or heap without one) */
+	int polling;     /* a watermark poll is armed */
+	int ready;       /* the poll fired, or the read budget ran out */
+	int stalled;     /* slot holds a page the writer had no room for yet */
 };
 
 struct loop {
@@ -54,18 +76,30 @@ struct loop {
 	struct cpu *cpu;
 	int ncpu;
 	size_t subbuf;
-	void *flushbuf;
+	uint8_t *heap_slots; /* without a stage */
 	struct uev_ring_extent wr[MAX_WRITES];
 	uint8_t wr_busy[MAX_WRITES];
-	unsigned inflight;
-	struct signalfd_siginfo si;
-	struct __kernel_timespec tick;
-	int stopping, flush_now, flushing, timer_armed, sig_armed;
-	unsigned ticks, ticks_per_flush;
-	time_t last_fsync;
+	unsigned writes, fsyncs; /* in flight */
+	int stopping, flush_now, sig_armed;
+	int64_t next_flush, next_tick, last_fsync;
 	char *err;
 	size_t errsize;
 };
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static int fail(struct loop *l, int r, const char *what)
+{
+	if (!l->err[0])
+		snprintf(l->err, l->errsize, "%s: %s", what, strerror(-r));
+	return r;
+}
 
 static struct io_uring_sqe *sqe_get(struct loop *l)
 {
@@ -75,38 +109,18 @@ static struct io_uring_sqe *sqe_get(struct loop *l)
 		io_uring_submit(&l->ring);
 		sqe = io_uring_get_sqe(&l->ring);
 	}
-	if (sqe)
-		l->inflight++;
 	return sqe;
 }
 
-/* With O_NONBLOCK (see setup()) a read completes at once whenever the CPU's
- * buffer holds anything, and one that finds it empty waits for the
- * watermark. So a reader that has caught up with a busy writer would
- * chase it, a few events per read, each copied out under the buffer's
- * lock: at the unpaced maximum that made pages 3.1 KB on average instead
- * of 4 and raised the aggregator's CPU per MiB by a fifth (bench/drain).
- * After a read that found less than half a page, the next one is linked
- * behind a poll, which waits for the watermark as the kernel defines it
- * (buffer_percent); the flush timer still pulls what lies below it. */
-static void arm_read(struct loop *l, int i)
+static void arm_poll(struct loop *l, int i)
 {
-	struct io_uring_sqe *sqe;
+	struct io_uring_sqe *sqe = sqe_get(l);
 
-	if (l->cpu[i].wait) {
-		if (io_uring_sq_space_left(&l->ring) < 2) /* poll and read in one submission */
-			io_uring_submit(&l->ring);
-		if (!(sqe = sqe_get(l)))
-			return;
-		io_uring_prep_poll_add(sqe, l->cpu[i].fd, POLLIN);
-		io_uring_sqe_set_flags(sqe, IOSQE_IO_LINK);
-		io_uring_sqe_set_data64(sqe, TAG(T_POLL, i));
-	}
-	if (!(sqe = sqe_get(l)))
-		return;
-	io_uring_prep_read(sqe, l->cpu[i].fd, l->cpu[i].buf, (unsigned)l->subbuf, 0);
-	io_uring_sqe_set_data64(sqe, TAG(T_READ, i));
-	l->cpu[i].pending = 1;
+	if (!sqe)
+		return; /* the next flush reads it anyway */
+	io_uring_prep_poll_add(sqe, l->cpu[i].fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, TAG(T_POLL, i));
+	l->cpu[i].polling = 1;
 }
 
 static void arm_signal(struct loop *l)
@@ -115,101 +129,60 @@ static void arm_signal(struct loop *l)
 
 	if (!sqe)
 		return;
-	io_uring_prep_read(sqe, l->o->sigfd, &l->si, sizeof(l->si), 0);
+	io_uring_prep_poll_add(sqe, l->o->sigfd, POLLIN);
 	io_uring_sqe_set_data64(sqe, TAG(T_SIGNAL, 0));
 	l->sig_armed = 1;
 }
 
-static void arm_timer(struct loop *l)
+/* Records the page in CPU @i's slot; -ENOBUFS leaves it there, stalled. */
+static int record(struct loop *l, int i)
 {
-	struct io_uring_sqe *sqe = sqe_get(l);
-
-	if (!sqe)
-		return;
-	io_uring_prep_timeout(sqe, &l->tick, 0, 0);
-	io_uring_sqe_set_data64(sqe, TAG(T_TIMER, 0));
-	l->timer_armed = 1;
-}
-
-/* Record a page; if the writer holds too much unwritten data, write it out
- * synchronously first (the io_uring path could not keep up). With direct
- * I/O that cannot write a segment whose write is still in flight, so
- * -ENOBUFS can remain: the caller keeps the page (stall()) until writes
- * complete. */
-static int capture(struct loop *l, int cpu, void *page, size_t len)
-{
-	int r = uev_capture_page(l->o->capture, (unsigned)cpu, page, len);
+	struct cpu *c = &l->cpu[i];
+	int r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
 
 	if (r == -ENOBUFS) {
-		r = uev_ring_writer_flush(l->o->writer);
+		r = uev_ring_writer_flush(l->o->writer); /* page-cache mode makes room at once */
 		if (r == 0)
-			r = uev_capture_page(l->o->capture, (unsigned)cpu, page, len);
+			r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
 	}
-	return r;
+	c->stalled = r == -ENOBUFS;
+	if (r == 0)
+		memset(c->slot, 0, UEV_PAGE_HDR); /* recorded: the slot is empty */
+	return r == -ENOBUFS ? 0 : r;
 }
 
-/* A CPU with a stalled page reads nothing more until that page is in the
- * writer: pages of a CPU reach the file in the order they were read, and
- * meanwhile the kernel's buffer holds the rest (or counts what it loses). */
-static void stall(struct loop *l, int i, const void *page, size_t len)
+/* Reads CPU @i until empty (ready = 0), stalled, or @budget pages. */
+static int read_cpu(struct loop *l, int i, int budget)
 {
-	if (page != l->cpu[i].buf)
-		memcpy(l->cpu[i].buf, page, len);
-	l->cpu[i].stalled = len;
-}
+	struct cpu *c = &l->cpu[i];
 
-static void arm_read(struct loop *l, int i);
-
-/* Retry stalled pages (after writes completed); 0 or a capture error. */
-static int unstall(struct loop *l)
-{
-	for (int i = 0; i < l->ncpu; i++) {
+	while (budget-- > 0 && !c->stalled) {
+		ssize_t got;
 		int r;
 
-		if (!l->cpu[i].stalled)
+		memset(c->slot, 0, UEV_PAGE_HDR);
+		got = read(c->fd, c->slot, l->subbuf);
+		if (got < 0 && errno == EINTR)
 			continue;
-		r = capture(l, i, l->cpu[i].buf, l->cpu[i].stalled);
-		if (r == -ENOBUFS)
-			continue;
-		if (r < 0)
+		if (got <= 0) {
+			c->ready = 0;
+			if (got < 0 && errno != EAGAIN)
+				return fail(l, -errno, "reading trace_pipe_raw");
+			return 0;
+		}
+		if ((size_t)got < l->subbuf) /* the kernel always gives a whole sub-buffer */
+			memset(c->slot + got, 0, l->subbuf - (size_t)got);
+		if ((r = record(l, i)) < 0)
 			return r;
-		l->cpu[i].stalled = 0;
-		if (!l->stopping && !l->flushing)
-			arm_read(l, i);
 	}
+	c->ready = !c->stalled;
 	return 0;
 }
 
-/* Non-blocking reads of every CPU until each is empty (or the writer has
- * no room: then that CPU stalls, see stall()). */
-static int pull_all(struct loop *l)
-{
-	int r = 0;
-
-	for (int i = 0; i < l->ncpu && r == 0; i++)
-		for (int n = 0; n < 4096 && r == 0 && !l->cpu[i].stalled; n++) {
-			ssize_t got = read(l->cpu[i].nbfd, l->flushbuf, l->subbuf);
-
-			if (got <= 0)
-				break;
-			r = capture(l, i, l->flushbuf, (size_t)got);
-			if (r == -ENOBUFS) {
-				stall(l, i, l->flushbuf, (size_t)got);
-				r = 0;
-			}
-		}
-	return r;
-}
-
-/* Under load, pages arrive every few microseconds. Writing each batch of
- * completions at once would cost a write per page or two, and buffered
- * ext4 writes cannot complete inline in io_uring: every one is handed to
- * an io-wq worker and wakes it (measured at ~15% of the aggregator's CPU
- * at 800k events/s, bench/drain). So bytes wait until WRITE_BATCH of them
- * are ready; the flush timer writes whatever is there, which keeps the
- * flush-interval bound. The price: a kill -9 of the aggregator loses up to
- * that much drained data (at 40 MB/s, 6 ms of events) that would
- * otherwise have reached the page cache. */
+/* Writes are started in pieces of WRITE_BATCH: each costs a fixed amount
+ * (with direct I/O, a device round trip), and nothing is lost by waiting
+ * since the bytes are in the stage. The flush deadline writes whatever
+ * is there, which keeps the flush-interval promise. */
 #define WRITE_BATCH (256u * 1024u)
 
 static void submit_writes(struct loop *l, int force)
@@ -223,8 +196,7 @@ static void submit_writes(struct loop *l, int force)
 			continue;
 		if (uev_ring_writer_take(l->o->writer, &l->wr[slot], 1) == 0)
 			return;
-		sqe = sqe_get(l);
-		if (!sqe) {
+		if (!(sqe = sqe_get(l))) {
 			uev_ring_writer_done(l->o->writer, &l->wr[slot], -EAGAIN);
 			return;
 		}
@@ -232,279 +204,324 @@ static void submit_writes(struct loop *l, int force)
 				    l->wr[slot].len, l->wr[slot].offset);
 		io_uring_sqe_set_data64(sqe, TAG(T_WRITE, slot));
 		l->wr_busy[slot] = 1;
+		l->writes++;
 	}
 }
 
-static void maybe_fsync(struct loop *l)
+static void maybe_fsync(struct loop *l, int64_t now)
 {
 	struct io_uring_sqe *sqe;
-	time_t now = time(NULL);
 
 	if (l->o->fsync == UEV_DRAIN_FSYNC_NEVER ||
-	    (l->o->fsync == UEV_DRAIN_FSYNC_INTERVAL && now - l->last_fsync < (time_t)l->o->fsync_interval_s))
+	    (l->o->fsync == UEV_DRAIN_FSYNC_INTERVAL &&
+	     now - l->last_fsync < (int64_t)l->o->fsync_interval_s * 1000000000ll))
 		return;
-	sqe = sqe_get(l);
-	if (!sqe)
+	if (!(sqe = sqe_get(l)))
 		return;
 	/* DRAIN: after every write submitted before it has completed. */
 	io_uring_prep_fsync(sqe, uev_ring_writer_fd(l->o->writer), IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_flags(sqe, IOSQE_IO_DRAIN);
 	io_uring_sqe_set_data64(sqe, TAG(T_FSYNC, 0));
+	l->fsyncs++;
 	l->last_fsync = now;
 }
 
-static void cancel(struct loop *l, uint64_t what);
+static void read_signals(struct loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->o->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int signo = (int)si.ssi_signo;
+
+		if (signo == SIGTERM || signo == SIGINT)
+			l->stopping = 1;
+		else if (signo == SIGUSR1)
+			l->flush_now = 1;
+		if (l->o->hooks.on_signal && l->o->hooks.on_signal(l->o->hooks.ctx, signo))
+			l->stopping = 1;
+	}
+}
 
 static int handle(struct loop *l, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
-	int tag = (int)(ud >> 32), i = (int)(uint32_t)ud, res = cqe->res, r = 0;
+	int tag = (int)(ud >> 32), i = (int)(uint32_t)ud, res = cqe->res;
 
-	l->inflight--;
 	switch (tag) {
-	case T_READ:
-		l->cpu[i].pending = 0;
-		l->cpu[i].wait = res <= 0 || uev_page_commit(l->cpu[i].buf, (size_t)res) < l->subbuf / 2;
-		if (res > 0 && (r = capture(l, i, l->cpu[i].buf, (size_t)res)) == -ENOBUFS) {
-			stall(l, i, l->cpu[i].buf, (size_t)res);
-			r = 0;
-		} else if (!l->stopping && !l->flushing) {
-			arm_read(l, i);
-		}
+	case T_POLL:
+		l->cpu[i].polling = 0;
+		l->cpu[i].ready = 1; /* also on an error: the read says what it is */
 		break;
 	case T_SIGNAL:
 		l->sig_armed = 0;
-		if (res == (int)sizeof(l->si)) {
-			int signo = (int)l->si.ssi_signo;
-
-			if (signo == SIGTERM || signo == SIGINT)
-				l->stopping = 1;
-			else if (signo == SIGUSR1)
-				l->flush_now = 1;
-			if (l->o->hooks.on_signal && l->o->hooks.on_signal(l->o->hooks.ctx, signo))
-				l->stopping = 1;
-		}
-		if (!l->stopping)
-			arm_signal(l);
-		break;
-	case T_TIMER:
-		l->timer_armed = 0;
-		if (l->o->hooks.on_tick)
-			l->o->hooks.on_tick(l->o->hooks.ctx);
-		if (++l->ticks >= l->ticks_per_flush) {
-			l->ticks = 0;
-			l->flush_now = 1;
-		}
-		if (!l->stopping)
-			arm_timer(l);
+		read_signals(l);
 		break;
 	case T_WRITE:
+		l->writes--;
 		uev_ring_writer_done(l->o->writer, &l->wr[i], res);
 		l->wr_busy[i] = 0;
-		if (res < 0 && res != -EAGAIN && res != -EINTR) {
-			snprintf(l->err, l->errsize, "writing the ring file: %s", strerror(-res));
-			r = res;
-		}
+		if (res < 0 && res != -EAGAIN && res != -EINTR)
+			return fail(l, res, "writing the ring file");
 		break;
-	default:
+	case T_FSYNC:
+		l->fsyncs--;
+		if (res < 0)
+			return fail(l, res, "fdatasync of the ring file");
 		break;
 	}
+	return 0;
+}
+
+/* Waits at most until @deadline for completions and handles them all. */
+static int wait_and_handle(struct loop *l, int64_t deadline)
+{
+	int64_t left = deadline - now_ns();
+	struct __kernel_timespec ts = { 0, 0 };
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	int r = 0, w;
+
+	if (left > 0) {
+		ts.tv_sec = left / 1000000000ll;
+		ts.tv_nsec = left % 1000000000ll;
+	}
+	w = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
+	if (w < 0 && w != -ETIME && w != -EINTR && w != -EBUSY)
+		return fail(l, w, "io_uring");
+	io_uring_for_each_cqe(&l->ring, head, cqe) {
+		int h = handle(l, cqe);
+
+		r = r ? r : h;
+		n++;
+	}
+	io_uring_cq_advance(&l->ring, n);
+	return r;
+}
+
+/* Stalled CPUs try again (writes may have made room), oldest page first. */
+static int unstall(struct loop *l)
+{
+	for (int i = 0; i < l->ncpu; i++) {
+		int r;
+
+		if (l->cpu[i].stalled && (r = record(l, i)) < 0)
+			return r;
+		if (!l->cpu[i].stalled && !l->cpu[i].polling && !l->stopping)
+			l->cpu[i].ready = 1;
+	}
+	return 0;
+}
+
+/* Every CPU read until empty: the flush-interval promise. */
+static int flush(struct loop *l, int64_t now)
+{
+	int r = 0;
+
+	for (int i = 0; i < l->ncpu && r == 0; i++)
+		r = read_cpu(l, i, 1 << 30);
+	if (l->o->hooks.on_flush)
+		l->o->hooks.on_flush(l->o->hooks.ctx);
+	submit_writes(l, 1);
+	maybe_fsync(l, now); /* drains behind the writes just queued */
 	return r;
 }
 
 static int setup(struct loop *l)
 {
-	char path[64], *dir;
 	long n = sysconf(_SC_NPROCESSORS_CONF);
 	char *kb = tracefs_instance_file_read(l->o->instance, "buffer_subbuf_size_kb", NULL);
+	char *dir = tracefs_instance_get_dir(l->o->instance);
+	size_t alen = 0;
+	uint8_t *area = uev_ring_writer_stage_area(l->o->writer, &alen);
+	int r = 0;
 
 	l->subbuf = kb ? (size_t)strtoul(kb, NULL, 10) * 1024 : (size_t)getpagesize();
 	free(kb);
 	l->ncpu = (int)(n > 0 && n < MAX_CPUS ? n : 1);
 	l->cpu = calloc((size_t)l->ncpu, sizeof(*l->cpu));
-	l->flushbuf = malloc(l->subbuf);
-	if (!l->cpu || !l->flushbuf)
-		return -ENOMEM;
-	dir = tracefs_instance_get_dir(l->o->instance);
-	for (int i = 0; i < l->ncpu; i++) {
+	if (!l->cpu || !dir) {
+		tracefs_put_tracing_file(dir);
+		return fail(l, -ENOMEM, "setting up the drain");
+	}
+	if (!area || alen < (size_t)l->ncpu * l->subbuf) {
+		if (area)
+			fprintf(stderr, "uev-aggregator: the stage has no room for %d pages of %zu bytes: "
+				"a kill -9 can lose the page each CPU was reading\n", l->ncpu, l->subbuf);
+		area = l->heap_slots = calloc((size_t)l->ncpu, l->subbuf);
+	}
+	for (int i = 0; i < l->ncpu; i++)
+		l->cpu[i].fd = -1;
+	for (int i = 0; i < l->ncpu && r == 0 && area; i++) {
 		char file[PATH_MAX];
 
-		snprintf(path, sizeof(path), "per_cpu/cpu%d/trace_pipe_raw", i);
-		snprintf(file, sizeof(file), "%s/%s", dir ? dir : "", path);
-		/* O_NONBLOCK on the io_uring descriptor too: trace_pipe_raw has
-		 * only .read, and without the flag io_uring's first try always
-		 * returns -EAGAIN, so once the watermark is reached it arms a
-		 * poll that fires at once, retries, and spins up to 128 times
-		 * before handing the read to a worker thread: measured at 50-60%
-		 * of the aggregator's CPU and the cause of loss above ~400k
-		 * events/s (bench/drain). */
+		snprintf(file, sizeof(file), "%s/per_cpu/cpu%d/trace_pipe_raw", dir, i);
+		l->cpu[i].slot = area + (size_t)i * l->subbuf;
 		l->cpu[i].fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		l->cpu[i].nbfd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		l->cpu[i].buf = malloc(l->subbuf);
-		if (l->cpu[i].fd < 0 || l->cpu[i].nbfd < 0 || !l->cpu[i].buf) {
-			snprintf(l->err, l->errsize, "%s: %s", file, strerror(errno ? errno : ENOMEM));
-			tracefs_put_tracing_file(dir);
-			return -errno ? -errno : -ENOMEM;
+		if (l->cpu[i].fd < 0) {
+			r = -errno;
+			snprintf(l->err, l->errsize, "%s: %s", file, strerror(errno));
 		}
 	}
 	tracefs_put_tracing_file(dir);
-	return io_uring_queue_init(256, &l->ring, 0);
+	if (r == 0 && !area)
+		r = fail(l, -ENOMEM, "setting up the drain");
+	if (r == 0 && (r = io_uring_queue_init(256, &l->ring, 0)) < 0)
+		r = fail(l, r, "io_uring setup");
+	return r;
 }
 
 static void teardown(struct loop *l)
 {
-	for (int i = 0; l->cpu && i < l->ncpu; i++) {
-		if (l->cpu[i].fd > 0)
+	if (l->ring.ring_fd >= 0)
+		io_uring_queue_exit(&l->ring);
+	for (int i = 0; l->cpu && i < l->ncpu; i++)
+		if (l->cpu[i].fd >= 0)
 			close(l->cpu[i].fd);
-		if (l->cpu[i].nbfd > 0)
-			close(l->cpu[i].nbfd);
-		free(l->cpu[i].buf);
-	}
 	free(l->cpu);
-	free(l->flushbuf);
+	free(l->heap_slots);
 }
 
-/* Stop: cancel what still waits (reads, timer, signal read), let every
- * operation complete, then pull and write the rest synchronously. */
-static void cancel(struct loop *l, uint64_t what)
+/* Pages a killed aggregator read but may not have recorded (invariant 1):
+ * recorded now, unless the stage shows the killed writer had them. */
+static int recover_slots(struct loop *l)
 {
-	struct io_uring_sqe *sqe = sqe_get(l);
+	unsigned again = 0;
 
-	if (!sqe)
-		return;
-	io_uring_prep_cancel64(sqe, what, 0);
-	io_uring_sqe_set_data64(sqe, TAG(T_CANCEL, 0));
+	for (int i = 0; i < l->ncpu; i++) {
+		uint8_t *p = l->cpu[i].slot, z[UEV_PAGE_HDR] = { 0 };
+		int r;
+
+		if (!memcmp(p, z, sizeof(z)))
+			continue;
+		if (uev_ring_writer_stage_had_page(l->o->writer, (unsigned)i, p,
+						   uev_capture_keep(p, l->subbuf))) {
+			memset(p, 0, UEV_PAGE_HDR);
+			continue;
+		}
+		if ((r = record(l, i)) < 0)
+			return r;
+		again++;
+	}
+	if (again)
+		fprintf(stderr, "uev-aggregator: recorded %u page%s that a stopped aggregator had read "
+			"but not recorded\n", again, again == 1 ? "" : "s");
+	return 0;
 }
 
-/* The poll a waiting read is linked behind, or else the read itself:
- * cancelling the poll fails the read with it. */
-static void cancel_read(struct loop *l, int i)
+static int run(struct loop *l)
 {
-	cancel(l, TAG(l->cpu[i].wait ? T_POLL : T_READ, i));
-	if (l->cpu[i].wait) /* the poll may have fired already */
-		cancel(l, TAG(T_READ, i));
-}
-
-static int finish(struct loop *l)
-{
-	struct io_uring_cqe *cqe;
+	const struct uev_drain_opts *o = l->o;
 	int r = 0;
 
-	/* Writes in flight are left to complete: only the waiting is cut. */
-	for (int i = 0; i < l->ncpu; i++)
-		if (l->cpu[i].pending)
-			cancel_read(l, i);
-	if (l->timer_armed)
-		cancel(l, TAG(T_TIMER, 0));
-	if (l->sig_armed)
-		cancel(l, TAG(T_SIGNAL, 0));
-	io_uring_submit(&l->ring);
-	while (l->inflight > 0 && io_uring_wait_cqe(&l->ring, &cqe) == 0) {
-		int h = handle(l, cqe);
+	while (!l->stopping && r == 0) {
+		int64_t now, deadline = l->next_flush;
+		int any_ready = 0;
 
-		r = r ? r : h;
-		io_uring_cqe_seen(&l->ring, cqe);
+		for (int i = 0; i < l->ncpu; i++)
+			any_ready |= l->cpu[i].ready && !l->cpu[i].stalled;
+		if (l->next_tick && l->next_tick < deadline)
+			deadline = l->next_tick;
+		if ((r = wait_and_handle(l, any_ready || l->flush_now ? 0 : deadline)) < 0)
+			break;
+		if (!l->sig_armed && !l->stopping)
+			arm_signal(l);
+		if ((r = unstall(l)) < 0)
+			break;
+		for (int i = 0; i < l->ncpu && r == 0; i++)
+			if (l->cpu[i].ready)
+				r = read_cpu(l, i, READ_BUDGET);
+		now = now_ns();
+		if (r == 0 && (l->flush_now || now >= l->next_flush)) {
+			l->flush_now = 0;
+			l->next_flush = now + (int64_t)o->flush_ms * 1000000ll;
+			r = flush(l, now);
+		}
+		if (l->next_tick && now >= l->next_tick) {
+			l->next_tick = now + (int64_t)o->tick_ms * 1000000ll;
+			if (o->hooks.on_tick)
+				o->hooks.on_tick(o->hooks.ctx);
+		}
+		for (int i = 0; i < l->ncpu; i++)
+			if (!l->cpu[i].polling && !l->cpu[i].ready && !l->cpu[i].stalled)
+				arm_poll(l, i);
+		submit_writes(l, 0);
 	}
-	/* Nothing is in flight now, so flush() makes room for everything and
-	 * no page can stay stalled; one that did would be data lost. */
-	if (r == 0)
-		r = unstall(l);
-	if (r == 0)
-		r = pull_all(l);
-	if (r == 0)
-		r = unstall(l);
+	return r;
+}
+
+/*
+ * Stop: read every CPU until empty (events that arrive after that are
+ * the next run's), and wait for the writes, within STOP_WRITE_WAIT_NS in
+ * all. Polls still armed are left to io_uring_queue_exit(): they consume
+ * nothing. A stop that cannot get its bytes written in time leaves them
+ * in the stage, so even then nothing is lost: the next start writes them.
+ */
+static int finish(struct loop *l, int r)
+{
+	int64_t give_up = now_ns() + STOP_WRITE_WAIT_NS, said = now_ns() + 1000000000ll;
+
+	l->stopping = 1;
 	for (int i = 0; i < l->ncpu && r == 0; i++)
-		if (l->cpu[i].stalled)
-			r = -ENOBUFS;
+		r = read_cpu(l, i, 1 << 30);
+	for (;;) {
+		int stalled = 0;
+
+		for (int i = 0; i < l->ncpu; i++)
+			stalled |= l->cpu[i].stalled;
+		submit_writes(l, 1);
+		if (!stalled && !l->writes && !l->fsyncs)
+			break;
+		if (now_ns() > said) {
+			fprintf(stderr, "uev-aggregator: stopping: ring file writes are slow; waiting up to %lld s\n",
+				STOP_WRITE_WAIT_NS / 1000000000ll);
+			said = INT64_MAX;
+		}
+		if (now_ns() > give_up) {
+			uev_ring_writer_stage_keep(l->o->writer);
+			return r ? r : fail(l, -ETIMEDOUT, "stopping: ring file writes did not complete; "
+							 "what they carry stays in the stage for the next start");
+		}
+		wait_and_handle(l, now_ns() + 100000000ll); /* 100 ms steps */
+		if (unstall(l) < 0)
+			break;
+		for (int i = 0; i < l->ncpu; i++) /* a page that just got in may have had followers */
+			if (!l->cpu[i].stalled && l->cpu[i].ready && r == 0)
+				r = read_cpu(l, i, 1 << 30);
+	}
 	if (r == 0)
 		r = uev_ring_writer_flush(l->o->writer);
+	for (int i = 0; i < l->ncpu; i++)
+		if (l->cpu[i].stalled)
+			uev_ring_writer_stage_keep(l->o->writer);
 	return r;
 }
 
 int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 {
-	struct loop l = { .o = o, .err = err, .errsize = errsize };
-	struct io_uring_cqe *cqe;
+	struct loop l = { .o = o, .err = err, .errsize = errsize, .ring = { .ring_fd = -1 } };
 	int r;
 
-	{
-		unsigned tick = o->tick_ms && o->tick_ms < o->flush_ms ? o->tick_ms : o->flush_ms;
-
-		l.ticks_per_flush = (o->flush_ms + tick - 1) / tick;
-		l.tick.tv_sec = tick / 1000;
-		l.tick.tv_nsec = (long long)(tick % 1000) * 1000000;
-	}
-	l.last_fsync = time(NULL);
+	err[0] = 0;
 	r = setup(&l);
-	if (r < 0) {
-		if (!err[0])
-			snprintf(err, errsize, "io_uring setup: %s", strerror(-r));
-		teardown(&l);
-		return r;
-	}
-	for (int i = 0; i < l.ncpu; i++) {
-		l.cpu[i].wait = 1;
-		arm_read(&l, i);
-	}
-	arm_signal(&l);
-	arm_timer(&l);
-	io_uring_submit(&l.ring);
-	if (o->hooks.on_ready)
-		o->hooks.on_ready(o->hooks.ctx);
-	while (!l.stopping && r == 0) {
-		unsigned head, n = 0;
-
-		r = io_uring_submit_and_wait(&l.ring, 1);
-		if (r < 0 && r != -EINTR) {
-			snprintf(err, errsize, "io_uring: %s", strerror(-r));
-			break;
-		}
-		r = 0;
-		io_uring_for_each_cqe(&l.ring, head, cqe) {
-			int h = handle(&l, cqe);
-
-			r = r ? r : h;
-			n++;
-		}
-		io_uring_cq_advance(&l.ring, n);
-		if (l.flush_now && !l.flushing) {
-			l.flush_now = 0;
-			l.flushing = 1;
-			for (int i = 0; i < l.ncpu; i++)
-				if (l.cpu[i].pending)
-					cancel_read(&l, i);
-		}
-		if (l.flushing && r == 0) {
-			int waiting = 0;
-
-			for (int i = 0; i < l.ncpu; i++)
-				waiting |= l.cpu[i].pending;
-			if (!waiting) {
-				l.flushing = 0;
-				r = pull_all(&l);
-				if (o->hooks.on_flush)
-					o->hooks.on_flush(o->hooks.ctx);
-				for (int i = 0; i < l.ncpu && !l.stopping; i++) {
-					if (l.cpu[i].stalled)
-						continue; /* unstall() arms it */
-					l.cpu[i].wait = 1; /* pull_all() emptied it */
-					arm_read(&l, i);
-				}
-				submit_writes(&l, 1);
-				maybe_fsync(&l); /* drains behind the writes just queued */
-			}
-		}
-		if (r == 0)
-			r = unstall(&l);
-		submit_writes(&l, 0);
-	}
 	if (r == 0)
-		r = finish(&l);
-	else
-		finish(&l);
+		r = recover_slots(&l);
+	if (r == 0) {
+		int64_t now = now_ns();
+
+		l.next_flush = now + (int64_t)o->flush_ms * 1000000ll;
+		l.next_tick = o->tick_ms ? now + (int64_t)o->tick_ms * 1000000ll : 0;
+		l.last_fsync = now;
+		for (int i = 0; i < l.ncpu; i++)
+			arm_poll(&l, i);
+		arm_signal(&l);
+		io_uring_submit(&l.ring);
+		if (o->hooks.on_ready)
+			o->hooks.on_ready(o->hooks.ctx);
+		r = run(&l);
+		r = finish(&l, r);
+	}
 	if (r < 0 && !err[0])
 		snprintf(err, errsize, "draining: %s", strerror(-r));
-	io_uring_queue_exit(&l.ring);
 	teardown(&l);
 	return r;
 }

@@ -6,12 +6,14 @@
  * tracefs or on disk is touched, so bad input never costs data.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -26,6 +28,7 @@
 #include "seat.h"
 #include "setup.h"
 #include "userev.h"
+#include "uev-abi.h"
 
 #ifndef UEV_SCHEMA_DIR
 #define UEV_SCHEMA_DIR "/usr/share/uev/schemas"
@@ -107,8 +110,10 @@ static void sync_point(struct agg *a)
 	s.trace_ns = ns(tc);
 	s.monotonic_ns = ns(CLOCK_MONOTONIC);
 	s.boottime_ns = ns(CLOCK_BOOTTIME);
-	uev_ring_writer_sync(a->w, &s);
-	a->last_sync = time(NULL);
+	/* A sync point the writer had no room for is tried again at the
+	 * next flush, not counted as taken. */
+	if (uev_ring_writer_sync(a->w, &s) == 0)
+		a->last_sync = time(NULL);
 }
 
 static void on_flush(void *ctx)
@@ -313,11 +318,38 @@ int main(int argc, char **argv)
 	rc.gid = a.cfg.ring_gid >= 0 ? (gid_t)a.cfg.ring_gid : (gid_t)-1;
 	rc.recreate = recreate;
 	rc.direct = a.cfg.ring_direct;
+	{
+		/* The stage (ringfile.h): on tmpfs beside the enable pages, so
+		 * that what was drained but not yet written survives a kill -9;
+		 * the CPUs' read pages are its caller's part. */
+		static char stage[PATH_MAX];
+		const char *dir = a.run_dir ? a.run_dir : UEV_RUN_DIR_DEFAULT;
+		long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+		size_t page = a.cfg.subbuf_kb ? a.cfg.subbuf_kb * 1024u : (size_t)getpagesize();
+
+		snprintf(stage, sizeof(stage), "%s/%s.stage", dir, seat);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			fprintf(stderr, "uev-aggregator: %s: cannot create: %s; a kill -9 can lose what was "
+				"drained but not yet written\n", dir, strerror(errno));
+		else
+			rc.stage_path = stage;
+		rc.stage_extra = (size_t)(ncpu > 0 ? ncpu : 1) * page;
+	}
 	r = uev_ring_writer_open(&a.w, &rc, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "uev-aggregator: %s\n", err);
 		uev_config_free(&a.cfg);
 		return r == -EBUSY || r == -ENOSPC || r == -EIO ? 1 : 2;
+	}
+	{
+		const struct uev_ring_stage_report *sr = uev_ring_writer_stage_report(a.w);
+
+		if (sr && sr->discarded[0])
+			fprintf(stderr, "uev-aggregator: %s: reset: %s\n", rc.stage_path, sr->discarded);
+		if (sr && sr->records)
+			fprintf(stderr, "uev-aggregator: %s: wrote %llu records (%llu bytes) that a stopped "
+				"aggregator had drained but not written\n", a.cfg.ring_path,
+				(unsigned long long)sr->records, (unsigned long long)sr->bytes);
 	}
 	if (rc.direct && !uev_ring_writer_direct(a.w))
 		fprintf(stderr, "uev-aggregator: %s: its file system does not take O_DIRECT; "
@@ -333,8 +365,12 @@ int main(int argc, char **argv)
 	 * the process-wide signals are; a blocking read could be handed to an
 	 * io-wq worker thread. */
 	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	r = sigfd < 0 ? -errno : 0;
+	if (r < 0) /* without it SIGTERM could never stop the drain */
+		snprintf(err, sizeof(err), "signalfd: %s", strerror(-r));
 
-	r = uev_seat_open(&a.seat, seat, a.run_dir, err, sizeof(err));
+	if (r == 0)
+		r = uev_seat_open(&a.seat, seat, a.run_dir, err, sizeof(err));
 	if (r == 0)
 		r = uev_setup_apply(&a.setup, &a.seat, &a.cfg, err, sizeof(err));
 	if (r == 0)
@@ -375,8 +411,11 @@ int main(int argc, char **argv)
 		};
 
 		sync_point(&a);
-		uev_seat_markers_start(&a.seat);
-		r = uev_drain_run(&o, err, sizeof(err));
+		r = uev_seat_markers_start(&a.seat);
+		if (r < 0)
+			snprintf(err, sizeof(err), "seat %s: cannot start marker recording: %s", seat, strerror(-r));
+		else
+			r = uev_drain_run(&o, err, sizeof(err));
 		notify("STOPPING=1");
 		sync_point(&a);
 	}
