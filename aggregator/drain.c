@@ -80,7 +80,7 @@ struct loop {
 	struct uev_ring_extent wr[MAX_WRITES];
 	uint8_t wr_busy[MAX_WRITES];
 	unsigned writes, fsyncs; /* in flight */
-	int stopping, flush_now, sig_armed;
+	int stopping, flush_now, sig_armed, fsync_due;
 	int64_t next_flush, next_tick, last_fsync;
 	char *err;
 	size_t errsize;
@@ -185,8 +185,31 @@ static int read_cpu(struct loop *l, int i, int budget)
  * is there, which keeps the flush-interval promise. */
 #define WRITE_BATCH (256u * 1024u)
 
+/* An fsync covers the writes that completed before it started. It is
+ * submitted when none is in flight, and new writes wait meanwhile (a
+ * bounded while: the ones in flight complete). IOSQE_IO_DRAIN would order
+ * it for us, but a drained request also waits for the polls, which may
+ * never fire, and holds back every request after it: that stopped all
+ * writes, and then the stop, after the first fsync of a quiet seat. */
+static int fsync_now(struct loop *l)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!l->fsync_due)
+		return 1;
+	if (l->writes || l->fsyncs || !(sqe = sqe_get(l)))
+		return 0;
+	io_uring_prep_fsync(sqe, uev_ring_writer_fd(l->o->writer), IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(sqe, TAG(T_FSYNC, 0));
+	l->fsyncs++;
+	l->fsync_due = 0;
+	return 1;
+}
+
 static void submit_writes(struct loop *l, int force)
 {
+	if (!fsync_now(l))
+		return;
 	if (!force && !uev_ring_writer_due(l->o->writer, WRITE_BATCH))
 		return;
 	for (int slot = 0; slot < MAX_WRITES; slot++) {
@@ -208,21 +231,14 @@ static void submit_writes(struct loop *l, int force)
 	}
 }
 
+/* Due by the policy: after the writes this flush queued (fsync_now()). */
 static void maybe_fsync(struct loop *l, int64_t now)
 {
-	struct io_uring_sqe *sqe;
-
 	if (l->o->fsync == UEV_DRAIN_FSYNC_NEVER ||
 	    (l->o->fsync == UEV_DRAIN_FSYNC_INTERVAL &&
 	     now - l->last_fsync < (int64_t)l->o->fsync_interval_s * 1000000000ll))
 		return;
-	if (!(sqe = sqe_get(l)))
-		return;
-	/* DRAIN: after every write submitted before it has completed. */
-	io_uring_prep_fsync(sqe, uev_ring_writer_fd(l->o->writer), IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_flags(sqe, IOSQE_IO_DRAIN);
-	io_uring_sqe_set_data64(sqe, TAG(T_FSYNC, 0));
-	l->fsyncs++;
+	l->fsync_due = 1;
 	l->last_fsync = now;
 }
 
@@ -322,7 +338,7 @@ static int flush(struct loop *l, int64_t now)
 	if (l->o->hooks.on_flush)
 		l->o->hooks.on_flush(l->o->hooks.ctx);
 	submit_writes(l, 1);
-	maybe_fsync(l, now); /* drains behind the writes just queued */
+	maybe_fsync(l, now); /* after the writes just queued have completed */
 	return r;
 }
 

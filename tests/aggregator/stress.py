@@ -12,6 +12,7 @@ instance's trace_marker), sends SIGUSR1 at random moments, and checks:
   - every other cycle, SIGTERM lands while a burst runs; any stop must
     end within 5 s with exit status 0 (a hang fails the test);
   - the ring file reads back without damage.
+The seat fsyncs every second, so each cycle has fsyncs in flight.
 
 usage: stress.py UEV-AGGREGATOR UEV-REPLAY CYCLES [MESSAGES-PER-BURST]
 Exit 0 on success, 1 on failure, 77 without root or tracefs.
@@ -89,7 +90,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="uevstress.")
     ring, conf = tmp + "/s.ring", tmp + "/s.conf"
     with open(conf, "w") as f:
-        f.write("[ring]\npath = %s\n[kernel]\nevent = printk:console\n" % ring)
+        # fsync every second: an fsync queued behind the polls once held
+        # back every later write, so a quiet seat stopped being written.
+        f.write("[seat]\nfsync = interval\nfsync_interval_s = 1\n"
+                "[ring]\npath = %s\n[kernel]\nevent = printk:console\n" % ring)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(tmp + "/notify")
     sock.settimeout(20)
