@@ -15,6 +15,11 @@
  * since. Two writes of one block in flight could land in either order and
  * the older could win, losing records that memory already showed written;
  * hence in this mode a segment never has more than one extent out.
+ *
+ * A segment a run continued (seg.wipe, ring-resume.c) is written the same
+ * way in both modes until its first extent is done: that extent runs to
+ * the segment end, so records appended meanwhile lie inside it, and a
+ * second extent out could land before it and be zeroed over.
  */
 #include <errno.h>
 #include <string.h>
