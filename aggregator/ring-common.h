@@ -146,6 +146,7 @@ struct uev_ring_end {
 	uint64_t tail_segment_seq, tail_seq, tail_run_id;
 	uint32_t tail_index, tail, tail_run_segment;
 };
+/* (ring-resume.c) */
 int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end);
 
 /* pread/pwrite until done: bytes transferred (short only at EOF), or -errno. */

@@ -16,14 +16,85 @@
  * segment is started (ring-flush.c), so the zeros can never land over
  * records written after them.
  *
+ * Where the last run stopped is uev_ring_find_end(): the scan of the
+ * segment headers (ring-read.c) and a walk of the newest segment.
+ *
  * Version 1 files never have a run start inside a segment; a version 1
  * reader would take the second run's records for the first's. So before
  * anything is appended, the superblock says version 2.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ring-write.h"
+
+/* Walks the valid records of segment @g (its image in @buf) and fills in
+ * @end's tail: where they stop, and the run current there. */
+static void walk_tail(const uint8_t *buf, uint32_t S, const struct uev_ring_seginfo *g,
+		      struct uev_ring_end *end)
+{
+	struct uev_ring_rechdr h;
+	const char *why;
+	uint32_t pos = UEV_RING_SEG_HDR;
+	uint64_t seq = g->first_seq;
+
+	end->have_tail = 1;
+	end->tail_index = g->index;
+	end->tail_segment_seq = g->seq;
+	end->tail_run_id = g->run_id;
+	end->tail_run_segment = g->run_segment;
+	for (; uev_ring_rec_check(buf, S, pos, g->seq, seq, &h, &why); seq++) {
+		uev_ring_run_step(h.type, buf + pos + UEV_RING_REC_HDR, h.len, &end->tail_run_id,
+				  &end->tail_run_segment);
+		pos += (uint32_t)uev_ring_rec_size(h.len);
+	}
+	end->tail = pos;
+	end->tail_seq = seq;
+	/* A run that started in this segment and never reached another has
+	 * its id only in its RUN_START. */
+	if (end->tail_run_id > end->max_run_id)
+		end->max_run_id = end->tail_run_id;
+	if (seq > end->next_seq)
+		end->next_seq = seq;
+}
+
+/*
+ * The writer's view of the same rules: continue after the newest valid
+ * segment's last valid record. Only the newest segment needs reading: a run
+ * that started in the middle of an older one either went on into a newer
+ * segment, whose header names it, or ended before a later run began.
+ */
+int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end)
+{
+	struct uev_ring_stats st = { 0 };
+	struct uev_ring_seginfo *v, *g;
+	uint32_t n, S = sb->segment_size;
+	uint8_t *buf;
+	ssize_t r = uev_ring_scan(fd, sb, &v, &n, &st, NULL, NULL);
+
+	if (r < 0)
+		return (int)r;
+	*end = (struct uev_ring_end){ .next_seq = 1, .next_segment_seq = 1 };
+	for (uint32_t i = 0; i < n; i++) {
+		end->max_run_id = v[i].run_id > end->max_run_id ? v[i].run_id : end->max_run_id;
+		end->next_seq = v[i].first_seq > end->next_seq ? v[i].first_seq : end->next_seq;
+	}
+	if (n) {
+		g = &v[n - 1];
+		end->next_segment_seq = g->seq + 1;
+		end->next_index = (g->index + 1) % sb->segment_count;
+		if (!(buf = malloc(S)))
+			r = -ENOMEM;
+		else if ((r = uev_ring_pread(fd, buf, S, UEV_RING_SUPER_SIZE + (uint64_t)g->index * S)) >= 0) {
+			memset(buf + r, 0, S - (size_t)r);
+			walk_tail(buf, S, g, end);
+		}
+		free(buf);
+	}
+	free(v);
+	return r < 0 ? (int)r : 0;
+}
 
 int uev_ring_super_upgrade(struct uev_ring_writer *w)
 {

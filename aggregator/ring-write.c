@@ -22,7 +22,8 @@
  * LOST or RUN_END, that is, before anything that could refer to them.
  *
  * Opening the file, and continuing after what it holds, is ring-open.c;
- * handing the bytes out to be written, ring-flush.c.
+ * a run that continues the newest segment, ring-resume.c; handing the
+ * bytes out to be written, ring-flush.c.
  */
 #include <errno.h>
 #include <stdlib.h>
