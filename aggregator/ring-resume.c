@@ -60,6 +60,27 @@ static void walk_tail(const uint8_t *buf, uint32_t S, const struct uev_ring_segi
 }
 
 /*
+ * A header at the next index that is neither valid nor zero is most likely
+ * one a kill tore while the last run moved on to it: the next run starts a
+ * new segment there, which heals it, rather than continue the one before
+ * and leave it reported as damaged until the ring comes round.
+ */
+static int next_torn(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end)
+{
+	uint8_t b[UEV_RING_SEG_HDR];
+	struct uev_ring_seghdr h;
+	const char *why;
+	ssize_t n = uev_ring_pread(fd, b, sizeof(b),
+				   UEV_RING_SUPER_SIZE + (uint64_t)end->next_index * sb->segment_size);
+
+	if (n < 0)
+		return (int)n;
+	if (n < (ssize_t)sizeof(b) || uev_ring_seghdr_decode(b, &h, &why) == UEV_SEG_BAD)
+		end->have_tail = 0;
+	return 0;
+}
+
+/*
  * The writer's view of the same rules: continue after the newest valid
  * segment's last valid record. Only the newest segment needs reading: a run
  * that started in the middle of an older one either went on into a newer
@@ -89,6 +110,7 @@ int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_e
 		else if ((r = uev_ring_pread(fd, buf, S, UEV_RING_SUPER_SIZE + (uint64_t)g->index * S)) >= 0) {
 			memset(buf + r, 0, S - (size_t)r);
 			walk_tail(buf, S, g, end);
+			r = next_torn(fd, sb, end);
 		}
 		free(buf);
 	}

@@ -90,11 +90,11 @@ static uint64_t rec_end(const struct rt_rec *x)
  * @after is @before with one more run: the same records first, byte for
  * byte; the new run's RUN_START right after the last of them, in the same
  * segment, when its checkpoint and a quarter segment fit there (else at
- * the start of the next segment); every record from there on of the new
+ * the start of the next segment; @rule 0: either); every record from there on of the new
  * run; used bytes grown by exactly the new records (and a segment header
  * when it took a new segment). Returns 1 when it went on in the segment.
  */
-static int check_restart(const struct rt_read *before, const struct rt_read *after)
+static int check_restart(const struct rt_read *before, const struct rt_read *after, int rule)
 {
 	uint64_t S = after->sb.segment_size, used = 0, ck = 0;
 	const struct rt_rec *last = &before->rec[before->n - 1], *rs;
@@ -130,12 +130,12 @@ static int check_restart(const struct rt_read *before, const struct rt_read *aft
 	same = rs->segment_seq == last->segment_seq;
 	if (same) {
 		ck_assert_uint_eq(rs->offset, rec_end(last));
-		ck_assert_msg(tail + ck + S / 4 <= S, "went on at %llu with a %llu-byte checkpoint",
+		ck_assert_msg(!rule || tail + ck + S / 4 <= S, "went on at %llu with a %llu-byte checkpoint",
 			      (unsigned long long)tail, (unsigned long long)ck);
 	} else {
 		ck_assert_uint_eq(rs->segment_seq, last->segment_seq + 1);
 		ck_assert_uint_eq((rs->offset - 4096) % S, 64);
-		ck_assert_msg(tail + ck + S / 4 > S, "new segment though %llu + %llu fit",
+		ck_assert_msg(!rule || tail + ck + S / 4 > S, "new segment though %llu + %llu fit",
 			      (unsigned long long)tail, (unsigned long long)ck);
 	}
 	/* A new segment's header, and a segment left behind: not counted
@@ -178,7 +178,7 @@ START_TEST(t_restart_clean)
 		one_run(path, k % 2 ? "fmt B" : "fmt A", c, n, 1000);
 		c += n;
 		ck_assert_int_eq(rt_read(path, a), 0);
-		if (check_restart(b, a))
+		if (check_restart(b, a, 1))
 			same++;
 		else
 			fresh++;
@@ -227,12 +227,12 @@ START_TEST(t_restart_killed)
 
 	killed_run(path, "fmt A", 10, 3, 1000); /* killed again, in the same segment */
 	ck_assert_int_eq(rt_read(path, &r2), 0);
-	ck_assert_uint_eq(check_restart(&r0, &r2), 1);
+	ck_assert_uint_eq(check_restart(&r0, &r2, 1), 1);
 	ck_assert_uint_eq(r2.rec[r0.n].offset, tail);
 	check_zero_tail(path, &r2); /* the torn record and the stale bytes too */
 	one_run(path, "fmt B", 13, 4, 1000);
 	ck_assert_int_eq(rt_read(path, &r3), 0);
-	ck_assert_uint_eq(check_restart(&r2, &r3), 1);
+	ck_assert_uint_eq(check_restart(&r2, &r3, 1), 1);
 	ck_assert_uint_eq(r3.rec[r3.n - 1].run_id, 4);
 	check_zero_tail(path, &r3);
 	rt_check_pages(path, 17);
@@ -240,6 +240,41 @@ START_TEST(t_restart_killed)
 	rt_read_free(&r1);
 	rt_read_free(&r2);
 	rt_read_free(&r3);
+}
+END_TEST
+
+/* A kill that tore the header of the segment its run was moving on to:
+ * the next run starts a new segment there (the header healed), though
+ * the segment before has room. */
+START_TEST(t_torn_next_header)
+{
+	const char *path = rt_path(0, "torn-hdr.ring");
+	struct rt_read r0, r1;
+	uint64_t S, next;
+	uint8_t *b;
+	size_t size;
+
+	killed_run(path, "fmt A", 0, 5, 1000);
+	ck_assert_int_eq(rt_read(path, &r0), 0);
+	S = r0.sb.segment_size;
+	next = 4096 + ((r0.rec[r0.n - 1].offset - 4096) / S + 1) * S;
+	b = slurp(path, &size);
+	memcpy(b + next, "USEG", 4);
+	rt_gen(b + next + 4, 40, 7); /* CRC and fields half written */
+	spill(path, b, size);
+	free(b);
+	ck_assert_int_eq(rt_read(path, &r1), 0);
+	ck_assert_uint_eq(r1.st.segments_damaged, 1);
+	rt_read_free(&r1);
+
+	one_run(path, "fmt B", 5, 3, 1000);
+	ck_assert_int_eq(rt_read(path, &r1), 0);
+	ck_assert_uint_eq(r1.st.segments_damaged, 0);
+	ck_assert_uint_eq(check_restart(&r0, &r1, 0), 0);
+	ck_assert_uint_eq(r1.rec[r0.n].offset, next + 64);
+	rt_check_pages(path, 8);
+	rt_read_free(&r0);
+	rt_read_free(&r1);
 }
 END_TEST
 
@@ -404,7 +439,7 @@ START_TEST(t_v1_upgrade)
 	ck_assert_mem_eq(now + 12, v1 + 12, 124 - 12); /* nothing else changed */
 	ck_assert_int_eq(rt_read(path, &r1), 0);
 	ck_assert_uint_eq(r1.sb.version, 2);
-	ck_assert_uint_eq(check_restart(&r0, &r1), 1);
+	ck_assert_uint_eq(check_restart(&r0, &r1, 1), 1);
 	ck_assert_uint_eq(r1.rec[6].len, UEV_RING_RUN_START_LEN);
 	ck_assert_int_eq(uev_ring_rec_run_start(&(struct uev_ring_rec){ .type = UEV_RING_RUN_START,
 						.len = r1.rec[6].len, .payload = r1.rec[6].payload },
@@ -427,6 +462,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_restart_clean);
 	tcase_add_test(tc, t_restart_killed);
+	tcase_add_test(tc, t_torn_next_header);
 	tcase_add_test(tc, t_run_spans);
 	tcase_add_test(tc, t_run_attribution);
 	tcase_add_test(tc, t_v1_upgrade);
