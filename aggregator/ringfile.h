@@ -172,7 +172,8 @@ struct uev_ring_rec {
 	uint32_t len;
 	uint64_t seq;
 	uint64_t segment_seq;
-	uint64_t run_id;
+	uint64_t run_id;       /* its run: of the last RUN_START before it in its
+				* segment, else of the segment header */
 	uint64_t offset;       /* of the record header in the file */
 	const void *payload;   /* valid until the next call */
 };
