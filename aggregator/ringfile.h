@@ -127,6 +127,10 @@ int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count
  * range out, so take() holds back the segment's new bytes until done();
  * and flush() writes everything only when no range is out (with ranges
  * out, the appenders' -ENOBUFS may persist until they are done).
+ *
+ * In either mode, the first range of a segment that a run continued
+ * (begin_run) runs to the segment end, zeros past the last record, and
+ * until it is done no other range of that segment is handed out.
  */
 struct uev_ring_extent {
 	const void *buf;
