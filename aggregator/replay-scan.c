@@ -125,6 +125,7 @@ int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 	memcpy(run->trace_clock, ri.trace_clock, sizeof(ri.trace_clock));
 	memcpy(run->host, ri.host, sizeof(ri.host));
 	run->start_realtime_ns = ri.start_realtime_ns;
+	run->flush_interval_ms = ri.flush_interval_ms;
 	return r;
 }
 

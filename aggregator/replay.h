@@ -27,6 +27,7 @@ struct rp_run {
 	uint64_t run_id;
 	char boot_id[37], kernel_release[65], seat[64], trace_clock[16], host[65];
 	uint64_t start_realtime_ns;
+	uint32_t flush_interval_ms; /* 0: not recorded (before ring version 2) */
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
 };
 

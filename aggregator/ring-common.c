@@ -38,7 +38,7 @@ void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb)
 {
 	memset(b, 0, UEV_RING_SUPER_SIZE);
 	memcpy(b, super_magic, 8);
-	uev_put32(b + 8, UEV_RING_VERSION);
+	uev_put32(b + 8, sb->version);
 	uev_put32(b + 12, UEV_RING_SUPER_SIZE);
 	uev_put64(b + 16, sb->file_size);
 	uev_put32(b + 24, sb->segment_size);
@@ -49,10 +49,29 @@ void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb)
 	uev_put32(b + 124, uev_crc32c(0, b, 124));
 }
 
+/*
+ * Upgrading version 1 to 2 rewrites the superblock with two fields changed:
+ * version (bytes 8..11) and crc (124..127). Should a crash leave only one of
+ * them written, the CRC matches the superblock with the version field of
+ * the other version. Nothing of version 2 is written before the upgrade is
+ * on disk (fsync), so such a superblock still describes a version 1 file.
+ */
+static int torn_upgrade(const uint8_t *b, uint32_t v)
+{
+	uint8_t c[UEV_RING_SUPER_USED];
+
+	if (v != 1 && v != 2)
+		return 0;
+	memcpy(c, b, sizeof(c));
+	uev_put32(c + 8, 3 - v);
+	return uev_get32(b + 124) == uev_crc32c(0, c, 124);
+}
+
 int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why, size_t whysize)
 {
 	uint32_t v = uev_get32(b + 8), s = uev_get32(b + 24), n = uev_get32(b + 28);
 	uint64_t fsz = uev_get64(b + 16);
+	int torn = 0;
 
 	/* Magic first, then version (its place is the same in every version),
 	 * and only then the CRC: a newer version may checksum differently. */
@@ -60,12 +79,12 @@ int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why
 		snprintf(why, whysize, "not a uev ring file");
 		return -EINVAL;
 	}
-	if (v != UEV_RING_VERSION) {
-		snprintf(why, whysize, "unsupported ring version %u (this build knows %u)", v,
-			 UEV_RING_VERSION);
+	if (v < UEV_RING_VERSION_MIN || v > UEV_RING_VERSION) {
+		snprintf(why, whysize, "unsupported ring version %u (this build knows %u to %u)", v,
+			 UEV_RING_VERSION_MIN, UEV_RING_VERSION);
 		return -EINVAL;
 	}
-	if (uev_get32(b + 124) != uev_crc32c(0, b, 124)) {
+	if (uev_get32(b + 124) != uev_crc32c(0, b, 124) && !(torn = torn_upgrade(b, v))) {
 		snprintf(why, whysize, "not a uev ring file (superblock CRC mismatch)");
 		return -EINVAL;
 	}
@@ -78,6 +97,7 @@ int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why
 		return -EINVAL;
 	}
 	memset(sb, 0, sizeof(*sb));
+	sb->version = torn ? 1 : v;
 	sb->file_size = fsz;
 	sb->segment_size = s;
 	sb->segment_count = n;
@@ -218,7 +238,7 @@ static void get_str(char *d, const uint8_t *p, size_t size)
 
 /* RUN_START field offsets, in payload order. */
 enum { RS_BOOT = 8, RS_KREL = 45, RS_SEAT = 110, RS_CLOCK = 174, RS_HOST = 190, RS_PID = 255,
-       RS_TIME = 259 };
+       RS_TIME = 259, RS_FLUSH = 267 };
 
 void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri)
 {
@@ -230,12 +250,13 @@ void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_rin
 	put_str(p + RS_HOST, ri->host, sizeof(ri->host));
 	uev_put32(p + RS_PID, ri->aggregator_pid);
 	uev_put64(p + RS_TIME, ri->start_realtime_ns);
+	uev_put32(p + RS_FLUSH, ri->flush_interval_ms);
 }
 
 int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
 			      struct uev_ring_run_info *ri)
 {
-	if (len < UEV_RING_RUN_START_LEN)
+	if (len < UEV_RING_RUN_START_V1_LEN)
 		return -EINVAL;
 	*run_id = uev_get64(p);
 	get_str(ri->boot_id, p + RS_BOOT, sizeof(ri->boot_id));
@@ -245,7 +266,17 @@ int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
 	get_str(ri->host, p + RS_HOST, sizeof(ri->host));
 	ri->aggregator_pid = uev_get32(p + RS_PID);
 	ri->start_realtime_ns = uev_get64(p + RS_TIME);
+	ri->flush_interval_ms = len >= UEV_RING_RUN_START_LEN ? uev_get32(p + RS_FLUSH) : 0;
 	return 0;
+}
+
+void uev_ring_run_step(uint16_t type, const uint8_t *payload, uint32_t len, uint64_t *run_id,
+		       uint32_t *run_segment)
+{
+	if (type != UEV_RING_RUN_START || len < 8 || uev_get64(payload) == *run_id)
+		return; /* the checkpoint's RUN_START repeats the header's run */
+	*run_id = uev_get64(payload);
+	*run_segment = 0;
 }
 
 int uev_ring_rec_run_start(const struct uev_ring_rec *rec, uint64_t *run_id,

@@ -20,7 +20,8 @@
 #define UEV_RING_SEG_MIN (64u << 10)
 #define UEV_RING_SEG_MAX (4u << 20)
 #define UEV_RING_COMM_ENT 20u  /* {pid s32, comm[16]} */
-#define UEV_RING_RUN_START_LEN 267u
+#define UEV_RING_RUN_START_LEN 271u    /* written since version 2 */
+#define UEV_RING_RUN_START_V1_LEN 267u /* the shortest accepted: without flush_interval_ms */
 #define UEV_RING_SYNC_LEN 32u
 #define UEV_RING_RUN_END_LEN 32u
 
@@ -64,10 +65,13 @@ int uev_ring_geometry(uint64_t size, uint32_t *seg_size, uint32_t *seg_count);
 /* Smallest size uev_ring_geometry() accepts. */
 uint64_t uev_ring_min_size(void);
 
-/* Superblock: @b is UEV_RING_SUPER_SIZE bytes. decode returns 0, or -EINVAL
- * with the reason ("not a uev ring file", "unsupported ring version 2",
- * ...) in @why. Geometry is checked too: the reader's memory bound rests on
- * segment_size <= UEV_RING_SEG_MAX. */
+/* Superblock: @b is UEV_RING_SUPER_SIZE bytes. encode writes sb->version.
+ * decode returns 0, or -EINVAL with the reason ("not a uev ring file",
+ * "unsupported ring version 3", ...) in @why. Geometry is checked too: the
+ * reader's memory bound rests on segment_size <= UEV_RING_SEG_MAX. A
+ * superblock torn between version 1 and its upgrade to 2 (one of the two
+ * changed fields written, docs/ring-format.md "Crash consistency") decodes
+ * as version 1. */
 void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb);
 int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why, size_t whysize);
 
@@ -117,12 +121,32 @@ struct uev_ring_seginfo {
 int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
 		  uint32_t *n, struct uev_ring_stats *st, uev_ring_report_fn report, void *ctx);
 
-/* Where a writer continues: after the newest valid segment and its last
- * valid record, with a run_id above every run in the file. */
+/*
+ * A segment's records belong to the run of its header until a RUN_START
+ * of another run: then to that run, whose run_segment is 0 there. Called
+ * for every valid record in order, after starting from the header's
+ * run_id and run_segment.
+ */
+void uev_ring_run_step(uint16_t type, const uint8_t *payload, uint32_t len, uint64_t *run_id,
+		       uint32_t *run_segment);
+
+/*
+ * Where a writer continues: a new segment at next_index (segment_seq
+ * next_segment_seq, records from next_seq), with a run_id above every run
+ * in the file. And the newest segment (have_tail): its index, segment_seq,
+ * the position after its last valid record (tail) and the seq a record
+ * there would need (tail_seq), and the run current there (run_id,
+ * run_segment as uev_ring_run_step() tracks them): a starting run may
+ * continue that segment instead.
+ */
 struct uev_ring_end {
 	uint64_t next_seq, next_segment_seq, max_run_id;
 	uint32_t next_index;
+	int have_tail;
+	uint64_t tail_segment_seq, tail_seq, tail_run_id;
+	uint32_t tail_index, tail, tail_run_segment;
 };
+/* (ring-resume.c) */
 int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end);
 
 /* pread/pwrite until done: bytes transferred (short only at EOF), or -errno. */
@@ -131,6 +155,8 @@ ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 
 /* Payload codecs of the fixed-layout records (text fields NUL-padded,
  * always NUL-terminated in the file). */
+/* RUN_START: encode writes UEV_RING_RUN_START_LEN bytes; decode takes the
+ * version 1 payload too (flush_interval_ms 0, unknown). */
 void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
 int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
 			      struct uev_ring_run_info *ri);

@@ -15,6 +15,11 @@
  * since. Two writes of one block in flight could land in either order and
  * the older could win, losing records that memory already showed written;
  * hence in this mode a segment never has more than one extent out.
+ *
+ * A segment a run continued (seg.wipe, ring-resume.c) is written the same
+ * way in both modes until its first extent is done: that extent runs to
+ * the segment end, so records appended meanwhile lie inside it, and a
+ * second extent out could land before it and be zeroed over.
  */
 #include <errno.h>
 #include <string.h>
@@ -46,15 +51,18 @@ unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent 
 								     e->len, e->cookie };
 			}
 		}
-		if (n == max || s->taken == s->fill || (a > 1 && has_ext))
+		if (n == max || s->taken == s->fill || ((a > 1 || s->wipe) && has_ext))
 			continue;
 		if (uev_ring_grow(&w->ext, &w->ext_cap, w->next, sizeof(*w->ext)) < 0)
 			break; /* the bytes stay untaken; a later call retries */
 		from = s->taken / a * a;
 		to = (s->fill + a - 1) / a * a; /* <= segment_size, a multiple of 4096 */
+		if (s->wipe) /* ring-resume.c: the earlier run's leftovers zeroed */
+			to = w->sb.segment_size;
 		memset(s->buf + s->fill, 0, to - s->fill);
 		w->ext[w->next++] = (struct ext){ .seq = s->seq, .off = from, .len = to - from,
-						  .cookie = ++w->cookie, .add = s->fill - s->taken };
+						  .cookie = ++w->cookie, .add = s->fill - s->taken,
+						  .wipe = s->wipe };
 		out[n++] = (struct uev_ring_extent){ s->buf + from, s->base + from, to - from, w->cookie };
 		s->taken = s->fill;
 	}
@@ -73,6 +81,9 @@ void uev_ring_writer_done(struct uev_ring_writer *w, const struct uev_ring_exten
 			return;
 		}
 		w->backlog -= e->add;
+		for (size_t k = 0; e->wipe && k < w->nseg; k++)
+			if (w->seg[k].seq == e->seq)
+				w->seg[k].wipe = 0;
 		memmove(e, e + 1, (w->next - i - 1) * sizeof(*e));
 		w->next--;
 		uev_ring_seg_reap(w);

@@ -44,7 +44,10 @@ static int init_file(struct uev_ring_writer *w, const struct uev_ring_create *c,
 	if (fchmod(w->fd, c->mode & 07777) < 0 ||
 	    (c->gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, c->gid) < 0))
 		return fail(err, errsize, -errno, "%s: setting mode/group: %s", c->path, strerror(errno));
-	*sb = (struct uev_ring_super){ UEV_RING_SUPER_SIZE + (uint64_t)N * S, S, N, { 0 }, now_ns(), "" };
+	*sb = (struct uev_ring_super){ .version = UEV_RING_VERSION,
+				       .file_size = UEV_RING_SUPER_SIZE + (uint64_t)N * S,
+				       .segment_size = S, .segment_count = N,
+				       .created_realtime_ns = now_ns() };
 	if (getrandom(sb->uuid, 16, GRND_INSECURE) != 16 && getrandom(sb->uuid, 16, 0) != 16)
 		return fail(err, errsize, -EIO, "%s: no random bytes for the file uuid", c->path);
 	sb->uuid[6] = (uint8_t)((sb->uuid[6] & 0x0f) | 0x40); /* RFC 4122 version 4 */

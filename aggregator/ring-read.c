@@ -38,6 +38,8 @@ struct uev_ring_reader {
 	uint32_t pos;      /* next record in buf */
 	uint64_t expect;   /* its seq */
 	uint16_t last_type; /* of the last valid record in this segment */
+	uint64_t run_id;    /* the run the records read belong to (uev_ring_run_step) */
+	uint32_t run_segment;
 	uint64_t behind;   /* records of this segment not after the last returned */
 	int have_last;
 	uint64_t last_seq; /* of the last record returned */
@@ -123,8 +125,8 @@ int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_segin
 				max_seq = h.segment_seq;
 		}
 	}
-	/* The writer fills segments in index order from 0 and a run starts
-	 * right after the newest segment, so segment_seq s always lands in
+	/* The writer fills segments in index order from 0 and a run goes on
+	 * in the newest segment or starts right after it, so segment_seq s always lands in
 	 * index (s-1) mod N. A zero header at index i is therefore only
 	 * "not written yet" while no segment_seq beyond i exists. */
 	for (uint32_t k = 0; k < nzero; k++) {
@@ -161,45 +163,6 @@ int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_segin
 	*out = v;
 	*n = w;
 	return 0;
-}
-
-/* The writer's view of the same rules: continue after the newest valid
- * segment's last valid record. */
-int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_end *end)
-{
-	struct uev_ring_stats st = { 0 };
-	struct uev_ring_seginfo *v, *g;
-	struct uev_ring_rechdr h;
-	const char *why;
-	uint32_t n, S = sb->segment_size, pos = UEV_RING_SEG_HDR;
-	uint8_t *buf;
-	ssize_t r = uev_ring_scan(fd, sb, &v, &n, &st, NULL, NULL);
-
-	if (r < 0)
-		return (int)r;
-	*end = (struct uev_ring_end){ .next_seq = 1, .next_segment_seq = 1 };
-	for (uint32_t i = 0; i < n; i++) {
-		end->max_run_id = v[i].run_id > end->max_run_id ? v[i].run_id : end->max_run_id;
-		end->next_seq = v[i].first_seq > end->next_seq ? v[i].first_seq : end->next_seq;
-	}
-	if (n) {
-		g = &v[n - 1];
-		end->next_segment_seq = g->seq + 1;
-		end->next_index = (g->index + 1) % sb->segment_count;
-		if (!(buf = malloc(S)))
-			r = -ENOMEM;
-		else if ((r = uev_ring_pread(fd, buf, S, UEV_RING_SUPER_SIZE + (uint64_t)g->index * S)) >= 0) {
-			uint64_t seq = g->first_seq;
-
-			memset(buf + r, 0, S - (size_t)r);
-			for (; uev_ring_rec_check(buf, S, pos, g->seq, seq, &h, &why); seq++)
-				pos += (uint32_t)uev_ring_rec_size(h.len);
-			end->next_seq = seq > end->next_seq ? seq : end->next_seq;
-		}
-		free(buf);
-	}
-	free(v);
-	return r < 0 ? (int)r : 0;
 }
 
 /* ---- reading records -------------------------------------------------- */
@@ -391,6 +354,8 @@ static int load(struct uev_ring_reader *r)
 	r->pos = UEV_RING_SEG_HDR;
 	r->expect = g->first_seq;
 	r->last_type = 0;
+	r->run_id = g->run_id;
+	r->run_segment = g->run_segment;
 	r->behind = 0;
 	r->patience = 0;
 	r->loaded = 1;
@@ -399,28 +364,35 @@ static int load(struct uev_ring_reader *r)
 
 /*
  * The segment ended at r->pos (the record there is invalid for @why).
- * Whatever follows is a clean end when the run went on in the next segment
- * exactly where this one stopped (the rest is slack, possibly stale bytes
- * of an earlier lap), when the run ended here, or when only zeros follow.
- * Anything else is a torn write or damage.
+ * Whatever follows is a clean end when the run current here went on in the
+ * next segment exactly where this one stopped (the rest is slack, possibly
+ * stale bytes of an earlier lap), when the run ended here, or when only
+ * zeros follow. Anything else is a torn write or damage.
+ *
+ * A next segment (segment_seq + 1) with run_segment > 0 continues a run
+ * that must have been current here: a run's segment 0 is the one holding
+ * its RUN_START, the one before its segment 1. If it is not the run the
+ * records here end in, the records between were lost.
  */
 static int finish(struct uev_ring_reader *r, const char *why)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
 	uint64_t off = seg_base(r, g->index) + r->pos;
-	int cont = nx && nx->seq == g->seq + 1 && nx->run_id == g->run_id &&
-		   nx->run_segment == g->run_segment + 1;
+	int cont = nx && nx->seq == g->seq + 1 && nx->run_segment > 0;
 
 	r->st.bytes_used += r->pos;
 	if (r->behind)
 		say(r->report, r->ctx, seg_base(r, g->index),
 		    "segment %u: %llu records not after seq %llu already read; skipped", g->index,
 		    (unsigned long long)r->behind, (unsigned long long)r->last_seq);
-	if (cont && nx->first_seq != r->expect) {
+	if (cont && (nx->first_seq != r->expect || nx->run_id != r->run_id ||
+		     nx->run_segment != r->run_segment + 1)) {
 		r->st.torn++;
-		say(r->report, r->ctx, off, "segment %u: records stop at seq %llu (%s), the run goes on at %llu",
-		    g->index, (unsigned long long)r->expect, why, (unsigned long long)nx->first_seq);
+		say(r->report, r->ctx, off,
+		    "segment %u: records stop at seq %llu of run %llu (%s), run %llu goes on at seq %llu",
+		    g->index, (unsigned long long)r->expect, (unsigned long long)r->run_id, why,
+		    (unsigned long long)nx->run_id, (unsigned long long)nx->first_seq);
 	} else if (!cont && r->last_type != UEV_RING_RUN_END) {
 		int z = tail_zero(r, r->pos);
 
@@ -468,12 +440,11 @@ static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
  */
 static int wait_here(struct uev_ring_reader *r)
 {
-	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
 
 	if (!r->follow)
 		return 0;
-	if (nx && nx->run_id == g->run_id && nx->first_seq == r->expect)
+	if (nx && nx->run_id == r->run_id && nx->first_seq == r->expect)
 		return 0;
 	if (nx && ++r->patience > 3)
 		return 0;
@@ -514,6 +485,8 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		r->pos += (uint32_t)uev_ring_rec_size(h.len);
 		r->expect++;
 		r->last_type = h.type;
+		uev_ring_run_step(h.type, r->buf + (at - r->wbase) + UEV_RING_REC_HDR, h.len, &r->run_id,
+				  &r->run_segment);
 		r->patience = 0;
 		pad = r->pos - at - UEV_RING_REC_HDR - h.len;
 		if (!all_zero(r->buf + (at - r->wbase) + UEV_RING_REC_HDR + h.len, pad))
@@ -528,7 +501,7 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 			continue;
 		}
 		*rec = (struct uev_ring_rec){ (enum uev_ring_type)h.type, h.cpu, h.len, h.seq, g->seq,
-					      g->run_id, seg_base(r, g->index) + at,
+					      r->run_id, seg_base(r, g->index) + at,
 					      r->buf + (at - r->wbase) + UEV_RING_REC_HDR };
 		account(r, rec);
 		return 1;

@@ -22,7 +22,8 @@
  * LOST or RUN_END, that is, before anything that could refer to them.
  *
  * Opening the file, and continuing after what it holds, is ring-open.c;
- * handing the bytes out to be written, ring-flush.c.
+ * a run that continues the newest segment, ring-resume.c; handing the
+ * bytes out to be written, ring-flush.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -174,6 +175,22 @@ static void put_comms(struct uev_ring_writer *w, uint32_t k, int changed_only)
 	rec_seal(w);
 }
 
+void uev_ring_put_checkpoint(struct uev_ring_writer *w)
+{
+	uint8_t b[UEV_RING_SYNC_LEN];
+
+	put(w, UEV_RING_RUN_START, w->run_start, sizeof(w->run_start), NO_CPU);
+	uev_ring_sync_encode(b, &w->sync);
+	if (w->have_sync)
+		put(w, UEV_RING_SYNC, b, sizeof(b), NO_CPU);
+	for (unsigned cls = 0; cls <= 3; cls++) /* header_page, header_event, events, announces */
+		for (size_t i = 0; i < w->nmeta; i++)
+			if (w->meta[i].class == cls)
+				put(w, cls == 3 ? UEV_RING_ANNOUNCE : UEV_RING_FORMAT, w->meta[i].payload,
+				    w->meta[i].len, NO_CPU);
+	put_comms(w, ckpt_comms(w), 0);
+}
+
 /* The next segment in index order, headed by the run's checkpoint. Its
  * header goes out in its first extent: once written, the segment_seq it
  * carries invalidates the older lap's records as a whole, so the stale
@@ -181,7 +198,6 @@ static void put_comms(struct uev_ring_writer *w, uint32_t k, int changed_only)
 static void start_segment(struct uev_ring_writer *w)
 {
 	struct seg *s, *c = cur(w);
-	uint8_t b[UEV_RING_SYNC_LEN];
 
 	if (c)
 		c->open = 0;
@@ -195,17 +211,7 @@ static void start_segment(struct uev_ring_writer *w)
 								  w->run_segment++ });
 	s->fill = UEV_RING_SEG_HDR;
 	w->backlog += UEV_RING_SEG_HDR;
-
-	put(w, UEV_RING_RUN_START, w->run_start, sizeof(w->run_start), NO_CPU);
-	uev_ring_sync_encode(b, &w->sync);
-	if (w->have_sync)
-		put(w, UEV_RING_SYNC, b, sizeof(b), NO_CPU);
-	for (unsigned cls = 0; cls <= 3; cls++) /* header_page, header_event, events, announces */
-		for (size_t i = 0; i < w->nmeta; i++)
-			if (w->meta[i].class == cls)
-				put(w, cls == 3 ? UEV_RING_ANNOUNCE : UEV_RING_FORMAT, w->meta[i].payload,
-				    w->meta[i].len, NO_CPU);
-	put_comms(w, ckpt_comms(w), 0);
+	uev_ring_put_checkpoint(w);
 }
 
 /* Appends after room_for() returned @fresh. A record whose content a new
@@ -443,12 +449,16 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 		return -EINVAL;
 	if (UEV_RING_SEG_HDR + ckpt_size(w) > w->sb.segment_size)
 		return -E2BIG; /* the rule; ckpt_fixed <= S/2 keeps it from happening */
-	if ((r = room_for(w, 0)) < 0)
+	if ((r = room_for(w, 0)) < 0 || (r = uev_ring_super_upgrade(w)) < 0 ||
+	    (r = uev_ring_resume(w, ckpt_size(w))) < 0)
 		return r;
 	w->run_id = w->at.max_run_id + 1;
 	uev_ring_run_start_encode(w->run_start, w->run_id, info);
 	w->running = 1;
-	start_segment(w);
+	if (r)
+		uev_ring_put_checkpoint(w);
+	else
+		start_segment(w);
 	return 0;
 }
 

@@ -24,6 +24,10 @@ struct seg {
 	uint32_t fill;      /* bytes appended */
 	uint32_t taken;     /* [0, taken) was handed out at least once */
 	int open;           /* the current segment */
+	/* A run continued it (ring-resume.c): its first extent runs to the
+	 * segment end, zeroing what an earlier run left behind, and is the
+	 * only one out until done. */
+	int wipe;
 };
 
 struct ext { /* handed out, not yet confirmed written */
@@ -31,6 +35,7 @@ struct ext { /* handed out, not yet confirmed written */
 	uint32_t off, len, cookie;
 	uint32_t add; /* bytes first written by it (len less the block rounding) */
 	int pending; /* failed: to be handed out again */
+	int wipe;    /* the first extent of a continued segment (seg.wipe) */
 };
 
 struct meta { /* a FORMAT (class = kind) or an ANNOUNCE (class 3) */
@@ -107,6 +112,18 @@ void uev_ring_stage_close(struct uev_ring_writer *w, int clean);
 
 /* Releases segments that are closed and entirely written. */
 void uev_ring_seg_reap(struct uev_ring_writer *w);
+
+/* The checkpoint (RUN_START, SYNC, FORMATs, ANNOUNCEs, COMM) appended to
+ * the open segment (ring-write.c). */
+void uev_ring_put_checkpoint(struct uev_ring_writer *w);
+
+/* Version 1 superblock rewritten as version 2, on disk before it returns:
+ * 0 or -errno (ring-resume.c). Does nothing for a version 2 file. */
+int uev_ring_super_upgrade(struct uev_ring_writer *w);
+/* Opens the newest segment again for a starting run when the file allows
+ * it and @ckpt bytes of checkpoint and a quarter segment fit after its last
+ * record: 1, 0 (start a new segment instead), or -errno (ring-resume.c). */
+int uev_ring_resume(struct uev_ring_writer *w, uint64_t ckpt);
 
 /* Closes the file (dropping the flock) and frees @w with all it holds,
  * writing nothing (ring-write.c). */

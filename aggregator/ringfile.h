@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define UEV_RING_VERSION 1
+#define UEV_RING_VERSION 2     /* written by this build */
+#define UEV_RING_VERSION_MIN 1 /* the oldest it reads (and upgrades) */
 #define UEV_RING_SUPER_SIZE 4096u
 #define UEV_RING_MIN_SEGMENTS 4u
 #define UEV_RING_DEFAULT_SIZE (64ull << 20)
@@ -35,6 +36,7 @@ enum uev_ring_format_kind {
 };
 
 struct uev_ring_super {
+	uint32_t version; /* as found (1 or 2); a writer upgrades 1 to 2 at begin_run */
 	uint64_t file_size;
 	uint32_t segment_size, segment_count;
 	uint8_t uuid[16];
@@ -50,6 +52,10 @@ struct uev_ring_run_info {
 	char host[65];
 	uint32_t aggregator_pid;
 	uint64_t start_realtime_ns;
+	/* The aggregator's flush interval: how long an event may sit in the
+	 * kernel before it is in the file. 0 = unknown (a RUN_START written
+	 * before the field existed). */
+	uint32_t flush_interval_ms;
 };
 
 struct uev_ring_sync {
@@ -112,7 +118,15 @@ int uev_ring_writer_stage_had_page(const struct uev_ring_writer *w, unsigned cpu
 /* Keep the stage file at close: the caller's area still holds something. */
 void uev_ring_writer_stage_keep(struct uev_ring_writer *w);
 
-/* Start a run: a new segment whose checkpoint begins with RUN_START. */
+/*
+ * Start a run: its checkpoint (RUN_START first) goes right after the last
+ * valid record of the newest segment when that leaves room for it and a
+ * quarter segment of data, else at the start of a new segment
+ * (docs/ring-format.md, "Runs"). A version 1 file's superblock is upgraded
+ * to version 2 first (one write + fsync). The only call that does I/O
+ * before take(): that upgrade, and with direct I/O reading back the
+ * newest segment's last block.
+ */
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info);
 
 /*
@@ -148,6 +162,10 @@ int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const voi
  * range out, so take() holds back the segment's new bytes until done();
  * and flush() writes everything only when no range is out (with ranges
  * out, the appenders' -ENOBUFS may persist until they are done).
+ *
+ * In either mode, the first range of a segment that a run continued
+ * (begin_run) runs to the segment end, zeros past the last record, and
+ * until it is done no other range of that segment is handed out.
  */
 struct uev_ring_extent {
 	const void *buf;
@@ -193,7 +211,8 @@ struct uev_ring_rec {
 	uint32_t len;
 	uint64_t seq;
 	uint64_t segment_seq;
-	uint64_t run_id;
+	uint64_t run_id;       /* its run: of the last RUN_START before it in its
+				* segment, else of the segment header */
 	uint64_t offset;       /* of the record header in the file */
 	const void *payload;   /* valid until the next call */
 };

@@ -179,6 +179,7 @@ static void run_info(const struct agg *a, struct uev_ring_run_info *ri)
 	snprintf(ri->trace_clock, sizeof(ri->trace_clock), "%s", a->cfg.clock);
 	ri->aggregator_pid = (uint32_t)getpid();
 	ri->start_realtime_ns = ns(CLOCK_REALTIME);
+	ri->flush_interval_ms = a->cfg.flush_interval_ms;
 }
 
 static int parse_args(int argc, char **argv, struct agg *a, const char **seat, char **opt_ring,

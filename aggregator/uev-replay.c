@@ -134,10 +134,35 @@ static int before(struct rp_stream *a, struct rp_stream *b)
 	return rp_stream_head(a)->key < rp_stream_head(b)->key;
 }
 
+/*
+ * Following, a stream with nothing yet may still get an event older than
+ * the others' heads: its CPU's page reaches the file only with the
+ * aggregator's next flush, up to the run's flush interval after the event.
+ * Heads are held back while any stream waits, until they are older than
+ * the longest flush interval of the runs followed (each file's newest run
+ * at the start, then every run an event comes from) plus
+ * FOLLOW_MARGIN_NS: a flush's own drain and write (milliseconds even at
+ * high rates, BENCHMARKS.md), this loop's 200 ms poll, and the rest for
+ * a loaded machine. A run that does not record its interval (ring
+ * version 1) counts as the default 1 s: 1.5 s, as before it was recorded.
+ */
+#define FOLLOW_MARGIN_NS 500000000ll
+#define FOLLOW_DEFAULT_FLUSH_MS 1000
+
+static void follow_run(struct rp_main *m, const struct rp_run *run)
+{
+	int64_t ms = run && run->flush_interval_ms ? run->flush_interval_ms : FOLLOW_DEFAULT_FLUSH_MS;
+
+	if (ms * 1000000 + FOLLOW_MARGIN_NS > m->follow_slack_ns)
+		m->follow_slack_ns = ms * 1000000 + FOLLOW_MARGIN_NS;
+}
+
 static void heap_push(struct rp_main *m, struct rp_stream *s)
 {
 	size_t i = m->nheap++;
 
+	if (m->follow)
+		follow_run(m, rp_stream_head(s)->run);
 	m->heap[i] = s;
 	while (i && before(m->heap[i], m->heap[(i - 1) / 2])) {
 		struct rp_stream *t = m->heap[i];
@@ -202,14 +227,6 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/*
- * Following, a stream with nothing yet may still get an event older than
- * the others' heads (its CPU's page comes with the next flush). Heads are
- * held back while any stream waits, until they are older than the slack
- * the aggregator's flush gives (a second, plus margin).
- */
-#define FOLLOW_SLACK_NS 1500000000ll
-
 static int merge(struct rp_main *m)
 {
 	int r;
@@ -218,7 +235,7 @@ static int merge(struct rp_main *m)
 		if ((r = refill_waiting(m)) < 0)
 			return r;
 		if (!m->nheap || (m->follow && m->nwait &&
-				  rp_stream_head(m->heap[0])->key > now_ns() - FOLLOW_SLACK_NS)) {
+				  rp_stream_head(m->heap[0])->key > now_ns() - m->follow_slack_ns)) {
 			if (!m->follow)
 				return 0;
 			fflush(stdout);
@@ -300,6 +317,8 @@ int main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	else
 		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	for (unsigned i = 0; m.follow && i < m.nfiles; i++)
+		follow_run(&m, m.files[i].nruns ? &m.files[i].runs[m.files[i].nruns - 1] : NULL);
 	if ((r = rp_begin(&m)) < 0 || (r = open_streams(&m)) < 0 || (r = merge(&m)) < 0 ||
 	    (r = rp_end(&m)) < 0) {
 		fprintf(stderr, "uev-replay: %s\n", strerror(-r));

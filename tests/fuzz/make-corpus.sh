@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate the seed corpus (tests/fuzz/corpus/) from real data of this
 # host: a 300K ring file that uev-aggregator fills with two runs of the demo
-# emitter, a kernel message and a few execs, converted to fuzz_ring's input
+# emitter, a kernel message and a few execs (the second run continues the
+# first one's segment: ring format version 2), converted to fuzz_ring's input
 # encoding (see fuzz_ring.c), and the PAGE records it holds as fuzz_page
 # seeds (sub-buffers as trace_pipe_raw gives them, cut to header + commit).
 #
@@ -97,11 +98,31 @@ def write(name, blob):
     with open(f"{out}/{name}", "wb") as f:
         f.write(blob)
 
+def records(s):
+    """Offsets and types of the records of segment image @s."""
+    out, pos = [], 64
+    while pos + 24 <= len(s):
+        typ, cpu, ln = struct.unpack_from("<HHI", s, pos)
+        if typ == 0:
+            break
+        out.append((pos, typ))
+        pos += (24 + ln + 7) & ~7
+    return out
+
+# The second run starts in the middle of the first segment, with its
+# RUN_START (type 1) right after the first run's RUN_END.
+assert struct.unpack_from("<I", sb, 8)[0] == 2, "not a version 2 ring"
+starts = [pos for pos, typ in records(segs[0]) if typ == 1]
+assert len(starts) > 1, ("the second run took a new segment: the first left less than a "
+                         "quarter segment (kernel messages of other users?); run again")
+run2 = starts[1]
+
 # ctl 0x1f: every fix (mutations reach the decoder); 0x00: the file as is.
 write("fuzz_ring/two-runs-fixed", bytes([0x1f]) + sb + b"".join(SEP + s for s in segs))
 write("fuzz_ring/two-runs-raw", bytes([0x00]) + sb + b"".join(SEP + s for s in segs))
-# One run alone, in the first segment of a fresh file (every fix on).
-write("fuzz_ring/second-run-fixed", bytes([0x1f]) + sb + SEP + segs[-1])
+# The second run alone at the start of a fresh file's first segment, whose
+# header still names the first run (every fix on: seqs follow the header).
+write("fuzz_ring/second-run-fixed", bytes([0x1f]) + sb + SEP + segs[0][:64] + segs[0][run2:])
 # Just the superblock: an empty ring, every open-time check.
 write("fuzz_ring/empty", bytes([0x00]) + sb)
 
@@ -111,13 +132,7 @@ write("fuzz_ring/empty", bytes([0x00]) + sb)
 # straddles the reader's 128 KiB window boundary. The second half is a
 # piece placed there (AT, see fuzz_ring.c).
 AT = b"--uev-fuzz-at--"         # fuzz_ring.c: FUZZ_AT
-bounds, pos = [], 64
-while pos + 24 <= len(segs[0]):
-    typ, cpu, ln = struct.unpack_from("<HHI", segs[0], pos)
-    if typ == 0:
-        break
-    bounds.append(pos)
-    pos += (24 + ln + 7) & ~7
+bounds = [pos for pos, typ in records(segs[0])]
 half = bounds[len(bounds) // 2]
 at = (128 << 10) - 16
 filler = struct.pack("<HHIQII", 5, 0xffff, at - half - 24, 0, 0, 0)
@@ -127,23 +142,23 @@ write("fuzz_ring/window-straddle", bytes([0x3f]) + sb + SEP + segs[0][:half] + f
 
 # Following a live file (LATER, see fuzz_ring.c): the reader first sees the
 # first segment cut after half its records, as a writer would leave it
-# mid-flush; then the rest of that segment and the second run's segment
-# arrive, and the reader is refreshed.
+# mid-flush; then the rest of that segment arrives, the second run's
+# records in it, and the reader is refreshed.
 LATER = b"--uev-fuzz-later--"   # fuzz_ring.c: FUZZ_LATER
 write("fuzz_ring/follow-live", bytes([0x1f]) + sb + SEP + segs[0][:half] + LATER +
-      bytes([0]) + segs[0] + SEP + bytes([1]) + b"".join(segs[1:2]))
+      bytes([0]) + segs[0])
+# The same with the cut at the first run's end: a restart while following,
+# the new run's checkpoint appearing where the reader waits.
+write("fuzz_ring/follow-restart", bytes([0x1f]) + sb + SEP + segs[0][:run2] + LATER +
+      bytes([0]) + segs[0])
 
 # PAGE records (type 6) of every valid segment, in file order.
 pages = []
 for s in segs:
-    pos = 64
-    while pos + 24 <= len(s):
-        typ, cpu, ln = struct.unpack_from("<HHI", s, pos)
-        if typ == 0 or pos + 24 + ln > S:
-            break
-        if typ == 6:
+    for pos, typ in records(s):
+        ln = struct.unpack_from("<I", s, pos + 4)[0]
+        if typ == 6 and pos + 24 + ln <= S:
             pages.append(s[pos + 24:pos + 24 + ln])
-        pos += (24 + ln + 7) & ~7
 
 def event_ids(p):
     """Event ids (common_type) in a sub-buffer (ring buffer event headers)."""

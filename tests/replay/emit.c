@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * replay-emit SEAT RUN-DIR N TAG: two threads, pinned to CPU 0 and CPU 1,
+ * replay-emit SEAT RUN-DIR N TAG [SPAN_MS]: two threads, pinned to CPU 0 and CPU 1,
  * each emit N numbered events that carry the CLOCK_REALTIME at which they
  * were emitted (what the replay's wall clock is checked against) and a
  * string made from their numbers; every N/50 events the first thread also
  * writes a numbered line to /dev/kmsg. Exit 0 when all were emitted.
+ * With SPAN_MS the two spread their events over that time, the second
+ * thread emitting only N/100: one busy CPU, whose pages the watermark
+ * releases early, and one quiet CPU, whose page waits for the flush.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,7 +23,7 @@
 
 static struct uev_event tick = UEV_EVENT_INIT("rp_tick",
 	"u32 seq; u32 thread; s64 wall_ns; __rel_loc char[] msg");
-static unsigned n;
+static unsigned n, span_ms;
 static const char *tag;
 
 static int64_t wall(void)
@@ -40,7 +43,9 @@ static void *run(void *arg)
 	CPU_ZERO(&set);
 	CPU_SET(thread % 2, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	for (unsigned seq = 0; seq < n; seq++) {
+	unsigned count = span_ms && thread == 1 ? (n + 99) / 100 : n;
+
+	for (unsigned seq = 0; seq < count; seq++) {
 		snprintf(msg, sizeof(msg), "%s-t%u-s%u-\xc3\xa9", tag, thread, seq);
 		uev_emit(&tick, seq, thread, wall(), msg);
 		/* A new open per line: /dev/kmsg rate-limits each open file
@@ -55,7 +60,11 @@ static void *run(void *arg)
 			if (kfd >= 0)
 				close(kfd);
 		}
-		if (seq % 64 == 0)
+		if (span_ms && thread == 1)
+			usleep((useconds_t)(span_ms * 1000ull / count));
+		else if (span_ms && seq % 64 == 0)
+			usleep((useconds_t)(span_ms * 64000ull / count));
+		else if (seq % 64 == 0)
 			usleep(500);
 	}
 	return NULL;
@@ -67,10 +76,11 @@ int main(int argc, char **argv)
 	struct uev_provider *p;
 	pthread_t t[2];
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: replay-emit SEAT RUN-DIR N TAG\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: replay-emit SEAT RUN-DIR N TAG [SPAN_MS]\n");
 		return 2;
 	}
+	span_ms = argc == 6 ? (unsigned)atoi(argv[5]) : 0;
 	o.seat = argv[1];
 	o.run_dir = argv[2];
 	n = (unsigned)atoi(argv[3]);

@@ -150,6 +150,7 @@ void rt_run_info(struct uev_ring_run_info *ri)
 	strcpy(ri->host, "testhost");
 	ri->aggregator_pid = (uint32_t)getpid();
 	ri->start_realtime_ns = 1700000000123456789ull;
+	ri->flush_interval_ms = 1000;
 }
 
 struct uev_ring_writer *rt_open(const char *path, uint64_t size)

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * replay-mkruns FILE: a ring file with two runs in one segment, on two
+ * "boots", whose event id 600 means different events: uevtest:alpha
+ * (int value) in run 1, uevtest:beta (u64 big) in run 2. Each run has one
+ * page on CPU 0 with one event: alpha value=111, then beta big=222, both at
+ * trace time 5 s, one wall-clock minute apart. A tool that takes a record
+ * for the wrong run decodes a page with the other run's format (or none).
+ * Exits 0 when written and both runs' records are in one segment (which
+ * run a record belongs to is left to the tools under test).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ring-common.h"
+
+#define T0 5000000000ull
+#define WALL 1700000000000000000ull
+
+static const char header_page[] =
+	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
+	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
+	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
+	"\tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;\n";
+static const char header_event[] =
+	"# compressed entry header\n\ttype_len    :    5 bits\n\ttime_delta  :   27 bits\n"
+	"\tarray       :   32 bits\n\n\tpadding     : type == 29\n\ttime_extend : type == 30\n"
+	"\ttime_stamp : type == 31\n\tdata max type_len  == 28\n";
+static const char common[] =
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n";
+
+static int run(const char *path, int k)
+{
+	struct uev_ring_create c = { .path = path, .size = 1 << 20, .seat = "mkruns", .mode = 0644, .gid = (gid_t)-1 };
+	struct uev_ring_run_info ri = { .trace_clock = "boot", .seat = "mkruns", .host = "h",
+					.kernel_release = "6.0-test", .flush_interval_ms = 1000 };
+	struct uev_ring_sync sy = { T0, WALL + (uint64_t)k * 60000000000ull, T0, T0 };
+	struct uev_ring_writer *w;
+	char fmt[1024], err[256];
+	uint8_t page[64] = { 0 };
+	uint32_t len = k ? 16 : 12; /* common fields + value, or + big */
+
+	snprintf(ri.boot_id, sizeof(ri.boot_id), "%08d-0000-4000-8000-000000000000", k + 1);
+	snprintf(fmt, sizeof(fmt), "name: %s\nID: 600\n%s\tfield:%s;\toffset:8;\tsize:%u;\tsigned:%d;\n\n"
+		 "print fmt: \"%s=%%%s\", REC->%s\n", k ? "beta" : "alpha", common,
+		 k ? "u64 big" : "int value", len - 8, !k, k ? "big" : "value", k ? "llu" : "d",
+		 k ? "big" : "value");
+	/* sub-buffer: timestamp, commit; one event: type_len = len / 4, delta 0 */
+	uev_put64(page, T0);
+	uev_put64(page + 8, 4 + len);
+	uev_put32(page + 16, len / 4);
+	uev_put16(page + 20, 600);
+	uev_put32(page + 24, 4242); /* common_pid */
+	if (k)
+		uev_put64(page + 28, 222);
+	else
+		uev_put32(page + 28, 111);
+	if (uev_ring_writer_open(&w, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "replay-mkruns: %s\n", err);
+		return -1;
+	}
+	if (uev_ring_writer_sync(w, &sy) < 0 ||
+	    uev_ring_writer_format(w, UEV_RING_FMT_HEADER_PAGE, 0, "", "header_page", header_page) < 0 ||
+	    uev_ring_writer_format(w, UEV_RING_FMT_HEADER_EVENT, 0, "", "header_event", header_event) < 0 ||
+	    uev_ring_writer_format(w, UEV_RING_FMT_EVENT, 600, "uevtest", k ? "beta" : "alpha", fmt) < 0 ||
+	    uev_ring_writer_begin_run(w, &ri) < 0 || uev_ring_writer_comm(w, 4242, "mkruns") < 0 ||
+	    uev_ring_writer_page(w, 0, page, 20 + len) < 0) {
+		fprintf(stderr, "replay-mkruns: writing run %d failed\n", k + 1);
+		uev_ring_writer_close(w, NULL);
+		return -1;
+	}
+	return uev_ring_writer_close(w, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	uint64_t seg = 0;
+	char err[256];
+	int same = 1;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: replay-mkruns FILE\n");
+		return 2;
+	}
+	remove(argv[1]);
+	if (run(argv[1], 0) < 0 || run(argv[1], 1) < 0)
+		return 1;
+	if (uev_ring_reader_open(&r, argv[1], NULL, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "replay-mkruns: %s\n", err);
+		return 1;
+	}
+	while (uev_ring_reader_next(r, &rec) > 0) {
+		same &= !seg || rec.segment_seq == seg;
+		seg = rec.segment_seq;
+	}
+	uev_ring_reader_close(r);
+	if (!same) {
+		fprintf(stderr, "replay-mkruns: the runs do not share one segment\n");
+		return 1;
+	}
+	return 0;
+}
