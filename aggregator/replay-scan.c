@@ -81,10 +81,11 @@ void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg
 		fprintf(stderr, "uev-replay: %s: at offset %llu: %s\n", path, (unsigned long long)off, msg);
 }
 
-static void scan_report(void *ctx, uint64_t off, const char *msg)
+static void scan_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	struct report_ctx *rc = ctx;
 
+	(void)kind;
 	rp_report(rc->c, rc->path, off, msg);
 }
 

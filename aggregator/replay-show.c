@@ -228,10 +228,11 @@ int rp_end(struct rp_main *m)
 	return r;
 }
 
-static void tracedat_report(void *ctx, uint64_t off, const char *msg)
+static void tracedat_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	struct rp_main *m = ctx;
 
+	(void)kind;
 	rp_report(&m->ctx, m->files[0].path, off, msg);
 }
 

@@ -130,7 +130,7 @@ static void note(struct td *t, uint64_t off, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	t->report(t->ctx, off, msg);
+	t->report(t->ctx, UEV_RING_DAMAGE, off, msg);
 }
 
 /* -@e with "@what: strerror" in the caller's buffer. */
@@ -413,7 +413,8 @@ static int pages(struct td *t, struct uev_ring_reader *r)
 	}
 	free(buf);
 	if (e < 0 && !t->err[0])
-		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+		snprintf(t->err, t->errsize, "%s: %s", t->path,
+			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-e));
 	return e;
 }
 
@@ -578,7 +579,8 @@ static int pass_meta(struct td *t, struct uev_ring_reader *r)
 		if ((e = meta(t, &rec)) < 0)
 			return e;
 	if (e < 0)
-		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+		snprintf(t->err, t->errsize, "%s: %s", t->path,
+			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-e));
 	return e;
 }
 
