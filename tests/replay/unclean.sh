@@ -59,17 +59,22 @@ agg=
 # The counts, as --stats --json gives them.
 "$REPLAY" --stats --json "$T/c.ring" >"$T/stats.json" 2>"$T/stats.err" ||
 	{ echo "FAIL: --stats --json -> $?"; cat "$T/stats.err"; fail=1; }
-read -r unclean torn problems < <(python3 -c "import json,sys
-s=json.load(open(sys.argv[1])); print(s['unclean_runs'], s['torn_tails'], s['problems'])" "$T/stats.json")
-echo "crash loop: $KILLS kills, unclean_runs=$unclean torn_tails=$torn problems=$problems"
-[ "$unclean" -eq "$KILLS" ] ||
-	{ echo "FAIL: $unclean runs without a clean stop, $KILLS killed"; "$REPLAY" "$T/c.ring" | grep '^#'; fail=1; }
-[ "$torn" -ge 2 ] || { echo "FAIL: only $torn torn tails after $KILLS kills: nothing to sum up"; fail=1; }
+read -r runs unclean torn problems < <(python3 -c "import json,sys
+s=json.load(open(sys.argv[1])); print(s['runs'], s['unclean_runs'], s['torn_tails'], s['problems'])" "$T/stats.json")
+echo "crash loop: $KILLS kills, runs=$runs unclean_runs=$unclean torn_tails=$torn problems=$problems"
+# The ring keeps the newest runs: every killed one is unclean, the first
+# (stopped with TERM) is not, if it is still there.
+"$REPLAY" "$T/c.ring" >"$T/out.txt" 2>"$T/out.err" || { echo "FAIL: uev-replay -> $?"; fail=1; }
+n=$(grep -cE '^#   run ([2-9]|[1-9][0-9]+): .*, no clean stop$' "$T/out.txt")
+[ "$n" -eq "$unclean" ] && [ "$n" -eq "$(grep -cE '^#   run ([2-9]|[1-9][0-9]+): ' "$T/out.txt")" ] ||
+	{ echo "FAIL: $unclean runs without a clean stop, $n killed"; grep '^#' "$T/out.txt"; fail=1; }
+grep -q '^#   run 1: .*, no clean stop$' "$T/out.txt" && { echo "FAIL: the TERM'd run has no clean stop"; fail=1; }
+[ "$unclean" -ge 2 ] && [ "$torn" -ge 2 ] ||
+	{ echo "FAIL: $unclean killed runs and $torn torn tails in the ring: nothing to sum up"; fail=1; }
 [ "$problems" -eq 0 ] || { echo "FAIL: $problems problems: $(head -3 "$T/stats.err")"; fail=1; }
 
 # By default: nothing on stderr (no damage, and no line per torn tail),
 # one header line with the count, the same count in the summary.
-"$REPLAY" "$T/c.ring" >"$T/out.txt" 2>"$T/out.err" || { echo "FAIL: uev-replay -> $?"; fail=1; }
 n=$(wc -l <"$T/out.err")
 [ "$n" -eq 0 ] || { echo "FAIL: $n lines on stderr by default"; head -3 "$T/out.err"; fail=1; }
 n=$(grep -c "^#   $unclean runs ended without a clean stop.*: $torn torn tails skipped, at offsets [0-9]" "$T/out.txt")
