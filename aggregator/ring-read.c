@@ -445,12 +445,15 @@ static int load(struct uev_ring_reader *r)
  * Does a record of the current segment begin somewhere after @pos: valid,
  * with a seq beyond r->expect? 1, 0, -errno. Records are 8-byte aligned,
  * so every aligned offset is tried; the segment_lo and seq fields rule out
- * nearly all of them before a CRC is computed.
+ * nearly all of them before a CRC is computed. Bytes made to pass those
+ * at every offset would cost a CRC of up to S each: past a budget of 2 S
+ * checked, the answer is yes (damage, reported), never a slow read.
  */
 static int resumes(struct uev_ring_reader *r, uint32_t pos)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	uint32_t S = r->sb.segment_size;
+	uint64_t budget = 2ull * S;
 	struct uev_ring_rechdr h;
 	const char *why;
 
@@ -470,6 +473,9 @@ static int resumes(struct uev_ring_reader *r, uint32_t pos)
 			continue;
 		if (uev_ring_rec_size(len) <= S - p)
 			need = (uint32_t)uev_ring_rec_size(len);
+		if (need > budget)
+			return 1;
+		budget -= need;
 		if ((w = window(r, p, need)) < 0)
 			return w;
 		if (uev_ring_rec_check(r->buf + (p - r->wbase), S - p, 0, g->seq, seq, &h, &why))

@@ -123,6 +123,52 @@ START_TEST(t_torn_end_or_damage)
 }
 END_TEST
 
+/*
+ * The tail of a killed run's last segment forged so that every header in
+ * it claims a record of the segment, each as long as the segment allows:
+ * checking them all would cost a CRC of up to a segment each. The reader
+ * stops at a budget and calls it damage, which is what such bytes are.
+ */
+START_TEST(t_forged_tail)
+{
+	const char *path = rt_path(3, "forged.ring");
+	struct rt_read r;
+	uint64_t end, seq, seg, base, S;
+	uint8_t h[24];
+	int fd;
+
+	unclean_run(path, 30);
+	ck_assert_int_eq(rt_read(path, &r), 0);
+	S = r.sb.segment_size;
+	end = r.rec[r.n - 1].offset + ((24 + r.rec[r.n - 1].len + 7) & ~7ull);
+	seq = r.rec[r.n - 1].seq + 2;
+	seg = r.rec[r.n - 1].segment_seq;
+	base = 4096 + (end - 4096) / S * S;
+	rt_read_free(&r);
+	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	for (uint64_t p = end; p + 24 <= base + S; p += 24, seq++) {
+		uint32_t len = (uint32_t)(base + S - p - 24);
+
+		memset(h, 0, sizeof(h));
+		h[0] = UEV_RING_PAGE;
+		for (int i = 0; i < 4; i++) {
+			h[4 + i] = (uint8_t)(len >> (8 * i));
+			h[16 + i] = (uint8_t)(seg >> (8 * i));
+			h[20 + i] = 0xa5;
+		}
+		for (int i = 0; i < 8; i++)
+			h[8 + i] = (uint8_t)(seq >> (8 * i));
+		ck_assert_int_eq(pwrite(fd, h, sizeof(h), (off_t)p), (ssize_t)sizeof(h));
+	}
+	close(fd);
+	ck_assert_int_eq(rt_read(path, &r), 0);
+	ck_assert_msg(r.nreports == 1 && r.nkind[0] == 1 && r.st.torn_end == 0, "%u reports, %u damage: %s",
+		      r.nreports, r.nkind[0], rt_report0(&r));
+	rt_read_free(&r);
+}
+END_TEST
+
 /* A run that ended cleanly, damaged in its last segment: the RUN_END is
  * not read, but records of the segment follow the damage, so it is not
  * taken for a torn end. */
@@ -204,6 +250,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, rt_dir_setup, rt_dir_teardown);
 	tcase_add_test(tc, t_torn_end_or_damage);
 	tcase_add_test(tc, t_clean_run_damaged);
+	tcase_add_test(tc, t_forged_tail);
 	tcase_add_test(tc, t_shrink_while_reading);
 	suite_add_tcase(s, tc);
 	return s;
