@@ -371,7 +371,9 @@ void rp_stream_resolve(struct rp_stream *s)
 		return;
 	for (size_t i = 0; i < s->c->nann; i++)
 		if (s->c->ann[i].id == e->r.marker_id) {
-			uev_decoder_announce(s->dec, e->r.marker_id, s->c->ann[i].def);
+			/* refused (malformed, reported where it was read):
+			 * not found below, and the record stays hex */
+			(void)uev_decoder_announce(s->dec, e->r.marker_id, s->c->ann[i].def);
 			if ((e->r.def = uev_decoder_find(s->dec, e->r.marker_id, &name))) {
 				e->r.kind = UEV_REC_USER;
 				e->r.name = name;
