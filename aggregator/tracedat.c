@@ -496,9 +496,10 @@ static int write_dat(struct td *t, int fd, const char *out)
 	int e = 0;
 
 	tracecmd_set_loglevel(TEP_LOG_NONE);
-	tracefs_set_tracing_dir(t->dir);
-	h = files ? tracecmd_output_create_fd(fd) : NULL;
-	tracefs_set_tracing_dir(NULL);
+	/* Without the work directory the handle would take this host's page
+	 * size, which need not be the run's. */
+	h = files && tracefs_set_tracing_dir(t->dir) == 0 ? tracecmd_output_create_fd(fd) : NULL;
+	(void)tracefs_set_tracing_dir(NULL); /* back to the default: cannot fail */
 	if (!h) {
 		close(fd);
 		errno = files ? errno : ENOMEM;
