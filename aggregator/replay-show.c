@@ -60,9 +60,9 @@ void rp_resolve_times(struct rp_main *m)
 }
 
 /*
- * A run that stopped without a clean end, and the torn tail it left: one
- * line per file, however many (a crash loop leaves dozens), with the
- * first offsets; --verbose gives a line for each.
+ * The runs of @f that stopped without a clean end and the torn tails they
+ * left: one line, however many (a crash loop leaves dozens), with the
+ * first offsets; --verbose gives a line for each on stderr.
  */
 static void unclean_line(FILE *fp, const struct rp_main *m, const struct rp_file *f)
 {
@@ -71,21 +71,22 @@ static void unclean_line(FILE *fp, const struct rp_main *m, const struct rp_file
 	if (!f->unclean && !torn)
 		return;
 	fprintf(fp, "#   %u run%s ended without a clean stop (killed, crashed or still running)", f->unclean,
-	       f->unclean == 1 ? "" : "s");
+		f->unclean == 1 ? "" : "s");
 	if (torn) {
-		fprintf(fp, ": %llu torn tail%s skipped, at offset%s", (unsigned long long)torn, torn == 1 ? "" : "s",
-		       torn == 1 ? "" : "s");
+		fprintf(fp, ": %llu torn tail%s skipped, at offset%s", (unsigned long long)torn,
+			torn == 1 ? "" : "s", torn == 1 ? "" : "s");
 		for (unsigned i = 0; i < f->ntorn_off; i++)
 			fprintf(fp, "%s %llu", i ? "," : "", (unsigned long long)f->torn_off[i]);
 		if (torn > f->ntorn_off)
 			fprintf(fp, " and %llu more%s", (unsigned long long)(torn - f->ntorn_off),
-			       m->ctx.verbose ? "" : " (--verbose lists them)");
+				m->ctx.verbose ? "" : " (--verbose lists them)");
 	}
 	fputc('\n', fp);
 }
 
 static void header(struct rp_main *m, FILE *fp)
-{	char a[64], b[64];
+{
+	char a[64], b[64];
 	int64_t x, y;
 
 	for (unsigned i = 0; i < m->nfiles; i++) {
