@@ -51,7 +51,7 @@ struct rp_file {
 	uint64_t cpus;     /* bit per CPU that has pages (CPUs >= 64: see maxcpu) */
 	unsigned maxcpu;
 	int usable;
-	int failed;        /* a read failed part way (reported): no more is read */
+	int failed;        /* a read of it failed part way: reported (once) */
 	/* Runs that stopped without RUN_END (killed, crashed, or still being
 	 * written), and the first few offsets of their torn tails. */
 	unsigned unclean;
