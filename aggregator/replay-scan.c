@@ -30,13 +30,15 @@ struct last_page {
 	uint8_t *buf;
 };
 
-static void last_events(struct rp_file *f, struct last_page *lp)
+static int last_events(struct rp_file *f, struct last_page *lp)
 {
 	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
 	unsigned long long ts, last;
 	const char *why;
 
-	for (unsigned i = 0; kb && i < SCAN_CPUS; i++) {
+	if (!kb)
+		return -ENOMEM;
+	for (unsigned i = 0; i < SCAN_CPUS; i++) {
 		if (lp[i].run < 0)
 			continue;
 		last = 0;
@@ -48,6 +50,7 @@ static void last_events(struct rp_file *f, struct last_page *lp)
 		lp[i].run = -1;
 	}
 	kbuffer_free(kb);
+	return 0;
 }
 
 static int keep_page(struct last_page *lp, int run, const struct uev_ring_rec *rec)
@@ -71,7 +74,7 @@ static int keep_page(struct last_page *lp, int run, const struct uev_ring_rec *r
 
 struct report_ctx {
 	struct rp_ctx *c;
-	const char *path;
+	struct rp_file *f;
 };
 
 void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg)
@@ -81,11 +84,61 @@ void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg
 		fprintf(stderr, "uev-replay: %s: at offset %llu: %s\n", path, (unsigned long long)off, msg);
 }
 
-static void scan_report(void *ctx, uint64_t off, const char *msg)
+/*
+ * Every aggregator that is killed leaves one of these, so after a crash
+ * loop a line each would bury the damage reports that matter among
+ * dozens that say the same thing; the header and the summary sum them up.
+ */
+void rp_report_torn_end(struct rp_ctx *c, struct rp_file *f, uint64_t off, const char *msg)
+{
+	c->torn_ends++;
+	if (f->ntorn_off < sizeof(f->torn_off) / sizeof(f->torn_off[0]))
+		f->torn_off[f->ntorn_off++] = off;
+	if (c->verbose && !c->quiet)
+		fprintf(stderr, "uev-replay: %s: at offset %llu: %s\n", f->path, (unsigned long long)off, msg);
+}
+
+int rp_read_failed(struct rp_ctx *c, struct rp_file *f, int err, const char *what)
+{
+	if (f->failed)
+		return err;
+	f->failed = 1;
+	c->io_errors++;
+	fprintf(stderr, "uev-replay: %s: %s; the rest of the file is not read\n", f->path,
+		what && what[0] ? what : strerror(-err));
+	return err;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull; /* "ab","c" differs from "a","bc" */
+}
+
+void rp_report_once(struct rp_ctx *c, const char *path, uint64_t off, const char *msg, const char *what)
+{
+	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ull, path), msg), what), *n;
+
+	for (size_t i = 0; i < c->nsaid; i++)
+		if (c->said[i] == h)
+			return;
+	/* Without memory to remember it, it may be said again: no harm. */
+	if ((n = realloc(c->said, (c->nsaid + 1) * sizeof(*n)))) {
+		c->said = n;
+		n[c->nsaid++] = h;
+	}
+	rp_report(c, path, off, msg);
+}
+
+static void scan_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	struct report_ctx *rc = ctx;
 
-	rp_report(rc->c, rc->path, off, msg);
+	if (kind == UEV_RING_TORN_END)
+		rp_report_torn_end(rc->c, rc->f, off, msg);
+	else
+		rp_report(rc->c, rc->f->path, off, msg);
 }
 
 int64_t rp_clock_offset(struct rp_ctx *c, const char *boot_id, const char *trace_clock,
@@ -189,7 +242,7 @@ static struct rp_run *find_run(struct rp_file *f, uint64_t run_id)
 
 int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 {
-	struct report_ctx rc = { c, f->path };
+	struct report_ctx rc = { c, f };
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
 	struct rp_run *run = NULL, tmp, *n;
@@ -215,7 +268,8 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 		case UEV_RING_RUN_START:
 			if (run && run->run_id == rec.run_id)
 				break;
-			last_events(f, lp); /* the run before has ended */
+			if ((ret = last_events(f, lp)) < 0) /* the run before has ended */
+				goto out;
 			if ((run = find_run(f, rec.run_id)))
 				break;
 			if (rp_run_parse(&tmp, &rec) < 0)
@@ -227,6 +281,10 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 			f->runs = n;
 			run = &n[f->nruns++];
 			*run = tmp;
+			break;
+		case UEV_RING_RUN_END:
+			if (run && run->run_id == rec.run_id)
+				run->ended = 1;
 			break;
 		case UEV_RING_SYNC:
 			if (run && run->run_id == rec.run_id && uev_ring_rec_sync(&rec, &sy) == 0)
@@ -256,9 +314,15 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 			break;
 		}
 	}
-out:
+	/* A read that failed is reported, and the file replayed up to it:
+	 * its streams meet the same failure at the same place and stop. */
+	if (ret < 0 && ret != -ENOMEM) {
+		rp_read_failed(c, f, ret, uev_ring_reader_error(r));
+		ret = 0;
+	}
 	if (ret >= 0)
-		last_events(f, lp);
+		ret = last_events(f, lp);
+out:
 	for (unsigned i = 0; i < SCAN_CPUS; i++)
 		free(lp[i].buf);
 	free(lp);
@@ -268,6 +332,8 @@ out:
 		snprintf(err, errsize, "%s: %s", f->path, strerror(-ret));
 		return ret;
 	}
+	for (unsigned i = 0; i < f->nruns; i++)
+		f->unclean += !f->runs[i].ended;
 	f->usable = 1;
 	return 0;
 }

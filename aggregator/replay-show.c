@@ -59,9 +59,33 @@ void rp_resolve_times(struct rp_main *m)
 	}
 }
 
-static void header(struct rp_main *m)
+/*
+ * The runs of @f that stopped without a clean end and the torn tails they
+ * left: one line, however many (a crash loop leaves dozens), with the
+ * first offsets; --verbose gives a line for each on stderr.
+ */
+static void unclean_line(FILE *fp, const struct rp_main *m, const struct rp_file *f)
 {
-	FILE *fp = stdout;
+	uint64_t torn = f->st.torn_end;
+
+	if (!f->unclean && !torn)
+		return;
+	fprintf(fp, "#   %u run%s ended without a clean stop (killed, crashed or still running)", f->unclean,
+		f->unclean == 1 ? "" : "s");
+	if (torn) {
+		fprintf(fp, ": %llu torn tail%s skipped, at offset%s", (unsigned long long)torn,
+			torn == 1 ? "" : "s", torn == 1 ? "" : "s");
+		for (unsigned i = 0; i < f->ntorn_off; i++)
+			fprintf(fp, "%s %llu", i ? "," : "", (unsigned long long)f->torn_off[i]);
+		if (torn > f->ntorn_off)
+			fprintf(fp, " and %llu more%s", (unsigned long long)(torn - f->ntorn_off),
+				m->ctx.verbose ? "" : " (--verbose lists them)");
+	}
+	fputc('\n', fp);
+}
+
+static void header(struct rp_main *m, FILE *fp)
+{
 	char a[64], b[64];
 	int64_t x, y;
 
@@ -87,8 +111,9 @@ static void header(struct rp_main *m)
 				rp_format_wall(b, sizeof(b), y, m->out.utc);
 				fprintf(fp, ", %s to %s (%.3f s)", a, b, (double)(y - x) / 1e9);
 			}
-			fputc('\n', fp);
+			fputs(run->ended ? "\n" : ", no clean stop\n", fp);
 		}
+		unclean_line(fp, m, f);
 	}
 }
 
@@ -105,8 +130,9 @@ int rp_begin(struct rp_main *m)
 		fprintf(stderr, "uev-replay: %s: %s\n", m->perfetto_path, strerror(-r));
 		return r;
 	}
-	if (!m->json && !m->perfetto && !m->no_header)
-		header(m);
+	/* With --json or --perfetto, standard output is the data alone. */
+	if (!m->no_header)
+		header(m, m->json || m->perfetto ? stderr : stdout);
 	return 0;
 }
 
@@ -181,8 +207,72 @@ static int cmp_count(const void *a, const void *b)
 	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->name, y->name);
 }
 
+struct totals {
+	unsigned runs, unclean;
+};
+
+static struct totals totals(const struct rp_main *m)
+{
+	struct totals t = { 0, 0 };
+
+	for (unsigned i = 0; i < m->nfiles; i++) {
+		t.runs += m->files[i].nruns;
+		t.unclean += m->files[i].unclean;
+	}
+	return t;
+}
+
+/* --stats --json: the same numbers as one object, keys as uev-replay(1)
+ * lists them. */
+static void stats_json(struct rp_main *m)
+{
+	struct totals t = totals(m);
+	struct rp_buf *b = &m->out.line;
+	char num[32];
+
+	b->len = 0;
+	rp_buf_puts(b, "{\"events_shown\":");
+	rp_buf_u64(b, m->shown);
+	rp_buf_puts(b, ",\"events_read\":");
+	rp_buf_u64(b, m->read);
+	rp_buf_puts(b, ",\"lost_kernel\":");
+	rp_buf_i64(b, m->lost);
+	rp_buf_puts(b, ",\"lost_unknown\":");
+	rp_buf_i64(b, m->lost_unknown);
+	rp_buf_puts(b, ",\"per_cpu\":{");
+	for (int i = 0, first = 1; i < 256; i++)
+		if (m->per_cpu[i]) {
+			snprintf(num, sizeof(num), "%s\"%d\":", first ? "" : ",", i);
+			rp_buf_puts(b, num);
+			rp_buf_u64(b, m->per_cpu[i]);
+			first = 0;
+		}
+	rp_buf_puts(b, "},\"per_event\":{");
+	for (size_t i = 0; i < m->nper_event; i++) {
+		if (i)
+			rp_buf_put(b, ",", 1);
+		rp_json_string(b, m->per_event[i].name, strlen(m->per_event[i].name));
+		rp_buf_put(b, ":", 1);
+		rp_buf_u64(b, m->per_event[i].n);
+	}
+	rp_buf_puts(b, "},\"runs\":");
+	rp_buf_u64(b, t.runs);
+	rp_buf_puts(b, ",\"unclean_runs\":");
+	rp_buf_u64(b, t.unclean);
+	rp_buf_puts(b, ",\"torn_tails\":");
+	rp_buf_u64(b, m->ctx.torn_ends);
+	rp_buf_puts(b, ",\"problems\":");
+	rp_buf_u64(b, m->ctx.problems);
+	rp_buf_puts(b, ",\"read_failures\":");
+	rp_buf_u64(b, m->ctx.io_errors);
+	rp_buf_puts(b, "}\n");
+	if (!b->oom)
+		fwrite(b->s, 1, b->len, stdout);
+}
+
 static void stats(struct rp_main *m)
 {
+	struct totals t = totals(m);
 	char a[64], b[64];
 
 	printf("events: %llu shown of %llu read\n", (unsigned long long)m->shown, (unsigned long long)m->read);
@@ -199,10 +289,29 @@ static void stats(struct rp_main *m)
 		if (m->per_cpu[i])
 			printf("  cpu%-3d %12llu\n", i, (unsigned long long)m->per_cpu[i]);
 	printf("per event:\n");
-	qsort(m->per_event, m->nper_event, sizeof(*m->per_event), cmp_count);
 	for (size_t i = 0; i < m->nper_event; i++)
 		printf("  %-40s %12llu\n", m->per_event[i].name, (unsigned long long)m->per_event[i].n);
+	printf("runs: %u, %u ended without a clean stop (killed, crashed or still running)\n", t.runs, t.unclean);
+	printf("torn tails of those runs, skipped: %llu\n", (unsigned long long)m->ctx.torn_ends);
 	printf("problems in the files: %llu\n", (unsigned long long)m->ctx.problems);
+	printf("files whose reading failed part way: %llu\n", (unsigned long long)m->ctx.io_errors);
+}
+
+static void summary_line(const struct rp_main *m, FILE *fp)
+{
+	struct totals t = totals(m);
+
+	fprintf(fp, "# %llu events shown of %llu read, %lld lost in the kernel%s", (unsigned long long)m->shown,
+		(unsigned long long)m->read, m->lost, m->lost_unknown ? " (and more, count unknown)" : "");
+	if (t.unclean || m->ctx.torn_ends)
+		fprintf(fp, ", %u run%s without a clean stop (%llu torn tail%s skipped)", t.unclean,
+			t.unclean == 1 ? "" : "s", (unsigned long long)m->ctx.torn_ends,
+			m->ctx.torn_ends == 1 ? "" : "s");
+	fprintf(fp, ", %llu problems in the files", (unsigned long long)m->ctx.problems);
+	if (m->ctx.io_errors)
+		fprintf(fp, ", %llu file%s not read to the end", (unsigned long long)m->ctx.io_errors,
+			m->ctx.io_errors == 1 ? "" : "s");
+	fputc('\n', fp);
 }
 
 int rp_end(struct rp_main *m)
@@ -217,22 +326,27 @@ int rp_end(struct rp_main *m)
 			fprintf(stderr, "uev-replay: %s: %s\n", m->perfetto_path, strerror(-r));
 	}
 	if (m->stats) {
-		stats(m);
+		qsort(m->per_event, m->nper_event, sizeof(*m->per_event), cmp_count);
+		if (m->json)
+			stats_json(m);
+		else
+			stats(m);
 		return r;
 	}
 	if (m->no_header && summary == stdout)
 		return r;
-	fprintf(summary, "# %llu events shown of %llu read, %lld lost in the kernel%s, %llu problems in the files\n",
-		(unsigned long long)m->shown, (unsigned long long)m->read, m->lost,
-		m->lost_unknown ? " (and more, count unknown)" : "", (unsigned long long)m->ctx.problems);
+	summary_line(m, summary);
 	return r;
 }
 
-static void tracedat_report(void *ctx, uint64_t off, const char *msg)
+static void tracedat_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	struct rp_main *m = ctx;
 
-	rp_report(&m->ctx, m->files[0].path, off, msg);
+	if (kind == UEV_RING_TORN_END)
+		rp_report_torn_end(&m->ctx, &m->files[0], off, msg);
+	else
+		rp_report(&m->ctx, m->files[0].path, off, msg);
 }
 
 int rp_tracedat(struct rp_main *m)
@@ -244,8 +358,9 @@ int rp_tracedat(struct rp_main *m)
 		fprintf(stderr, "uev-replay: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "uev-replay: wrote %d pages to %s (%llu problems in the file)\n", r, m->tracedat_path,
-		(unsigned long long)m->ctx.problems);
+	fprintf(stderr, "uev-replay: wrote %d pages to %s (%llu problems in the file, %llu torn tails of runs "
+			"without a clean stop skipped)\n", r, m->tracedat_path, (unsigned long long)m->ctx.problems,
+		(unsigned long long)m->ctx.torn_ends);
 	return 0;
 }
 
@@ -267,6 +382,7 @@ void rp_main_free(struct rp_main *m)
 	free(m->ctx.ann);
 	free(m->ctx.clocks);
 	free(m->ctx.vetted);
+	free(m->ctx.said);
 	rp_filter_free(&m->filter);
 	rp_comm_free(&m->comm);
 	rp_buf_free(&m->text);

@@ -22,6 +22,7 @@
 struct fmt {
 	uint32_t id;
 	char *sys, *text;
+	uint64_t offset; /* of its FORMAT record, for a report */
 };
 
 struct rp_stream {
@@ -29,12 +30,14 @@ struct rp_stream {
 	struct rp_file *f;
 	unsigned cpu;
 	struct uev_ring_reader *rd;
+	int dead;          /* a read of the file failed (reported): no more */
 	struct rp_run run;
 	int have_run;
 	struct tep_handle *tep;
 	struct uev_decoder *dec;
 	int in_page;
 	char *header_page;
+	uint64_t header_page_off;
 	struct fmt *fmts;
 	size_t nfmts;
 	int64_t key_off;
@@ -70,6 +73,15 @@ static void free_formats(struct rp_stream *s)
 	s->header_page = NULL;
 }
 
+/* A format the file gives that libtraceevent does not take: its events
+ * print as unknown. Every stream of the file meets it: said once. */
+static void parse_format(struct rp_stream *s, const struct fmt *f)
+{
+	if (uev_format_parse(s->tep, f->sys, f->text, 1) < 0)
+		rp_report_once(s->c, s->f->path, f->offset,
+			       "an event format in the file does not parse; its events are shown undecoded", f->text);
+}
+
 /* The tep handle and decoder for what the run has said so far. */
 static int build(struct rp_stream *s)
 {
@@ -78,15 +90,20 @@ static int build(struct rp_stream *s)
 	if (!s->tep) {
 		if (!(s->tep = tep_alloc()))
 			return -ENOMEM;
-		if (s->header_page)
-			tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), sizeof(long));
+		if (s->header_page &&
+		    tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), sizeof(long)) < 0)
+			rp_report_once(s->c, s->f->path, s->header_page_off,
+				       "the header_page format in the file does not parse; the host's layout is assumed",
+				       s->header_page);
 		for (size_t i = 0; i < s->nfmts; i++)
-			uev_format_parse(s->tep, s->fmts[i].sys, s->fmts[i].text, 1);
+			parse_format(s, &s->fmts[i]);
 	}
 	if (uev_decoder_new(&s->dec, s->tep) < 0)
 		return -ENOMEM;
+	/* One the decoder refuses was reported where its record was read
+	 * (rp_stream_next); its marker records print as hex. */
 	for (size_t i = 0; i < s->c->nann; i++)
-		uev_decoder_announce(s->dec, s->c->ann[i].id, s->c->ann[i].def);
+		(void)uev_decoder_announce(s->dec, s->c->ann[i].id, s->c->ann[i].def);
 	return 0;
 }
 
@@ -98,7 +115,8 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 	if (uev_ring_rec_format(rec, &f) < 0)
 		return 0;
 	if (f.kind == UEV_RING_FMT_EVENT && !rp_format_ok(s->c, f.system, f.text)) {
-		rp_report(s->c, s->f->path, rec->offset, "an event format in the file crashes libtraceevent; skipped");
+		rp_report_once(s->c, s->f->path, rec->offset, "an event format in the file crashes libtraceevent; skipped",
+			       f.text);
 		return 0;
 	}
 	if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
@@ -107,6 +125,7 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 		free(s->header_page);
 		if (!(s->header_page = strdup(f.text)))
 			return -ENOMEM;
+		s->header_page_off = rec->offset;
 		drop_formats(s);
 		return 0;
 	}
@@ -122,6 +141,7 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 		free(s->fmts[i].text);
 		if (!(s->fmts[i].text = strdup(f.text)))
 			return -ENOMEM;
+		s->fmts[i].offset = rec->offset;
 		drop_formats(s);
 		return 0;
 	}
@@ -130,6 +150,7 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 	s->fmts = n;
 	n += s->nfmts;
 	n->id = f.id;
+	n->offset = rec->offset;
 	n->sys = strdup(f.system);
 	n->text = strdup(f.text);
 	if (!n->sys || !n->text) {
@@ -139,7 +160,7 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 	}
 	s->nfmts++;
 	if (s->tep)
-		uev_format_parse(s->tep, f.system, f.text, 1);
+		parse_format(s, n);
 	return 0;
 }
 
@@ -152,7 +173,7 @@ static void comm(struct rp_stream *s, const struct uev_ring_rec *rec)
 		rp_comm_put(&s->comm, pid, name);
 }
 
-static int new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
+static void new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
 	free_formats(s);
 	rp_comm_clear(&s->comm);
@@ -167,7 +188,6 @@ static int new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
 			s->head.run = &s->f->runs[i];
 	if (!s->head.run || s->head.run->run_id != rec->run_id)
 		s->head.run = &s->run;
-	return 0;
 }
 
 static void sync_point(struct rp_stream *s, const struct uev_ring_rec *rec)
@@ -224,11 +244,24 @@ static int page_next(struct rp_stream *s)
 	return 0;
 }
 
+/* A read of the file failed: the stream ends, reported once per file.
+ * Running out of memory is the caller's to report. */
+static int read_failed(struct rp_stream *s, int err)
+{
+	if (err == -ENOMEM)
+		return err;
+	s->dead = 1;
+	rp_read_failed(s->c, s->f, err, uev_ring_reader_error(s->rd));
+	return 0;
+}
+
 int rp_stream_next(struct rp_stream *s)
 {
 	struct uev_ring_rec rec;
 	int ret;
 
+	if (s->dead)
+		return 0;
 	if (s->in_page && (ret = page_next(s)) != 0)
 		return ret;
 	while ((ret = uev_ring_reader_next(s->rd, &rec)) > 0) {
@@ -254,8 +287,10 @@ int rp_stream_next(struct rp_stream *s)
 				uint32_t id;
 
 				memcpy(&id, rec.payload, 4);
-				if (s->dec)
-					uev_decoder_announce(s->dec, id, (const char *)rec.payload + 4);
+				if (s->dec && uev_decoder_announce(s->dec, id, (const char *)rec.payload + 4) < 0)
+					rp_report_once(s->c, s->f->path, rec.offset,
+						       "a marker announcement in the file is malformed; its records print as hex",
+						       (const char *)rec.payload + 4);
 				if ((ret = rp_ann_add(s->c, id, (const char *)rec.payload + 4)) < 0)
 					return ret;
 			}
@@ -282,14 +317,13 @@ int rp_stream_next(struct rp_stream *s)
 		if (ret < 0)
 			return ret;
 	}
-	return ret;
+	return ret < 0 ? read_failed(s, ret) : ret;
 }
 
 int rp_stream_open(struct rp_stream **out, struct rp_ctx *c, struct rp_file *f, unsigned cpu,
-		   int follow)
+		   int follow, char *err, size_t errsize)
 {
 	struct rp_stream *s = calloc(1, sizeof(*s));
-	char err[256];
 	int ret;
 
 	if (!s || rp_comm_init(&s->comm) < 0) {
@@ -301,7 +335,7 @@ int rp_stream_open(struct rp_stream **out, struct rp_ctx *c, struct rp_file *f, 
 	s->cpu = cpu;
 	/* No report: every stream of a file meets the same damage, and the
 	 * first pass has reported it once already. */
-	ret = uev_ring_reader_open(&s->rd, f->path, NULL, NULL, err, sizeof(err));
+	ret = uev_ring_reader_open(&s->rd, f->path, NULL, NULL, err, errsize);
 	if (ret < 0) {
 		rp_comm_free(&s->comm);
 		free(s);
@@ -337,7 +371,9 @@ void rp_stream_resolve(struct rp_stream *s)
 		return;
 	for (size_t i = 0; i < s->c->nann; i++)
 		if (s->c->ann[i].id == e->r.marker_id) {
-			uev_decoder_announce(s->dec, e->r.marker_id, s->c->ann[i].def);
+			/* refused (malformed, reported where it was read):
+			 * not found below, and the record stays hex */
+			(void)uev_decoder_announce(s->dec, e->r.marker_id, s->c->ann[i].def);
 			if ((e->r.def = uev_decoder_find(s->dec, e->r.marker_id, &name))) {
 				e->r.kind = UEV_REC_USER;
 				e->r.name = name;
@@ -348,7 +384,14 @@ void rp_stream_resolve(struct rp_stream *s)
 
 int rp_stream_refresh(struct rp_stream *s)
 {
-	return uev_ring_reader_refresh(s->rd);
+	int r = s->dead ? 0 : uev_ring_reader_refresh(s->rd);
+
+	return r < 0 ? read_failed(s, r) : 0;
+}
+
+int rp_stream_dead(const struct rp_stream *s)
+{
+	return s->dead;
 }
 
 const struct rp_file *rp_stream_file(const struct rp_stream *s)

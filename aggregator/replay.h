@@ -29,6 +29,7 @@ struct rp_run {
 	uint64_t start_realtime_ns;
 	uint32_t flush_interval_ms; /* 0: not recorded (before ring version 2) */
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
+	int ended;                  /* its RUN_END was read: it stopped cleanly */
 };
 
 /*
@@ -51,6 +52,12 @@ struct rp_file {
 	uint64_t cpus;     /* bit per CPU that has pages (CPUs >= 64: see maxcpu) */
 	unsigned maxcpu;
 	int usable;
+	int failed;        /* a read of it failed part way: reported (once) */
+	/* Runs that stopped without RUN_END (killed, crashed, or still being
+	 * written), and the first few offsets of their torn tails. */
+	unsigned unclean;
+	uint64_t torn_off[3];
+	unsigned ntorn_off;
 };
 
 struct rp_ann {
@@ -66,12 +73,27 @@ struct rp_ctx {
 	size_t nann;
 	uint64_t *vetted;   /* FNV-1a of format texts libtraceevent survives; */
 	size_t nvetted;     /* bit 0 of each: 1 ok, 0 refused */
-	uint64_t problems;
+	uint64_t *said;     /* FNV-1a of the problems rp_report_once() reported */
+	size_t nsaid;
+	uint64_t problems;  /* damage reported */
+	uint64_t torn_ends; /* torn tails of runs that stopped uncleanly */
+	uint64_t io_errors; /* files whose reading failed part way */
 	int quiet;          /* no problem reports on stderr */
+	int verbose;        /* a line for each torn tail too (else summed up) */
 };
 
 /* Report a problem of @path at @off (stderr, counted). */
 void rp_report(struct rp_ctx *c, const char *path, uint64_t off, const char *msg);
+/* The same, once for a problem every stream of the file meets (a format
+ * that does not parse): keyed by @path, @msg and @what it is about. */
+void rp_report_once(struct rp_ctx *c, const char *path, uint64_t off, const char *msg, const char *what);
+/* The torn tail where a run of @f stopped without a clean end (what a kill
+ * leaves): counted and its offset kept for the header; a line on stderr
+ * only when verbose. */
+void rp_report_torn_end(struct rp_ctx *c, struct rp_file *f, uint64_t off, const char *msg);
+/* A read of @f that failed part way (I/O error, file shrank): reported once
+ * per file with @what, and the file marked failed; returns @err. */
+int rp_read_failed(struct rp_ctx *c, struct rp_file *f, int err, const char *what);
 
 /* Is the format text safe for libtraceevent (uev_format_vet, once per
  * distinct text)? */
@@ -84,7 +106,8 @@ int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def);
 int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec);
 
 /* First pass over a file: fills @f. -errno with @err when it cannot be
- * opened as a ring file (then f->usable = 0). */
+ * opened as a ring file (then f->usable = 0). A read that fails part way
+ * is reported (rp_read_failed), and what came before it is used. */
 int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize);
 void rp_file_free(struct rp_file *f);
 /* The offset of a clock group, created from @sync_offset if new. */
@@ -124,12 +147,16 @@ struct rp_event {
 
 struct rp_stream;
 
+/* A stream of CPU @cpu of @f: 0, or -errno with "path: why" in @err. */
 int rp_stream_open(struct rp_stream **out, struct rp_ctx *c, struct rp_file *f, unsigned cpu,
-		   int follow);
+		   int follow, char *err, size_t errsize);
 void rp_stream_close(struct rp_stream *s);
 /* Load the next event into the stream's head: 1, 0 at the end (or, when
- * following, nothing new yet), -errno. The previous head becomes invalid. */
+ * following, nothing new yet), -ENOMEM. The previous head becomes invalid.
+ * A read of the file that fails is reported (rp_read_failed) and ends the
+ * stream: 0 from then on, and rp_stream_dead(). */
 int rp_stream_next(struct rp_stream *s);
+int rp_stream_dead(const struct rp_stream *s);
 struct rp_event *rp_stream_head(struct rp_stream *s);
 /*
  * A marker record of the head whose announcement this stream has not seen
@@ -139,7 +166,8 @@ struct rp_event *rp_stream_head(struct rp_stream *s);
  * shown; resolves it through the announcements all streams learnt.
  */
 void rp_stream_resolve(struct rp_stream *s);
-/* Following: look again for new segments. */
+/* Following: look again for new segments. 0, or -ENOMEM; a read that
+ * fails ends the stream as in rp_stream_next(). */
 int rp_stream_refresh(struct rp_stream *s);
 const struct rp_file *rp_stream_file(const struct rp_stream *s);
 

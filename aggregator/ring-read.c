@@ -44,6 +44,7 @@ struct uev_ring_reader {
 	int have_last;
 	uint64_t last_seq; /* of the last record returned */
 	struct uev_ring_stats st;
+	char error[192];   /* the read that failed: uev_ring_reader_error() */
 };
 
 static int all_zero(const uint8_t *p, size_t len)
@@ -70,19 +71,38 @@ static int seginfo_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+static void vsay(uev_ring_report_fn report, void *ctx, enum uev_ring_report_kind kind, uint64_t off,
+		 const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	if (!report)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(ctx, kind, off, msg);
+}
+
+static void say_torn_end(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void say_torn_end(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(report, ctx, UEV_RING_TORN_END, off, fmt, ap);
+	va_end(ap);
+}
+
+/* Report damage (every report but the torn end of a run: torn_tail()). */
 static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void say(uev_ring_report_fn report, void *ctx, uint64_t off, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 
-	if (!report)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsay(report, ctx, UEV_RING_DAMAGE, off, fmt, ap);
 	va_end(ap);
-	report(ctx, off, msg);
 }
 
 int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_seginfo **out,
@@ -102,17 +122,18 @@ int uev_ring_scan(int fd, const struct uev_ring_super *sb, struct uev_ring_segin
 		uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)i * sb->segment_size;
 		uint8_t b[UEV_RING_SEG_HDR];
 		struct uev_ring_seghdr h;
-		const char *why = "short read";
+		const char *why;
 		ssize_t r = uev_ring_pread(fd, b, sizeof(b), off);
-		enum uev_ring_seghdr_state s = UEV_SEG_BAD;
+		enum uev_ring_seghdr_state s;
 
-		if (r < 0) {
+		/* Short: the file shrank below its ring's size since it was
+		 * opened (a reader or writer checks the size at open). */
+		if (r < (ssize_t)sizeof(b)) {
 			free(v);
 			free(zero);
-			return (int)r;
+			return r < 0 ? (int)r : -EIO;
 		}
-		if (r == (ssize_t)sizeof(b))
-			s = uev_ring_seghdr_decode(b, &h, &why);
+		s = uev_ring_seghdr_decode(b, &h, &why);
 		if (s == UEV_SEG_ZERO) {
 			zero[nzero++] = i;
 		} else if (s == UEV_SEG_BAD) {
@@ -247,12 +268,43 @@ void uev_ring_reader_close(struct uev_ring_reader *r)
 	free(r);
 }
 
+const char *uev_ring_reader_error(const struct uev_ring_reader *r)
+{
+	return r->error;
+}
+
+/*
+ * A read of @len bytes at @off that gave @got. A short read is never the
+ * end of the data: the file had its ring's size when it was opened, so it
+ * has shrunk since (truncated in place), and taking the missing bytes for
+ * a torn tail would end the reading quietly where the file was cut.
+ * Returns -errno, -EIO for a short read; the message names the offset.
+ */
+static int read_failed(struct uev_ring_reader *r, uint64_t off, size_t len, ssize_t got)
+{
+	struct stat st;
+
+	if (got < 0) {
+		snprintf(r->error, sizeof(r->error), "at offset %llu: reading %zu bytes: %s",
+			 (unsigned long long)off, len, strerror((int)-got));
+		return (int)got;
+	}
+	if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size < r->sb.file_size)
+		snprintf(r->error, sizeof(r->error),
+			 "at offset %llu: the file shrank to %llu bytes while being read (its ring has %llu)",
+			 (unsigned long long)(off + (size_t)got), (unsigned long long)st.st_size,
+			 (unsigned long long)r->sb.file_size);
+	else
+		snprintf(r->error, sizeof(r->error), "at offset %llu: short read (%zd of %zu bytes)",
+			 (unsigned long long)(off + (size_t)got), got, len);
+	return -EIO;
+}
+
 /*
  * Make bytes [pos, pos+len) of the current segment available at
  * r->buf + (pos - r->wbase). Reads forward from @pos a whole window (or
  * @len if longer; never past the segment end, so len <= S - pos is the
- * caller's promise). Returns 1, 0 on a short read (the file shrank), or
- * -errno.
+ * caller's promise). Returns 1, or -errno (read_failed()).
  */
 static int window(struct uev_ring_reader *r, uint32_t pos, uint32_t len)
 {
@@ -274,11 +326,11 @@ static int window(struct uev_ring_reader *r, uint32_t pos, uint32_t len)
 	}
 	r->wlen = 0;
 	got = uev_ring_pread(r->fd, r->buf, n, seg_base(r, r->segs[r->cur].index) + pos);
-	if (got < 0)
-		return (int)got;
+	if (got < (ssize_t)n)
+		return read_failed(r, seg_base(r, r->segs[r->cur].index) + pos, n, got);
 	r->wbase = pos;
-	r->wlen = (uint32_t)got;
-	return got >= (ssize_t)len;
+	r->wlen = n;
+	return 1;
 }
 
 /* Are bytes [pos, S) of the current segment all zero? -errno on I/O error. */
@@ -290,7 +342,7 @@ static int tail_zero(struct uev_ring_reader *r, uint32_t pos)
 		uint32_t n = S - pos < UEV_RING_WINDOW ? S - pos : UEV_RING_WINDOW;
 		int w = window(r, pos, n);
 
-		if (w <= 0)
+		if (w < 0)
 			return w;
 		if (!all_zero(r->buf + (pos - r->wbase), n))
 			return 0;
@@ -315,16 +367,12 @@ static int rec_at(struct uev_ring_reader *r, uint32_t pos, struct uev_ring_rechd
 	*why = "no room for another record";
 	if (left < UEV_RING_REC_HDR)
 		return 0;
-	if ((w = window(r, pos, UEV_RING_REC_HDR)) <= 0) {
-		*why = "short read";
+	if ((w = window(r, pos, UEV_RING_REC_HDR)) < 0)
 		return w;
-	}
 	len = uev_get32(r->buf + (pos - r->wbase) + 4);
 	need = uev_ring_rec_size(len) <= left ? (uint32_t)uev_ring_rec_size(len) : UEV_RING_REC_HDR;
-	if ((w = window(r, pos, need)) <= 0) {
-		*why = "short read";
+	if ((w = window(r, pos, need)) < 0)
 		return w;
-	}
 	return uev_ring_rec_check(r->buf + (pos - r->wbase), left, 0, g->seq, r->expect, h, why);
 }
 
@@ -341,10 +389,6 @@ static int load(struct uev_ring_reader *r)
 	n = window(r, 0, UEV_RING_SEG_HDR);
 	if (n < 0)
 		return n;
-	if (n == 0) {
-		say(r->report, r->ctx, off, "segment %u: short read, the file shrank; skipped", g->index);
-		return 0;
-	}
 	/* The header was read at open; a live writer may have started the
 	 * segment anew since. Its records belong to a later read then. */
 	if (uev_ring_seghdr_decode(r->buf, &h, &why) != UEV_SEG_VALID || h.segment_seq != g->seq) {
@@ -360,6 +404,78 @@ static int load(struct uev_ring_reader *r)
 	r->patience = 0;
 	r->loaded = 1;
 	return 1;
+}
+
+/*
+ * Does a record of the current segment begin somewhere after @pos: valid,
+ * with a seq beyond r->expect? 1, 0, -errno. Records are 8-byte aligned,
+ * so every aligned offset is tried; the segment_lo and seq fields rule out
+ * nearly all of them before a CRC is computed. Bytes made to pass those
+ * at every offset would cost a CRC of up to S each: past a budget of 2 S
+ * checked, the answer is yes (damage, reported), never a slow read.
+ */
+static int resumes(struct uev_ring_reader *r, uint32_t pos)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	uint32_t S = r->sb.segment_size;
+	uint64_t budget = 2ull * S;
+	struct uev_ring_rechdr h;
+	const char *why;
+
+	for (uint32_t p = pos + 8; p + UEV_RING_REC_HDR <= S; p += 8) {
+		uint32_t need = UEV_RING_REC_HDR;
+		const uint8_t *b;
+		uint64_t seq, len;
+		int w = window(r, p, need);
+
+		if (w < 0)
+			return w;
+		b = r->buf + (p - r->wbase);
+		seq = uev_get64(b + 8);
+		len = uev_get32(b + 4);
+		if (uev_get32(b + 16) != (uint32_t)g->seq || seq <= r->expect ||
+		    seq - r->expect > S / UEV_RING_REC_HDR)
+			continue;
+		if (uev_ring_rec_size(len) <= S - p)
+			need = (uint32_t)uev_ring_rec_size(len);
+		if (need > budget)
+			return 1;
+		budget -= need;
+		if ((w = window(r, p, need)) < 0)
+			return w;
+		if (uev_ring_rec_check(r->buf + (p - r->wbase), S - p, 0, g->seq, seq, &h, &why))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A run's last segment that does not end in RUN_END or zeros, at @off.
+ * A writer only appends, so one that is killed or crashes leaves its last
+ * segment ending in a partly written record, then zeros or stale bytes of
+ * an earlier lap: never a record of this segment. That is the torn end of
+ * the run, expected after a kill. A valid record of the segment further on
+ * means bytes were damaged after they were written, and records with them.
+ */
+static int torn_tail(struct uev_ring_reader *r, uint64_t off, const char *why)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	int k = resumes(r, r->pos);
+
+	if (k < 0)
+		return k;
+	r->st.torn++;
+	if (k) {
+		say(r->report, r->ctx, off,
+		    "segment %u: corrupt record at seq %llu (%s), records of the segment after it; skipped to its end",
+		    g->index, (unsigned long long)r->expect, why);
+		return 0;
+	}
+	r->st.torn_end++;
+	say_torn_end(r->report, r->ctx, off,
+		     "segment %u: torn tail at seq %llu, where a run stopped without a clean end (%s)",
+		     g->index, (unsigned long long)r->expect, why);
+	return 0;
 }
 
 /*
@@ -396,13 +512,10 @@ static int finish(struct uev_ring_reader *r, const char *why)
 	} else if (!cont && r->last_type != UEV_RING_RUN_END) {
 		int z = tail_zero(r, r->pos);
 
+		if (!z)
+			z = torn_tail(r, off, why);
 		if (z < 0)
 			return z;
-		if (!z) {
-			r->st.torn++;
-			say(r->report, r->ctx, off, "segment %u: torn or corrupt tail at seq %llu (%s)",
-			    g->index, (unsigned long long)r->expect, why);
-		}
 	}
 	r->loaded = 0;
 	r->cur++;
@@ -520,9 +633,24 @@ int uev_ring_reader_refresh(struct uev_ring_reader *r)
 	uint32_t n, k = r->loaded ? r->cur + 1 : r->cur, add = 0;
 	uint64_t after = k ? r->segs[k - 1].seq : 0;
 	int e = uev_ring_scan(r->fd, &r->sb, &v, &n, &st, NULL, NULL);
+	struct stat fst;
 
-	if (e < 0)
+	if (e == -EIO && fstat(r->fd, &fst) == 0 && (uint64_t)fst.st_size < r->sb.file_size) {
+		/* the first segment header the file no longer holds whole */
+		uint64_t size = (uint64_t)fst.st_size, i = 0, at;
+
+		if (size >= UEV_RING_SUPER_SIZE + UEV_RING_SEG_HDR)
+			i = (size - UEV_RING_SUPER_SIZE - UEV_RING_SEG_HDR) / r->sb.segment_size + 1;
+		at = UEV_RING_SUPER_SIZE + i * r->sb.segment_size;
+		snprintf(r->error, sizeof(r->error),
+			 "at offset %llu: segment header: the file shrank to %llu bytes while being read (its ring has %llu)",
+			 (unsigned long long)at, (unsigned long long)fst.st_size, (unsigned long long)r->sb.file_size);
 		return e;
+	}
+	if (e < 0) {
+		snprintf(r->error, sizeof(r->error), "reading segment headers: %s", strerror(-e));
+		return e;
+	}
 	/* Only segments newer than the one being read are new work; older
 	 * ones were read already or have been overwritten since. */
 	for (uint32_t i = 0; i < n; i++)

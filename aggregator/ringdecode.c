@@ -68,7 +68,7 @@ static void format(struct state *s, const struct uev_ring_rec *rec)
 	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !s->known[f.id]) {
 		s->known[f.id] = 1;
 		if (uev_format_parse(s->tep, f.system, f.text, 0) < 0 && s->report)
-			s->report(s->rctx, rec->offset, "an event format in the file does not parse; skipped");
+			s->report(s->rctx, UEV_RING_DAMAGE, rec->offset, "an event format in the file does not parse; skipped");
 	}
 }
 
@@ -139,7 +139,7 @@ static int page(struct state *s, const struct uev_ring_rec *rec)
 
 		snprintf(msg, sizeof(msg), "PAGE of CPU %u: %s; skipped", rec->cpu, uev_decoder_why(s->dec));
 		if (s->report)
-			s->report(s->rctx, rec->offset, msg);
+			s->report(s->rctx, UEV_RING_DAMAGE, rec->offset, msg);
 		return 0;
 	}
 	return r;
@@ -196,8 +196,10 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 	for (size_t i = 0; i < s.nann; i++)
 		free(s.ann[i].def);
 	free(s.ann);
-	uev_ring_reader_close(r);
+	/* A read that failed says where (uev_ring_reader_error). */
 	if (ret < 0)
-		snprintf(err, errsize, "%s: %s", path, strerror(-ret));
+		snprintf(err, errsize, "%s: %s", path,
+			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-ret));
+	uev_ring_reader_close(r);
 	return ret < 0 ? ret : 0;
 }

@@ -202,8 +202,20 @@ int uev_ring_writer_close(struct uev_ring_writer *w, const struct uev_ring_count
 
 struct uev_ring_reader;
 
-/* A problem met while reading, reported and skipped: never fatal. */
-typedef void (*uev_ring_report_fn)(void *ctx, uint64_t offset, const char *msg);
+/*
+ * A problem met while reading, reported and skipped: never fatal. Most are
+ * damage: bytes that are not what the writer wrote, or records missing.
+ * One is what every writer that is killed or crashes leaves behind, and so
+ * is expected after a crash loop: the segment where a run stopped without
+ * RUN_END ends in a partly written record, with no record of that segment
+ * after it (UEV_RING_TORN_END, counted in uev_ring_stats.torn_end).
+ */
+enum uev_ring_report_kind {
+	UEV_RING_DAMAGE = 0,
+	UEV_RING_TORN_END = 1,
+};
+typedef void (*uev_ring_report_fn)(void *ctx, enum uev_ring_report_kind kind, uint64_t offset,
+				   const char *msg);
 
 struct uev_ring_rec {
 	enum uev_ring_type type;
@@ -221,6 +233,7 @@ struct uev_ring_stats {
 	uint32_t segments_valid, segments_damaged, segments_empty;
 	uint64_t records, pages, page_bytes;
 	uint64_t torn;          /* segments whose tail was torn or corrupt */
+	uint64_t torn_end;      /* of those, the torn ends of runs (UEV_RING_TORN_END) */
 	uint64_t lost_kernel;   /* sum of LOST counts (0-count LOST: +1 in lost_unknown) */
 	uint64_t lost_unknown;
 	uint64_t seq_first, seq_last;
@@ -235,8 +248,15 @@ struct uev_ring_stats {
 int uev_ring_reader_open(struct uev_ring_reader **out, const char *path,
 			 uev_ring_report_fn report, void *ctx, char *err, size_t errsize);
 const struct uev_ring_super *uev_ring_reader_super(const struct uev_ring_reader *r);
-/* Next valid record, oldest first: 1, 0 at the end, -errno on I/O error. */
+/*
+ * Next valid record, oldest first: 1, 0 at the end, -errno when the file
+ * cannot be read: an I/O error, or -EIO for a file that shrank below its
+ * ring's size while being read (a short read is never taken for the end).
+ * Then uev_ring_reader_error() says what and where.
+ */
 int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec);
+/* The last read that failed, as "at offset N: what", or "" when none did. */
+const char *uev_ring_reader_error(const struct uev_ring_reader *r);
 /*
  * Following a file that an aggregator is writing: after follow(), next()
  * returning 0 means "nothing more yet" and the reader stays where it is;
@@ -245,7 +265,7 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec);
  * segment a newer one follows is reported as torn after a few refreshes.
  */
 void uev_ring_reader_follow(struct uev_ring_reader *r);
-int uev_ring_reader_refresh(struct uev_ring_reader *r);
+int uev_ring_reader_refresh(struct uev_ring_reader *r); /* errors as next() */
 /* Counters so far (complete after next() returned 0). */
 const struct uev_ring_stats *uev_ring_reader_stats(const struct uev_ring_reader *r);
 void uev_ring_reader_close(struct uev_ring_reader *r);

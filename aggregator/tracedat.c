@@ -130,7 +130,7 @@ static void note(struct td *t, uint64_t off, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	t->report(t->ctx, off, msg);
+	t->report(t->ctx, UEV_RING_DAMAGE, off, msg);
 }
 
 /* -@e with "@what: strerror" in the caller's buffer. */
@@ -413,7 +413,8 @@ static int pages(struct td *t, struct uev_ring_reader *r)
 	}
 	free(buf);
 	if (e < 0 && !t->err[0])
-		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+		snprintf(t->err, t->errsize, "%s: %s", t->path,
+			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-e));
 	return e;
 }
 
@@ -495,9 +496,10 @@ static int write_dat(struct td *t, int fd, const char *out)
 	int e = 0;
 
 	tracecmd_set_loglevel(TEP_LOG_NONE);
-	tracefs_set_tracing_dir(t->dir);
-	h = files ? tracecmd_output_create_fd(fd) : NULL;
-	tracefs_set_tracing_dir(NULL);
+	/* Without the work directory the handle would take this host's page
+	 * size, which need not be the run's. */
+	h = files && tracefs_set_tracing_dir(t->dir) == 0 ? tracecmd_output_create_fd(fd) : NULL;
+	(void)tracefs_set_tracing_dir(NULL); /* back to the default: cannot fail */
 	if (!h) {
 		close(fd);
 		errno = files ? errno : ENOMEM;
@@ -578,7 +580,8 @@ static int pass_meta(struct td *t, struct uev_ring_reader *r)
 		if ((e = meta(t, &rec)) < 0)
 			return e;
 	if (e < 0)
-		snprintf(t->err, t->errsize, "%s: reading: %s", t->path, strerror(-e));
+		snprintf(t->err, t->errsize, "%s: %s", t->path,
+			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-e));
 	return e;
 }
 

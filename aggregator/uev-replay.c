@@ -39,9 +39,10 @@ static void usage(FILE *fp)
 	      "  --perfetto FILE            write a Chrome/Perfetto JSON trace (ui.perfetto.dev)\n"
 	      "  --trace-dat FILE           write a trace-cmd trace.dat (trace-cmd report, KernelShark)\n"
 	      "  --no-header                no '#' header and summary lines\n"
+	      "  --verbose, -v              a line for each torn tail that a killed run left (else counted)\n"
 	      "  --help, --version\n\n"
 	      "Exit status: 0 files read (damage is reported on stderr and skipped), 1 nothing\n"
-	      "could be read, 2 bad usage.\n", fp);
+	      "could be read or a read failed part way (I/O error, file shrank), 2 bad usage.\n", fp);
 }
 
 static int parse_args(struct rp_main *m, int argc, char **argv)
@@ -56,13 +57,14 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 		{ "follow", no_argument, 0, 'f' }, { "stats", no_argument, 0, O_STATS },
 		{ "json", no_argument, 0, O_JSON }, { "perfetto", required_argument, 0, O_PERFETTO },
 		{ "trace-dat", required_argument, 0, O_TRACEDAT }, { "no-header", no_argument, 0, O_NOHDR },
+		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION }, { "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
 	};
 	char err[512] = "";
 	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fv", opts, NULL)) != -1) {
 		switch (c) {
 		case O_TIME:
 			if (!strcmp(optarg, "wall"))
@@ -88,6 +90,7 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 			break;
 		case O_GREP: r = rp_filter_grep(&m->filter, optarg, err, sizeof(err)); break;
 		case 'f': m->follow = 1; break;
+		case 'v': m->ctx.verbose = 1; break;
 		case O_STATS: m->stats = 1; break;
 		case O_JSON: m->json = 1; break;
 		case O_PERFETTO: m->perfetto_path = optarg; break;
@@ -118,6 +121,8 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 		fprintf(stderr, "uev-replay: --follow does not end, so it cannot be used with --stats or --perfetto\n");
 		return -1;
 	}
+	/* The statistics are the detailed account: every torn tail too. */
+	m->ctx.verbose |= m->stats;
 	m->nfiles = (unsigned)(argc - optind);
 	m->files = calloc(m->nfiles, sizeof(*m->files));
 	if (!m->files)
@@ -206,13 +211,13 @@ static int refill_waiting(struct rp_main *m)
 		struct rp_stream *s = m->wait[i];
 		int r;
 
-		if (m->follow)
-			rp_stream_refresh(s);
+		if (m->follow && (r = rp_stream_refresh(s)) < 0)
+			return r;
 		if ((r = rp_stream_next(s)) < 0)
 			return r;
 		if (r)
 			heap_push(m, s);
-		else
+		else if (!rp_stream_dead(s))
 			m->wait[w++] = s;
 	}
 	m->nwait = w;
@@ -236,9 +241,11 @@ static int merge(struct rp_main *m)
 			return r;
 		if (!m->nheap || (m->follow && m->nwait &&
 				  rp_stream_head(m->heap[0])->key > now_ns() - m->follow_slack_ns)) {
-			if (!m->follow)
+			/* Following ends when every stream's file failed. */
+			if (!m->follow || (!m->nheap && !m->nwait))
 				return 0;
-			fflush(stdout);
+			if (fflush(stdout) != 0)
+				return -errno; /* the reader of the output is gone */
 			usleep(200000);
 			continue;
 		}
@@ -251,11 +258,14 @@ static int merge(struct rp_main *m)
 			return r;
 		if (r)
 			heap_push(m, s);
-		else
+		else if (!rp_stream_dead(s))
 			m->wait[m->nwait++] = s;
 	}
 }
 
+/* A stream for every CPU of every file. A file that cannot be opened again
+ * (replaced or removed since its first pass, out of descriptors) is
+ * reported and left out, as a read of it that fails would be. */
 static int open_streams(struct rp_main *m)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
@@ -269,14 +279,23 @@ static int open_streams(struct rp_main *m)
 		/* A followed file may get pages of CPUs it has none of yet. */
 		if (m->follow && ncpu > 0 && (unsigned)ncpu - 1 > top)
 			top = (unsigned)ncpu - 1;
-		for (unsigned cpu = 0; cpu <= top; cpu++) {
+		for (unsigned cpu = 0, failed = 0; cpu <= top && !failed; cpu++) {
 			struct rp_stream *s, **n;
+			char err[512], what[600];
+			size_t skip = strlen(f->path) + 2;
 			int r;
 
 			if (!m->follow && cpu < 64 && !(f->cpus >> cpu & 1))
 				continue;
-			if ((r = rp_stream_open(&s, &m->ctx, f, cpu, m->follow)) < 0)
+			if ((r = rp_stream_open(&s, &m->ctx, f, cpu, m->follow, err, sizeof(err))) == -ENOMEM)
 				return r;
+			if (r < 0) { /* err is "path: why" */
+				snprintf(what, sizeof(what), "opening it again for CPU %u: %s", cpu,
+					 strncmp(err, f->path, skip - 2) == 0 && strlen(err) >= skip ? err + skip : err);
+				rp_read_failed(&m->ctx, f, r, what);
+				failed = 1;
+				continue;
+			}
 			if (!(n = realloc(m->all, (m->nall + 1) * sizeof(*n))))
 				return -ENOMEM;
 			m->all = n;
@@ -330,5 +349,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uev-replay: writing the output: %s\n", strerror(errno));
 		return 1;
 	}
-	return 0;
+	/* Events are missing that the files held: not a success. */
+	return m.ctx.io_errors ? 1 : 0;
 }

@@ -116,8 +116,8 @@ struct uev_provider *agg_emitter(struct daemon *d)
 	return p;
 }
 
-void agg_report(void *ctx, uint64_t off, const char *msg)
+void agg_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
-	(void)ctx;
+	(void)ctx, (void)kind;
 	ck_abort_msg("ring reader reported at %llu: %s", (unsigned long long)off, msg);
 }

@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <uev/uev.h>
 
+#include "ringfile.h"
+
 struct daemon {
 	pid_t pid;
 	char seat[32], conf[256], ring[256], run[256], sock[100];
@@ -37,6 +39,6 @@ void agg_stop(struct daemon *d);
 /* A provider on @d's seat with both events registered and enabled. */
 struct uev_provider *agg_emitter(struct daemon *d);
 /* A ring reader's report callback that fails the test. */
-void agg_report(void *ctx, uint64_t off, const char *msg);
+void agg_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg);
 
 #endif

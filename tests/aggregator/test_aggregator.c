@@ -237,9 +237,9 @@ static int find_one(void *ctx, const struct uev_ringdec_run *run, const struct u
 	return 0;
 }
 
-static void quiet(void *ctx, uint64_t off, const char *msg)
+static void quiet(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
-	(void)ctx, (void)off, (void)msg; /* the file is being written: a torn tail is expected */
+	(void)ctx, (void)kind, (void)off, (void)msg; /* the file is being written: a torn tail is expected */
 }
 
 START_TEST(one_event_reaches_the_file_in_time_and_idle_is_asleep)

@@ -425,9 +425,10 @@ static void touch(const void *p, size_t len)
 		sink += b[i];
 }
 
-static void report(void *ctx, uint64_t offset, const char *msg)
+static void report(void *ctx, enum uev_ring_report_kind kind, uint64_t offset, const char *msg)
 {
 	(void)ctx;
+	sink += kind;
 	sink += offset + strlen(msg);
 	if (verbose)
 		fprintf(stderr, "report @%llu: %s\n", (unsigned long long)offset, msg);

@@ -71,9 +71,11 @@ const char *rt_path(unsigned slot, const char *name)
 	return buf[slot];
 }
 
-static void on_report(void *ctx, uint64_t off, const char *msg)
+static void on_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	struct rt_read *r = ctx;
+
+	r->nkind[kind == UEV_RING_TORN_END]++;
 
 	if (r->nreports < 4)
 		snprintf(r->report[r->nreports], sizeof(r->report[0]), "%s", msg);

@@ -37,6 +37,7 @@ struct rt_read {
 	struct rt_rec *rec;
 	size_t n, cap;
 	unsigned nreports;
+	unsigned nkind[2];       /* reports of damage, of torn ends (UEV_RING_TORN_END) */
 	char report[4][256];    /* the first few, for failure messages */
 	uint64_t report_off[64];
 };

@@ -94,9 +94,13 @@ static uint64_t check_after_crash(const char *path, uint64_t flushed, unsigned r
 	ck_assert_msg(found, "round %u: flushed page %llu not read back (last %llu)", round,
 		      (unsigned long long)flushed, (unsigned long long)prev_c);
 	ck_assert_uint_eq(r.st.seq_gaps, 0);
-	/* A killed writer leaves torn tails, nothing else to report. */
+	/* A killed writer leaves torn tails, nothing else to report, and the
+	 * reader tells them from damage: each is the torn end of a run. */
 	ck_assert_msg(r.nreports == r.st.torn, "round %u: %u reports, %llu torn: %s", round,
 		      r.nreports, (unsigned long long)r.st.torn, rt_report0(&r));
+	ck_assert_msg(r.nkind[1] == r.nreports && r.st.torn_end == r.st.torn,
+		      "round %u: %u of %u reports are torn ends (%llu counted): %s", round, r.nkind[1],
+		      r.nreports, (unsigned long long)r.st.torn_end, rt_report0(&r));
 	torn = r.st.torn;
 	rt_read_free(&r);
 	return torn;

@@ -29,9 +29,9 @@
 #include "ringdecode.h"
 #include "tracedat.h"
 
-static void report(void *ctx, uint64_t off, const char *msg)
+static void report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
-	(void)ctx;
+	(void)ctx, (void)kind;
 	fprintf(stderr, "report @%" PRIu64 ": %s\n", off, msg);
 }
 
