@@ -69,17 +69,24 @@ n=$(grep -cE '^#   run ([2-9]|[1-9][0-9]+): .*, no clean stop$' "$T/out.txt")
 [ "$n" -eq "$unclean" ] && [ "$n" -eq "$(grep -cE '^#   run ([2-9]|[1-9][0-9]+): ' "$T/out.txt")" ] ||
 	{ echo "FAIL: $unclean runs without a clean stop, $n killed"; grep '^#' "$T/out.txt"; fail=1; }
 grep -q '^#   run 1: .*, no clean stop$' "$T/out.txt" && { echo "FAIL: the TERM'd run has no clean stop"; fail=1; }
-[ "$unclean" -ge 2 ] && [ "$torn" -ge 2 ] ||
-	{ echo "FAIL: $unclean killed runs and $torn torn tails in the ring: nothing to sum up"; fail=1; }
+# A torn tail needs a kill while a write was in flight: the stage writes
+# back what the killed run had not written and the next run continues
+# right after it (docs/ring-format.md), so a crash loop may leave none.
+[ "$unclean" -ge 2 ] ||
+	{ echo "FAIL: $unclean killed runs in the ring: nothing to sum up"; fail=1; }
 [ "$problems" -eq 0 ] || { echo "FAIL: $problems problems: $(head -3 "$T/stats.err")"; fail=1; }
 
 # By default: nothing on stderr (no damage, and no line per torn tail),
 # one header line with the count, the same count in the summary.
 n=$(wc -l <"$T/out.err")
 [ "$n" -eq 0 ] || { echo "FAIL: $n lines on stderr by default"; head -3 "$T/out.err"; fail=1; }
-n=$(grep -c "^#   $unclean runs ended without a clean stop.*: $torn torn tails skipped, at offsets [0-9]" "$T/out.txt")
+if [ "$torn" -eq 0 ]; then
+	n=$(grep -c "^#   $unclean runs ended without a clean stop (killed, crashed or still running)$" "$T/out.txt")
+else
+	n=$(grep -cE "^#   $unclean runs ended without a clean stop.*: $torn torn tails? skipped, at offsets? [0-9]" "$T/out.txt")
+fi
 [ "$n" -eq 1 ] || { echo "FAIL: header: $n summary lines"; grep '^#' "$T/out.txt"; fail=1; }
-grep -q "^# .*, $unclean runs without a clean stop ($torn torn tails skipped), 0 problems in the files$" \
+grep -qE "^# .*, $unclean runs without a clean stop \($torn torn tails? skipped\), 0 problems in the files$" \
 	"$T/out.txt" || { echo "FAIL: summary line"; tail -1 "$T/out.txt"; fail=1; }
 # --verbose and --stats: a line each.
 "$REPLAY" --verbose "$T/c.ring" >/dev/null 2>"$T/verbose.err" || { echo "FAIL: --verbose -> $?"; fail=1; }
