@@ -28,6 +28,8 @@ struct rp_run {
 	char boot_id[37], kernel_release[65], seat[64], trace_clock[16], host[65];
 	uint64_t start_realtime_ns;
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
+	uint64_t sync_trace, sync_real; /* the run's first SYNC (prescan) */
+	int have_sync;
 };
 
 /*
