@@ -15,8 +15,8 @@
  * number; the "after" samples can only be taken once the write has
  * returned, so they stay in this process (the aggregator both writes the
  * marker and captures the page that holds it) until the capture meets the
- * marker. A marker is believed only with the kernel-set pid of this
- * process, a sequence number it wrote and the same "before" samples, so
+ * marker. A marker is believed only with the kernel-set pid of the thread
+ * that wrote it, a sequence number it wrote and the same "before" samples, so
  * nothing another writer can put into trace_marker_raw, nor a marker an
  * earlier aggregator left in a kept instance, moves the wall clock.
  */
@@ -72,6 +72,7 @@ struct payload {
 
 struct pending {
 	uint64_t seq;
+	int32_t tid; /* the writer: what the kernel records as common_pid */
 	uint64_t before[3], after[3]; /* real, mono, boot */
 };
 
@@ -107,6 +108,7 @@ int uev_sync_marker_write(int fd)
 
 	for (int i = 0; i < TRIES; i++) {
 		e.seq = next_seq++;
+		e.tid = (int32_t)gettid();
 		/* Sampled in mirror order around the write, so each clock's
 		 * pair is centred on it. */
 		e.before[2] = now(CLOCK_BOOTTIME);
@@ -167,7 +169,7 @@ int uev_sync_marker_match(const void *page, size_t len, const uint8_t *event, ui
 	uint64_t ts;
 	uint32_t id;
 
-	if (pid != (int32_t)getpid() || buf_off < 4 || size < buf_off + sizeof(p))
+	if (buf_off < 4 || size < buf_off + sizeof(p))
 		return 0;
 	memcpy(&id, event + buf_off - 4, 4);
 	memcpy(&p, event + buf_off, sizeof(p));
@@ -175,7 +177,7 @@ int uev_sync_marker_match(const void *page, size_t len, const uint8_t *event, ui
 	if (id != UEV_MARKER_SYNC || p.version != MARKER_VERSION)
 		return 0;
 	e = &pend[p.seq % PENDING];
-	if (!p.seq || e->seq != p.seq || e->before[0] != p.real || e->before[1] != p.mono ||
+	if (!p.seq || e->seq != p.seq || e->tid != pid || e->before[0] != p.real || e->before[1] != p.mono ||
 	    e->before[2] != p.boot)
 		return 0;
 	if (!event_ts(page, len, event, &ts))

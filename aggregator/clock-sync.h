@@ -19,6 +19,11 @@
  *    are not used.
  *  - counter (an event count), x86-tsc (CPU cycles at a rate nothing
  *    records) and uptime (jiffies, 1-10 ms steps) are refused.
+ *
+ * The markers written and not yet matched are kept in this module (one
+ * aggregator, one seat per process) without a lock: writing and matching
+ * must not run at the same time, as they do not in the aggregator's one
+ * loop (sync points from its hooks, matching from its capture).
  */
 #ifndef UEV_CLOCK_SYNC_H
 #define UEV_CLOCK_SYNC_H
@@ -71,8 +76,8 @@ int uev_sync_marker_write(int fd);
  * The reading side, for the capture's walk over a drained page. @event
  * (@size bytes) is an ftrace raw_data event inside @page (@len bytes: the
  * sub-buffer as read), @buf_off the offset of its buf field (the payload
- * after the marker id) and @pid its common_pid. Is it a sync marker this
- * process wrote and has not yet matched? Then 1 with the sync point in
+ * after the marker id) and @pid its common_pid. Is it a sync marker a
+ * thread of this process wrote and nothing has matched yet? Then 1 with the sync point in
  * @out: trace_ns is the event's own timestamp, the other clocks the
  * midpoints of the samples around its write. Otherwise 0: markers of
  * other writers (anyone allowed to emit can write the same id) or of an
