@@ -91,6 +91,46 @@ static int write_sync(int fd)
 	return r;
 }
 
+/* The same bytes written by another process are not believed. */
+static void forged_copy_refused(struct tracefs_instance *inst, int fd, const uint8_t *ev, uint32_t size)
+{
+	uint8_t copy[128], other[4096];
+	struct uev_ring_sync sy;
+	const uint8_t *oev;
+	uint64_t ots;
+	uint32_t osize;
+	int32_t opid;
+	size_t len;
+	pid_t child;
+	int st;
+
+	memcpy(copy, ev + RAW_BUF_OFF - 4, size - (RAW_BUF_OFF - 4));
+	child = fork();
+	if (child == 0)
+		_exit(write(fd, copy, 4 + 40) == 44 ? 0 : 1);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert_int_eq(st, 0);
+	len = read_page(inst, other, sizeof(other));
+	oev = find_sync(other, len, &osize, &ots, &opid);
+	ck_assert_int_eq(opid, child);
+	ck_assert_int_eq(uev_sync_marker_match(other, len, oev, osize, RAW_BUF_OFF, opid, &sy), 0);
+}
+
+/* A tampered payload (its "before" realtime sample) is not believed. */
+static void tampered_refused(const uint8_t *page, size_t len, const uint8_t *ev, uint32_t size, int32_t pid)
+{
+	uint8_t bad[4096];
+	struct uev_ring_sync sy;
+	size_t at = (size_t)(ev - page) + RAW_BUF_OFF + 16;
+	uint64_t v;
+
+	memcpy(bad, page, sizeof(bad));
+	memcpy(&v, bad + at, 8);
+	v += 1;
+	memcpy(bad + at, &v, 8);
+	ck_assert_int_eq(uev_sync_marker_match(bad, len, bad + (ev - page), size, RAW_BUF_OFF, pid, &sy), 0);
+}
+
 static const char *const clocks[] = { "boot", "mono", "local", "global", "perf" };
 
 START_TEST(pairs_the_marker_timestamp)
@@ -137,38 +177,8 @@ START_TEST(pairs_the_marker_timestamp)
 	ev = find_sync(page, len, &size, &ts, &pid);
 	ck_assert_int_eq(pid, getpid());
 
-	/* The same bytes from another process are not believed. */
-	{
-		uint8_t copy[128], other[4096];
-		const uint8_t *oev;
-		uint64_t ots;
-		uint32_t osize;
-		int32_t opid;
-		pid_t child;
-		int st;
-
-		memcpy(copy, ev + RAW_BUF_OFF - 4, size - (RAW_BUF_OFF - 4));
-		child = fork();
-		if (child == 0)
-			_exit(write(fd, copy, 4 + 40) == 44 ? 0 : 1);
-		ck_assert_int_eq(waitpid(child, &st, 0), child);
-		ck_assert_int_eq(st, 0);
-		len = read_page(s.instance, other, sizeof(other));
-		oev = find_sync(other, len, &osize, &ots, &opid);
-		ck_assert_int_eq(opid, child);
-		ck_assert_int_eq(uev_sync_marker_match(other, len, oev, osize, RAW_BUF_OFF, opid, &sy), 0);
-	}
-	/* A tampered payload (its "before" sample) is not believed. */
-	{
-		uint8_t bad[4096];
-		uint64_t v;
-
-		memcpy(bad, page, sizeof(bad));
-		memcpy(&v, bad + (ev - page) + RAW_BUF_OFF + 16, 8);
-		v += 1;
-		memcpy(bad + (ev - page) + RAW_BUF_OFF + 16, &v, 8);
-		ck_assert_int_eq(uev_sync_marker_match(bad, len, bad + (ev - page), size, RAW_BUF_OFF, pid, &sy), 0);
-	}
+	forged_copy_refused(s.instance, fd, ev, size);
+	tampered_refused(page, len, ev, size, pid);
 
 	ck_assert_int_eq(uev_sync_marker_match(page, len, ev, size, RAW_BUF_OFF, pid, &sy), 1);
 	ck_assert_uint_eq(sy.trace_ns, ts);
