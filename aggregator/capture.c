@@ -18,6 +18,7 @@
 #include <tracefs.h>
 
 #include "capture.h"
+#include "clock-sync.h"
 #include "decode.h"
 #include "formats.h"
 #include "page-check.h"
@@ -356,6 +357,7 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 			comms += (r = record_sched_comm(c, cpu, data, size)) > 0;
 			r = r < 0 ? r : 0;
 		} else if (c->kind[id] == ID_MARKER && size > (uint32_t)c->raw_buf_off) {
+			struct uev_ring_sync sy;
 			uint32_t mid;
 
 			memcpy(&mid, data + c->raw_id_off, 4);
@@ -363,6 +365,11 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 				announcements += (r = record_announce(c, data, (int)size)) > 0;
 				r = r < 0 ? r : 0;
 			}
+			/* the aggregator's own sync marker (clock-sync.h): its
+			 * SYNC goes before this PAGE, so the page's events use it */
+			else if (mid == UEV_MARKER_SYNC &&
+				 uev_sync_marker_match(page, len, data, size, (uint32_t)c->raw_buf_off, pid, &sy) > 0)
+				r = uev_ring_writer_sync(c->w, &sy);
 		}
 	}
 	if (r == 0)

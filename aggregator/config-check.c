@@ -5,6 +5,7 @@
  * adds those).
  */
 #include "config.h"
+#include "clock-sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,11 +32,6 @@ const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS] = {
 	[UEV_CFG_USER_EVENT] = { "user", "event", 1 },
 	[UEV_CFG_KERNEL_EVENT] = { "kernel", "event", 1 },
 	[UEV_CFG_DYNDBG_QUERY] = { "dyndbg", "query", 1 },
-};
-
-static const char *const clocks[] = {
-	"boot", "mono", "mono_raw", "tai", "global", "local", "x86-tsc", "counter",
-	"uptime", "perf",
 };
 
 #define RING_MIN ((uint64_t)260 << 10)
@@ -364,7 +360,6 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 {
 	uint64_t size = 0;
 	char q[128];
-	size_t i;
 	int r;
 
 	if (!*v) {
@@ -377,14 +372,20 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 		}
 	}
 	switch (key) {
-	case UEV_CFG_CLOCK:
-		for (i = 0; i < sizeof clocks / sizeof *clocks; i++)
-			if (!strcmp(v, clocks[i])) {
-				strcpy(c->clock, clocks[i]);
-				return 0;
-			}
-		FAIL("unknown clock %s (boot, mono, mono_raw, tai, global, local, x86-tsc, "
-		     "counter, uptime or perf)", Q(v));
+	case UEV_CFG_CLOCK: {
+		/* Only clocks whose every event gets its wall time right
+		 * (clock-sync.h): the others would record fine and replay
+		 * with wrong times, found out only when they matter. */
+		const struct uev_clock_info *ci = uev_clock_find(v);
+
+		if (!ci)
+			FAIL("unknown clock %s (%s)", Q(v), uev_clock_accepted);
+		if (ci->method == UEV_SYNC_REFUSED)
+			FAIL("clock %s cannot be put on the wall clock: %s; use %s", Q(v), ci->refused,
+			     uev_clock_accepted);
+		snprintf(c->clock, sizeof(c->clock), "%s", ci->name);
+		return 0;
+	}
 	case UEV_CFG_BUFFER_KB:
 		return set_uint(&c->buffer_kb, v, 64, 1048576, msg, msgsize);
 	case UEV_CFG_SUBBUF_KB: {

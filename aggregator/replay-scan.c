@@ -287,9 +287,15 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 				run->ended = 1;
 			break;
 		case UEV_RING_SYNC:
-			if (run && run->run_id == rec.run_id && uev_ring_rec_sync(&rec, &sy) == 0)
-				rp_clock_offset(c, run->boot_id, run->trace_clock,
-						(int64_t)(sy.realtime_ns - sy.trace_ns), &known);
+			if (!run || run->run_id != rec.run_id || uev_ring_rec_sync(&rec, &sy) < 0)
+				break;
+			rp_clock_offset(c, run->boot_id, run->trace_clock,
+					(int64_t)(sy.realtime_ns - sy.trace_ns), &known);
+			if (!run->have_sync) {
+				run->sync_trace = sy.trace_ns;
+				run->sync_real = sy.realtime_ns;
+				run->have_sync = 1;
+			}
 			break;
 		case UEV_RING_ANNOUNCE:
 			if ((ret = add_ann(c, &rec)) < 0)

@@ -18,6 +18,7 @@
 
 #include "format-vet.h"
 #include "replay.h"
+#include "uev-abi.h"
 
 struct fmt {
 	uint32_t id;
@@ -173,6 +174,20 @@ static void comm(struct rp_stream *s, const struct uev_ring_rec *rec)
 		rp_comm_put(&s->comm, pid, name);
 }
 
+static void use_sync(struct rp_stream *s, const struct uev_ring_sync *sy)
+{
+	int known;
+
+	s->sync_trace = sy->trace_ns;
+	s->sync_real = sy->realtime_ns;
+	s->have_sync = 1;
+	if (!s->have_key) {
+		s->key_off = rp_clock_offset(s->c, s->run.boot_id, s->run.trace_clock,
+					     (int64_t)(s->sync_real - s->sync_trace), &known);
+		s->have_key = 1;
+	}
+}
+
 static void new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
 	free_formats(s);
@@ -188,23 +203,23 @@ static void new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
 			s->head.run = &s->f->runs[i];
 	if (!s->head.run || s->head.run->run_id != rec->run_id)
 		s->head.run = &s->run;
+	/* A run's first SYNC can come after pages of this CPU (a trace clock
+	 * synced by a marker is synced when the marker is drained): until
+	 * the stream meets one, the run's first holds. */
+	if (s->head.run->have_sync) {
+		struct uev_ring_sync sy = { .trace_ns = s->head.run->sync_trace,
+					    .realtime_ns = s->head.run->sync_real };
+
+		use_sync(s, &sy);
+	}
 }
 
 static void sync_point(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
 	struct uev_ring_sync sy;
-	int known;
 
-	if (!s->have_run || uev_ring_rec_sync(rec, &sy) < 0)
-		return;
-	s->sync_trace = sy.trace_ns;
-	s->sync_real = sy.realtime_ns;
-	s->have_sync = 1;
-	if (!s->have_key) {
-		s->key_off = rp_clock_offset(s->c, s->run.boot_id, s->run.trace_clock,
-					     (int64_t)(s->sync_real - s->sync_trace), &known);
-		s->have_key = 1;
-	}
+	if (s->have_run && uev_ring_rec_sync(rec, &sy) == 0)
+		use_sync(s, &sy);
 }
 
 /* The next record of the page being decoded that is an event to show:
@@ -219,6 +234,9 @@ static int page_next(struct rp_stream *s)
 		if (e->r.missed)
 			s->pending_lost = e->r.missed < 0 || s->pending_lost < 0 ? -1 :
 					  s->pending_lost + e->r.missed;
+		/* the aggregator's sync marker: its SYNC record says it */
+		if (e->r.kind == UEV_REC_UNKNOWN && e->r.marker_id == UEV_MARKER_SYNC)
+			continue;
 		if (e->r.kind == UEV_REC_ANNOUNCE) {
 			uint32_t id;
 

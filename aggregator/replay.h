@@ -30,6 +30,8 @@ struct rp_run {
 	uint32_t flush_interval_ms; /* 0: not recorded (before ring version 2) */
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
 	int ended;                  /* its RUN_END was read: it stopped cleanly */
+	uint64_t sync_trace, sync_real; /* the run's first SYNC (prescan) */
+	int have_sync;
 };
 
 /*

@@ -22,6 +22,7 @@
 #include <tracefs.h>
 
 #include "capture.h"
+#include "clock-sync.h"
 #include "config.h"
 #include "drain.h"
 #include "ringfile.h"
@@ -36,7 +37,6 @@
 #ifndef UEV_CONFIG_DIR
 #define UEV_CONFIG_DIR "/etc/uev"
 #endif
-#define SYNC_EVERY_S 60
 
 struct agg {
 	struct uev_config cfg;
@@ -47,6 +47,8 @@ struct agg {
 	struct uev_setup setup;
 	struct uev_userev userev;
 	time_t last_sync;
+	const struct uev_clock_info *clock; /* the instance's: a reload keeps it */
+	int sync_final, sync_warned;
 };
 
 static void usage(FILE *f)
@@ -98,29 +100,61 @@ static uint64_t ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* A sync point: the trace clock and the wall clock read back to back. */
-static void sync_point(struct agg *a)
+/* The marker half of a sync point for the kernel's own clocks: the SYNC
+ * record follows when the capture meets the marker (clock-sync.h). */
+static int sync_marker(struct agg *a)
+{
+	char *dir = tracefs_instance_get_dir(a->seat.instance);
+	int fd = dir ? uev_sync_marker_open(dir) : -ENOMEM, r;
+
+	tracefs_put_tracing_file(dir);
+	r = fd < 0 ? fd : uev_sync_marker_write(fd);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0 && !a->sync_warned++)
+		fprintf(stderr, "uev-aggregator: seat %s: cannot write a sync marker (%s); wall times "
+			"come from the previous sync point until one succeeds\n", a->cfg.seat,
+			r == -EAGAIN ? "every write took over 100 us" : strerror(-r));
+	return r;
+}
+
+/* A sync point: the trace clock paired with the wall clock. Userspace
+ * clocks are read between two reads of CLOCK_REALTIME, whose midpoint is
+ * the wall time of the trace clock's reading. */
+static int sync_point(struct agg *a)
 {
 	struct uev_ring_sync s = { 0 };
-	clockid_t tc = !strcmp(a->cfg.clock, "mono") ? CLOCK_MONOTONIC
-		     : !strcmp(a->cfg.clock, "mono_raw") ? CLOCK_MONOTONIC_RAW
-		     : !strcmp(a->cfg.clock, "tai") ? CLOCK_TAI : CLOCK_BOOTTIME;
+	uint64_t before;
 
-	s.realtime_ns = ns(CLOCK_REALTIME);
-	s.trace_ns = ns(tc);
+	int r;
+
+	if (!a->clock)
+		a->clock = uev_clock_find(a->cfg.clock);
+	if (a->clock && a->clock->method == UEV_SYNC_MARKER) {
+		a->last_sync = time(NULL); /* a failed marker is said once; the next comes a period later */
+		return a->sync_final ? 0 : sync_marker(a);
+	}
+	if (!a->clock || a->clock->method != UEV_SYNC_GETTIME)
+		return 0; /* the configuration refuses every other clock */
+	before = ns(CLOCK_REALTIME);
+	s.trace_ns = ns(a->clock->id);
+	s.realtime_ns = before / 2 + ns(CLOCK_REALTIME) / 2;
 	s.monotonic_ns = ns(CLOCK_MONOTONIC);
 	s.boottime_ns = ns(CLOCK_BOOTTIME);
 	/* A sync point the writer had no room for is tried again at the
 	 * next flush, not counted as taken. */
-	if (uev_ring_writer_sync(a->w, &s) == 0)
+	if ((r = uev_ring_writer_sync(a->w, &s)) == 0)
 		a->last_sync = time(NULL);
+	return r;
 }
 
 static void on_flush(void *ctx)
 {
 	struct agg *a = ctx;
 
-	if (time(NULL) - a->last_sync >= SYNC_EVERY_S)
+	/* Between sync points replay keeps the offset of the last one, so
+	 * clocks that drift from the wall clock are synced more often. */
+	if (time(NULL) - a->last_sync >= (a->clock ? a->clock->every_s : 60))
 		sync_point(a);
 }
 
@@ -141,6 +175,11 @@ static int on_signal(void *ctx, int signo)
 	struct uev_config fresh;
 	char errs[8192] = "";
 
+	/* A marker must be in the kernel before the final drain to be met. */
+	if ((signo == SIGTERM || signo == SIGINT) && a->clock && a->clock->method == UEV_SYNC_MARKER) {
+		sync_point(a);
+		a->sync_final = 1;
+	}
 	if (signo != SIGHUP)
 		return 0;
 	if (uev_config_default(&fresh, a->cfg.seat, UEV_SCHEMA_DIR) < 0)
@@ -150,6 +189,10 @@ static int on_signal(void *ctx, int signo)
 		uev_config_free(&fresh);
 		return 0;
 	}
+	if (strcmp(fresh.clock, a->cfg.clock))
+		fprintf(stderr, "uev-aggregator: reload: clock %s applies at the next start; "
+			"the instance keeps %s\n", fresh.clock, a->cfg.clock);
+	snprintf(fresh.clock, sizeof(fresh.clock), "%s", a->cfg.clock);
 	uev_setup_reload(&a->setup, &a->seat, &a->cfg, &fresh);
 	uev_config_free(&a->cfg);
 	a->cfg = fresh;
@@ -411,12 +454,13 @@ int main(int argc, char **argv)
 				   .on_tick = on_tick },
 		};
 
-		sync_point(&a);
 		r = uev_seat_markers_start(&a.seat);
-		if (r < 0)
+		if (r < 0) {
 			snprintf(err, sizeof(err), "seat %s: cannot start marker recording: %s", seat, strerror(-r));
-		else
+		} else {
+			sync_point(&a); /* a sync marker needs markers on */
 			r = uev_drain_run(&o, err, sizeof(err));
+		}
 		notify("STOPPING=1");
 		sync_point(&a);
 	}
