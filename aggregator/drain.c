@@ -46,45 +46,8 @@
 #include <tracefs.h>
 
 #include "capture.h"
-#include "drain.h"
+#include "drain-loop.h"
 #include "page-check.h"
-#include "ringfile.h"
-
-#define MAX_CPUS 1024
-#define MAX_WRITES 64
-/* Pages read from one CPU before the others and the completions get a
- * turn; the CPU stays "ready" and is read again without waiting. */
-#define READ_BUDGET 64
-/* How long a stop waits for writes already submitted, before it gives
- * up and leaves what they carry in the stage for the next start. */
-#define STOP_WRITE_WAIT_NS (10 * 1000000000ll)
-
-enum tag { T_POLL = 1, T_SIGNAL, T_WRITE, T_FSYNC };
-#define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
-
-struct cpu {
-	int fd;          /* trace_pipe_raw, O_NONBLOCK */
-	uint8_t *slot;   /* its page in the stage (or heap without one) */
-	int polling;     /* a watermark poll is armed */
-	int ready;       /* the poll fired, or the read budget ran out */
-	int stalled;     /* slot holds a page the writer had no room for yet */
-};
-
-struct loop {
-	const struct uev_drain_opts *o;
-	struct io_uring ring;
-	struct cpu *cpu;
-	int ncpu;
-	size_t subbuf;
-	uint8_t *heap_slots; /* without a stage */
-	struct uev_ring_extent wr[MAX_WRITES];
-	uint8_t wr_busy[MAX_WRITES];
-	unsigned writes, fsyncs; /* in flight */
-	int stopping, flush_now, sig_armed, fsync_due;
-	int64_t next_flush, next_tick, last_fsync;
-	char *err;
-	size_t errsize;
-};
 
 static int64_t now_ns(void)
 {
@@ -92,13 +55,6 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static int fail(struct loop *l, int r, const char *what)
-{
-	if (!l->err[0])
-		snprintf(l->err, l->errsize, "%s: %s", what, strerror(-r));
-	return r;
 }
 
 static struct io_uring_sqe *sqe_get(struct loop *l)
@@ -132,51 +88,6 @@ static void arm_signal(struct loop *l)
 	io_uring_prep_poll_add(sqe, l->o->sigfd, POLLIN);
 	io_uring_sqe_set_data64(sqe, TAG(T_SIGNAL, 0));
 	l->sig_armed = 1;
-}
-
-/* Records the page in CPU @i's slot; -ENOBUFS leaves it there, stalled. */
-static int record(struct loop *l, int i)
-{
-	struct cpu *c = &l->cpu[i];
-	int r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
-
-	if (r == -ENOBUFS) {
-		r = uev_ring_writer_flush(l->o->writer); /* page-cache mode makes room at once */
-		if (r == 0)
-			r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
-	}
-	c->stalled = r == -ENOBUFS;
-	if (r == 0)
-		memset(c->slot, 0, UEV_PAGE_HDR); /* recorded: the slot is empty */
-	return r == -ENOBUFS ? 0 : r;
-}
-
-/* Reads CPU @i until empty (ready = 0), stalled, or @budget pages. */
-static int read_cpu(struct loop *l, int i, int budget)
-{
-	struct cpu *c = &l->cpu[i];
-
-	while (budget-- > 0 && !c->stalled) {
-		ssize_t got;
-		int r;
-
-		memset(c->slot, 0, UEV_PAGE_HDR);
-		got = read(c->fd, c->slot, l->subbuf);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			c->ready = 0;
-			if (got < 0 && errno != EAGAIN)
-				return fail(l, -errno, "reading trace_pipe_raw");
-			return 0;
-		}
-		if ((size_t)got < l->subbuf) /* the kernel always gives a whole sub-buffer */
-			memset(c->slot + got, 0, l->subbuf - (size_t)got);
-		if ((r = record(l, i)) < 0)
-			return r;
-	}
-	c->ready = !c->stalled;
-	return 0;
 }
 
 /* Writes are started in pieces of WRITE_BATCH: each costs a fixed amount
@@ -277,12 +188,12 @@ static int handle(struct loop *l, struct io_uring_cqe *cqe)
 		uev_ring_writer_done(l->o->writer, &l->wr[i], res);
 		l->wr_busy[i] = 0;
 		if (res < 0 && res != -EAGAIN && res != -EINTR)
-			return fail(l, res, "writing the ring file");
+			return drain_fail(l, res, "writing the ring file");
 		break;
 	case T_FSYNC:
 		l->fsyncs--;
 		if (res < 0)
-			return fail(l, res, "fdatasync of the ring file");
+			return drain_fail(l, res, "fdatasync of the ring file");
 		break;
 	}
 	return 0;
@@ -303,7 +214,7 @@ static int wait_and_handle(struct loop *l, int64_t deadline)
 	}
 	w = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
 	if (w < 0 && w != -ETIME && w != -EINTR && w != -EBUSY)
-		return fail(l, w, "io_uring");
+		return drain_fail(l, w, "io_uring");
 	io_uring_for_each_cqe(&l->ring, head, cqe) {
 		int h = handle(l, cqe);
 
@@ -320,7 +231,7 @@ static int unstall(struct loop *l)
 	for (int i = 0; i < l->ncpu; i++) {
 		int r;
 
-		if (l->cpu[i].stalled && (r = record(l, i)) < 0)
+		if (l->cpu[i].stalled && (r = drain_record(l, i)) < 0)
 			return r;
 		if (!l->cpu[i].stalled && !l->cpu[i].polling && !l->stopping)
 			l->cpu[i].ready = 1;
@@ -328,100 +239,20 @@ static int unstall(struct loop *l)
 	return 0;
 }
 
-/* Every CPU read until empty: the flush-interval promise. */
+/* Every CPU read until empty: the flush-interval promise. A read of more
+ * pages than the buffer holds would be chasing a writer that outruns us:
+ * the CPU stays ready and the loop comes back to it. */
 static int flush(struct loop *l, int64_t now)
 {
 	int r = 0;
 
 	for (int i = 0; i < l->ncpu && r == 0; i++)
-		r = read_cpu(l, i, 1 << 30);
+		r = drain_read_cpu(l, i, l->buffer_pages);
 	if (l->o->hooks.on_flush)
 		l->o->hooks.on_flush(l->o->hooks.ctx);
 	submit_writes(l, 1);
 	maybe_fsync(l, now); /* after the writes just queued have completed */
 	return r;
-}
-
-static int setup(struct loop *l)
-{
-	long n = sysconf(_SC_NPROCESSORS_CONF);
-	char *kb = tracefs_instance_file_read(l->o->instance, "buffer_subbuf_size_kb", NULL);
-	char *dir = tracefs_instance_get_dir(l->o->instance);
-	size_t alen = 0;
-	uint8_t *area = uev_ring_writer_stage_area(l->o->writer, &alen);
-	int r = 0;
-
-	l->subbuf = kb ? (size_t)strtoul(kb, NULL, 10) * 1024 : (size_t)getpagesize();
-	free(kb);
-	l->ncpu = (int)(n > 0 && n < MAX_CPUS ? n : 1);
-	l->cpu = calloc((size_t)l->ncpu, sizeof(*l->cpu));
-	if (!l->cpu || !dir) {
-		tracefs_put_tracing_file(dir);
-		return fail(l, -ENOMEM, "setting up the drain");
-	}
-	if (!area || alen < (size_t)l->ncpu * l->subbuf) {
-		if (area)
-			fprintf(stderr, "uev-aggregator: the stage has no room for %d pages of %zu bytes: "
-				"a kill -9 can lose the page each CPU was reading\n", l->ncpu, l->subbuf);
-		area = l->heap_slots = calloc((size_t)l->ncpu, l->subbuf);
-	}
-	for (int i = 0; i < l->ncpu; i++)
-		l->cpu[i].fd = -1;
-	for (int i = 0; i < l->ncpu && r == 0 && area; i++) {
-		char file[PATH_MAX];
-
-		snprintf(file, sizeof(file), "%s/per_cpu/cpu%d/trace_pipe_raw", dir, i);
-		l->cpu[i].slot = area + (size_t)i * l->subbuf;
-		l->cpu[i].fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (l->cpu[i].fd < 0) {
-			r = -errno;
-			snprintf(l->err, l->errsize, "%s: %s", file, strerror(errno));
-		}
-	}
-	tracefs_put_tracing_file(dir);
-	if (r == 0 && !area)
-		r = fail(l, -ENOMEM, "setting up the drain");
-	if (r == 0 && (r = io_uring_queue_init(256, &l->ring, 0)) < 0)
-		r = fail(l, r, "io_uring setup");
-	return r;
-}
-
-static void teardown(struct loop *l)
-{
-	if (l->ring.ring_fd >= 0)
-		io_uring_queue_exit(&l->ring);
-	for (int i = 0; l->cpu && i < l->ncpu; i++)
-		if (l->cpu[i].fd >= 0)
-			close(l->cpu[i].fd);
-	free(l->cpu);
-	free(l->heap_slots);
-}
-
-/* Pages a killed aggregator read but may not have recorded (invariant 1):
- * recorded now, unless the stage shows the killed writer had them. */
-static int recover_slots(struct loop *l)
-{
-	unsigned again = 0;
-
-	for (int i = 0; i < l->ncpu; i++) {
-		uint8_t *p = l->cpu[i].slot, z[UEV_PAGE_HDR] = { 0 };
-		int r;
-
-		if (!memcmp(p, z, sizeof(z)))
-			continue;
-		if (uev_ring_writer_stage_had_page(l->o->writer, (unsigned)i, p,
-						   uev_capture_keep(p, l->subbuf))) {
-			memset(p, 0, UEV_PAGE_HDR);
-			continue;
-		}
-		if ((r = record(l, i)) < 0)
-			return r;
-		again++;
-	}
-	if (again)
-		fprintf(stderr, "uev-aggregator: recorded %u page%s that a stopped aggregator had read "
-			"but not recorded\n", again, again == 1 ? "" : "s");
-	return 0;
 }
 
 static int run(struct loop *l)
@@ -445,7 +276,7 @@ static int run(struct loop *l)
 			break;
 		for (int i = 0; i < l->ncpu && r == 0; i++)
 			if (l->cpu[i].ready)
-				r = read_cpu(l, i, READ_BUDGET);
+				r = drain_read_cpu(l, i, READ_BUDGET);
 		now = now_ns();
 		if (r == 0 && (l->flush_now || now >= l->next_flush)) {
 			l->flush_now = 0;
@@ -478,7 +309,7 @@ static int finish(struct loop *l, int r)
 
 	l->stopping = 1;
 	for (int i = 0; i < l->ncpu && r == 0; i++)
-		r = read_cpu(l, i, 1 << 30);
+		r = drain_read_cpu(l, i, l->buffer_pages); /* what the buffer held at the signal */
 	for (;;) {
 		int stalled = 0;
 
@@ -494,7 +325,7 @@ static int finish(struct loop *l, int r)
 		}
 		if (now_ns() > give_up) {
 			uev_ring_writer_stage_keep(l->o->writer);
-			return r ? r : fail(l, -ETIMEDOUT, "stopping: ring file writes did not complete; "
+			return r ? r : drain_fail(l, -ETIMEDOUT, "stopping: ring file writes did not complete; "
 							 "what they carry stays in the stage for the next start");
 		}
 		wait_and_handle(l, now_ns() + 100000000ll); /* 100 ms steps */
@@ -502,7 +333,7 @@ static int finish(struct loop *l, int r)
 			break;
 		for (int i = 0; i < l->ncpu; i++) /* a page that just got in may have had followers */
 			if (!l->cpu[i].stalled && l->cpu[i].ready && r == 0)
-				r = read_cpu(l, i, 1 << 30);
+				r = drain_read_cpu(l, i, l->buffer_pages);
 	}
 	if (r == 0)
 		r = uev_ring_writer_flush(l->o->writer);
@@ -518,9 +349,9 @@ int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 	int r;
 
 	err[0] = 0;
-	r = setup(&l);
+	r = drain_setup(&l);
 	if (r == 0)
-		r = recover_slots(&l);
+		r = drain_recover_slots(&l);
 	if (r == 0) {
 		int64_t now = now_ns();
 
@@ -538,6 +369,6 @@ int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 	}
 	if (r < 0 && !err[0])
 		snprintf(err, errsize, "draining: %s", strerror(-r));
-	teardown(&l);
+	drain_teardown(&l);
 	return r;
 }
