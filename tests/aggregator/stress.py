@@ -20,20 +20,19 @@ Exit 0 on success, 1 on failure, 77 without root or tracefs.
 import os
 import random
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-TRACEFS = "/sys/kernel/tracing"
+import aggd
+
 FLUSH_MS = 100
 
 
 def entries(inst):
+    """Events each CPU of the instance still holds."""
     out = []
     for cpu in sorted(os.listdir(inst + "/per_cpu")):
         with open("%s/per_cpu/%s/stats" % (inst, cpu)) as f:
@@ -82,35 +81,16 @@ def main():
         return 2
     agg, replay, cycles = sys.argv[1], sys.argv[2], int(sys.argv[3])
     per_burst = int(sys.argv[4]) if len(sys.argv) > 4 else 20000
-    if os.geteuid() != 0 or not os.path.exists(TRACEFS + "/instances"):
-        print("SKIP: needs root and tracefs")
-        return 77
-    seat = "st%d" % os.getpid()
-    inst = "%s/instances/uev.%s" % (TRACEFS, seat)
-    tmp = tempfile.mkdtemp(prefix="uevstress.")
-    ring, conf = tmp + "/s.ring", tmp + "/s.conf"
-    with open(conf, "w") as f:
-        # fsync every second: an fsync queued behind the polls once held
-        # back every later write, so a quiet seat stopped being written.
-        f.write("[seat]\nfsync = interval\nfsync_interval_s = 1\n"
-                "[ring]\npath = %s\n[kernel]\nevent = printk:console\n" % ring)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(tmp + "/notify")
-    sock.settimeout(20)
-    env = dict(os.environ, NOTIFY_SOCKET=tmp + "/notify")
-    log = open(tmp + "/agg.log", "w+")
+    aggd.require_root_tracefs()
+    # fsync every second: an fsync queued behind the polls once held back
+    # every later write, so a quiet seat stopped being written.
+    d = aggd.Daemon(agg, "st", "[seat]\nfsync = interval\nfsync_interval_s = 1\n"
+                    "[ring]\npath = %(ring)s\n[kernel]\nevent = printk:console\n")
+    seat, inst, ring = d.seat, d.inst, d.ring
     failed = []
-    devkmsg = open("/proc/sys/kernel/printk_devkmsg").read().strip()
-    p = None
     try:
-        with open("/proc/sys/kernel/printk_devkmsg", "w") as f:
-            f.write("on\n")
         for c in range(cycles):
-            p = subprocess.Popen([agg, "--seat", seat, "--config", conf, "--size", "4M",
-                                  "--flush-interval", str(FLUSH_MS), "--run-dir", tmp + "/run"],
-                                 env=env, stderr=log)
-            while b"READY=1" not in sock.recv(4096):
-                pass
+            p = d.start("--size", "4M", "--flush-interval", str(FLUSH_MS))
             stop = threading.Event()
             ts = burst(inst, seat, per_burst, stop)
             stop_in_burst = c % 2 == 1
@@ -149,18 +129,7 @@ def main():
         if r.returncode != 0:
             failed.append("uev-replay --stats exit %d: %s" % (r.returncode, r.stderr[-500:]))
     finally:
-        if p and p.poll() is None:
-            p.kill()
-            p.wait()
-        with open("/proc/sys/kernel/printk_devkmsg", "w") as f:
-            f.write(devkmsg + "\n")
-        if os.path.isdir(inst):
-            os.rmdir(inst)
-        log.seek(0)
-        text = log.read()
-        if failed:
-            print(text[-3000:])
-        shutil.rmtree(tmp, ignore_errors=True)
+        d.close(failed)
     for f in failed:
         print("FAIL:", f)
     return 1 if failed else 0
