@@ -48,6 +48,8 @@ struct uev_capture {
 	int name_ids[3];         /* sched_process_fork, sched_process_exec, task_rename */
 	int type_off, pid_off;   /* common_type (u16) and common_pid (s32); -1: ask tep */
 	struct uev_capture_stats st;
+	struct uev_ring_sync sync; /* a sync marker's point, until written */
+	int have_sync;
 };
 
 /* The ids of the events that name processes, looked up whenever the tep
@@ -368,10 +370,16 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 			/* the aggregator's own sync marker (clock-sync.h): its
 			 * SYNC goes before this PAGE, so the page's events use it */
 			else if (mid == UEV_MARKER_SYNC &&
-				 uev_sync_marker_match(page, len, data, size, (uint32_t)c->raw_buf_off, pid, &sy) > 0)
-				r = uev_ring_writer_sync(c->w, &sy);
+				 uev_sync_marker_match(page, len, data, size, (uint32_t)c->raw_buf_off, pid, &sy) > 0) {
+				/* A marker matches once: its SYNC is kept until written, so
+				 * a page offered again after -ENOBUFS still gets it. */
+				c->sync = sy;
+				c->have_sync = 1;
+			}
 		}
 	}
+	if (r == 0 && c->have_sync && (r = uev_ring_writer_sync(c->w, &c->sync)) == 0)
+		c->have_sync = 0;
 	if (r == 0)
 		r = uev_ring_writer_page_lost(c->w, cpu, page, keep, missed != 0, missed > 0 ? (uint64_t)missed : 0);
 	if (r < 0)
