@@ -20,16 +20,16 @@
 #include "drain-loop.h"
 #include "page-check.h"
 
-int drain_fail(struct loop *l, int r, const char *what)
+int drain_fail(struct drain_loop *l, int r, const char *what)
 {
 	if (!l->err[0])
 		snprintf(l->err, l->errsize, "%s: %s", what, strerror(-r));
 	return r;
 }
 
-int drain_record(struct loop *l, int i)
+int drain_record(struct drain_loop *l, int i)
 {
-	struct cpu *c = &l->cpu[i];
+	struct drain_cpu *c = &l->cpu[i];
 	int r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
 
 	if (r == -ENOBUFS) {
@@ -43,9 +43,9 @@ int drain_record(struct loop *l, int i)
 	return r == -ENOBUFS ? 0 : r;
 }
 
-int drain_read_cpu(struct loop *l, int i, int budget)
+int drain_read_cpu(struct drain_loop *l, int i, int budget)
 {
-	struct cpu *c = &l->cpu[i];
+	struct drain_cpu *c = &l->cpu[i];
 
 	while (budget-- > 0 && !c->stalled) {
 		ssize_t got;
@@ -70,7 +70,7 @@ int drain_read_cpu(struct loop *l, int i, int budget)
 	return 0;
 }
 
-int drain_setup(struct loop *l)
+int drain_setup(struct drain_loop *l)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF), n;
 	char *kb = tracefs_instance_file_read(l->o->instance, "buffer_subbuf_size_kb", NULL);
@@ -119,7 +119,7 @@ int drain_setup(struct loop *l)
 	return r;
 }
 
-void drain_teardown(struct loop *l)
+void drain_teardown(struct drain_loop *l)
 {
 	if (l->ring.ring_fd >= 0)
 		io_uring_queue_exit(&l->ring);
@@ -132,7 +132,7 @@ void drain_teardown(struct loop *l)
 
 /* Pages a killed aggregator read but may not have recorded (invariant 1):
  * recorded now, unless the stage shows the killed writer had them. */
-int drain_recover_slots(struct loop *l)
+int drain_recover_slots(struct drain_loop *l)
 {
 	unsigned again = 0;
 

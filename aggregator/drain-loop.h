@@ -26,7 +26,7 @@
 enum tag { T_POLL = 1, T_SIGNAL, T_WRITE, T_FSYNC };
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
 
-struct cpu {
+struct drain_cpu {
 	int fd;          /* trace_pipe_raw, O_NONBLOCK */
 	uint8_t *slot;   /* its page in the stage (or heap without one) */
 	int polling;     /* a watermark poll is armed */
@@ -34,10 +34,10 @@ struct cpu {
 	int stalled;     /* slot holds a page the writer had no room for yet */
 };
 
-struct loop {
+struct drain_loop {
 	const struct uev_drain_opts *o;
 	struct io_uring ring;
-	struct cpu *cpu;
+	struct drain_cpu *cpu;
 	int ncpu;
 	size_t subbuf;
 	int buffer_pages;    /* sub-buffers per CPU, and a few more */
@@ -52,16 +52,16 @@ struct loop {
 };
 
 /* Sets the loop's message (the first one wins) and returns @r. */
-int drain_fail(struct loop *l, int r, const char *what);
+int drain_fail(struct drain_loop *l, int r, const char *what);
 /* Records the page in CPU @i's slot; -ENOBUFS leaves it there, stalled. */
-int drain_record(struct loop *l, int i);
+int drain_record(struct drain_loop *l, int i);
 /* Reads CPU @i until empty (ready = 0), stalled, or @budget pages. */
-int drain_read_cpu(struct loop *l, int i, int budget);
+int drain_read_cpu(struct drain_loop *l, int i, int budget);
 /* Descriptors, stage slots and the io_uring of @l; teardown undoes it. */
-int drain_setup(struct loop *l);
-void drain_teardown(struct loop *l);
+int drain_setup(struct drain_loop *l);
+void drain_teardown(struct drain_loop *l);
 /* Pages a killed aggregator read but may not have recorded: recorded
  * now, unless the stage shows the killed writer had them. */
-int drain_recover_slots(struct loop *l);
+int drain_recover_slots(struct drain_loop *l);
 
 #endif

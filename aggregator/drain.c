@@ -57,7 +57,7 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-static struct io_uring_sqe *sqe_get(struct loop *l)
+static struct io_uring_sqe *sqe_get(struct drain_loop *l)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 
@@ -68,7 +68,7 @@ static struct io_uring_sqe *sqe_get(struct loop *l)
 	return sqe;
 }
 
-static void arm_poll(struct loop *l, int i)
+static void arm_poll(struct drain_loop *l, int i)
 {
 	struct io_uring_sqe *sqe = sqe_get(l);
 
@@ -79,7 +79,7 @@ static void arm_poll(struct loop *l, int i)
 	l->cpu[i].polling = 1;
 }
 
-static void arm_signal(struct loop *l)
+static void arm_signal(struct drain_loop *l)
 {
 	struct io_uring_sqe *sqe = sqe_get(l);
 
@@ -102,7 +102,7 @@ static void arm_signal(struct loop *l)
  * it for us, but a drained request also waits for the polls, which may
  * never fire, and holds back every request after it: that stopped all
  * writes, and then the stop, after the first fsync of a quiet seat. */
-static int fsync_now(struct loop *l)
+static int fsync_now(struct drain_loop *l)
 {
 	struct io_uring_sqe *sqe;
 
@@ -117,7 +117,7 @@ static int fsync_now(struct loop *l)
 	return 1;
 }
 
-static void submit_writes(struct loop *l, int force)
+static void submit_writes(struct drain_loop *l, int force)
 {
 	if (!fsync_now(l))
 		return;
@@ -143,7 +143,7 @@ static void submit_writes(struct loop *l, int force)
 }
 
 /* Due by the policy: after the writes this flush queued (fsync_now()). */
-static void maybe_fsync(struct loop *l, int64_t now)
+static void maybe_fsync(struct drain_loop *l, int64_t now)
 {
 	if (l->o->fsync == UEV_DRAIN_FSYNC_NEVER ||
 	    (l->o->fsync == UEV_DRAIN_FSYNC_INTERVAL &&
@@ -153,7 +153,7 @@ static void maybe_fsync(struct loop *l, int64_t now)
 	l->last_fsync = now;
 }
 
-static void read_signals(struct loop *l)
+static void read_signals(struct drain_loop *l)
 {
 	struct signalfd_siginfo si;
 
@@ -169,7 +169,7 @@ static void read_signals(struct loop *l)
 	}
 }
 
-static int handle(struct loop *l, struct io_uring_cqe *cqe)
+static int handle(struct drain_loop *l, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
 	int tag = (int)(ud >> 32), i = (int)(uint32_t)ud, res = cqe->res;
@@ -200,7 +200,7 @@ static int handle(struct loop *l, struct io_uring_cqe *cqe)
 }
 
 /* Waits at most until @deadline for completions and handles them all. */
-static int wait_and_handle(struct loop *l, int64_t deadline)
+static int wait_and_handle(struct drain_loop *l, int64_t deadline)
 {
 	int64_t left = deadline - now_ns();
 	struct __kernel_timespec ts = { 0, 0 };
@@ -226,7 +226,7 @@ static int wait_and_handle(struct loop *l, int64_t deadline)
 }
 
 /* Stalled CPUs try again (writes may have made room), oldest page first. */
-static int unstall(struct loop *l)
+static int unstall(struct drain_loop *l)
 {
 	for (int i = 0; i < l->ncpu; i++) {
 		int r;
@@ -242,7 +242,7 @@ static int unstall(struct loop *l)
 /* Every CPU read until empty: the flush-interval promise. A read of more
  * pages than the buffer holds would be chasing a writer that outruns us:
  * the CPU stays ready and the loop comes back to it. */
-static int flush(struct loop *l, int64_t now)
+static int flush(struct drain_loop *l, int64_t now)
 {
 	int r = 0;
 
@@ -255,7 +255,7 @@ static int flush(struct loop *l, int64_t now)
 	return r;
 }
 
-static int run(struct loop *l)
+static int run(struct drain_loop *l)
 {
 	const struct uev_drain_opts *o = l->o;
 	int r = 0;
@@ -303,7 +303,7 @@ static int run(struct loop *l)
  * nothing. A stop that cannot get its bytes written in time leaves them
  * in the stage, so even then nothing is lost: the next start writes them.
  */
-static int finish(struct loop *l, int r)
+static int finish(struct drain_loop *l, int r)
 {
 	int64_t give_up = now_ns() + STOP_WRITE_WAIT_NS, said = now_ns() + 1000000000ll;
 
@@ -345,7 +345,7 @@ static int finish(struct loop *l, int r)
 
 int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize)
 {
-	struct loop l = { .o = o, .err = err, .errsize = errsize, .ring = { .ring_fd = -1 } };
+	struct drain_loop l = { .o = o, .err = err, .errsize = errsize, .ring = { .ring_fd = -1 } };
 	int r;
 
 	err[0] = 0;
