@@ -8,7 +8,8 @@ kill -9 loses nothing and duplicates nothing. The ring is large enough
 that nothing is overwritten, and its use is checked too: restarts must not
 waste segments.
 
-usage: kill_loop.py UEV-AGGREGATOR UEV-REPLAY ROUNDS [RATE-PER-S]
+usage: kill_loop.py UEV-AGGREGATOR UEV-REPLAY ROUNDS [RATE-PER-S [DIRECT-IO]]
+DIRECT-IO: yes (default) or no, the ring's [ring] direct_io.
 Exit 0 on success, 1 on failure, 77 without root or tracefs.
 """
 import json
@@ -29,9 +30,11 @@ def main():
         return 2
     agg, replay, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rate = int(sys.argv[4]) if len(sys.argv) > 4 else 2000
+    direct = sys.argv[5] if len(sys.argv) > 5 else "yes"
     aggd.require_root_tracefs()
     d = aggd.Daemon(agg, "kl", "[seat]\nflush_interval_ms = 100\nbuffer_kb = 4096\n"
-                    "[ring]\npath = %(ring)s\nsize = 32M\n[kernel]\nevent = printk:console\n")
+                    "[ring]\npath = %(ring)s\nsize = 32M\ndirect_io = " + direct +
+                    "\n[kernel]\nevent = printk:console\n")
     seat, ring = d.seat, d.ring
     stop = threading.Event()
     written = [0]
@@ -78,8 +81,8 @@ def main():
         missing = [n for n in range(written[0]) if n not in seen]
         dups = [n for n, c in seen.items() if c > 1]
         gaps = sum(1 for i, n in enumerate(missing) if i == 0 or missing[i - 1] != n - 1)
-        print("kill -9 loop: %d rounds, %d messages written, %d read back, %d missing in %d gaps, "
-              "%d duplicated" % (rounds, written[0], len(seen), len(missing), gaps, len(dups)))
+        print("kill -9 loop (direct_io %s): %d rounds, %d messages written, %d read back, %d missing in %d gaps, "
+              "%d duplicated" % (direct, rounds, written[0], len(seen), len(missing), gaps, len(dups)))
         m = re.search(r"(\d+)% used", out.stdout + out.stderr + stats)
         used = m.group(1) if m else "?"
         print("ring use after the loop: %s%%" % used)
