@@ -2,8 +2,9 @@
 # Unmodified headless Weston 10 with the uev-weston module and a real client
 # (weston-simple-shm), recorded by uev-aggregator on a test seat whose trace
 # clock is CLOCK_MONOTONIC; check.py then checks what uev-replay decodes from
-# the ring file alone. Then Weston with bad [uev] values must still start,
-# serve the client and exit 0 on SIGTERM, saying why in its log.
+# the ring file alone. Then Weston with bad [uev] values, and with no way to
+# record, must still start, serve the client and exit 0 on SIGTERM, saying
+# why in its log.
 # usage: weston.sh UEV-AGGREGATOR UEV-REPLAY UEV-WESTON.SO CHECK.PY [SANITIZE]
 set -uo pipefail
 if [ "${5:-none}" != none ]; then
@@ -58,13 +59,15 @@ wait_for() {
 	return 1
 }
 
-# run_weston NAME INI: headless Weston + simple-shm for ~3 s, then SIGTERM;
-# Weston's exit status in $T/NAME.rc, its log in $T/NAME.log
+# run_weston NAME INI [VAR=VALUE...]: headless Weston + simple-shm for
+# ~3 s, then SIGTERM; Weston's exit status in $T/NAME.rc, its log in
+# $T/NAME.log
 run_weston() {
 	local name=$1 xdg=$T/$1.xdg sock=uevws-$$-$1 w c rc
 	mkdir -m 0700 "$xdg"
 	printf '%s\n' "$2" >"$T/$name.ini"
-	XDG_RUNTIME_DIR=$xdg UEV_RUN_DIR=$T/run XDG_SEAT=$seat \
+	shift 2
+	env XDG_RUNTIME_DIR="$xdg" UEV_RUN_DIR="$T/run" XDG_SEAT="$seat" "$@" \
 		weston --backend=headless-backend.so --use-pixman --socket="$sock" \
 		--idle-time=0 --config="$T/$name.ini" --modules="$MODULE" \
 		--log="$T/$name.log" >"$T/$name.out" 2>&1 &
@@ -112,5 +115,10 @@ for want in "[uev] seat=no/such seat: not a valid seat name" "[uev] scopes=log,,
 	    "[uev] backfill: not 'true' or 'false'" "; seat $seat is not recording now"; do
 	grep -qF -- "$want" "$T/bad.log" || { echo "FAIL: weston's log lacks 'uev-weston: $want'"; fail=1; }
 done
+# No way to record at all (as without tracefs or rights): one line says why.
+run_weston off '' UEV_BACKEND=off
+[ "$(cat "$T/off.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: weston with the backend off: exit $(cat "$T/off.rc" 2>/dev/null)"; cat "$T/off.log"; fail=1; }
+[ "$(grep -c "uev-weston: nothing is recorded: off" "$T/off.log")" = 1 ] ||
+	{ echo "FAIL: weston's log does not say once why nothing is recorded"; cat "$T/off.log"; fail=1; }
 [ "$fail" = 0 ] && echo "ok: weston recorded and checked; bad [uev] values ran normally"
 exit "$fail"
