@@ -181,6 +181,8 @@ static ssize_t scope_write(void *cookie, const char *data, size_t len)
 {
 	struct uevw_sub *sub = cookie;
 
+	if (len == 0)
+		return 0;
 	if (sub->timeline) {
 		/* A whole point while nobody records: nothing to do. Object
 		 * records are always kept: Weston sends each one only once. */
@@ -345,12 +347,22 @@ static void subscribe(struct uevw_module *mod)
 	}
 }
 
+/* The events are this module's statics: a second load (the module named
+ * twice) would register them again and record every line twice. */
+static bool loaded;
+
 WL_EXPORT int wet_module_init(struct weston_compositor *ec, int *argc, char *argv[])
 {
-	struct uevw_module *mod = calloc(1, sizeof(*mod));
+	struct uevw_module *mod;
 
 	(void)argc;
 	(void)argv;
+	if (loaded) {
+		weston_log("uev-weston: already loaded; ignoring the second load\n");
+		return 0;
+	}
+	loaded = true;
+	mod = calloc(1, sizeof(*mod));
 	if (!mod) {
 		weston_log("uev-weston: no memory; nothing is recorded\n");
 		return 0;

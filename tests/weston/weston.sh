@@ -94,16 +94,19 @@ run_weston() {
 	echo "$rc" >"$T/$name.rc"
 }
 
-run_weston good '[core]
-idle-time=0
+# The module named twice (weston.ini and command line): loaded once, else
+# every point would be recorded twice and check.py would see it.
+run_weston good "[core]
+modules=$MODULE
 [uev]
-scopes=log,timeline'
+scopes=log,timeline"
 kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator exit $?"; cat "$T/agg.log"; fail=1; }
 [ "$(cat "$T/good.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: weston exit $(cat "$T/good.rc" 2>/dev/null)"; cat "$T/good.log"; fail=1; }
 
 "$REPLAY" --json "$T/seat.ring" >"$T/replay.json" 2>"$T/replay.err" ||
 	{ echo "FAIL: uev-replay"; cat "$T/replay.err"; fail=1; }
 python3 "$CHECK" "$T/replay.json" "$T/good.log" || { fail=1; cat "$T/good.log"; }
+grep -q "uev-weston: already loaded" "$T/good.log" || { echo "FAIL: the second load of the module was not refused"; fail=1; }
 
 # Bad values, and no aggregator any more: Weston runs as if uev were absent.
 run_weston bad '[uev]
