@@ -86,6 +86,13 @@ if not shm:
          sorted({e["fields"]["surface_desc"] for e in of("commit_damage")}))
 else:
     print("commit_damage: %d of '%s'" % (len(shm), shm[0]["fields"]["surface_desc"]))
+    # one timeline with the kernel's events: the client was started first
+    execs = [e for e in events if e["event"] == "sched:sched_process_exec"
+             and e["fields"].get("filename", "").endswith("/weston-simple-shm")]
+    if not execs:
+        fail("no sched_process_exec of weston-simple-shm")
+    elif not execs[0]["trace_ns"] < min(e["trace_ns"] for e in shm):
+        fail("simple-shm's first commit_damage is before its exec")
 
 # Weston's log: live lines without Weston's timestamp, and the start-up
 # lines from before the module loaded, copied from the flight recorder.

@@ -95,11 +95,13 @@ run_weston() {
 }
 
 # The module named twice (weston.ini and command line): loaded once, else
-# every point would be recorded twice and check.py would see it.
+# every point would be recorded twice and check.py would see it. The seat
+# comes from [uev] seat=, which beats $XDG_SEAT.
 run_weston good "[core]
 modules=$MODULE
 [uev]
-scopes=log,timeline"
+seat=$seat
+scopes=log,timeline" XDG_SEAT=uevws-none$$
 kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator exit $?"; cat "$T/agg.log"; fail=1; }
 [ "$(cat "$T/good.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: weston exit $(cat "$T/good.rc" 2>/dev/null)"; cat "$T/good.log"; fail=1; }
 
