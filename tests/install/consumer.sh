@@ -30,6 +30,7 @@ if pkg-config --exists weston libweston-10; then
 	[ -n "$mod" ] || { echo "not installed: \$libdir/weston/uev-weston.so"; exit 1; }
 	syms=$(nm -D --defined-only "$mod" | awk '{print $3}' | tr '\n' ' ')
 	[ "$syms" = "wet_module_init " ] || { echo "uev-weston.so exports: $syms"; exit 1; }
+	[ -e "$root/share/man/man7/uev-weston.7" ] || { echo "not installed: share/man/man7/uev-weston.7"; exit 1; }
 fi
 "$root/bin/uev-schema" -o "$dest/weston-uev.h" "$root/share/uev/schemas/weston.uev"
 cat >"$dest/app.c" <<'C'
