@@ -5,7 +5,8 @@
 
 UEV_BUILD_PKGS="meson ninja-build pkg-config gcc libc6-dev binutils python3
   libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd liburing-dev check
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev
+  weston libweston-10-dev libwayland-dev libpixman-1-dev"
 
 uev_as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"

@@ -23,6 +23,15 @@ for f in bin/uev-schema bin/uev-seat include/uev/uev.h share/uev/schemas/weston.
 	 lib/systemd/system/uev-aggregator@.service; do
 	[ -e "$root/$f" ] || { echo "not installed: $f"; exit 1; }
 done
+# The Weston module, where Weston looks modules up by name ($libdir/weston),
+# exporting its entry point and nothing of the libuev linked into it.
+if pkg-config --exists weston libweston-10; then
+	mod=$(find "$root" -path '*/weston/uev-weston.so' | head -1)
+	[ -n "$mod" ] || { echo "not installed: \$libdir/weston/uev-weston.so"; exit 1; }
+	syms=$(nm -D --defined-only "$mod" | awk '{print $3}' | tr '\n' ' ')
+	[ "$syms" = "wet_module_init " ] || { echo "uev-weston.so exports: $syms"; exit 1; }
+	[ -e "$root/share/man/man7/uev-weston.7" ] || { echo "not installed: share/man/man7/uev-weston.7"; exit 1; }
+fi
 "$root/bin/uev-schema" -o "$dest/weston-uev.h" "$root/share/uev/schemas/weston.uev"
 cat >"$dest/app.c" <<'C'
 #define UEV_WESTON_IMPLEMENTATION

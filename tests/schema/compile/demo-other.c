@@ -21,8 +21,8 @@ int other_unit_emit(void)
 
 	errno = EBUSY;
 	r |= uev_emit_demo_hello("other", -1);
-	r |= uev_emit_weston_repaint_begin(1, 100, 16666666, "HDMI-A-1");
-	r |= uev_emit_weston_repaint_end(1, 100, 16666666, 16700000, 0x7, "HDMI-A-1");
+	r |= uev_emit_weston_repaint_begin(16666666, 1, "HDMI-A-1");
+	r |= uev_emit_weston_repaint_finished(16666666, 1, 16700000, "HDMI-A-1");
 	r |= uev_emit_weston_atomic_commit(1, 0x300, 1, -1, errno);
 	r |= uev_emit_weston_mode_set(1, 1920, 1080, 60000, 0x3, "HDMI-A-1");
 	r |= uev_emit_weston_output_hotplug("DP-2", 1, 1);
