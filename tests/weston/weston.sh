@@ -2,9 +2,9 @@
 # Unmodified headless Weston 10 with the uev-weston module and a real client
 # (weston-simple-shm), recorded by uev-aggregator on a test seat whose trace
 # clock is CLOCK_MONOTONIC; check.py then checks what uev-replay decodes from
-# the ring file alone. Then Weston with bad [uev] values, and with no way to
-# record, must still start, serve the client and exit 0 on SIGTERM, saying
-# why in its log.
+# the ring file alone, and check_perfetto.py the --perfetto export of it.
+# Then Weston with bad [uev] values, and with no way to record, must still
+# start, serve the client and exit 0 on SIGTERM, saying why in its log.
 # usage: weston.sh UEV-AGGREGATOR UEV-REPLAY UEV-WESTON.SO CHECK.PY [SANITIZE]
 set -uo pipefail
 if [ "${5:-none}" != none ]; then
@@ -108,6 +108,11 @@ kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator exit $?"; cat "$T/agg
 "$REPLAY" --json "$T/seat.ring" >"$T/replay.json" 2>"$T/replay.err" ||
 	{ echo "FAIL: uev-replay"; cat "$T/replay.err"; fail=1; }
 python3 "$CHECK" "$T/replay.json" "$T/good.log" || { fail=1; cat "$T/good.log"; }
+# The same ring for ui.perfetto.dev: output tracks with a slice per frame,
+# checked against the JSON timeline (check_perfetto.py, next to check.py).
+"$REPLAY" --perfetto "$T/replay.perfetto" "$T/seat.ring" 2>"$T/perfetto.err" ||
+	{ echo "FAIL: uev-replay --perfetto"; cat "$T/perfetto.err"; fail=1; }
+python3 "$(dirname "$CHECK")/check_perfetto.py" "$T/replay.json" "$T/replay.perfetto" || fail=1
 grep -q "uev-weston: already loaded" "$T/good.log" || { echo "FAIL: the second load of the module was not refused"; fail=1; }
 
 # Bad values, and no aggregator any more: Weston runs as if uev were absent.
