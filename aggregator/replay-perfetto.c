@@ -5,7 +5,8 @@
  * its thread's track; names of processes and threads are metadata events
  * ("ph":"M"), written at the end because a name is only known for sure once
  * everything is read. Events are written as they come, so memory is one
- * entry per thread, not per event.
+ * entry per thread (and per output and recent surface below), not per
+ * event.
  *
  * The kernel gives uev a thread id, not a process id, so each thread is
  * its own track, named "comm (seat)". Timestamps are microseconds since the
@@ -38,9 +39,9 @@ struct track {
 
 /*
  * An output of one compositor: (seat, pid of the thread that emits its
- * points, Weston's output id). Its track is thread OUT_TID0 + its index in
- * that compositor's process: above any Linux pid (pid_max <= 2^22), so it
- * cannot take a real thread's track.
+ * points, Weston's output id). Its track is thread OUT_TID0 + its index
+ * among all outputs, in that compositor's process: above any Linux pid
+ * (pid_max <= 2^22), so it cannot take a real thread's track.
  */
 #define OUT_TID0 (1 << 30)
 
@@ -55,7 +56,12 @@ struct output {
 };
 
 /* A surface of one compositor, and where its damage was last flushed: its
- * commits go on that track. */
+ * commits go on that track. Only the SURFACES_MAX learnt last are kept, so a
+ * long recording of short-lived surfaces (menus, tooltips) costs neither
+ * memory nor search time; a forgotten surface is learnt again at its next
+ * flush. */
+#define SURFACES_MAX 1024
+
 struct surface {
 	int pid;
 	uint32_t id;
@@ -293,6 +299,10 @@ static struct surface *surface(struct rp_perfetto *p, const struct rp_event *e, 
 	for (size_t i = p->ns; i-- > 0;)
 		if (p->s[i].id == id && p->s[i].pid == e->r.pid)
 			return &p->s[i];
+	if (p->ns == SURFACES_MAX) {
+		p->ns /= 2;
+		memmove(p->s, p->s + p->ns, p->ns * sizeof(*p->s));
+	}
 	if (p->ns == p->scap) {
 		size_t cap = p->scap ? p->scap * 2 : 16;
 		struct surface *t = realloc(p->s, cap * sizeof(*t));
