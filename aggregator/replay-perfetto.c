@@ -126,15 +126,20 @@ static void track(struct rp_perfetto *p, const struct rp_event *e)
 	memcpy(p->t[p->nt++].name, name, sizeof(name));
 }
 
+/* @ns as JSON microseconds with three decimals (negative: 0). */
+static void put_us(struct rp_buf *b, int64_t ns)
+{
+	char num[64];
+
+	ns = ns < 0 ? 0 : ns;
+	snprintf(num, sizeof(num), "%" PRId64 ".%03" PRId64, ns / 1000, ns % 1000);
+	rp_buf_puts(b, num);
+}
+
 /* The "ts" of @key: microseconds since the first event. */
 static void put_ts(struct rp_buf *b, const struct rp_perfetto *p, int64_t key)
 {
-	char num[64];
-	int64_t d = key - p->base;
-
-	d = d < 0 ? 0 : d;
-	snprintf(num, sizeof(num), "%" PRId64 ".%03" PRId64, d / 1000, d % 1000);
-	rp_buf_puts(b, num);
+	put_us(b, key - p->base);
 }
 
 /* Field @name of a user event: 1 with *num (integers) or @str (strings,
@@ -265,11 +270,11 @@ static void finished(struct rp_perfetto *p, struct rp_buf *b, struct output *o,
 		snprintf(what, sizeof(what), "%s frame %" PRIu64, o->name, o->seq);
 		out_line(p, b, o, what, "X", o->begin);
 		rp_buf_puts(b, ",\"dur\":");
-		put_ts(b, p, p->base + (e->key - o->begin));
+		put_us(b, e->key - o->begin);
 		frame_args(b, o);
 		if (o->posted) {
 			rp_buf_puts(b, ",\"posted_after_us\":");
-			put_ts(b, p, p->base + (o->posted - o->begin));
+			put_us(b, o->posted - o->begin);
 		}
 		rp_buf_puts(b, ",\"vblank_ns\":");
 		rp_buf_u64(b, vblank);
