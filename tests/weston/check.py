@@ -27,9 +27,20 @@ TIMELINE = ["repaint_req", "repaint_enter_loop", "repaint_begin", "repaint_poste
 tl = [e for e in events if e["event"][len("weston_"):] in TIMELINE]
 if len(tl) < 100:
     fail("only %d timeline events" % len(tl))
-worst = max((abs(e["fields"]["mono_ns"] - e["trace_ns"]) for e in tl), default=0)
-if worst > 1_000_000:
-    fail("a timeline event's mono_ns is %d ns from its trace timestamp" % worst)
+# The ring stamps an event when Weston writes it, after Weston took the
+# point's time: never before it (one clock), and within 1 ms unless Weston
+# was preempted in between, which a loaded machine does now and then (7 ms
+# seen with both CPUs busy). So: no event before its own time, 99 % within
+# 1 ms, none beyond 50 ms.
+gaps = sorted(e["trace_ns"] - e["fields"]["mono_ns"] for e in tl)
+if gaps and gaps[0] < -50_000:
+    fail("a timeline event is in the ring %d ns before its own mono_ns: not one clock" % -gaps[0])
+late = [g for g in gaps if g > 1_000_000]
+if len(late) > len(gaps) // 100 or (gaps and gaps[-1] > 50_000_000):
+    fail("%d of %d timeline events more than 1 ms after their own mono_ns (worst %d ns)"
+         % (len(late), len(gaps), gaps[-1]))
+print("mono_ns to ring: %d ns at the median, %d ns the worst, %d over 1 ms"
+      % (gaps[len(gaps) // 2], gaps[-1], len(late)))
 
 # Per output, frames in order: begin < posted < finished, nothing between.
 # A repaint loop starts (enter_loop) with a finished of its own, without a
