@@ -45,7 +45,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 T=/sys/kernel/tracing
 [ -d $T/instances ] || { echo "no tracefs at $T" >&2; exit 1; }
-for p in weston weston-simple-shm valgrind callgrind_annotate; do
+for p in weston weston-simple-shm valgrind callgrind_annotate callgrind_control; do
 	command -v "$p" >/dev/null || { echo "$p is not installed" >&2; exit 1; }
 done
 
