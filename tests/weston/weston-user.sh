@@ -14,6 +14,8 @@ if [ "${5:-none}" != none ]; then
 fi
 SEATCTL=$(realpath "$1") AGG=$(realpath "$2") REPLAY=$(realpath "$3") MODULE=$(realpath "$4")
 . "$(dirname "$0")/../cli-lib.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 for p in weston weston-simple-shm setpriv taskset groupadd groupdel; do
 	command -v "$p" >/dev/null || { echo "SKIP: $p is not installed"; exit 77; }
 done
@@ -122,17 +124,8 @@ run_weston() {
 		weston-simple-shm >"$T/$name.client" 2>&1 &
 	c=$!
 	pids+=("$c")
-	sleep 3
-	kill -0 "$c" 2>/dev/null || { echo "FAIL: $name: weston-simple-shm died early"; cat "$T/$name.client"; fail=1; }
-	kill -TERM "$c" 2>/dev/null
-	wait "$c" 2>/dev/null
-	kill -TERM "$w"
-	for _ in $(seq 100); do kill -0 "$w" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$w" 2>/dev/null; then
-		echo "FAIL: $name: weston did not stop within 10 s of SIGTERM"; kill -KILL "$w"
-	fi
-	wait "$w"; rc=$?
-	echo "$rc" >"$T/$name.rc"
+	finish_weston "$name" "$c" "$w"
+	rc=$(cat "$T/$name.rc")
 	[ "$rc" = 0 ] || { echo "FAIL: $name: weston exit $rc"; cat "$T/u/$name.log"; fail=1; }
 }
 

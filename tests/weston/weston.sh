@@ -14,6 +14,8 @@ if [ "${5:-none}" != none ]; then
 fi
 AGG=$(realpath "$1") REPLAY=$(realpath "$2") MODULE=$(realpath "$3") CHECK=$4
 . "$(dirname "$0")/../cli-lib.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 for p in weston weston-simple-shm; do
 	command -v "$p" >/dev/null || { echo "SKIP: $p is not installed"; exit 77; }
 done
@@ -63,7 +65,7 @@ wait_for() {
 # ~3 s, then SIGTERM; Weston's exit status in $T/NAME.rc, its log in
 # $T/NAME.log
 run_weston() {
-	local name=$1 xdg=$T/$1.xdg sock=uevws-$$-$1 w c rc
+	local name=$1 xdg=$T/$1.xdg sock=uevws-$$-$1 w c
 	mkdir -m 0700 "$xdg"
 	printf '%s\n' "$2" >"$T/$name.ini"
 	shift 2
@@ -80,18 +82,7 @@ run_weston() {
 	XDG_RUNTIME_DIR=$xdg WAYLAND_DISPLAY=$sock weston-simple-shm >"$T/$name.client" 2>&1 &
 	c=$!
 	pids+=("$c")
-	sleep 3
-	kill -0 "$c" 2>/dev/null || { echo "FAIL: $name: weston-simple-shm died early"; cat "$T/$name.client"; fail=1; }
-	# simple-shm ignores SIGINT while it waits: SIGTERM
-	kill -TERM "$c" 2>/dev/null
-	wait "$c" 2>/dev/null
-	kill -TERM "$w"
-	for _ in $(seq 100); do kill -0 "$w" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$w" 2>/dev/null; then
-		echo "FAIL: $name: weston did not stop within 10 s of SIGTERM"; kill -KILL "$w"
-	fi
-	wait "$w"; rc=$?
-	echo "$rc" >"$T/$name.rc"
+	finish_weston "$name" "$c" "$w"
 }
 
 # The module named twice (weston.ini and command line): loaded once, else
