@@ -388,49 +388,42 @@ static int emit_comms(struct uev_ring_writer *w)
 
 /* ---- data -------------------------------------------------------------- */
 
-static int data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const void *p, size_t len)
+/* A data record, after a LOST of @lost (8 bytes, or NULL for none) when
+ * given: room is found for both first, so the two go in together or not at
+ * all (a LOST without its PAGE, offered again after -ENOBUFS, would count
+ * the loss twice). */
+static int data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const void *p, size_t len,
+		const uint8_t *lost)
 {
+	uint64_t need = uev_ring_rec_size(len) + (lost ? uev_ring_rec_size(8) : 0);
 	int r;
 
 	if (!w->running || cpu >= NO_CPU)
 		return -EINVAL;
-	if (len > w->sb.segment_size ||
-	    uev_ring_rec_size(len) > w->sb.segment_size - UEV_RING_SEG_HDR - ckpt_size(w))
+	if (len > w->sb.segment_size || need > w->sb.segment_size - UEV_RING_SEG_HDR - ckpt_size(w))
 		return -E2BIG;
-	if ((r = emit_comms(w)) < 0 || (r = room_for(w, uev_ring_rec_size(len))) < 0)
+	if ((r = emit_comms(w)) < 0 || (r = room_for(w, need)) < 0)
 		return r;
-	emit(w, r, type, p, (uint32_t)len, cpu, 0);
+	if (r)
+		start_segment(w);
+	if (lost)
+		put(w, UEV_RING_LOST, lost, 8, cpu);
+	put(w, type, p, (uint32_t)len, cpu);
 	return 0;
 }
 
 int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len)
 {
-	return data(w, UEV_RING_PAGE, cpu, page, len);
+	return data(w, UEV_RING_PAGE, cpu, page, len, NULL);
 }
 
 int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len,
 			      int lost, uint64_t count)
 {
-	uint64_t need = uev_ring_rec_size(len) + (lost ? uev_ring_rec_size(8) : 0);
 	uint8_t b[8];
-	int r;
 
-	if (!lost)
-		return data(w, UEV_RING_PAGE, cpu, page, len);
-	if (!w->running || cpu >= NO_CPU)
-		return -EINVAL;
-	if (len > w->sb.segment_size || need > w->sb.segment_size - UEV_RING_SEG_HDR - ckpt_size(w))
-		return -E2BIG;
-	/* Room for both first: a LOST without its PAGE, offered again after
-	 * -ENOBUFS, would count the loss twice. */
-	if ((r = emit_comms(w)) < 0 || (r = room_for(w, need)) < 0)
-		return r;
-	if (r)
-		start_segment(w);
 	uev_put64(b, count);
-	put(w, UEV_RING_LOST, b, sizeof(b), cpu);
-	put(w, UEV_RING_PAGE, page, (uint32_t)len, cpu);
-	return 0;
+	return data(w, UEV_RING_PAGE, cpu, page, len, lost ? b : NULL);
 }
 
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count)
@@ -438,7 +431,7 @@ int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count
 	uint8_t b[8];
 
 	uev_put64(b, count);
-	return data(w, UEV_RING_LOST, cpu, b, sizeof(b));
+	return data(w, UEV_RING_LOST, cpu, b, sizeof(b), NULL);
 }
 
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info)
