@@ -268,3 +268,14 @@ uint64_t rt_check_pages(const char *path, uint64_t end)
 	rt_read_free(&r);
 	return n;
 }
+
+int rt_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 #include "ringfile.h"
 
 /* The scratch directory of the test case (created by the unchecked
@@ -68,6 +70,10 @@ uint64_t rt_check_pages(const char *path, uint64_t end);
 
 uint64_t rt_rand(uint64_t *state);
 uint64_t rt_file_size(const char *path);
+
+/* Runs every test of @s and frees it: the exit status of a test program
+ * (0 all passed, 1 some failed). */
+int rt_run(Suite *s);
 
 /* Checkpoint records start a segment: RUN_START ... up to the first COMM. */
 int rt_is_ckpt_type(enum uev_ring_type t);

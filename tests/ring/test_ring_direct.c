@@ -134,8 +134,6 @@ int main(void)
 {
 	Suite *s = suite_create("ring_direct");
 	TCase *tc = tcase_create("direct");
-	SRunner *sr;
-	int failed;
 
 	setenv("UEV_RING_TEST_DIRECT", "1", 1); /* rt_dir_setup(): skip without O_DIRECT */
 	tcase_add_unchecked_fixture(tc, rt_dir_setup, rt_dir_teardown);
@@ -143,9 +141,5 @@ int main(void)
 	tcase_add_test(tc, t_tail_block);
 	tcase_add_test(tc, t_bound_with_writes_out);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rt_run(s);
 }

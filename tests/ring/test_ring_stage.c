@@ -272,8 +272,6 @@ int main(void)
 {
 	Suite *s = suite_create("ring-stage");
 	TCase *tc = tcase_create("stage");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_unchecked_fixture(tc, rt_dir_setup, rt_dir_teardown);
@@ -282,9 +280,5 @@ int main(void)
 	tcase_add_test(tc, t_had_page);
 	tcase_add_test(tc, t_page_lost_enobufs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rt_run(s);
 }
