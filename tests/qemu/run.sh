@@ -53,19 +53,9 @@ libuev_a=$build/libuev/libuev.a
 [[ -r $libuev_a ]] || fail "$libuev_a is not built (ninja -C $build)"
 
 # --- the kernel (cached; SKIP without network) ---------------------------------
-t0=$SECONDS
-rc=0
-kernel=$("$root/kernel/build-kernel.sh") || rc=$?
-((rc != 77)) || skip "the test kernel cannot be built (see build-kernel's SKIP reason above)"
-((rc == 0)) || fail "kernel/build-kernel.sh failed (exit $rc)"
-[[ -r $kernel ]] || fail "kernel/build-kernel.sh printed '$kernel', which is not a file"
-say "kernel: $kernel ($((SECONDS - t0)) s)"
-
-for tool in qemu-system-x86_64 cpio gzip base64 ldd cc nm; do
-	command -v "$tool" >/dev/null || fail "$tool is missing (kernel/build-kernel.sh installs the packages)"
-done
-busybox=/bin/busybox
-[[ -x $busybox ]] || fail "$busybox (busybox-static) is missing"
+QEMU_ROOT=$root
+. "$here/lib.sh"
+qemu_kernel
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/uev-qemu.XXXXXX")
 cleanup() { # keep the evidence of a failure
@@ -95,23 +85,11 @@ cc "${link[@]}" -O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/libuev/include" \
 	-o "$probe" "$here/uevq.c" "$libuev_a" -lpthread ||
 	fail "cannot build the probe tests/qemu/uevq.c"
 bins+=("$probe")
-cp "$busybox" "$stage/bin/busybox"
-# Every applet as a link, /bin/sh first of all: the kernel runs /init by its
-# #! line before anything in the guest could install them.
-for applet in $("$busybox" --list); do
-	[[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
-done
+qemu_busybox "$stage"
 for b in "${bins[@]}"; do
 	cp "$b" "$stage/usr/bin/"
 done
-# Shared libraries and the dynamic loader, where ldd finds them on this host
-# (the guest runs the host's own binaries; for a static one ldd prints none).
-for b in "${bins[@]}"; do
-	{ ldd "$b" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-done | sort -u | while read -r lib; do
-	mkdir -p "$stage$(dirname "$lib")"
-	cp -L "$lib" "$stage$lib"
-done
+qemu_closure "$stage" "${bins[@]}"
 cp "$root"/schemas/*.uev "$stage/usr/share/uev/schemas/"
 cp "$here"/guest/*.uev "$stage/usr/share/uev/qemu/"
 cp "$here"/guest/seat0.conf "$here"/guest/seat1.conf "$here"/guest/seat2.conf "$stage/etc/uev/qemu/"
@@ -130,60 +108,16 @@ stranger:x:1001:
 uevemit:x:2000:emitter
 EOF
 initrd=$work/initramfs.cpio.gz
-(cd "$stage" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$initrd"
+qemu_cpio "$stage" "$initrd"
 say "initramfs: $(stat -c %s "$initrd") bytes"
 
 # --- boot ------------------------------------------------------------------------
-# KVM when /dev/kvm is usable and backed by hardware virtualisation
-# (kvm_intel/kvm_amd). Some sandboxes offer /dev/kvm through kvm_pvm, which
-# runs only kernels built as PVM guests: a stock kernel hangs right after
-# the BIOS there, so that counts as no KVM.
-accel=${UEV_QEMU_ACCEL:-}
-if [[ -z $accel ]]; then
-	accel=tcg
-	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
-		if [[ -d /sys/module/kvm_intel || -d /sys/module/kvm_amd ]]; then
-			accel=kvm
-		else
-			mods=$(find /sys/module -maxdepth 1 -name 'kvm_*' -printf '%f ' 2>/dev/null || true)
-			say "/dev/kvm is there but not hardware KVM (modules: ${mods% }): using TCG"
-		fi
-	fi
-fi
-append="console=ttyS0 panic=-1 oops=panic"
-[[ ${UEV_QEMU_VERBOSE:-0} == 1 ]] || append+=" quiet"
-append+=${UEV_QEMU_APPEND:+ $UEV_QEMU_APPEND}
-# A sanitizer build's options reach the guest's programs: the kernel hands
-# unknown NAME=VALUE parameters to init's environment.
-for v in ASAN_OPTIONS UBSAN_OPTIONS; do
-	[[ -z ${!v:-} || ${!v} == *[[:space:]]* ]] || append+=" $v=${!v}"
-done
 console=$work/console.log
 files=$work/ttyS1.log
-say "booting ($accel, 2 CPUs, timeout ${timeout_s} s)"
-t1=$SECONDS
-qrc=0
-# ttyS0: the console, to stdout and the log; ttyS1: the files, to a file.
-# -no-reboot: the guest's `reboot -f` (and a panic, panic=-1) ends qemu.
-timeout -k 10 "$timeout_s" qemu-system-x86_64 -nographic -no-reboot -m 512 -smp 2 \
-	-accel "$accel" -cpu max -monitor none \
-	-serial stdio -serial "file:$files" \
-	-kernel "$kernel" -initrd "$initrd" -append "$append" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$console" || qrc=${PIPESTATUS[0]}
-boot_s=$((SECONDS - t1))
-say "qemu exited $qrc after $boot_s s"
+qemu_boot "$timeout_s" "$console" "$files" "$initrd" "$(qemu_append)"
 
 # --- verdict -----------------------------------------------------------------------
-grep -q 'Kernel panic' "$console" &&
-	fail "the guest kernel panicked: $(grep -m1 'Kernel panic' "$console")"
-((qrc != 124)) || fail "the guest hung: no end within $timeout_s s (last console line: $(grep -v 'terminating on signal' "$console" | tail -n1))"
-((qrc == 0)) || fail "qemu failed (exit $qrc), see the console above"
-grep -q '^UEVQ-DONE ' "$console" || fail "the guest script did not finish (no UEVQ-DONE marker)"
-# Sanitizer builds: a report on the guest's console fails the test even
-# where the program went on.
-if grep -Eq 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$console"; then
-	fail "a sanitizer reported in the guest: $(grep -Em1 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' "$console")"
-fi
+qemu_verdict "$console" UEVQ-DONE "$timeout_s"
 
 expected=(cpus kernel A-backend B-prereg E-enables D-dyndbg-on A-demo B-written
 	C-enabled F-granted-emit F-denied F-denied-demo stop D-revert D-keep B-persist B-nonpersist instances
@@ -199,20 +133,11 @@ done
 
 # G: the rings, decoded again on the host, say the same as in the guest.
 out=$work/out
-mkdir -p "$out"
-tr -d '\r' <"$files" | awk -v dir="$out" '
-	/^=== BEGIN / { f = dir "/" $3 ".b64"; next }
-	/^=== END / { close(f); f = ""; next }
-	f != "" { print > f }'
-grep -q '^=== DONE' "$files" || problems+=("host: the file transfer on ttyS1 did not complete")
+qemu_files "$files" "$out" || problems+=("host: the file transfer on ttyS1 did not complete")
 seats=(seat0 seat1 seat2)
 for seat in "${seats[@]}"; do
 	for name in $seat.ring $seat.json $seat.txt; do
-		if [[ -s $out/$name.b64 ]] && base64 -d <"$out/$name.b64" | gunzip >"$out/$name"; then
-			:
-		else
-			problems+=("host: $name did not come back intact over ttyS1")
-		fi
+		[[ -s $out/$name ]] || problems+=("host: $name did not come back intact over ttyS1")
 	done
 done
 replay=$build/aggregator/uev-replay
@@ -263,4 +188,4 @@ if ((${#problems[@]})); then
 	printf 'qemu-test: FAIL: %s\n' "${problems[@]}" >&2
 	exit 1
 fi
-say "PASS: all ${#expected[@]} guest checks ($npass markers) and the host decode; kernel ${kernel%/bzImage}, boot+test ${boot_s} s ($accel)"
+say "PASS: all ${#expected[@]} guest checks ($npass markers) and the host decode; kernel ${kernel%/bzImage}, boot+test ${boot_s} s ($qemu_accel_used)"
