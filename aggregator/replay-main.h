@@ -36,6 +36,7 @@ struct rp_main {
 	struct trace_seq *seq;
 	struct rp_buf text;  /* "name: fields" of the event being shown */
 	struct rp_comm comm; /* names from kernel events, in time order */
+	char comm_boot[37];  /* the boot those names belong to */
 };
 
 /* The recording's span on the merge timeline, then --since/--until. */

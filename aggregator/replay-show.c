@@ -159,10 +159,17 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 	const char *name;
 
 	m->read++;
-	/* Names as the kernel gave them, in time order, over the file's
-	 * table, which may only learn them later. */
+	/* Names as the kernel gave them (fork, exec, rename), met in time
+	 * order, win over the file's COMM table: the aggregator writes that
+	 * table in drain order, so an exec drained from one CPU after the
+	 * exec'd task's events on another CPU would leave them under the
+	 * name before the exec. pids are per boot: a new boot forgets. */
+	if (e->run && strcmp(m->comm_boot, e->run->boot_id)) {
+		rp_comm_clear(&m->comm);
+		memcpy(m->comm_boot, e->run->boot_id, sizeof(m->comm_boot));
+	}
 	rp_comm_learn(&m->comm, e);
-	if (e->r.pid > 0 && (name = rp_comm_find(&m->comm, e->r.pid)) && !strcmp(e->comm, "<...>"))
+	if (e->r.pid > 0 && (name = rp_comm_find(&m->comm, e->r.pid)))
 		e->comm = name;
 	/* Losses count where they happened, whatever the filters hide. */
 	if (e->lost > 0)
