@@ -262,10 +262,11 @@ void uev_drm_debug_start(struct uev_drm_debug *d, const char *seat, const char *
 		unsigned long long cur = 0;
 		char names[NAMES];
 
-		/* Bits the killed run set and nobody cleared since are ours. */
+		/* Bits the killed run set and nobody cleared since are ours
+		 * (reconcile() drops the others). */
 		if (mask_read(d->path, &cur) == 0 && (dead & cur))
-			say(d, "%s: a run that did not stop had added %s to drm.debug; this run clears "
-			    "them at stop", d->record, uev_drm_debug_names(dead & cur, names, sizeof(names)));
+			say(d, "%s: an earlier run had added %s to drm.debug and not cleared them; this "
+			    "run takes them over", d->record, uev_drm_debug_names(dead & cur, names, sizeof(names)));
 		d->added = dead;
 	}
 	apply(d, "");
@@ -288,7 +289,10 @@ void uev_drm_debug_poll(struct uev_drm_debug *d)
 	if (!d->pending)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec - d->last_try < 1 || access(d->path, F_OK) < 0)
+	if (ts.tv_sec - d->last_try < 1)
+		return;
+	d->last_try = ts.tv_sec;
+	if (access(d->path, F_OK) < 0)
 		return;
 	say(d, "%s appeared", d->path);
 	apply(d, "");

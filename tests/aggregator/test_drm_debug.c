@@ -195,7 +195,7 @@ START_TEST(kill9_then_the_next_run_clears_them)
 	ck_assert_msg(access(record(&d), F_OK) == 0, "the killed run left no record");
 	agg_launch(&d);
 	ck_assert_uint_eq(param_get(), 0x15);
-	expect_said("a run that did not stop had added kms atomic to drm.debug; this run clears them at stop");
+	expect_said("an earlier run had added kms atomic to drm.debug and not cleared them; this run takes them over");
 	agg_stop(&d);
 	ck_assert_uint_eq(param_get(), 0x1);
 	ck_assert_msg(access(record(&d), F_OK) < 0, "a clean stop left the record");
