@@ -32,6 +32,7 @@ const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS] = {
 	[UEV_CFG_USER_EVENT] = { "user", "event", 1 },
 	[UEV_CFG_KERNEL_EVENT] = { "kernel", "event", 1 },
 	[UEV_CFG_DYNDBG_QUERY] = { "dyndbg", "query", 1 },
+	[UEV_CFG_DRM_DEBUG] = { "dyndbg", "drm_debug", 0 },
 };
 
 #define RING_MIN ((uint64_t)260 << 10)
@@ -448,6 +449,8 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 	case UEV_CFG_DYNDBG_QUERY:
 		r = query_check(v, msg, msgsize);
 		return r < 0 ? r : strv_add_unique(&c->dyndbg, &c->ndyndbg, v, dup);
+	case UEV_CFG_DRM_DEBUG:
+		return uev_cfg_drm_parse(v, &c->drm_debug, msg, msgsize);
 	case UEV_CFG_NKEYS:
 		break;
 	}

@@ -418,5 +418,10 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 
 	fputs("\n[dyndbg]\n", out);
 	put_list(out, "query", c->dyndbg, c->ndyndbg);
+	{
+		char names[128];
+
+		fprintf(out, "drm_debug = %s\n", uev_drm_debug_names(c->drm_debug, names, sizeof names));
+	}
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }

@@ -38,6 +38,7 @@ struct uev_config {
 	size_t nkevents;
 	char **dyndbg;
 	size_t ndyndbg;
+	unsigned drm_debug; /* DRM debug categories the seat adds to drm.debug; 0: none */
 };
 
 /* The embedded default for @seat: clock boot, buffer_kb 4096, subbuf_kb 0,
@@ -45,7 +46,7 @@ struct uev_config {
  * no group, direct I/O, schemas: every regular *.uev file in @schema_dir
  * (absolute paths, sorted bytewise; NULL or a missing directory: none), kernel events
  * printk:console, sched:sched_process_exec, sched:sched_process_fork,
- * task:task_rename, no user events, no dyndbg queries.
+ * task:task_rename, no user events, no dyndbg queries, drm_debug none.
  * 0, -EINVAL (bad seat name), -ENOMEM or -errno (unreadable @schema_dir). */
 int uev_config_default(struct uev_config *c, const char *seat, const char *schema_dir);
 
@@ -73,6 +74,16 @@ void uev_config_free(struct uev_config *c);
  * overflow of 64 bits. */
 int uev_parse_size(const char *s, uint64_t *out);
 
+/* The DRM debug categories of drm.debug that [dyndbg] drm_debug may name:
+ * bit 0 core .. bit 9 drmres (docs/uev.conf.5). */
+#define UEV_DRM_DEBUG_KNOWN 0x3ffu
+
+/* @mask (bits of UEV_DRM_DEBUG_KNOWN) as category names separated by
+ * single spaces, "none" for 0, in bit order: the drm_debug value that
+ * parses back to @mask. Bits outside the known ones are written as one hex
+ * number at the end. Returns @buf (truncated safely). */
+const char *uev_drm_debug_names(unsigned long long mask, char *buf, size_t size);
+
 /* ---- Internal to config.c, config-parse.c and config-check.c ---------- */
 
 /* The characters of section, key and event names: [A-Za-z0-9_]. */
@@ -88,6 +99,7 @@ enum uev_cfg_key {
 	UEV_CFG_RING_PATH, UEV_CFG_RING_SIZE, UEV_CFG_RING_MODE, UEV_CFG_RING_GROUP,
 	UEV_CFG_RING_DIRECT,
 	UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
+	UEV_CFG_DRM_DEBUG,
 	UEV_CFG_NKEYS
 };
 
@@ -104,6 +116,12 @@ extern const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS];
  * -EEXIST if the entry is already in the list (*dup: its index); -ENOMEM. */
 int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *value,
 		  size_t *dup, char *msg, size_t msgsize);
+
+/* The value of [dyndbg] drm_debug: words separated by blanks or commas,
+ * each a category name (any case, "DRM_UT_" prefix optional), "none", or a
+ * number (decimal, or 0x and hex digits) within UEV_DRM_DEBUG_KNOWN; the
+ * mask is their OR. 0 or -EINVAL with a message naming the bad word. */
+int uev_cfg_drm_parse(const char *v, unsigned *mask, char *msg, size_t msgsize);
 
 /* @s for a message: single-quoted, control bytes as \xNN, cut after 80 bytes. */
 const char *uev_cfg_quote(const char *s, char *buf, size_t size);

@@ -385,7 +385,7 @@ static void dd_restore(const struct uev_setup *s)
 }
 
 int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *c,
-		    char *err, size_t errsize)
+		    const char *run_dir, char *err, size_t errsize)
 {
 	struct tracefs_instance *in = seat->instance;
 	char num[32], *cur;
@@ -426,6 +426,7 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 			c->ndyndbg);
 	else if (c->ndyndbg)
 		dd_apply(s, c);
+	uev_drm_debug_start(&s->drm, seat->name, run_dir, c->drm_debug);
 	return 0;
 }
 
@@ -434,14 +435,15 @@ void uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct u
 {
 	char err[512];
 
-	(void)s;
 	set_kevents(seat, old, 0, NULL, 0);
 	if (set_kevents(seat, fresh, 1, err, sizeof(err)) < 0)
 		fprintf(stderr, "uev-aggregator: reload: %s\n", err);
+	uev_drm_debug_reload(&s->drm, fresh->drm_debug);
 }
 
 void uev_setup_revert(struct uev_setup *s)
 {
+	uev_drm_debug_stop(&s->drm);
 	if (s->dd_exact)
 		dd_restore(s);
 	for (size_t i = 0; i < s->ndyndbg; i++) {

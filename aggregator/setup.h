@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Setting a seat's instance up from its configuration (clock, buffers,
- * kernel events and filters, dyndbg queries) and undoing what must not
- * outlive the aggregator (dyndbg). Touches only the seat's own instance.
+ * kernel events and filters, dyndbg queries, drm.debug categories) and
+ * undoing what must not outlive the aggregator (dyndbg, drm.debug). Touches
+ * only the seat's own instance and, in the kernel's global debug switches,
+ * only what it changed itself.
  */
 #ifndef UEV_SETUP_H
 #define UEV_SETUP_H
 
 #include <stddef.h>
+
+#include "drm-debug.h"
 
 struct uev_config;
 struct uev_seat;
@@ -26,6 +30,7 @@ struct uev_setup {
 	int dd_exact;         /* the control file was read before and after */
 	char **dyndbg_undo;   /* otherwise: queries that invert what was applied */
 	size_t ndyndbg;
+	struct uev_drm_debug drm; /* [dyndbg] drm_debug */
 };
 
 /* The event systems @c enables, NULL-terminated into @out (at most @max
@@ -36,16 +41,19 @@ int uev_setup_systems(const struct uev_config *c, const char **out, size_t max);
  * exists and every filter parses. 0 or -EINVAL with all problems in @err. */
 int uev_setup_check(const struct uev_config *c, char *err, size_t errsize);
 
-/* Apply @c to the seat's instance. 0 or -errno (@err says what). */
+/* Apply @c to the seat's instance; drm.debug keeps its record in @run_dir
+ * (NULL: the default). 0 or -errno (@err says what). */
 int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *c,
-		    char *err, size_t errsize);
+		    const char *run_dir, char *err, size_t errsize);
 
-/* SIGHUP: enable what @fresh adds, disable what it drops, new filters. */
+/* SIGHUP: enable what @fresh adds, disable what it drops, new filters,
+ * @fresh's drm.debug categories. */
 void uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *old,
 		      const struct uev_config *fresh);
 
 /* Undo the dyndbg queries: every callsite they changed gets its earlier
- * flags back (unless someone else changed it since). */
+ * flags back (unless someone else changed it since); clear the drm.debug
+ * bits this seat set. */
 void uev_setup_revert(struct uev_setup *s);
 
 #endif

@@ -156,6 +156,7 @@ static void on_flush(void *ctx)
 	 * clocks that drift from the wall clock are synced more often. */
 	if (time(NULL) - a->last_sync >= (a->clock ? a->clock->every_s : 60))
 		sync_point(a);
+	uev_drm_debug_poll(&a->setup.drm); /* DRM loaded after the start */
 }
 
 static void on_tick(void *ctx)
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = uev_seat_open(&a.seat, seat, a.run_dir, err, sizeof(err));
 	if (r == 0)
-		r = uev_setup_apply(&a.setup, &a.seat, &a.cfg, err, sizeof(err));
+		r = uev_setup_apply(&a.setup, &a.seat, &a.cfg, a.run_dir, err, sizeof(err));
 	if (r == 0)
 		r = uev_userev_setup(&a.userev, &a.seat, &a.cfg, err, sizeof(err));
 	if (r == 0 && a.userev.warning[0])

@@ -36,6 +36,21 @@ expect 2 "$dir/bad.conf:6:" run --config "$dir/bad.conf" --ring "$dir/a.ring"
 no_instance "a bad config"
 expect 2 "missing.conf: No such file or directory" run --config "$dir/missing.conf"
 
+# [dyndbg] drm_debug: a bad category is refused before anything is touched,
+# by --print-config too, and a good one is printed back by name.
+printf '[dyndbg]\ndrm_debug = kms atomc\n' >"$dir/drm.conf"
+echo 1 >"$dir/drm.param"
+UEV_DRM_DEBUG_PATH="$dir/drm.param" expect 2 \
+	"$dir/drm.conf:2: [dyndbg] drm_debug: unknown DRM debug category 'atomc'" \
+	run --config "$dir/drm.conf" --ring "$dir/d.ring"
+expect 2 "unknown DRM debug category 'atomc'" run --config "$dir/drm.conf" --print-config
+[ "$(cat "$dir/drm.param")" = 1 ] || { echo "FAIL: a refused drm_debug changed drm.debug"; fail=1; }
+[ ! -e "$dir/d.ring" ] || { echo "FAIL: a bad drm_debug created the ring file"; fail=1; }
+no_instance "a bad drm_debug"
+printf '[dyndbg]\ndrm_debug = 0x114\n' >"$dir/drm.conf"
+run --config "$dir/drm.conf" --print-config | grep -qx 'drm_debug = kms atomic dp' ||
+	{ echo "FAIL: --print-config does not name drm_debug 0x114"; fail=1; }
+
 chmod 755 "$dir"
 expect 1 "run it as root" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$agg" --seat "$seat" --ring "$dir/nobody.ring" --size 1M

@@ -126,6 +126,7 @@ static void assert_cfg_eq(const struct uev_config *a, const struct uev_config *b
 	ck_assert_uint_eq(a->ndyndbg, b->ndyndbg);
 	for (size_t i = 0; i < a->ndyndbg; i++)
 		ck_assert_str_eq(a->dyndbg[i], b->dyndbg[i]);
+	ck_assert_uint_eq(a->drm_debug, b->drm_debug);
 }
 
 /* uev_config_write(cfg) parsed on top of a fresh default equals cfg. */
@@ -168,6 +169,7 @@ START_TEST(test_default)
 	ck_assert_uint_eq(cfg.nschemas, 0);
 	ck_assert_uint_eq(cfg.nuser_events, 0);
 	ck_assert_uint_eq(cfg.ndyndbg, 0);
+	ck_assert_uint_eq(cfg.drm_debug, 0);
 	ck_assert_uint_eq(cfg.nkevents, 4);
 	ck_assert_str_eq(cfg.kevents[0].system, "printk");
 	ck_assert_str_eq(cfg.kevents[0].event, "console");
@@ -347,6 +349,20 @@ static const struct good {
 	{ "dyndbg", "query", "format \"vblank on\" =_", "format \"vblank on\" =_" },
 	{ "dyndbg", "query", "class DRM_UT_KMS module drm +pmflt", "class DRM_UT_KMS module drm +pmflt" },
 	{ "dyndbg", "query", "file drm_vblank.c line 10-20 +", "file drm_vblank.c line 10-20 +" },
+	/* DRM categories: bit 0 core .. bit 9 drmres, any case, DRM_UT_ optional */
+	{ "dyndbg", "drm_debug", "kms atomic", "20" },
+	{ "dyndbg", "drm_debug", "KMS,Atomic", "20" },
+	{ "dyndbg", "drm_debug", "core, driver ,kms", "7" },
+	{ "dyndbg", "drm_debug", "drm_ut_dp DRM_UT_LEASE", "384" },
+	{ "dyndbg", "drm_debug", "prime vbl state drmres", "616" },
+	{ "dyndbg", "drm_debug", "kms kms", "4" },
+	{ "dyndbg", "drm_debug", "0x14", "20" },
+	{ "dyndbg", "drm_debug", "0X3FF", "1023" },
+	{ "dyndbg", "drm_debug", "20", "20" },
+	{ "dyndbg", "drm_debug", "0x100 kms", "260" },
+	{ "dyndbg", "drm_debug", "none", "0" },
+	{ "dyndbg", "drm_debug", "0", "0" },
+	{ "dyndbg", "drm_debug", "\"kms\tdp\"", "260" },
 };
 
 static void field(char *out, size_t size, const char *key, const char *sec)
@@ -381,6 +397,8 @@ static void field(char *out, size_t size, const char *key, const char *sec)
 		snprintf(out, size, "%s:%s%s%s", cfg.kevents[0].system, cfg.kevents[0].event,
 			 cfg.kevents[0].filter ? "|" : "",
 			 cfg.kevents[0].filter ? cfg.kevents[0].filter : "");
+	else if (!strcmp(key, "drm_debug"))
+		snprintf(out, size, "%u", cfg.drm_debug);
 	else if (!strcmp(sec, "dyndbg"))
 		snprintf(out, size, "%s", cfg.ndyndbg == 1 ? cfg.dyndbg[0] : "?");
 	else
@@ -496,6 +514,20 @@ static const struct bad {
 	{ "dyndbg", "query", "driver drm +p", "unknown keyword 'driver'" },
 	{ "dyndbg", "query", "module drm +p; module i915 +p", "one query per line" },
 	{ "dyndbg", "query", "format \"abc +p", "unterminated" },
+	{ "dyndbg", "drm_debug", "kms bogus", "unknown DRM debug category 'bogus'" },
+	{ "dyndbg", "drm_debug", "kms;atomic", "unknown DRM debug category 'kms;atomic'" },
+	{ "dyndbg", "drm_debug", "ut_kms", "unknown DRM debug category 'ut_kms'" },
+	{ "dyndbg", "drm_debug", "-1", "unknown DRM debug category '-1'" },
+	{ "dyndbg", "drm_debug", "0x400", "'0x400' has bits outside 0x3ff" },
+	{ "dyndbg", "drm_debug", "1024", "'1024' has bits outside 0x3ff" },
+	{ "dyndbg", "drm_debug", "99999999999999999999999", "has bits outside 0x3ff" },
+	{ "dyndbg", "drm_debug", "0x", "'0x' is not a number (decimal, or 0x and hex digits)" },
+	{ "dyndbg", "drm_debug", "12ab", "'12ab' is not a number" },
+	{ "dyndbg", "drm_debug", "0x1g", "'0x1g' is not a number" },
+	{ "dyndbg", "drm_debug", ", ,", "no category given (write none for no categories)" },
+	{ "dyndbg", "drm_debug", "", "empty value" },
+	{ "dyndbg", "drm_debug", "000000000000000000000000000000000000000000000000000000000000000001",
+	  "is too long for a category or a number" },
 };
 
 START_TEST(test_bad_value)
@@ -893,6 +925,38 @@ START_TEST(test_size_written)
 }
 END_TEST
 
+/* [dyndbg] drm_debug: the whole message for a bad word, the key once,
+ * nothing applied on error, and the names written back. */
+START_TEST(test_drm_debug)
+{
+	char names[128];
+
+	ck_assert_int_eq(P("[dyndbg]\ndrm_debug = kms atomic frobnicate dp\n"), -EINVAL);
+	ck_assert_str_eq(errs, "t.conf:2: [dyndbg] drm_debug: unknown DRM debug category 'frobnicate' "
+			       "(core, driver, kms, prime, atomic, vbl, state, lease, dp, drmres, none, "
+			       "or a number like 0x14)");
+	P_err("[dyndbg]\ndrm_debug = kms\nquery = module drm +p\ndrm_debug = dp\n",
+	      "t.conf:4: [dyndbg] drm_debug: ", "given twice (first on line 2)");
+	P_err("[dyndbg]\ndrm_debug = kms\n[seat]\nclock = tai\n[dyndbg]\ndrm_debug = kms\n",
+	      "t.conf:6: [dyndbg] drm_debug: ", "given twice (first on line 2)");
+	P_err("[kernel]\ndrm_debug = kms\n", "t.conf:2: [kernel] drm_debug: ", "unknown key");
+	ck_assert_uint_eq(cfg.drm_debug, 0); /* nothing of a refused file applies */
+	P_ok("[dyndbg]\ndrm_debug = 0x114 # KMS, ATOMIC, DP\n");
+	ck_assert_uint_eq(cfg.drm_debug, 0x114);
+	assert_round_trip();
+	P_ok("[dyndbg]\nquery = module drm +p\n"); /* another key keeps it */
+	ck_assert_uint_eq(cfg.drm_debug, 0x114);
+	P_ok("[dyndbg]\ndrm_debug = none\n");
+	ck_assert_uint_eq(cfg.drm_debug, 0);
+	ck_assert_str_eq(uev_drm_debug_names(0, names, sizeof names), "none");
+	ck_assert_str_eq(uev_drm_debug_names(0x14, names, sizeof names), "kms atomic");
+	ck_assert_str_eq(uev_drm_debug_names(0x3ff, names, sizeof names),
+			 "core driver kms prime atomic vbl state lease dp drmres");
+	ck_assert_str_eq(uev_drm_debug_names(0x10404, names, sizeof names), "kms 0x10400");
+	ck_assert_str_eq(uev_drm_debug_names(0x3ff, names, 10), "core driv");
+}
+END_TEST
+
 START_TEST(test_write_format)
 {
 	char *out = NULL;
@@ -909,7 +973,14 @@ START_TEST(test_write_format)
 	ck_assert_ptr_nonnull(strstr(out, "\ngroup = 0  # root\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\n[user]\nschema =\nevent = w_*\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\n[kernel]\nevent = \"x:y if a == \\\" #\\\"\"\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\n[dyndbg]\nquery =\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n[dyndbg]\nquery =\ndrm_debug = none\n"));
+	free(out);
+	assert_round_trip();
+	P_ok("[dyndbg]\ndrm_debug = DP, Atomic,kms\n");
+	f = open_memstream(&out, &len);
+	ck_assert_int_eq(uev_config_write(&cfg, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, "\ndrm_debug = kms atomic dp\n"));
 	free(out);
 	assert_round_trip();
 
@@ -953,6 +1024,7 @@ int main(void)
 	tcase_add_test(tc, test_schema_checks);
 	tcase_add_test(tc, test_parse_size);
 	tcase_add_test(tc, test_size_written);
+	tcase_add_test(tc, test_drm_debug);
 	tcase_add_test(tc, test_write_format);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
