@@ -39,7 +39,16 @@ for name in shim off; do
 done
 # A preloaded compositor passes LD_PRELOAD on to every process it starts,
 # most of which do not have libdrm: the shim must load and stay silent there.
-for prog in /bin/true "$(command -v sh)"; do
+# An instrumented shim needs its sanitizer runtime: gcc's is a library that
+# kms_preload puts first; clang's is linked into each instrumented program,
+# so no uninstrumented one can load the shim (see preload.sh).
+progs=(/bin/true "$(command -v sh)")
+undef=$(nm -D --undefined-only "$SHIM")
+if [ -z "$(kms_preload)" ] && grep -qE ' (__asan_|__ubsan_|__sanitizer_|__sancov_)' <<<"$undef"; then
+	echo "note: not preloaded into programs without libdrm: the shim is instrumented and its sanitizer runtime is not a library to preload (clang); the plain build checks it"
+	progs=()
+fi
+for prog in "${progs[@]}"; do
 	out=$(env LD_PRELOAD="$(kms_preload "$SHIM")" "$prog" -c true 2>&1) ||
 		{ echo "FAIL: $prog with the shim preloaded exited $?: $out"; fail=1; continue; }
 	[ -z "$out" ] || { echo "FAIL: $prog with the shim preloaded said: $out"; fail=1; }
