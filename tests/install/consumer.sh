@@ -18,7 +18,7 @@ root=$dest$prefix
 pcdir=$(dirname "$(find "$root" -name libuev.pc | head -1)")
 [ -f "$pcdir/libuev.pc" ] || { echo "libuev.pc not installed"; exit 1; }
 for f in bin/uev-schema bin/uev-seat include/uev/uev.h share/uev/schemas/weston.uev \
-	 share/uev/schemas/demo.uev share/man/man1/uev-schema.1 share/man/man8/uev-seat.8 \
+	 share/uev/schemas/demo.uev share/uev/schemas/kms.uev share/man/man1/uev-schema.1 share/man/man8/uev-seat.8 \
 	 bin/uev-aggregator bin/uev-ringdump share/man/man8/uev-aggregator.8 share/man/man5/uev.conf.5 \
 	 lib/systemd/system/uev-aggregator@.service; do
 	[ -e "$root/$f" ] || { echo "not installed: $f"; exit 1; }
@@ -31,6 +31,14 @@ if pkg-config --exists weston libweston-10; then
 	syms=$(nm -D --defined-only "$mod" | awk '{print $3}' | tr '\n' ' ')
 	[ "$syms" = "wet_module_init " ] || { echo "uev-weston.so exports: $syms"; exit 1; }
 	[ -e "$root/share/man/man7/uev-weston.7" ] || { echo "not installed: share/man/man7/uev-weston.7"; exit 1; }
+fi
+# The KMS shim in $libdir/uev, exporting exactly the libdrm functions it
+# wraps (tests/kms-shim/symbols.sh knows which).
+if pkg-config --exists libdrm; then
+	shim=$(find "$root" -path '*/uev/uev-kms-shim.so' | head -1)
+	[ -n "$shim" ] || { echo "not installed: \$libdir/uev/uev-kms-shim.so"; exit 1; }
+	sh "$(dirname "$0")/../kms-shim/symbols.sh" "$shim" >/dev/null || { echo "uev-kms-shim.so exports more or less"; exit 1; }
+	[ -e "$root/share/man/man7/uev-kms-shim.7" ] || { echo "not installed: share/man/man7/uev-kms-shim.7"; exit 1; }
 fi
 "$root/bin/uev-schema" -o "$dest/weston-uev.h" "$root/share/uev/schemas/weston.uev"
 cat >"$dest/app.c" <<'C'

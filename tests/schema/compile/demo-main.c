@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Runs the generated demo and weston headers with UEV_BACKEND=off: every
+ * Runs the generated demo, weston and kms headers with UEV_BACKEND=off: every
  * event must register (libuev re-validates the definitions the header
  * carries) and every emitter must return 0, "disabled". The demo objects are
- * defined here and the weston ones in demo-other.c, so linking proves that
+ * defined here and the weston and kms ones in demo-other.c, so linking proves that
  * the IMPLEMENTATION switch defines each object exactly once.
  */
 #define UEV_DEMO_IMPLEMENTATION
 #include "demo-uev.h"
 #include "weston-uev.h"
+#include "kms-uev.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ int main(void)
 
 	CHECK(uev_demo_register(p) == 0);
 	CHECK(uev_weston_register(p) == 0);
+	CHECK(uev_kms_register(p) == 0);
 	CHECK(!uev_enabled(&uev_demo_hello));
 
 	CHECK(uev_emit_demo_hello("schema-test", 42) == 0);
@@ -60,6 +62,6 @@ int main(void)
 	uev_provider_close(p);
 	if (failures)
 		return 1;
-	puts("demo and weston headers: register 0, every emitter 0 (disabled)");
+	puts("demo, weston and kms headers: register 0, every emitter 0 (disabled)");
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "demo-uev.h"
 #include "good-uev.h"
+#include "kms-uev.h"
 #include "weston-uev.h"
 
 enum level { LEVEL_ERROR = 3, LEVEL_INFO = 6 };
@@ -35,7 +36,7 @@ int accepted(const char *cs, char *s, const char *const ccs, uint8_t u8,
 	r |= uev_emit_demo_tick(1, 2, s64, s);
 	r |= uev_emit_demo_tick(1, 2, ul, "m");
 	r |= uev_emit_demo_label(buf, 65535);
-	r |= uev_emit_weston_atomic_commit(1, 0, true, -1, errno);
+	r |= uev_emit_kms_atomic_commit(0x100, true, 0, 0, -1, errno, 31, 40, 4, 2, 8, u64);
 	r |= uev_emit_weston_log("scope", LEVEL_INFO, cs);
 	r |= uev_emit_good_all_empty();
 	r |= uev_emit_good_all_ints(1, 2, 3, 4, -1, -2, -3, -4);
