@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <xf86drm.h>
 #include <xf86drmMode.h>
 
 #define UEV_KMS_IMPLEMENTATION
@@ -48,6 +49,7 @@ static struct {
 			drmModeModeInfoPtr);
 	drmModeResPtr (*get_resources)(int);
 	drmModePlaneResPtr (*get_plane_resources)(int);
+	int (*handle_event)(int, drmEventContextPtr);
 } real;
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
@@ -91,6 +93,7 @@ static void resolve_real(void)
 	RESOLVE(set_crtc, drmModeSetCrtc);
 	RESOLVE(get_resources, drmModeGetResources);
 	RESOLVE(get_plane_resources, drmModeGetPlaneResources);
+	RESOLVE(handle_event, drmHandleEvent);
 	__atomic_store_n(&real_ready, 1, __ATOMIC_RELEASE);
 	errno = saved;
 }
@@ -310,4 +313,71 @@ SHIM_EXPORT drmModePlaneResPtr drmModeGetPlaneResources(int fd)
 	if (res)
 		kms_objects_learn(fd, res->planes, res->count_planes, KMS_KIND_PLANE);
 	return res;
+}
+
+/* The compositor's event context while its drmHandleEvent() runs on this
+ * thread: the shim's flip handlers record the flip and call the
+ * compositor's own with the same arguments. */
+static __thread const drmEventContext *flip_ctx;
+
+static void flip_record(unsigned int sequence, unsigned int sec, unsigned int usec,
+			unsigned int crtc)
+{
+	int saved = errno;
+
+	uev_emit_kms_flip_done(crtc, sequence, (uint64_t)sec * 1000000000u + (uint64_t)usec * 1000u);
+	errno = saved;
+}
+
+static void flip_handler(int fd, unsigned int sequence, unsigned int sec, unsigned int usec,
+			 void *user_data)
+{
+	flip_record(sequence, sec, usec, 0);
+	flip_ctx->page_flip_handler(fd, sequence, sec, usec, user_data);
+}
+
+static void flip_handler2(int fd, unsigned int sequence, unsigned int sec, unsigned int usec,
+			  unsigned int crtc, void *user_data)
+{
+	flip_record(sequence, sec, usec, crtc);
+	flip_ctx->page_flip_handler2(fd, sequence, sec, usec, crtc, user_data);
+}
+
+/* A flip completion as the compositor learns it: after its commit
+ * returned, before its handler runs (so before whatever the handler
+ * records, e.g. Weston's repaint_finished). libdrm picks the handler by
+ * the context's version and by which handlers are set; the shim's copy
+ * has the same version and sets exactly the same ones, so libdrm picks
+ * the same. It copies only the fields of the caller's version (an older
+ * caller's struct is shorter) and passes a context of a version newer
+ * than this shim knows through untouched. */
+SHIM_EXPORT int drmHandleEvent(int fd, drmEventContextPtr evctx)
+{
+	const drmEventContext *outer;
+	drmEventContext mine;
+	int r, err;
+
+	shim_init();
+	if (!real.handle_event) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!evctx || evctx->version < 2 || evctx->version > DRM_EVENT_CONTEXT_VERSION ||
+	    !uev_enabled(&uev_kms_flip_done))
+		return real.handle_event(fd, evctx);
+	memset(&mine, 0, sizeof(mine));
+	mine.version = evctx->version;
+	mine.vblank_handler = evctx->vblank_handler;
+	mine.page_flip_handler = evctx->page_flip_handler ? flip_handler : NULL;
+	if (evctx->version >= 3)
+		mine.page_flip_handler2 = evctx->page_flip_handler2 ? flip_handler2 : NULL;
+	if (evctx->version >= 4)
+		mine.sequence_handler = evctx->sequence_handler;
+	outer = flip_ctx; /* a handler may call drmHandleEvent() again */
+	flip_ctx = evctx;
+	r = real.handle_event(fd, &mine);
+	err = errno;
+	flip_ctx = outer;
+	errno = err;
+	return r;
 }

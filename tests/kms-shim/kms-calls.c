@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
 #include <xf86drmMode.h>
 
 #define SENTINEL EXDEV
@@ -121,6 +122,68 @@ static void legacy(void)
 	CALL("set_crtc null full name", drmModeSetCrtc(fd_null, 31, 79, 0, 0, conns, 1, &full));
 }
 
+/* The compositor's handlers: each prints what libdrm handed it. */
+static void on_vblank(int fd, unsigned int seq, unsigned int sec, unsigned int usec, void *data)
+{
+	(void)fd;
+	printf("vblank_handler seq=%u time=%u.%06u data=%p\n", seq, sec, usec, data);
+}
+
+static void on_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec, void *data)
+{
+	(void)fd;
+	printf("page_flip_handler seq=%u time=%u.%06u data=%p errno=%d\n", seq, sec, usec, data, errno);
+}
+
+static void on_flip2(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
+		     unsigned int crtc, void *data)
+{
+	(void)fd;
+	printf("page_flip_handler2 seq=%u time=%u.%06u crtc=%u data=%p errno=%d\n", seq, sec, usec,
+	       crtc, data, errno);
+}
+
+/* One DRM event as the kernel would queue it on a DRM fd, written into a
+ * pipe that drmHandleEvent() then reads. */
+static void queue(int fd, uint32_t type, uint32_t seq, uint32_t sec, uint32_t usec, uint32_t crtc)
+{
+	struct drm_event_vblank ev = {
+		.base = { .type = type, .length = sizeof(ev) },
+		.user_data = 0x5eed, .tv_sec = sec, .tv_usec = usec, .sequence = seq, .crtc_id = crtc,
+	};
+
+	if (write(fd, &ev, sizeof(ev)) != (ssize_t)sizeof(ev))
+		perror("kms-calls: write event");
+}
+
+/* Flip completions through drmHandleEvent(): a version-3 context with
+ * page_flip_handler2 (the CRTC id), a version-2 one (no CRTC id), a vblank
+ * event (not a flip), a context with no flip handler, a closed fd. */
+static void handle_events(void)
+{
+	drmEventContext v3 = { .version = 3, .vblank_handler = on_vblank,
+			       .page_flip_handler = on_flip, .page_flip_handler2 = on_flip2 };
+	drmEventContext v2 = { .version = 2, .vblank_handler = on_vblank, .page_flip_handler = on_flip };
+	drmEventContext none = { .version = 2, .vblank_handler = on_vblank };
+	int p[2];
+
+	if (pipe(p) < 0) {
+		perror("kms-calls: pipe");
+		return;
+	}
+	queue(p[1], DRM_EVENT_FLIP_COMPLETE, 77, 5, 250000, 31);
+	CALL("handle_event v3 flip", drmHandleEvent(p[0], &v3));
+	queue(p[1], DRM_EVENT_FLIP_COMPLETE, 78, 6, 1, 32);
+	CALL("handle_event v2 flip", drmHandleEvent(p[0], &v2));
+	queue(p[1], DRM_EVENT_VBLANK, 79, 7, 2, 31);
+	CALL("handle_event v2 vblank", drmHandleEvent(p[0], &v2));
+	queue(p[1], DRM_EVENT_FLIP_COMPLETE, 80, 8, 3, 31);
+	CALL("handle_event no flip handler", drmHandleEvent(p[0], &none));
+	CALL("handle_event closed", drmHandleEvent(fd_closed, &v3));
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -142,6 +205,7 @@ int main(int argc, char **argv)
 	resources();
 	atomic();
 	legacy();
+	handle_events();
 	close(fd_null);
 	close(fd_file);
 	return 0;

@@ -7,7 +7,8 @@
 set -u
 shim=${1:?usage: symbols.sh uev-kms-shim.so}
 nm=${NM:-nm}
-want="drmModeAtomicAddProperty
+want="drmHandleEvent
+drmModeAtomicAddProperty
 drmModeAtomicCommit
 drmModeAtomicFree
 drmModeGetPlaneResources
