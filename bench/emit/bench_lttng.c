@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Emit micro-benchmark, LTTng-UST peer: times ITERATIONS calls of the
  * uev_bench:emit tracepoint.  Usage: bench_lttng [--disabled] ITERATIONS
  * (--disabled only changes the label; the caller leaves the event off). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Instantiates the uev_bench LTTng-UST probes (provider in lttng_tp.h),
  * statically linked into bench_lttng. */
 #define TRACEPOINT_CREATE_PROBES
