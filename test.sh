@@ -39,5 +39,20 @@ if build build-fuzz -Dfuzz=true -Dbench=false -Db_sanitize=address,undefined -Db
 else
 	rc=1
 fi
-python3 .ci/summary.py build build-asan build-fuzz
+# uev-replay on a machine with neither libtracefs nor liburing (a bug report
+# read elsewhere): -Drecorder=false, and pkg-config sees only a copy of
+# libtraceevent's .pc (so libtracecmd, which requires libtracefs, is not
+# found either). Every step runs with that view, a rebuild's reconfigure too.
+replay_pc=$(mktemp -d /tmp/uev-replay-pc.XXXXXX)
+cp "$(pkg-config --variable=pcfiledir libtraceevent)/libtraceevent.pc" "$replay_pc/"
+echo "== build-replay: build (-Drecorder=false, pkg-config sees libtraceevent only)"
+if PKG_CONFIG_LIBDIR=$replay_pc PKG_CONFIG_PATH='' build build-replay -Drecorder=false; then
+	echo "== build-replay: test"
+	PKG_CONFIG_LIBDIR=$replay_pc PKG_CONFIG_PATH='' \
+		meson test -C build-replay --print-errorlogs --num-processes 2 || rc=1
+else
+	rc=1
+fi
+rm -rf "$replay_pc"
+python3 .ci/summary.py build build-asan build-fuzz build-replay
 exit $rc

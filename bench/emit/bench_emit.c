@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "seat.h"
+#include "uev-seat.h"
 #include "uev-abi.h"
 #include "uev/uev.h"
 

@@ -26,7 +26,7 @@
 
 #include "aggtest.h"
 #include "ktest.h"
-#include "ringdecode.h"
+#include "uev-decode.h"
 #include "uev-abi.h"
 
 static void kmsg(const char *text)

@@ -27,7 +27,7 @@
 
 #include "aggtest.h"
 #include "ktest.h"
-#include "ringdecode.h"
+#include "uev-decode.h"
 
 static char param[300], errlog[300];
 

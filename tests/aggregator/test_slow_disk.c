@@ -24,7 +24,7 @@
 
 #include "aggtest.h"
 #include "ktest.h"
-#include "ringdecode.h"
+#include "uev-decode.h"
 
 #define TOTAL 160000u   /* ~256 B each: ~40 MiB, five times the kernel buffer */
 #define BPS (4u << 20)  /* the daemon's write rate */

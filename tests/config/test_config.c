@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the seat configuration (aggregator/config*.c). Expected values
+/* Unit tests of the seat configuration (aggregator/config/config*.c). Expected values
  * and message prefixes come from docs/uev.conf.5, not from the parser. */
 #include <check.h>
 #include <errno.h>

@@ -51,10 +51,10 @@ for t in fuzz_ring fuzz_page; do
 	# Columns of llvm-cov report: name, regions (3), functions (3),
 	# lines (3), branches (3).
 	llvm-cov report "$build/tests/fuzz/$t" -instr-profile="$work/$t.profdata" \
-		"$src/aggregator/ring-read.c" "$src/aggregator/ring-common.c" \
-		"$src/aggregator/ringdecode.c" "$src/aggregator/decode.c" \
-		"$src/libuev/uev-def.c" 2>/dev/null |
-		awk '/(aggregator|libuev)\/[a-z-]+\.c |^TOTAL/ {
+		"$src/aggregator/ring/ring-read.c" "$src/aggregator/ring/ring-common.c" \
+		"$src/aggregator/decode/ringdecode.c" "$src/aggregator/decode/decode.c" \
+		"$src/libuev/shared/uev-def.c" 2>/dev/null |
+		awk '/(aggregator|libuev)\/[a-z\/-]+\.c |^TOTAL/ {
 			n = $1; sub(".*/aggregator/", "aggregator/", n); sub(".*/libuev/", "libuev/", n)
 			printf "  %-24s lines %5d/%-5d %7s   branches %5d/%-5d %7s\n",
 				n, $8 - $9, $8, $10, $11 - $12, $11, $13 }'

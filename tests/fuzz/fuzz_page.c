@@ -43,8 +43,7 @@
 #include <kbuffer.h>
 #include <trace-seq.h>
 
-#include "decode.h"
-#include "page-check.h"
+#include "uev-decode.h"
 #include "uev-abi.h"
 #include "uev-def.h"
 

@@ -86,7 +86,7 @@
 #include <trace-seq.h>
 
 #include "ring-common.h"
-#include "ringdecode.h"
+#include "uev-decode.h"
 #include "ringfile.h"
 
 #define FUZZ_SEP "--uev-fuzz-segment--"
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * uev_ring_decode() parses each format text first in a forked child
- * (aggregator/format-vet.c), because libtraceevent crashes on some: the
+ * (aggregator/decode/format-vet.c), because libtraceevent crashes on some: the
  * child dying is the designed outcome there, and the parent carries on.
  * But the child inherits libFuzzer's and the sanitizers' crash handlers,
  * which would report its death as a finding and write the input as a

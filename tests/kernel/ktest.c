@@ -9,8 +9,7 @@
 #include <tracefs.h>
 
 #include "ktest.h"
-#include "formats.h"
-#include "snapshot.h"
+#include "uev-seat.h"
 #include "uev-abi.h"
 
 static int counter;

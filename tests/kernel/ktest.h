@@ -5,8 +5,8 @@
 #define UEV_KTEST_H
 
 #include <stdint.h>
-#include "decode.h"
-#include "seat.h"
+#include "uev-decode.h"
+#include "uev-seat.h"
 
 struct krec {
 	enum uev_rec_kind kind;

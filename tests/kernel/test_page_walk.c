@@ -22,7 +22,7 @@
 #include <tracefs.h>
 
 #include "ktest.h"
-#include "page-check.h"
+#include "uev-decode.h"
 
 #define N_MARKERS 4000
 #define TS_DELTA_MAX (1ull << 27) /* what an event header's delta can hold */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sync marker round trip of aggregator/clock-sync.c on this machine's
+ * The sync marker round trip of aggregator/decode/clock-sync.c on this machine's
  * kernel. With the trace clock set to a userspace clock (boot, mono) the
  * pair the marker gives must agree with that clock read directly: that
  * proves the marker's timestamp is taken inside the bracket its samples
@@ -23,9 +23,8 @@
 #include <kbuffer.h>
 #include <tracefs.h>
 
-#include "clock-sync.h"
+#include "uev-decode.h"
 #include "ktest.h"
-#include "page-check.h"
 #include "uev-abi.h"
 
 #define RAW_BUF_OFF 12 /* ftrace raw_data: id @8, buf @12 */

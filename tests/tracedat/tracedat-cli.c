@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ringdecode.h"
+#include "uev-decode.h"
 #include "tracedat.h"
 
 static void report(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)

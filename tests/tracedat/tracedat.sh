@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# trace.dat output (aggregator/tracedat.c) end to end: real uev-aggregator
+# trace.dat output (aggregator/tracedat/tracedat.c) end to end: real uev-aggregator
 # runs on this machine's kernel, converted and read back with trace-cmd.
 #  - one ring, two runs: markers (uev-demo) and kmsg lines, then kmsg lines
 #    only (no ftrace format: the placeholder path); the newest run and a

@@ -36,7 +36,7 @@
 #include <tracefs.h>
 #include <trace-cmd.h>
 
-#include "ringdecode.h"
+#include "uev-decode.h"
 #include "tracedat.h"
 
 struct tracecmd_output;

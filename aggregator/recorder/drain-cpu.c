@@ -18,7 +18,7 @@
 
 #include "capture.h"
 #include "drain-loop.h"
-#include "page-check.h"
+#include "uev-decode.h"
 
 int drain_fail(struct drain_loop *l, int r, const char *what)
 {

@@ -11,8 +11,7 @@
 
 #include <kbuffer.h>
 
-#include "format-vet.h"
-#include "page-check.h"
+#include "uev-decode.h"
 #include "replay.h"
 
 /*

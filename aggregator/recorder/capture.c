@@ -18,10 +18,8 @@
 #include <tracefs.h>
 
 #include "capture.h"
-#include "clock-sync.h"
-#include "decode.h"
-#include "formats.h"
-#include "page-check.h"
+#include "uev-decode.h"
+#include "uev-seat.h"
 #include "ringfile.h"
 #include "uev-abi.h"
 

@@ -15,10 +15,8 @@
 #include <trace-seq.h>
 #include <tracefs.h>
 
-#include "decode.h"
-#include "formats.h"
-#include "seat.h"
-#include "snapshot.h"
+#include "uev-decode.h"
+#include "uev-seat.h"
 #include "uev-abi.h"
 
 #define MAX_EVENTS 32

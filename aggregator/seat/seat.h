@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A seat on the reading side: its tracefs instance "uev.<seat>" and the
- * marker enable page <run_dir>/<seat>.enable (layout in libuev/uev-abi.h).
+ * marker enable page <run_dir>/<seat>.enable (layout in libuev/shared/uev-abi.h).
  * Used by uev-seat now and by the aggregator later; touches nothing but the
  * seat's own instance and page.
  */

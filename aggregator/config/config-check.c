@@ -5,7 +5,7 @@
  * adds those).
  */
 #include "config.h"
-#include "clock-sync.h"
+#include "uev-decode.h"
 
 #include <errno.h>
 #include <fcntl.h>

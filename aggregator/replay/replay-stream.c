@@ -16,7 +16,7 @@
 #include <string.h>
 #include <event-parse.h>
 
-#include "format-vet.h"
+#include "uev-decode.h"
 #include "replay.h"
 #include "uev-abi.h"
 

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "decode.h"
+#include "uev-decode.h"
 #include "ringfile.h"
 
 struct tep_handle;

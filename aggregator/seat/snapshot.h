@@ -7,7 +7,7 @@
 #ifndef UEV_SNAPSHOT_H
 #define UEV_SNAPSHOT_H
 
-#include "decode.h"
+#include "uev-decode.h"
 #include "seat.h"
 
 struct uev_snapshot {

@@ -11,8 +11,7 @@
 #include <tracefs.h>
 
 #include "config.h"
-#include "formats.h"
-#include "seat.h"
+#include "uev-seat.h"
 #include "setup.h"
 
 #define DYNDBG "/proc/dynamic_debug/control"

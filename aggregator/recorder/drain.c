@@ -47,7 +47,7 @@
 
 #include "capture.h"
 #include "drain-loop.h"
-#include "page-check.h"
+#include "uev-decode.h"
 
 static int64_t now_ns(void)
 {

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "schema-parse.h"
-#include "seat.h"
+#include "uev-seat.h"
 #include "uev-abi.h"
 #include "userev.h"
 

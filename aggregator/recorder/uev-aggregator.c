@@ -22,11 +22,11 @@
 #include <tracefs.h>
 
 #include "capture.h"
-#include "clock-sync.h"
+#include "uev-decode.h"
 #include "config.h"
 #include "drain.h"
 #include "ringfile.h"
-#include "seat.h"
+#include "uev-seat.h"
 #include "setup.h"
 #include "userev.h"
 #include "uev-abi.h"

@@ -96,7 +96,7 @@ static inline void uev_page_publish(struct uev_enable_page *pg, int enabled, int
 #define UEV_MARKER_ANNOUNCE 0x41564555u /* "UEVA" little-endian */
 /* A sync point the seat's reader writes into its own instance (payload:
  * u32 version, u64 seq, u64 realtime, monotonic and boottime ns sampled
- * just before the write; aggregator/clock-sync.h). Only the reader's own
+ * just before the write; aggregator/decode/clock-sync.h). Only the reader's own
  * records (by their kernel-set pid) are believed. */
 #define UEV_MARKER_SYNC 0x53564555u /* "UEVS" little-endian */
 /* trace_marker_raw rejects more than this many bytes (id included). */

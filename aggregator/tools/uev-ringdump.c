@@ -12,7 +12,7 @@
 #include <time.h>
 #include <trace-seq.h>
 
-#include "ringdecode.h"
+#include "uev-decode.h"
 
 struct line {
 	uint64_t run, ts;
