@@ -420,7 +420,9 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 	r = set_kevents(seat, c, 1, err, errsize);
 	if (r < 0)
 		return r;
-	if (c->ndyndbg && access(DYNDBG, W_OK) != 0)
+	/* AT_EACCESS: a service user's CAP_DAC_OVERRIDE counts (access()
+	 * would drop it and skip the queries of a working setup). */
+	if (c->ndyndbg && faccessat(AT_FDCWD, DYNDBG, W_OK, AT_EACCESS) != 0)
 		fprintf(stderr, "uev-aggregator: %s: not available, %zu dyndbg queries skipped\n", DYNDBG,
 			c->ndyndbg);
 	else if (c->ndyndbg)

@@ -6,6 +6,7 @@
  * tracefs or on disk is touched, so bad input never costs data.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <getopt.h>
 #include <signal.h>
@@ -340,9 +341,12 @@ int main(int argc, char **argv)
 		char inst[600];
 
 		snprintf(inst, sizeof(inst), "%s/instances", tracefs_tracing_dir());
-		if (access(inst, W_OK | X_OK) != 0) {
+		/* AT_EACCESS: the effective ids and capabilities decide, so a
+		 * service user with CAP_DAC_OVERRIDE (the systemd unit) passes;
+		 * plain access() would drop a non-root caller's capabilities. */
+		if (faccessat(AT_FDCWD, inst, W_OK | X_OK, AT_EACCESS) != 0) {
 			fprintf(stderr, "uev-aggregator: no write access to %s (%s): run it as root, "
-				"or with CAP_SYS_ADMIN\n", inst, strerror(errno));
+				"or with the capabilities of uev-aggregator(8) SECURITY\n", inst, strerror(errno));
 			uev_config_free(&a.cfg);
 			return 1;
 		}

@@ -19,9 +19,31 @@ bool uev_seat_name_valid(const char *s)
 }
 
 /*
+ * Emitters map only a page owned by root (uev-marker.c: anyone else could
+ * shrink it under them). An aggregator running as its own user, as the
+ * systemd unit runs it, therefore gives its page to root, which takes
+ * CAP_CHOWN; as root this is a no-op.
+ */
+static int page_give_root(int fd, const char *path, char *err, size_t errsize)
+{
+	struct stat st;
+	int e;
+
+	if (fstat(fd, &st) == 0 && st.st_uid == 0)
+		return 0;
+	if (fchown(fd, 0, 0) == 0)
+		return 0;
+	e = errno;
+	snprintf(err, errsize, "%s: cannot give it to root (%s): emitters map only a root-owned page; "
+		 "run as root or with CAP_CHOWN", path, strerror(e));
+	return -e;
+}
+
+/*
  * The page is created at full size in one step under a temporary name and
- * renamed into place, so an emitter can never map a short file; an existing
- * page is only ever written, never truncated or replaced (uev-abi.h).
+ * renamed into place, so an emitter can never map a short file (nor one it
+ * would refuse for its owner); an existing page is only ever written, never
+ * truncated or replaced (uev-abi.h).
  */
 static int page_open(struct uev_seat *s, const char *run_dir, char *err, size_t errsize)
 {
@@ -29,7 +51,7 @@ static int page_open(struct uev_seat *s, const char *run_dir, char *err, size_t 
 	char tmp[1100];
 	struct stat st;
 	void *m;
-	int fd;
+	int fd, r = 0;
 
 	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST) {
 		snprintf(err, errsize, "%s: cannot create: %s", run_dir, strerror(errno));
@@ -40,7 +62,10 @@ static int page_open(struct uev_seat *s, const char *run_dir, char *err, size_t 
 	if (fd < 0 && errno == ENOENT) {
 		snprintf(tmp, sizeof(tmp), "%s/.%s.enable.%d", run_dir, s->name, (int)getpid());
 		fd = open(tmp, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-		if (fd >= 0 && (fchmod(fd, 0644) < 0 || pwrite(fd, &init, sizeof(init), 0) != sizeof(init) ||
+		/* fchmod() first: once root's, the file is no longer ours. */
+		if (fd >= 0 && (fchmod(fd, 0644) < 0 ||
+				(r = page_give_root(fd, s->page_path, err, errsize)) < 0 ||
+				pwrite(fd, &init, sizeof(init), 0) != sizeof(init) ||
 				fsync(fd) < 0 || link(tmp, s->page_path) < 0)) {
 			/* link() not rename(): a page another reader created
 			 * meanwhile wins and is used instead. */
@@ -48,6 +73,8 @@ static int page_open(struct uev_seat *s, const char *run_dir, char *err, size_t 
 			fd = -1;
 		}
 		unlink(tmp);
+		if (r < 0)
+			return r;
 		if (fd < 0)
 			fd = open(s->page_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
@@ -60,6 +87,10 @@ static int page_open(struct uev_seat *s, const char *run_dir, char *err, size_t 
 		snprintf(err, errsize, "%s: not a %u-byte regular file; remove it while no emitter runs",
 			 s->page_path, UEV_PAGE_SIZE);
 		return -EINVAL;
+	}
+	if ((r = page_give_root(fd, s->page_path, err, errsize)) < 0) { /* an earlier run's page */
+		close(fd);
+		return r;
 	}
 	m = mmap(NULL, UEV_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
@@ -100,17 +131,18 @@ int uev_seat_open(struct uev_seat *s, const char *name, const char *run_dir,
 		snprintf(err, errsize, "tracefs is not mounted and could not be mounted (need root)");
 		return -ENOENT;
 	}
+	/* The page first: a seat refused for its page (say, no CAP_CHOWN to
+	 * give it to root) must not leave an instance behind. */
+	r = page_open(s, run_dir ? run_dir : UEV_RUN_DIR_DEFAULT, err, errsize);
+	if (r < 0)
+		return r;
 	s->instance = tracefs_instance_create(s->instance_name);
 	if (!s->instance) {
 		r = -errno;
 		snprintf(err, errsize, "cannot create tracefs instance %s: %s", s->instance_name,
 			 strerror(errno));
-		return r;
-	}
-	r = page_open(s, run_dir ? run_dir : UEV_RUN_DIR_DEFAULT, err, errsize);
-	if (r < 0) {
-		tracefs_instance_free(s->instance);
-		s->instance = NULL;
+		munmap(s->page, UEV_PAGE_SIZE);
+		s->page = NULL;
 	}
 	return r;
 }

@@ -20,7 +20,7 @@ pcdir=$(dirname "$(find "$root" -name libuev.pc | head -1)")
 for f in bin/uev-schema bin/uev-seat include/uev/uev.h share/uev/schemas/weston.uev \
 	 share/uev/schemas/demo.uev share/uev/schemas/kms.uev share/man/man1/uev-schema.1 share/man/man8/uev-seat.8 \
 	 bin/uev-aggregator bin/uev-ringdump share/man/man8/uev-aggregator.8 share/man/man5/uev.conf.5 \
-	 lib/systemd/system/uev-aggregator@.service; do
+	 lib/systemd/system/uev-aggregator@.service lib/sysusers.d/uev.conf; do
 	[ -e "$root/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 # The Weston module, where Weston looks modules up by name ($libdir/weston),
