@@ -93,16 +93,17 @@ static void check_event_names(struct schema *s, size_t i, const char *reg)
  * 'emit_x' both produce uev_emit_emit_x. Such schemas are refused here,
  * where the naming scheme lives, so that --check catches them too.
  */
-void schema_check_names(struct schema *s)
+int schema_check_names(struct schema *s)
 {
 	char reg[UEV_NAME_MAX + 16];
 
-	if (!s->provider)
-		return;
+	if (!s->provider || s->error)
+		return s->error;
 	snprintf(reg, sizeof(reg), "uev_%s_register", s->provider);
 	for (size_t i = 0; i < s->nevents; i++)
 		if (s->event[i].full)
 			check_event_names(s, i, reg);
+	return s->error;
 }
 
 static void gen_helpers(FILE *out)

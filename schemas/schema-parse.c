@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,49 +33,70 @@ struct parser {
 
 #define Q(n) ((int)((n) > 40 ? 40 : (n))) /* quote at most 40 bytes of user text */
 
-static void oom(void) __attribute__((noreturn));
-
-static void oom(void)
+/*
+ * Running out of memory is not a schema error: the first failed allocation
+ * records -ENOMEM in s->error, which is sticky. Every step below checks it
+ * and does nothing more, the read loop stops, and schema_parse() returns it;
+ * what was built so far stays owned by @s for schema_free(). Nothing here
+ * prints or exits: the program that called decides how to say it.
+ */
+static void *no_memory(struct schema *s)
 {
-	fputs("uev-schema: out of memory\n", stderr);
-	exit(1);
+	s->error = -ENOMEM;
+	return NULL;
 }
 
-static void *xrealloc(void *p, size_t n)
+static char *dup_n(struct schema *s, const char *src, size_t n)
 {
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		oom();
-	return p;
-}
+	char *d = malloc(n + 1);
 
-static char *xstrndup(const char *s, size_t n)
-{
-	char *d = xrealloc(NULL, n + 1);
-
-	memcpy(d, s, n);
+	if (!d)
+		return no_memory(s);
+	memcpy(d, src, n);
 	d[n] = '\0';
 	return d;
 }
 
-#define GROW(arr, n, cap)                                                   \
-	do {                                                                \
-		if ((n) == (cap)) {                                         \
-			(cap) = (cap) ? 2 * (cap) : 8;                      \
-			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
-		}                                                           \
-	} while (0)
+/* Make room for element @n of @arr (capacity @cap, doubled as needed).
+ * On failure @arr and @cap are unchanged, s->error is set, and the value
+ * is -ENOMEM; else 0. */
+#define GROW(s, arr, n, cap)                                                        \
+	({                                                                          \
+		int grow_r_ = 0;                                                    \
+		if ((n) == (cap)) {                                                 \
+			size_t grow_c_ = (cap) ? 2 * (cap) : 8;                     \
+			__typeof__(arr) grow_a_ = grow_c_ > SIZE_MAX / sizeof(*(arr)) ? NULL \
+				: realloc((arr), grow_c_ * sizeof(*(arr)));         \
+			if (grow_a_) {                                              \
+				(arr) = grow_a_;                                    \
+				(cap) = grow_c_;                                    \
+			} else {                                                    \
+				no_memory(s);                                       \
+				grow_r_ = -ENOMEM;                                  \
+			}                                                           \
+		}                                                                   \
+		grow_r_;                                                            \
+	})
 
 void schema_error(struct schema *s, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
+	int r;
 
+	if (s->error)
+		return; /* the schema is incomplete: more messages would mislead */
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		oom();
+	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	GROW(s->diag, s->ndiag, s->diagcap);
+	if (r < 0) {
+		no_memory(s);
+		return;
+	}
+	if (GROW(s, s->diag, s->ndiag, s->diagcap) < 0) {
+		free(msg);
+		return;
+	}
 	s->diag[s->ndiag] = (struct schema_diag){ line, (unsigned)s->ndiag, msg };
 	s->ndiag++;
 }
@@ -130,14 +152,18 @@ static void check_definition(struct schema *s, struct schema_event *ev)
 
 	if (!name)
 		return;
-	for (;;) {
+	while (!s->error) {
 		size_t cap = 1 + ev->nfields * (sizeof("; __rel_loc char[] ") + UEV_NAME_MAX);
-		char *text = xrealloc(NULL, cap), type[32];
+		char *text = malloc(cap), type[32];
 		size_t len = 0, total;
 		struct uev_def def;
 		struct uev_def_error err;
 		int r;
 
+		if (!text) {
+			no_memory(s);
+			return;
+		}
 		text[0] = '\0';
 		for (unsigned i = 0; i < ev->nfields; i++)
 			len += (size_t)snprintf(text + len, cap - len, "%s%s %s", i ? "; " : "",
@@ -148,7 +174,7 @@ static void check_definition(struct schema *s, struct schema_event *ev)
 			if (ev->full)
 				ev->fields = strdup(def.canonical + strlen(name) + (ev->nfields ? 1 : 0));
 			if (ev->full && !ev->fields)
-				oom();
+				no_memory(s);
 			free(text);
 			return;
 		}
@@ -204,7 +230,7 @@ static void provider_stmt(struct parser *p, unsigned line, char *rest)
 	else if (*extra)
 		schema_error(s, line, "unexpected '%.*s' after the provider name", Q(token_len(extra)), extra);
 	else {
-		s->provider = xstrndup(rest, n);
+		s->provider = dup_n(s, rest, n);
 		s->provider_line = line;
 	}
 }
@@ -220,7 +246,8 @@ static void event_stmt(struct parser *p, unsigned line, char *rest)
 		schema_error(s, line, "missing 'provider NAME' statement before the first event");
 		p->missing_provider_told = 1;
 	}
-	GROW(s->event, s->nevents, s->cap);
+	if (GROW(s, s->event, s->nevents, s->cap) < 0)
+		return;
 	ev = &s->event[s->nevents];
 	memset(ev, 0, sizeof(*ev));
 	ev->line = line;
@@ -236,7 +263,9 @@ static void event_stmt(struct parser *p, unsigned line, char *rest)
 		schema_error(s, line, "bad event name '%.*s' (letters, digits, '_', not starting with a digit, < %d bytes)",
 			     Q(n), name, UEV_NAME_MAX);
 	} else {
-		ev->name = xstrndup(name, n);
+		ev->name = dup_n(s, name, n);
+		if (!ev->name)
+			return;
 		for (size_t i = 0; i + 1 < s->nevents; i++)
 			if (s->event[i].name && !strcmp(s->event[i].name, ev->name)) {
 				schema_error(s, line, "duplicate event '%s' (the first is on line %u)",
@@ -250,7 +279,11 @@ static void event_stmt(struct parser *p, unsigned line, char *rest)
 				schema_error(s, line, "event name '%s_%s' is too long: %zu bytes, at most %d",
 					     s->provider, ev->name, full, UEV_NAME_MAX - 1);
 			} else {
-				ev->full = xrealloc(NULL, full + 1);
+				ev->full = malloc(full + 1);
+				if (!ev->full) {
+					no_memory(s);
+					return;
+				}
 				snprintf(ev->full, full + 1, "%s_%s", s->provider, ev->name);
 			}
 		}
@@ -271,7 +304,7 @@ static void event_stmt(struct parser *p, unsigned line, char *rest)
 	if (dn == 0)
 		schema_error(s, line, "missing description after ':' (one line saying what the event means)");
 	else
-		ev->desc = xstrndup(desc, dn);
+		ev->desc = dup_n(s, desc, dn);
 }
 
 static void field_line(struct parser *p, unsigned line, char *text)
@@ -303,12 +336,17 @@ static void field_line(struct parser *p, unsigned line, char *text)
 	/* 'string' is the schema's spelling of the kernel's variable string;
 	 * uev-def only knows the latter, so rewrite before handing it over. */
 	if (is_word(text, n, "string")) {
-		if (asprintf(&alias, "__rel_loc char[]%s", text + n) < 0)
-			oom();
+		if (asprintf(&alias, "__rel_loc char[]%s", text + n) < 0) {
+			no_memory(s);
+			return;
+		}
 		def = alias;
 	}
 	len = strlen(def);
-	GROW(ev->field, ev->nfields, ev->cap);
+	if (GROW(s, ev->field, ev->nfields, ev->cap) < 0) {
+		free(alias);
+		return;
+	}
 	f = &ev->field[ev->nfields];
 	r = uev_def_parse_field(def, len, &f->def, &err);
 	free(alias);
@@ -358,7 +396,7 @@ static void parse_line(struct parser *p, unsigned line, char *text)
 	}
 }
 
-size_t schema_parse(struct schema *s, const char *path)
+ssize_t schema_parse(struct schema *s, const char *path)
 {
 	struct parser p = { .s = s, .cur = NO_EVENT_YET };
 	char *buf = NULL;
@@ -371,10 +409,13 @@ size_t schema_parse(struct schema *s, const char *path)
 	s->path = path;
 	f = fopen(path, "r");
 	if (!f) {
-		schema_error(s, 0, "cannot open: %s", strerror(errno));
-		return s->ndiag;
+		if (errno == ENOMEM)
+			no_memory(s);
+		else
+			schema_error(s, 0, "cannot open: %s", strerror(errno));
+		return s->error ? s->error : (ssize_t)s->ndiag;
 	}
-	while ((n = getline(&buf, &cap, f)) >= 0) {
+	while (!s->error && (n = getline(&buf, &cap, f)) >= 0) {
 		line++;
 		if (strlen(buf) != (size_t)n) {
 			schema_error(s, line, "NUL byte in the line");
@@ -387,9 +428,15 @@ size_t schema_parse(struct schema *s, const char *path)
 			memmove(buf, buf + 3, strlen(buf + 3) + 1);
 		parse_line(&p, line, buf);
 	}
-	if (ferror(f)) {
+	if (s->error) {
+		/* stopped: nothing more to say */
+	} else if (ferror(f)) {
 		/* The rest of the file is unknown: say nothing about what is missing. */
 		schema_error(s, 0, "read error: %s", strerror(errno));
+	} else if (!feof(f)) {
+		/* getline() failed without a stream error: it could not grow the
+		 * line. Going on would parse a truncated schema as if complete. */
+		no_memory(s);
 	} else {
 		finish_event(&p);
 		if (!p.provider_seen && !p.missing_provider_told)
@@ -397,7 +444,7 @@ size_t schema_parse(struct schema *s, const char *path)
 	}
 	free(buf);
 	fclose(f);
-	return s->ndiag;
+	return s->error ? s->error : (ssize_t)s->ndiag;
 }
 
 static int diag_cmp(const void *a, const void *b)
@@ -411,7 +458,8 @@ static int diag_cmp(const void *a, const void *b)
 
 void schema_print_errors(struct schema *s, FILE *out)
 {
-	qsort(s->diag, s->ndiag, sizeof(*s->diag), diag_cmp);
+	if (s->ndiag) /* qsort() wants a real array even for no elements */
+		qsort(s->diag, s->ndiag, sizeof(*s->diag), diag_cmp);
 	for (size_t i = 0; i < s->ndiag; i++) {
 		if (s->diag[i].line)
 			fprintf(out, "%s:%u: %s\n", s->path, s->diag[i].line, s->diag[i].msg);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "uev-def.h"
 
@@ -41,25 +42,32 @@ struct schema {
 	size_t nevents, cap;
 	struct schema_diag *diag;
 	size_t ndiag, diagcap;
+	int error; /* 0, or -ENOMEM: an allocation failed, the parse stopped and
+		    * the schema is incomplete (diagnostics too); sticky */
 };
 
-/* Parse @path into @s (zeroed first). Return: the number of errors; when it
- * is 0 every event has full, desc and fields set, and once
- * schema_check_names() adds no error either the schema can be generated. */
-size_t schema_parse(struct schema *s, const char *path);
+/* Parse @path into @s (zeroed first). Nothing is printed and the process
+ * never ends here. Return: -ENOMEM when memory ran out (s->error; use
+ * nothing of @s), else the number of errors; when it is 0 every event has
+ * full, desc and fields set, and once schema_check_names() adds no error
+ * either the schema can be generated. Call schema_free() in every case. */
+ssize_t schema_parse(struct schema *s, const char *path);
 
-/* Record an error at @line (0: the file as a whole). */
+/* Record an error at @line (0: the file as a whole). Out of memory, it
+ * sets s->error instead; once s->error is set it does nothing. */
 void schema_error(struct schema *s, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Print the errors as "FILE:LINE: message" lines, sorted by line. */
 void schema_print_errors(struct schema *s, FILE *out);
 
+/* Free everything @s holds (also after a failed parse) and zero it. */
 void schema_free(struct schema *s);
 
 /* schema-gen.c: report events whose generated C identifiers would collide
- * with each other or with the registration function. */
-void schema_check_names(struct schema *s);
+ * with each other or with the registration function. Return: s->error (0,
+ * or -ENOMEM if recording an error ran out of memory). */
+int schema_check_names(struct schema *s);
 
 /* schema-gen.c: write the C header for a schema without errors. @source is
  * named in the "generated from" comment. Return: 0, or -1 on a write error

@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"  -V, --version       show the version and exit\n"
 	"\n"
 	"Errors are reported as FILE:LINE: message.\n"
-	"Exit status: 0 success, 1 schema or I/O errors, 2 usage errors.\n"
+	"Exit status: 0 success, 1 schema or I/O errors (or out of memory), 2 usage errors.\n"
 	"See uev-schema(1) for the schema format.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -194,8 +194,12 @@ int main(int argc, char **argv)
 		return usage_error("-o needs a file name");
 	in = argv[optind];
 
-	schema_parse(&s, in);
-	schema_check_names(&s);
+	/* The parser returns errors, it never prints or exits: say it here. */
+	if (schema_parse(&s, in) < 0 || schema_check_names(&s) < 0) {
+		fprintf(stderr, "uev-schema: %s: %s\n", in, strerror(-s.error));
+		schema_free(&s);
+		return EXIT_ERRORS;
+	}
 	if (s.ndiag) {
 		schema_print_errors(&s, stderr);
 		schema_free(&s);

@@ -23,15 +23,20 @@ int uev_userev_check(const struct uev_config *c, char *err, size_t errsize)
 		struct schema s;
 		char *buf = NULL;
 		size_t len = 0;
-		FILE *mem;
+		ssize_t n = schema_parse(&s, c->schemas[i]);
+		FILE *mem = n > 0 ? open_memstream(&buf, &len) : NULL;
 
-		if (schema_parse(&s, c->schemas[i]) == 0) {
+		if (n > 0 && !mem)
+			n = -ENOMEM;
+		if (n < 0) {
+			/* Not the schema's fault: no "FILE:LINE" blame, and stop. */
+			snprintf(err + strlen(err), errsize - strlen(err), "%s: cannot parse it: %s\n",
+				 c->schemas[i], strerror((int)-n));
 			schema_free(&s);
-			continue;
+			return (int)n;
 		}
-		bad++;
-		mem = open_memstream(&buf, &len);
-		if (mem) {
+		if (n > 0) {
+			bad++;
 			schema_print_errors(&s, mem);
 			fclose(mem);
 			snprintf(err + strlen(err), errsize - strlen(err), "%s", buf ? buf : "");
@@ -118,12 +123,21 @@ int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct u
 	sch = calloc(c->nschemas ? c->nschemas : 1, sizeof(*sch));
 	if (!sch)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->nschemas; i++)
-		if (schema_parse(&sch[i], c->schemas[i]) == 0)
+	for (size_t i = 0; i < c->nschemas && r == 0; i++) {
+		ssize_t n = schema_parse(&sch[i], c->schemas[i]);
+
+		if (n == 0)
 			total += sch[i].nevents;
-	u->words = calloc(total ? total : 1, sizeof(*u->words));
-	if (!u->words)
+		else if (n < 0) {
+			r = (int)n;
+			snprintf(err, errsize, "%s: cannot parse it: %s", c->schemas[i], strerror((int)-n));
+		}
+	}
+	u->words = r ? NULL : calloc(total ? total : 1, sizeof(*u->words));
+	if (!u->words && !r) {
 		r = -ENOMEM;
+		snprintf(err, errsize, "user_events enable words: %s", strerror(ENOMEM));
+	}
 	for (size_t i = 0; i < c->nschemas && r == 0; i++) {
 		struct schema *s = &sch[i];
 

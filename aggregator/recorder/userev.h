@@ -28,7 +28,8 @@ struct uev_userev {
 };
 
 /* Parse every schema of @c; all errors ("FILE:LINE: message") into @err.
- * 0 or -EINVAL. Touches nothing. */
+ * 0, -EINVAL (schema errors), or -ENOMEM ("FILE: cannot parse it: ..." in
+ * @err). Touches nothing. */
 int uev_userev_check(const struct uev_config *c, char *err, size_t errsize);
 
 /* Register and enable. 0 (also on marker kernels), -errno with @err. An

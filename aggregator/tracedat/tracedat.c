@@ -19,6 +19,15 @@
  * declarations below are those of 3.1.6, on an opaque handle. The result
  * is read back with the reader before it replaces the output, so a library
  * that behaves otherwise fails here, not in the user's report.
+ *
+ * Those declarations, the struct they pass and the library bugs worked
+ * around below hold for the libtracecmd versions the build names in
+ * UEV_TRACECMD_NEEDED (1.3.1 = trace-cmd 3.1.6) and no others. So the
+ * writer is compiled only when the build's libtracecmd is one of them
+ * (UEV_TRACECMD_VERIFIED, decided in meson.build), and before it runs, the
+ * libtracecmd actually loaded must carry the build's version too: the
+ * soname (libtracecmd.so.1) lets any 1.x stand in at run time. Otherwise
+ * uev_tracedat_write() fails with -ENOTSUP, naming both versions.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +43,17 @@
 #include <unistd.h>
 #include <event-parse.h>
 #include <tracefs.h>
-#include <trace-cmd.h>
 
 #include "uev-decode.h"
 #include "tracedat.h"
+
+#if !defined(UEV_TRACECMD_VERSION) || !defined(UEV_TRACECMD_NEEDED)
+#error "the build passes UEV_TRACECMD_VERSION and UEV_TRACECMD_NEEDED (aggregator/meson.build)"
+#endif
+
+#ifdef UEV_TRACECMD_VERIFIED
+#include <link.h>
+#include <trace-cmd.h>
 
 struct tracecmd_output;
 struct tracecmd_event_list {
@@ -585,6 +601,44 @@ static int pass_meta(struct td *t, struct uev_ring_reader *r)
 	return e;
 }
 
+static int find_tracecmd(struct dl_phdr_info *info, size_t size, void *name)
+{
+	const char *base = strrchr(info->dlpi_name, '/');
+
+	(void)size;
+	base = base ? base + 1 : info->dlpi_name;
+	if (strncmp(base, "libtracecmd.so", 14))
+		return 0;
+	snprintf(name, PATH_MAX, "%s", info->dlpi_name);
+	return 1;
+}
+
+/*
+ * The libtracecmd loaded must be the build's: the library has no call that
+ * tells its version, but trace-cmd's build installs it as
+ * libtracecmd.so.X.Y.Z behind the soname link. 0 when that name carries
+ * the build's version, or no version to compare (linked statically, or a
+ * renamed file: the build's version stands); else -ENOTSUP with the reason.
+ */
+static int check_loaded(char *err, size_t errsize)
+{
+	char name[PATH_MAX] = "", real[PATH_MAX];
+	const char *v;
+
+	dl_iterate_phdr(find_tracecmd, name);
+	if (!name[0] || !realpath(name, real))
+		return 0;
+	v = strrchr(real, '/');
+	v = strstr(v ? v : real, "libtracecmd.so.");
+	if (!v || !strchr(v += 15, '.') || !strcmp(v, UEV_TRACECMD_VERSION))
+		return 0;
+	snprintf(err, errsize, "trace.dat export is not available: this program was built against "
+		 "libtracecmd %s but runs with libtracecmd %s (%s); its trace.dat writer uses libtracecmd's "
+		 "private functions, known only for libtracecmd %s", UEV_TRACECMD_VERSION, v, real,
+		 UEV_TRACECMD_NEEDED);
+	return -ENOTSUP;
+}
+
 int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 		       uev_ring_report_fn report, void *ctx, char *err, size_t errsize)
 {
@@ -597,7 +651,8 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 
 	if (err && errsize)
 		err[0] = 0;
-	if ((e = uev_ring_reader_open(&r, path, report, ctx, err, errsize)) < 0)
+	if ((e = check_loaded(err, errsize)) < 0 ||
+	    (e = uev_ring_reader_open(&r, path, report, ctx, err, errsize)) < 0)
 		return e;
 	/* Work files go beside @out: the file system the result needs
 	 * anyway, about as much, and not a RAM-backed /tmp. */
@@ -652,3 +707,17 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 		rmdir(t.dir);
 	return e < 0 ? e : total > INT_MAX ? INT_MAX : (int)total;
 }
+
+#else /* !UEV_TRACECMD_VERIFIED: no libtracecmd call at all */
+
+int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
+		       uev_ring_report_fn report, void *ctx, char *err, size_t errsize)
+{
+	(void)path, (void)run_id, (void)out, (void)report, (void)ctx;
+	snprintf(err, errsize, "trace.dat export is not available: this program was built against "
+		 "libtracecmd %s, and its trace.dat writer uses libtracecmd's private functions, known only "
+		 "for libtracecmd %s", UEV_TRACECMD_VERSION, UEV_TRACECMD_NEEDED);
+	return -ENOTSUP;
+}
+
+#endif

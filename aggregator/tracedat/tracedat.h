@@ -19,6 +19,9 @@
  * message naming the file (and offset where relevant) in @err. Problems in
  * the ring file go to @report and are skipped, never fatal.
  *
+ * -ENOTSUP, before anything is read, when the libtracecmd built against or
+ * loaded is not a version the writer was checked against (message in @err).
+ *
  * @out is replaced only on success (written beside it, then renamed). The
  * work files live in a temporary directory beside @out and are always
  * removed. Nothing is printed. Process-wide side effects (libtracecmd
