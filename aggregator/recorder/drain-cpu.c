@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <tracefs.h>
 
 #include "capture.h"
 #include "drain-loop.h"
 #include "uev-decode.h"
+#include "uev-seat.h"
 
 int drain_fail(struct drain_loop *l, int r, const char *what)
 {
@@ -30,16 +32,19 @@ int drain_fail(struct drain_loop *l, int r, const char *what)
 int drain_record(struct drain_loop *l, int i)
 {
 	struct drain_cpu *c = &l->cpu[i];
-	int r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
+	unsigned cpu = l->slot_cpu[i];
+	int r = uev_capture_page(l->o->capture, cpu, c->slot, l->subbuf);
 
 	if (r == -ENOBUFS) {
 		r = uev_ring_writer_flush(l->o->writer); /* page-cache mode makes room at once */
 		if (r == 0)
-			r = uev_capture_page(l->o->capture, (unsigned)i, c->slot, l->subbuf);
+			r = uev_capture_page(l->o->capture, cpu, c->slot, l->subbuf);
 	}
 	c->stalled = r == -ENOBUFS;
-	if (r == 0)
+	if (r == 0) {
 		memset(c->slot, 0, UEV_PAGE_HDR); /* recorded: the slot is empty */
+		l->slot_cpu[i] = c->id;           /* and now its reader's (invariant 1) */
+	}
 	return r == -ENOBUFS ? 0 : r;
 }
 
@@ -55,9 +60,12 @@ int drain_read_cpu(struct drain_loop *l, int i, int budget)
 		got = read(c->fd, c->slot, l->subbuf);
 		if (got < 0 && errno == EINTR)
 			continue;
+		/* A possible CPU that was never online has no buffer yet; it
+		 * gets one when it comes online, and a flush finds it then. */
+		c->absent = got < 0 && errno == ENODEV;
 		if (got <= 0) {
 			c->ready = 0;
-			if (got < 0 && errno != EAGAIN)
+			if (got < 0 && errno != EAGAIN && errno != ENODEV)
 				return drain_fail(l, -errno, "reading trace_pipe_raw");
 			return 0;
 		}
@@ -70,14 +78,16 @@ int drain_read_cpu(struct drain_loop *l, int i, int budget)
 	return 0;
 }
 
-int drain_setup(struct drain_loop *l)
+size_t uev_drain_stage_bytes(unsigned ncpu, size_t subbuf)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF), n;
+	return (size_t)ncpu * (subbuf + sizeof(uint32_t)); /* the slots, then slot_cpu */
+}
+
+/* Sub-buffer size, and pages per CPU a flush reads at most. */
+static void buffer_geometry(struct drain_loop *l)
+{
 	char *kb = tracefs_instance_file_read(l->o->instance, "buffer_subbuf_size_kb", NULL);
-	char *dir = tracefs_instance_get_dir(l->o->instance);
-	size_t alen = 0;
-	uint8_t *area = uev_ring_writer_stage_area(l->o->writer, &alen);
-	int r = 0;
+	long n;
 
 	l->subbuf = kb ? (size_t)strtoul(kb, NULL, 10) * 1024 : (size_t)getpagesize();
 	free(kb);
@@ -86,35 +96,80 @@ int drain_setup(struct drain_loop *l)
 	n = kb ? (long)strtoul(kb, NULL, 10) : 0;
 	l->buffer_pages = (int)((size_t)(n > 0 ? n : 65536) * 1024 / l->subbuf) + 4;
 	free(kb);
-	l->ncpu = (int)(ncpu > 0 && ncpu < MAX_CPUS ? ncpu : 1);
-	l->cpu = calloc((size_t)l->ncpu, sizeof(*l->cpu));
-	if (!l->cpu || !dir) {
-		tracefs_put_tracing_file(dir);
-		return drain_fail(l, -ENOMEM, "setting up the drain");
+}
+
+/* One descriptor per CPU: a soft limit of open files below what that
+ * needs is raised (systemd's hard limit is 524288); a hard limit below it
+ * is refused by name rather than reading only some CPUs. */
+static int enough_files(struct drain_loop *l)
+{
+	rlim_t need = (rlim_t)l->ncpu + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		snprintf(l->err, l->errsize, "%d CPUs need %llu open files, and the hard limit is %llu "
+			 "(LimitNOFILE=, ulimit -Hn)", l->ncpu, (unsigned long long)need,
+			 (unsigned long long)rl.rlim_max);
+		return -EMFILE;
 	}
-	if (!area || alen < (size_t)l->ncpu * l->subbuf) {
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? drain_fail(l, -errno, "raising the open file limit") : 0;
+}
+
+/* The CPUs, their slots (in the stage when it has room) and descriptors. */
+static int open_cpus(struct drain_loop *l, const char *dir, unsigned *ids)
+{
+	size_t need = uev_drain_stage_bytes((unsigned)l->ncpu, l->subbuf), alen = 0;
+	uint8_t *area = uev_ring_writer_stage_area(l->o->writer, &alen);
+
+	if (!area || alen < need) {
 		if (area)
 			fprintf(stderr, "uev-aggregator: the stage has no room for %d pages of %zu bytes: "
 				"a kill -9 can lose the page each CPU was reading\n", l->ncpu, l->subbuf);
-		area = l->heap_slots = calloc((size_t)l->ncpu, l->subbuf);
+		if (!(area = l->heap_slots = calloc(1, need)))
+			return drain_fail(l, -ENOMEM, "setting up the drain");
 	}
+	l->slot_cpu = (uint32_t *)(area + (size_t)l->ncpu * l->subbuf);
 	for (int i = 0; i < l->ncpu; i++)
-		l->cpu[i].fd = -1;
-	for (int i = 0; i < l->ncpu && r == 0 && area; i++) {
+		l->cpu[i] = (struct drain_cpu){ .id = ids[i], .fd = -1, .slot = area + (size_t)i * l->subbuf };
+	for (int i = 0; i < l->ncpu; i++) {
 		char file[PATH_MAX];
 
-		snprintf(file, sizeof(file), "%s/per_cpu/cpu%d/trace_pipe_raw", dir, i);
-		l->cpu[i].slot = area + (size_t)i * l->subbuf;
+		snprintf(file, sizeof(file), "%s/per_cpu/cpu%u/trace_pipe_raw", dir, l->cpu[i].id);
 		l->cpu[i].fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (l->cpu[i].fd < 0) {
-			r = -errno;
-			snprintf(l->err, l->errsize, "%s: %s", file, strerror(errno));
+			int e = errno;
+
+			snprintf(l->err, l->errsize, "%s: %s", file, strerror(e));
+			return -e;
 		}
 	}
-	tracefs_put_tracing_file(dir);
-	if (r == 0 && !area)
+	return 0;
+}
+
+int drain_setup(struct drain_loop *l)
+{
+	char *dir = tracefs_instance_get_dir(l->o->instance);
+	unsigned *ids = NULL, n = 0, entries = 256;
+	int r;
+
+	buffer_geometry(l);
+	if (!dir)
+		return drain_fail(l, -ENOMEM, "setting up the drain");
+	r = uev_seat_cpus_in(dir, UEV_RING_CPU_MAX, &ids, &n, l->err, l->errsize);
+	l->ncpu = (int)n;
+	if (r == 0 && (n > INT_MAX / 2 || !(l->cpu = calloc(n, sizeof(*l->cpu)))))
 		r = drain_fail(l, -ENOMEM, "setting up the drain");
-	if (r == 0 && (r = io_uring_queue_init(256, &l->ring, 0)) < 0)
+	if (r == 0 && (r = enough_files(l)) == 0)
+		r = open_cpus(l, dir, ids);
+	free(ids);
+	tracefs_put_tracing_file(dir);
+	/* Room for a poll per CPU, the writes and the signal at once. */
+	while (entries < n + MAX_WRITES + 8 && entries < 32768)
+		entries *= 2;
+	if (r == 0 && (r = io_uring_queue_init(entries, &l->ring, 0)) < 0)
 		r = drain_fail(l, r, "io_uring setup");
 	return r;
 }
@@ -140,11 +195,18 @@ int drain_recover_slots(struct drain_loop *l)
 		uint8_t *p = l->cpu[i].slot, z[UEV_PAGE_HDR] = { 0 };
 		int r;
 
-		if (!memcmp(p, z, sizeof(z)))
+		if (!memcmp(p, z, sizeof(z))) {
+			l->slot_cpu[i] = l->cpu[i].id;
 			continue;
-		if (uev_ring_writer_stage_had_page(l->o->writer, (unsigned)i, p,
+		}
+		if (l->slot_cpu[i] > UEV_RING_CPU_MAX ||
+		    uev_ring_writer_stage_had_page(l->o->writer, l->slot_cpu[i], p,
 						   uev_capture_keep(p, l->subbuf))) {
+			if (l->slot_cpu[i] > UEV_RING_CPU_MAX)
+				fprintf(stderr, "uev-aggregator: the stage's slot %d holds a page of no CPU "
+					"(%u); dropped\n", i, l->slot_cpu[i]);
 			memset(p, 0, UEV_PAGE_HDR);
+			l->slot_cpu[i] = l->cpu[i].id;
 			continue;
 		}
 		if ((r = drain_record(l, i)) < 0)

@@ -14,7 +14,6 @@
 #include "drain.h"
 #include "ringfile.h"
 
-#define MAX_CPUS 1024
 #define MAX_WRITES 64
 /* Pages read from one CPU before the others and the completions get a
  * turn; the CPU stays "ready" and is read again without waiting. */
@@ -27,18 +26,26 @@ enum tag { T_POLL = 1, T_SIGNAL, T_WRITE, T_FSYNC };
 #define TAG(t, i) (((uint64_t)(t) << 32) | (uint32_t)(i))
 
 struct drain_cpu {
+	unsigned id;     /* its number: per_cpu/cpu<id>, the ring's cpu field */
 	int fd;          /* trace_pipe_raw, O_NONBLOCK */
 	uint8_t *slot;   /* its page in the stage (or heap without one) */
 	int polling;     /* a watermark poll is armed */
 	int ready;       /* the poll fired, or the read budget ran out */
 	int stalled;     /* slot holds a page the writer had no room for yet */
+	int absent;      /* ENODEV: a possible CPU that has not been online
+			  * since the buffer was made; no poll, a read per flush */
 };
 
 struct drain_loop {
 	const struct uev_drain_opts *o;
 	struct io_uring ring;
-	struct drain_cpu *cpu;
+	struct drain_cpu *cpu; /* one per CPU of the instance, ascending id */
 	int ncpu;
+	/* [ncpu], in the stage after the slots: the CPU whose page slot i
+	 * holds. Set to cpu[i].id only while the slot is empty, so a page a
+	 * killed run left is recorded as its own CPU's even when the CPUs
+	 * differ now. */
+	uint32_t *slot_cpu;
 	size_t subbuf;
 	int buffer_pages;    /* sub-buffers per CPU, and a few more */
 	uint8_t *heap_slots; /* without a stage */

@@ -233,7 +233,7 @@ static int unstall(struct drain_loop *l)
 
 		if (l->cpu[i].stalled && (r = drain_record(l, i)) < 0)
 			return r;
-		if (!l->cpu[i].stalled && !l->cpu[i].polling && !l->stopping)
+		if (!l->cpu[i].stalled && !l->cpu[i].polling && !l->cpu[i].absent && !l->stopping)
 			l->cpu[i].ready = 1;
 	}
 	return 0;
@@ -289,7 +289,7 @@ static int run(struct drain_loop *l)
 				o->hooks.on_tick(o->hooks.ctx);
 		}
 		for (int i = 0; i < l->ncpu; i++)
-			if (!l->cpu[i].polling && !l->cpu[i].ready && !l->cpu[i].stalled)
+			if (!l->cpu[i].polling && !l->cpu[i].ready && !l->cpu[i].stalled && !l->cpu[i].absent)
 				arm_poll(l, i);
 		submit_writes(l, 0);
 	}

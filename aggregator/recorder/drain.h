@@ -35,8 +35,15 @@ struct uev_drain_opts {
 	struct uev_drain_hooks hooks;
 };
 
+/* Bytes of the stage's caller area (uev_ring_create.stage_extra) the
+ * drain keeps its read pages in, for @ncpu CPUs of @subbuf-byte sub-buffers:
+ * with fewer, it reads into memory a kill -9 loses. */
+size_t uev_drain_stage_bytes(unsigned ncpu, size_t subbuf);
+
 /* Run until SIGTERM/SIGINT (or a hook says stop), then drain what the
- * kernel still holds and write it. 0, or -errno with @err set. */
+ * kernel still holds and write it. Every CPU of the instance is read
+ * (uev_seat_cpus(): sparse numbers too); one with a number the ring
+ * cannot record is refused at start. 0, or -errno with @err set. */
 int uev_drain_run(const struct uev_drain_opts *o, char *err, size_t errsize);
 
 #endif

@@ -373,16 +373,24 @@ int main(int argc, char **argv)
 		 * the CPUs' read pages are its caller's part. */
 		static char stage[PATH_MAX];
 		const char *dir = a.run_dir ? a.run_dir : UEV_RUN_DIR_DEFAULT;
-		long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 		size_t page = a.cfg.subbuf_kb ? a.cfg.subbuf_kb * 1024u : (size_t)getpagesize();
+		unsigned *cpus, ncpu;
 
+		/* Every instance has the root's CPUs; the drain reads them all
+		 * or refuses now, before anything is changed. */
+		if (uev_seat_cpus(NULL, UEV_RING_CPU_MAX, &cpus, &ncpu, err, sizeof(err)) < 0) {
+			fprintf(stderr, "uev-aggregator: %s\n", err);
+			uev_config_free(&a.cfg);
+			return 1;
+		}
+		free(cpus);
 		snprintf(stage, sizeof(stage), "%s/%s.stage", dir, seat);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			fprintf(stderr, "uev-aggregator: %s: cannot create: %s; a kill -9 can lose what was "
 				"drained but not yet written\n", dir, strerror(errno));
 		else
 			rc.stage_path = stage;
-		rc.stage_extra = (size_t)(ncpu > 0 ? ncpu : 1) * page;
+		rc.stage_extra = uev_drain_stage_bytes(ncpu, page);
 	}
 	r = uev_ring_writer_open(&a.w, &rc, err, sizeof(err));
 	if (r < 0) {

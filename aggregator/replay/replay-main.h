@@ -32,7 +32,8 @@ struct rp_main {
 	int64_t first, last;
 	struct rp_count *per_event;
 	size_t nper_event;
-	uint64_t per_cpu[256];
+	uint64_t *per_cpu;   /* [nper_cpu], by CPU number; grown to the highest seen */
+	unsigned nper_cpu;
 	struct trace_seq *seq;
 	struct rp_buf text;  /* "name: fields" of the event being shown */
 	struct rp_comm comm; /* names from kernel events, in time order */

@@ -220,14 +220,19 @@ void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq
 	}
 }
 
-/* "TIME SEAT [CPU] " */
+/* "TIME SEAT [CPU] ", the CPU in at least three digits as ftrace has it */
 static void put_head(struct rp_out *o, struct rp_buf *b, const struct rp_event *e)
 {
+	uint64_t cpu = (uint64_t)(e->r.cpu < 0 ? 0 : e->r.cpu);
+	int width = 3;
+
+	for (uint64_t v = cpu; v >= 1000; v /= 10)
+		width++;
 	put_time(o, b, e);
 	rp_buf_put(b, " ", 1);
 	rp_buf_puts(b, e->run->seat);
 	rp_buf_put(b, " [", 2);
-	put_digits(b, (uint64_t)(e->r.cpu < 0 ? 0 : e->r.cpu), e->r.cpu < 1000 ? 3 : 6);
+	put_digits(b, cpu, width);
 	rp_buf_put(b, "] ", 2);
 }
 

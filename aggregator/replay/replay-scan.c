@@ -19,25 +19,33 @@
  * can tell: page headers give the time of a page's first event, and a page
  * drained at a flush may have begun long before. So the newest page of
  * each CPU is kept (one copy per CPU) and read through when the run ends.
+ * The table is indexed by CPU number and grows to the highest one met (the
+ * ring's cpu field is 16 bits); which CPUs had pages at all is the file's
+ * CPU list, one stream each.
  */
-#define SCAN_CPUS 256
-
 struct last_page {
 	int run; /* index in f->runs, -1: none */
+	int seen; /* the file has a page of this CPU */
 	uint32_t len;
 	size_t cap;
 	uint8_t *buf;
 };
 
-static int last_events(struct rp_file *f, struct last_page *lp)
+struct last_pages {
+	struct last_page *v; /* [n], by CPU number */
+	unsigned n;
+};
+
+static int last_events(struct rp_file *f, struct last_pages *lps)
 {
 	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	struct last_page *lp = lps->v;
 	unsigned long long ts, last;
 	const char *why;
 
 	if (!kb)
 		return -ENOMEM;
-	for (unsigned i = 0; i < SCAN_CPUS; i++) {
+	for (unsigned i = 0; i < lps->n; i++) {
 		if (lp[i].run < 0)
 			continue;
 		last = 0;
@@ -52,11 +60,34 @@ static int last_events(struct rp_file *f, struct last_page *lp)
 	return 0;
 }
 
-static int keep_page(struct last_page *lp, int run, const struct uev_ring_rec *rec)
+/* The entry of @cpu, the table grown (doubling) to hold it; NULL: ENOMEM. */
+static struct last_page *page_of(struct last_pages *lps, unsigned cpu)
 {
-	if (rec->cpu >= SCAN_CPUS)
+	if (cpu >= lps->n) {
+		unsigned n = lps->n ? lps->n : 64;
+		struct last_page *v;
+
+		while (n <= cpu)
+			n *= 2;
+		if (!(v = realloc(lps->v, n * sizeof(*v))))
+			return NULL;
+		for (unsigned i = lps->n; i < n; i++)
+			v[i] = (struct last_page){ .run = -1 };
+		lps->v = v;
+		lps->n = n;
+	}
+	return &lps->v[cpu];
+}
+
+static int keep_page(struct last_pages *lps, int run, const struct uev_ring_rec *rec)
+{
+	struct last_page *lp = page_of(lps, rec->cpu);
+
+	if (!lp)
+		return -ENOMEM;
+	lp->seen = 1;
+	if (run < 0)
 		return 0;
-	lp += rec->cpu;
 	if (rec->len > lp->cap) {
 		uint8_t *b = realloc(lp->buf, rec->len);
 
@@ -68,6 +99,23 @@ static int keep_page(struct last_page *lp, int run, const struct uev_ring_rec *r
 	memcpy(lp->buf, rec->payload, rec->len);
 	lp->len = rec->len;
 	lp->run = run;
+	return 0;
+}
+
+/* The file's CPUs: those it has pages of, ascending. */
+static int cpu_list(struct rp_file *f, const struct last_pages *lps)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < lps->n; i++)
+		k += lps->v[i].seen;
+	free(f->cpu);
+	f->ncpu = 0;
+	if (!(f->cpu = malloc((k ? k : 1) * sizeof(*f->cpu))))
+		return -ENOMEM;
+	for (unsigned i = 0; i < lps->n; i++)
+		if (lps->v[i].seen)
+			f->cpu[f->ncpu++] = i;
 	return 0;
 }
 
@@ -245,19 +293,13 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
 	struct rp_run *run = NULL, tmp, *n;
-	struct last_page *lp;
+	struct last_pages lp = { NULL, 0 };
 	int ret, known;
 
 	f->usable = 0;
-	if (!(lp = calloc(SCAN_CPUS, sizeof(*lp))))
-		return -ENOMEM;
-	for (unsigned i = 0; i < SCAN_CPUS; i++)
-		lp[i].run = -1;
 	ret = uev_ring_reader_open(&r, f->path, scan_report, &rc, err, errsize);
-	if (ret < 0) {
-		free(lp);
+	if (ret < 0)
 		return ret;
-	}
 	f->sb = *uev_ring_reader_super(r);
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_sync sy;
@@ -267,7 +309,7 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 		case UEV_RING_RUN_START:
 			if (run && run->run_id == rec.run_id)
 				break;
-			if ((ret = last_events(f, lp)) < 0) /* the run before has ended */
+			if ((ret = last_events(f, &lp)) < 0) /* the run before has ended */
 				goto out;
 			if ((run = find_run(f, rec.run_id)))
 				break;
@@ -301,18 +343,17 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 				goto out;
 			break;
 		case UEV_RING_PAGE:
-			if (rec.cpu < 64)
-				f->cpus |= 1ull << rec.cpu;
-			if (rec.cpu > f->maxcpu)
-				f->maxcpu = rec.cpu;
-			if (!run || run->run_id != rec.run_id || rec.len < 16)
+			if (!run || run->run_id != rec.run_id || rec.len < 16) {
+				if ((ret = keep_page(&lp, -1, &rec)) < 0) /* seen, nothing to keep */
+					goto out;
 				break;
+			}
 			memcpy(&ts, rec.payload, 8);
 			if (!run->first_ts || ts < run->first_ts)
 				run->first_ts = ts;
 			if (ts > run->last_ts)
 				run->last_ts = ts;
-			if ((ret = keep_page(lp, (int)(run - f->runs), &rec)) < 0)
+			if ((ret = keep_page(&lp, (int)(run - f->runs), &rec)) < 0)
 				goto out;
 			break;
 		default:
@@ -326,11 +367,13 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 		ret = 0;
 	}
 	if (ret >= 0)
-		ret = last_events(f, lp);
+		ret = last_events(f, &lp);
+	if (ret >= 0)
+		ret = cpu_list(f, &lp);
 out:
-	for (unsigned i = 0; i < SCAN_CPUS; i++)
-		free(lp[i].buf);
-	free(lp);
+	for (unsigned i = 0; i < lp.n; i++)
+		free(lp.v[i].buf);
+	free(lp.v);
 	f->st = *uev_ring_reader_stats(r);
 	uev_ring_reader_close(r);
 	if (ret < 0) {
@@ -348,4 +391,7 @@ void rp_file_free(struct rp_file *f)
 	free(f->runs);
 	f->runs = NULL;
 	f->nruns = 0;
+	free(f->cpu);
+	f->cpu = NULL;
+	f->ncpu = 0;
 }

@@ -136,6 +136,26 @@ int rp_begin(struct rp_main *m)
 	return 0;
 }
 
+/* One more event of @cpu: the table grows (doubling) only for a CPU
+ * number above every one seen, so no event allocates after the first few. */
+static int count_cpu(struct rp_main *m, unsigned cpu)
+{
+	if (cpu >= m->nper_cpu) {
+		unsigned n = m->nper_cpu ? m->nper_cpu : 64;
+		uint64_t *v;
+
+		while (n <= cpu)
+			n *= 2;
+		if (!(v = realloc(m->per_cpu, n * sizeof(*v))))
+			return -ENOMEM;
+		memset(v + m->nper_cpu, 0, (n - m->nper_cpu) * sizeof(*v));
+		m->per_cpu = v;
+		m->nper_cpu = n;
+	}
+	m->per_cpu[cpu]++;
+	return 0;
+}
+
 static int count_event(struct rp_main *m, const char *name)
 {
 	struct rp_count *n;
@@ -194,8 +214,8 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 	m->first = e->key < m->first ? e->key : m->first;
 	m->last = e->key > m->last ? e->key : m->last;
 	if (m->stats) {
-		if (e->r.cpu >= 0 && e->r.cpu < 256)
-			m->per_cpu[e->r.cpu]++;
+		if (e->r.cpu >= 0 && count_cpu(m, (unsigned)e->r.cpu) < 0)
+			return -ENOMEM;
 		return count_event(m, e->r.name);
 	}
 	if (m->perfetto)
@@ -247,9 +267,9 @@ static void stats_json(struct rp_main *m)
 	rp_buf_puts(b, ",\"lost_unknown\":");
 	rp_buf_i64(b, m->lost_unknown);
 	rp_buf_puts(b, ",\"per_cpu\":{");
-	for (int i = 0, first = 1; i < 256; i++)
+	for (unsigned i = 0, first = 1; i < m->nper_cpu; i++)
 		if (m->per_cpu[i]) {
-			snprintf(num, sizeof(num), "%s\"%d\":", first ? "" : ",", i);
+			snprintf(num, sizeof(num), "%s\"%u\":", first ? "" : ",", i);
 			rp_buf_puts(b, num);
 			rp_buf_u64(b, m->per_cpu[i]);
 			first = 0;
@@ -292,9 +312,9 @@ static void stats(struct rp_main *m)
 	if (m->lost_unknown)
 		printf(" (and %lld times a count unknown)", m->lost_unknown);
 	printf("\nper CPU:\n");
-	for (int i = 0; i < 256; i++)
+	for (unsigned i = 0; i < m->nper_cpu; i++)
 		if (m->per_cpu[i])
-			printf("  cpu%-3d %12llu\n", i, (unsigned long long)m->per_cpu[i]);
+			printf("  cpu%-5u %12llu\n", i, (unsigned long long)m->per_cpu[i]);
 	printf("per event:\n");
 	for (size_t i = 0; i < m->nper_event; i++)
 		printf("  %-40s %12llu\n", m->per_event[i].name, (unsigned long long)m->per_event[i].n);
@@ -384,6 +404,7 @@ void rp_main_free(struct rp_main *m)
 	for (size_t i = 0; i < m->nper_event; i++)
 		free(m->per_event[i].name);
 	free(m->per_event);
+	free(m->per_cpu);
 	for (size_t i = 0; i < m->ctx.nann; i++)
 		free(m->ctx.ann[i].def);
 	free(m->ctx.ann);

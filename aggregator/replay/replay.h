@@ -51,8 +51,8 @@ struct rp_file {
 	struct uev_ring_stats st;
 	struct rp_run *runs;
 	unsigned nruns;
-	uint64_t cpus;     /* bit per CPU that has pages (CPUs >= 64: see maxcpu) */
-	unsigned maxcpu;
+	unsigned *cpu;     /* [ncpu]: the CPUs it has pages of, ascending */
+	unsigned ncpu;
 	int usable;
 	int failed;        /* a read of it failed part way: reported (once) */
 	/* Runs that stopped without RUN_END (killed, crashed, or still being

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <trace-seq.h>
@@ -263,45 +264,108 @@ static int merge(struct rp_main *m)
 	}
 }
 
-/* A stream for every CPU of every file. A file that cannot be opened again
- * (replaced or removed since its first pass, out of descriptors) is
+/* This machine's CPUs, ascending: the kernel's possible CPUs ("0-3,8" in
+ * sysfs), else 0..N-1 by sysconf(). A followed file may get pages of any
+ * of them, also of those it has none of yet. */
+static int local_cpus(unsigned **cpus, unsigned *n)
+{
+	FILE *fp = fopen("/sys/devices/system/cpu/possible", "re");
+	unsigned long lo, hi, cap = 0;
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	char list[4096] = "";
+	int pass;
+
+	if (fp) {
+		if (!fgets(list, sizeof(list), fp))
+			list[0] = 0;
+		fclose(fp);
+	}
+	if (!strchr("0123456789", list[0]) || !list[0])
+		snprintf(list, sizeof(list), "0-%ld", conf > 0 ? conf - 1 : 0);
+	*cpus = NULL;
+	*n = 0;
+	/* Counted, then filled; ranges past the ring's cpu field are cut. */
+	for (pass = 0; pass < 2; pass++) {
+		for (char *p = list, *end; *p >= '0' && *p <= '9'; p = end + (*end == ',')) {
+			lo = hi = strtoul(p, &end, 10);
+			if (*end == '-')
+				hi = strtoul(end + 1, &end, 10);
+			for (unsigned long c = lo; c <= hi && c <= UEV_RING_CPU_MAX; c++)
+				if (pass)
+					(*cpus)[(*n)++] = (unsigned)c;
+				else
+					cap++;
+		}
+		if (!pass && !(*cpus = malloc((cap ? cap : 1) * sizeof(**cpus))))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The stream of CPU @cpu of @f added to m->all; 1 when the file cannot be
+ * opened again (reported: it is left out, as a read of it that fails). */
+static int add_stream(struct rp_main *m, struct rp_file *f, unsigned cpu)
+{
+	struct rp_stream *s, **n;
+	char err[512], what[600];
+	size_t skip = strlen(f->path) + 2;
+	int r;
+
+	if ((r = rp_stream_open(&s, &m->ctx, f, cpu, m->follow, err, sizeof(err))) == -ENOMEM)
+		return r;
+	if (r < 0) { /* err is "path: why" */
+		snprintf(what, sizeof(what), "opening it again for CPU %u: %s", cpu,
+			 strncmp(err, f->path, skip - 2) == 0 && strlen(err) >= skip ? err + skip : err);
+		rp_read_failed(&m->ctx, f, r, what);
+		return 1;
+	}
+	if (!(n = realloc(m->all, (m->nall + 1) * sizeof(*n)))) {
+		rp_stream_close(s);
+		return -ENOMEM;
+	}
+	m->all = n;
+	m->all[m->nall++] = s;
+	return 0;
+}
+
+/* A stream for every CPU of every file that has pages of it (with
+ * --follow, every CPU of this machine too). A file that cannot be opened
+ * again (replaced or removed since its first pass, out of descriptors) is
  * reported and left out, as a read of it that fails would be. */
 static int open_streams(struct rp_main *m)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned *here = NULL, nhere = 0;
+	int r = m->follow ? local_cpus(&here, &nhere) : 0;
+	struct rlimit rl;
+	rlim_t need = 64;
 
-	for (unsigned i = 0; i < m->nfiles; i++) {
+	/* A descriptor per stream: a soft limit below that is raised as far
+	 * as the hard one allows (beyond it, the file is reported). */
+	for (unsigned i = 0; i < m->nfiles; i++)
+		need += m->files[i].ncpu + nhere;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	for (unsigned i = 0; i < m->nfiles && r >= 0; i++) {
 		struct rp_file *f = &m->files[i];
-		unsigned top = f->maxcpu;
+		unsigned a = 0, b = 0;
 
 		if (!f->usable)
 			continue;
-		/* A followed file may get pages of CPUs it has none of yet. */
-		if (m->follow && ncpu > 0 && (unsigned)ncpu - 1 > top)
-			top = (unsigned)ncpu - 1;
-		for (unsigned cpu = 0, failed = 0; cpu <= top && !failed; cpu++) {
-			struct rp_stream *s, **n;
-			char err[512], what[600];
-			size_t skip = strlen(f->path) + 2;
-			int r;
+		/* The union of the two ascending lists. */
+		for (r = 0; r == 0 && (a < f->ncpu || b < nhere);) {
+			unsigned cpu = b >= nhere || (a < f->ncpu && f->cpu[a] <= here[b]) ? f->cpu[a] : here[b];
 
-			if (!m->follow && cpu < 64 && !(f->cpus >> cpu & 1))
-				continue;
-			if ((r = rp_stream_open(&s, &m->ctx, f, cpu, m->follow, err, sizeof(err))) == -ENOMEM)
-				return r;
-			if (r < 0) { /* err is "path: why" */
-				snprintf(what, sizeof(what), "opening it again for CPU %u: %s", cpu,
-					 strncmp(err, f->path, skip - 2) == 0 && strlen(err) >= skip ? err + skip : err);
-				rp_read_failed(&m->ctx, f, r, what);
-				failed = 1;
-				continue;
-			}
-			if (!(n = realloc(m->all, (m->nall + 1) * sizeof(*n))))
-				return -ENOMEM;
-			m->all = n;
-			m->all[m->nall++] = s;
+			a += a < f->ncpu && f->cpu[a] == cpu;
+			b += b < nhere && here[b] == cpu;
+			r = add_stream(m, f, cpu);
 		}
 	}
+	free(here);
+	if (r < 0)
+		return r;
 	m->heap = calloc(m->nall + 1, sizeof(*m->heap));
 	m->wait = calloc(m->nall + 1, sizeof(*m->wait));
 	if (!m->heap || !m->wait)

@@ -398,7 +398,7 @@ static int data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const vo
 	uint64_t need = uev_ring_rec_size(len) + (lost ? uev_ring_rec_size(8) : 0);
 	int r;
 
-	if (!w->running || cpu >= NO_CPU)
+	if (!w->running || cpu > UEV_RING_CPU_MAX)
 		return -EINVAL;
 	if (len > w->sb.segment_size || need > w->sb.segment_size - UEV_RING_SEG_HDR - ckpt_size(w))
 		return -E2BIG;

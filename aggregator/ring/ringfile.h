@@ -17,6 +17,10 @@
 #define UEV_RING_SUPER_SIZE 4096u
 #define UEV_RING_MIN_SEGMENTS 4u
 #define UEV_RING_DEFAULT_SIZE (64ull << 20)
+/* The highest CPU number a record carries: the field is 16 bits and
+ * 0xffff means "no CPU". Every kernel so far has fewer CPUs (NR_CPUS is at
+ * most 8192); a recorder refuses a machine with more at start. */
+#define UEV_RING_CPU_MAX 0xfffeu
 
 enum uev_ring_type {
 	UEV_RING_RUN_START = 1,
@@ -140,7 +144,7 @@ int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const
 int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm);
 int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s);
 
-/* Data. */
+/* Data. @cpu is at most UEV_RING_CPU_MAX, else -EINVAL. */
 int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len);
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count);
 /* A LOST record (when @lost; @count 0 = unknown) and the PAGE it precedes,

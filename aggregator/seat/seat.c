@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,4 +238,93 @@ void uev_seat_close(struct uev_seat *s, bool destroy)
 		tracefs_instance_free(s->instance);
 	}
 	memset(s, 0, sizeof(*s));
+}
+
+/* N when @name is "cpuN" in the kernel's spelling (decimal, no leading
+ * zero), else -1. */
+static long cpu_number(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(name, "cpu", 3) || name[3] < '0' || name[3] > '9' || (name[3] == '0' && name[4]))
+		return -1;
+	errno = 0;
+	n = strtoul(name + 3, &end, 10);
+	return *end || errno || n > LONG_MAX ? -1 : (long)n;
+}
+
+static int cmp_cpu(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int uev_seat_cpus_in(const char *dir, unsigned max, unsigned **cpus, unsigned *n, char *err, size_t errsize)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned k = 0, cap = 0;
+	DIR *d;
+	int r = 0;
+
+	*cpus = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/per_cpu", dir);
+	if (!(d = opendir(path))) {
+		r = -errno;
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	/* Counted first, then read again into an array of that size. */
+	while ((de = readdir(d)))
+		cap += cpu_number(de->d_name) >= 0;
+	rewinddir(d);
+	if (cap && !(*cpus = malloc(cap * sizeof(**cpus))))
+		r = -ENOMEM;
+	while (r == 0 && (de = readdir(d)) && k < cap) {
+		long c = cpu_number(de->d_name);
+
+		if (c >= 0 && (unsigned long)c > max) {
+			snprintf(err, errsize, "%s/%s: CPU %ld is above %u, the highest CPU number a ring file "
+				 "can record; refusing to record only some CPUs", path, de->d_name, c, max);
+			r = -ERANGE;
+		} else if (c >= 0) {
+			(*cpus)[k++] = (unsigned)c;
+		}
+	}
+	closedir(d);
+	if (r == 0 && k == 0) {
+		snprintf(err, errsize, "%s: no cpuN directory in it", path);
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		if (r == -ENOMEM)
+			snprintf(err, errsize, "%s: out of memory", path);
+		free(*cpus);
+		*cpus = NULL;
+		return r;
+	}
+	qsort(*cpus, k, sizeof(**cpus), cmp_cpu);
+	*n = k;
+	return 0;
+}
+
+int uev_seat_cpus(struct tracefs_instance *inst, unsigned max, unsigned **cpus, unsigned *n, char *err,
+		  size_t errsize)
+{
+	char *dir = inst ? tracefs_instance_get_dir(inst) : NULL;
+	const char *top = inst ? dir : tracefs_tracing_dir();
+	int r;
+
+	if (!top) {
+		*cpus = NULL;
+		*n = 0;
+		snprintf(err, errsize, "listing the CPUs: %s", inst ? "out of memory" : "tracefs is not mounted");
+		return inst ? -ENOMEM : -ENOENT;
+	}
+	r = uev_seat_cpus_in(top, max, cpus, n, err, errsize);
+	tracefs_put_tracing_file(dir);
+	return r;
 }

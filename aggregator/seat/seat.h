@@ -50,6 +50,20 @@ int uev_seat_markers_stop(struct uev_seat *s);
  * reading: every file keeps its own mode). 0 or -errno. */
 int uev_seat_grant(struct uev_seat *s, unsigned gid);
 
+/*
+ * The CPUs the kernel traces: the numbers N of the per_cpu/cpuN directories
+ * under @dir (an instance's directory or the tracefs root; every instance
+ * has the same ones, one per possible CPU, online or not), ascending, in
+ * *@cpus (malloc'd; the caller frees it) and *@n. Numbers may be sparse and
+ * exceed the count. A number above @max is refused (-ERANGE) rather than
+ * leaving that CPU out; no CPU at all is -ENOENT. 0 or -errno with @err
+ * set. uev_seat_cpus_in() takes the directory itself (tests give it a
+ * made-up one); uev_seat_cpus() takes @inst, NULL for the tracefs root.
+ */
+int uev_seat_cpus_in(const char *dir, unsigned max, unsigned **cpus, unsigned *n, char *err, size_t errsize);
+int uev_seat_cpus(struct tracefs_instance *inst, unsigned max, unsigned **cpus, unsigned *n, char *err,
+		  size_t errsize);
+
 /* Close; with @destroy the instance is removed (the page is kept: emitters
  * may map it, and a page must never disappear under them). */
 void uev_seat_close(struct uev_seat *s, bool destroy);

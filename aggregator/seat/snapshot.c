@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,12 +23,17 @@ static int add_page(struct uev_snapshot *snap, int cpu, void *data, size_t size)
 
 int uev_snapshot_take(struct uev_seat *s, struct uev_snapshot *snap)
 {
-	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF), r = 0;
+	unsigned *cpus, ncpu;
+	char err[256];
+	int r;
 
 	memset(snap, 0, sizeof(*snap));
-	for (int cpu = 0; cpu < ncpu && r == 0; cpu++) {
+	/* Every CPU the instance has, by number: they may be sparse. */
+	if ((r = uev_seat_cpus(s->instance, INT_MAX, &cpus, &ncpu, err, sizeof(err))) < 0)
+		return r;
+	for (unsigned k = 0; k < ncpu && r == 0; k++) {
+		int cpu = (int)cpus[k], size;
 		struct tracefs_cpu *tc = tracefs_cpu_open(s->instance, cpu, true);
-		int size;
 
 		if (!tc)
 			continue; /* offline CPU */
@@ -48,6 +54,7 @@ int uev_snapshot_take(struct uev_seat *s, struct uev_snapshot *snap)
 		}
 		tracefs_cpu_close(tc);
 	}
+	free(cpus);
 	return r;
 }
 

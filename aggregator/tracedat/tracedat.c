@@ -92,6 +92,8 @@ enum { OPT_TRACECLOCK = 4, OPT_UNAME = 5 };
 #define LIB_LEAKS(stmt) do { stmt; } while (0)
 #endif
 
+/* A file per CPU number up to the highest: bounded by the most CPUs any
+ * kernel has (NR_CPUS 8192), not by the ring's 16-bit cpu field. */
 #define MAX_CPUS 8192u
 
 /*
@@ -357,7 +359,8 @@ static int meta(struct td *t, const struct uev_ring_rec *rec)
 	else if (rec->type == UEV_RING_COMM)
 		return comms(t, rec);
 	else if (rec->type == UEV_RING_PAGE && rec->cpu >= MAX_CPUS)
-		note(t, rec->offset, "PAGE of cpu %u; skipped", rec->cpu);
+		note(t, rec->offset, "PAGE of cpu %u: a trace.dat export takes CPUs 0 to %u "
+		     "(no kernel has more); skipped", rec->cpu, MAX_CPUS - 1);
 	else if (rec->type == UEV_RING_PAGE) {
 		t->maxlen = rec->len > t->maxlen ? rec->len : t->maxlen;
 		t->ncpu = rec->cpu >= t->ncpu ? rec->cpu + 1u : t->ncpu;

@@ -73,6 +73,47 @@ static uint64_t now_ns(void)
 	return ns(&t);
 }
 
+/* The CPUs this process may run on, in a set sized for the machine (a
+ * cpu_set_t stops at 1024 CPUs). */
+static int allowed_cpus(int **cpus)
+{
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	size_t max = (size_t)(conf > 0 ? conf : 1), size;
+	cpu_set_t *set;
+	int n = 0;
+
+	for (;; max *= 2) { /* CPU numbers may exceed the count */
+		size = CPU_ALLOC_SIZE(max);
+		if (!(set = CPU_ALLOC(max)))
+			return -1;
+		if (sched_getaffinity(0, size, set) == 0 || errno != EINVAL || max > (1u << 20))
+			break;
+		CPU_FREE(set);
+	}
+	*cpus = calloc(max, sizeof(**cpus));
+	for (size_t c = 0; *cpus && c < max; c++)
+		if (CPU_ISSET_S(c, size, set))
+			(*cpus)[n++] = (int)c;
+	CPU_FREE(set);
+	if (*cpus && n == 0)
+		(*cpus)[n++] = 0;
+	return *cpus ? n : -1;
+}
+
+/* Runs the calling thread on @cpu only. */
+static void pin(int cpu)
+{
+	size_t size = CPU_ALLOC_SIZE((size_t)cpu + 1);
+	cpu_set_t *set = CPU_ALLOC((size_t)cpu + 1);
+
+	if (!set)
+		return;
+	CPU_ZERO_S(size, set);
+	CPU_SET_S((size_t)cpu, size, set);
+	pthread_setaffinity_np(pthread_self(), size, set);
+	CPU_FREE(set);
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
@@ -80,12 +121,9 @@ static void *run(void *arg)
 	uint32_t magic = DRAIN_MAGIC, idx = (uint32_t)w->index;
 	uint64_t seq = 0, begin, end, batch, next;
 	double period_ns = 0;
-	cpu_set_t set;
 	int fd;
 
-	CPU_ZERO(&set);
-	CPU_SET(w->cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pin(w->cpu);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		w->err = errno;
@@ -141,12 +179,10 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	double rate, elapsed;
 	struct worker *w;
 	uint64_t written = 0, failed = 0;
-	cpu_set_t allowed;
-	int n = 0, cpus[1024];
+	int n, *cpus;
 
 	if (argc < 4 || argc > 5) {
 		fprintf(stderr, "usage: produce PATH RATE SECONDS [SIZE]\n");
@@ -162,14 +198,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* One thread per CPU we may run on. */
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
-		for (int c = 0; c < CPU_SETSIZE && n < 1024; c++)
-			if (CPU_ISSET(c, &allowed))
-				cpus[n++] = c;
-	}
-	if (n == 0)
-		for (n = 0; n < ncpu && n < 1024; n++)
-			cpus[n] = n;
+	if ((n = allowed_cpus(&cpus)) < 0)
+		return 1;
 	w = calloc((size_t)n, sizeof(*w));
 	if (!w)
 		return 1;
@@ -183,6 +213,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	free(cpus);
 	/* Every thread starts on the same clock reading. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	t0.tv_nsec += 2000000; /* 2 ms from now: the threads are parked at the barrier */

@@ -45,7 +45,7 @@ struct seen {
 	unsigned char tick[2][N];
 	unsigned long long mark_ts[M][2], kmsg_ts[M];
 	int kmsg_n[M], mark_n[M][2];
-	unsigned long long last_ts[64];
+	unsigned long long last_ts[UEV_RING_CPU_MAX + 1]; /* every CPU a record can name */
 	int order_bad, bad_fields;
 	char tag[32];
 };
@@ -58,9 +58,11 @@ static int collect(void *ctx, const struct uev_ringdec_run *run, const struct ue
 	size_t slen = 0;
 
 	(void)run;
-	if (r->cpu < 64) {
+	if (r->cpu >= 0 && r->cpu <= (int)UEV_RING_CPU_MAX) {
 		s->order_bad += r->ts < s->last_ts[r->cpu];
 		s->last_ts[r->cpu] = r->ts;
+	} else {
+		s->order_bad++; /* no CPU a ring file can carry */
 	}
 	if (r->kind == UEV_REC_USER && !strcmp(r->name, "agg_tick")) {
 		char want[64];
