@@ -10,7 +10,6 @@ set -uo pipefail
 REPLAY=$1 RINGDUMP=$2 MK=$3
 T=$(mktemp -d /tmp/uevforeign.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-export ASAN_OPTIONS=detect_leaks=0
 fail=0
 want() { # file pattern what
 	grep -Eq -- "$2" "$1" || { echo "FAIL: $3: no '$2' in:"; cat "$1"; fail=1; }
