@@ -46,6 +46,11 @@ struct uev_decoder {
 	const char *why; /* of the last page refused */
 	struct kdef *kdefs;
 	size_t nkdefs;
+	/* The pages' layout (uev_decoder_layout), and a copy of the current
+	 * record's user payload in this machine's byte order when it differs. */
+	struct uev_page_layout lay;
+	uint8_t *host;
+	size_t hostcap;
 };
 
 /* The marker event's layout, once the tep handle knows it (a ring file may
@@ -70,6 +75,7 @@ int uev_decoder_new(struct uev_decoder **out, struct tep_handle *tep)
 	if (!d)
 		return -ENOMEM;
 	d->tep = tep;
+	d->lay = uev_page_layout_host();
 	d->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
 	if (!d->kbuf) {
 		free(d);
@@ -86,9 +92,33 @@ void uev_decoder_free(struct uev_decoder *d)
 	if (!d)
 		return;
 	kbuffer_free(d->kbuf);
+	free(d->host);
 	free(d->kdefs);
 	free(d->ann);
 	free(d);
+}
+
+int uev_decoder_layout(struct uev_decoder *d, int big_endian, unsigned long_size)
+{
+	struct uev_page_layout l;
+	struct kbuffer *kb;
+
+	if (uev_page_layout_set(&l, big_endian, long_size) < 0)
+		return -ENOTSUP;
+	kb = kbuffer_alloc(long_size == 4 ? KBUFFER_LSIZE_4 : KBUFFER_LSIZE_8,
+			   big_endian ? KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE);
+	if (!kb)
+		return -ENOMEM;
+	kbuffer_free(d->kbuf);
+	d->kbuf = kb;
+	d->loaded = 0;
+	d->lay = l;
+	/* tep reads the fields of kernel records (common_type, pid, what it
+	 * prints) in the file's byte order, and longs and pointers at its
+	 * size. */
+	tep_set_file_bigendian(d->tep, big_endian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_long_size(d->tep, (int)long_size);
+	return 0;
 }
 
 unsigned uev_decoder_conflicts(const struct uev_decoder *d)
@@ -104,19 +134,20 @@ static struct announced *ann_find(struct uev_decoder *d, uint32_t id)
 	return NULL;
 }
 
-/* Payload: u32 id, "name fields" NUL. Returns the entry or NULL if malformed. */
-static struct announced *ann_add(struct uev_decoder *d, const uint8_t *p, size_t len)
+/* @id and "name fields" NUL within @len bytes of @text. Returns the entry
+ * or NULL if malformed. */
+static struct announced *ann_add(struct uev_decoder *d, uint32_t id, const char *text, size_t len)
 {
 	struct announced tmp, *a;
-	const char *text = (const char *)p + 4, *sp;
+	const char *sp;
 	size_t tlen;
 
-	if (len < 6)
+	if (len < 2)
 		return NULL;
-	tlen = strnlen(text, len - 4);
-	if (tlen == len - 4 || tlen >= UEV_DEF_MAX)
+	tlen = strnlen(text, len);
+	if (tlen == len || tlen >= UEV_DEF_MAX)
 		return NULL;
-	memcpy(&tmp.id, p, 4);
+	tmp.id = id;
 	sp = memchr(text, ' ', tlen);
 	if ((size_t)((sp ? sp : text + tlen) - text) >= sizeof(tmp.name))
 		return NULL;
@@ -157,13 +188,10 @@ const struct uev_def *uev_decoder_find(struct uev_decoder *d, uint32_t id, const
 int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def)
 {
 	size_t n = strnlen(def, UEV_DEF_MAX);
-	uint8_t buf[4 + UEV_DEF_MAX + 1];
 
 	if (n >= UEV_DEF_MAX)
 		return -EINVAL;
-	memcpy(buf, &id, 4);
-	memcpy(buf + 4, def, n + 1);
-	return ann_add(d, buf, 4 + n + 1) ? 0 : -EINVAL;
+	return ann_add(d, id, def, n + 1) ? 0 : -EINVAL;
 }
 
 /*
@@ -220,6 +248,71 @@ static const struct uev_def *kdef(struct uev_decoder *d, struct tep_event *ev)
 	return &k->def;
 }
 
+/*
+ * A user payload is the recording program's memory: its integers, and the
+ * __rel_loc words, are in the recording machine's byte order. When that is
+ * not this machine's, the record gets a copy with every fixed field
+ * swapped (an announcement: its id), so that every reader of r->payload
+ * (uev_payload_field, the renderers) reads host order. Without memory for
+ * the copy the record stays undecoded (UNKNOWN), never misread.
+ */
+static void to_host(struct uev_decoder *d, struct uev_rec *r)
+{
+	size_t off = 0;
+
+	if (!d->lay.swap || (r->kind != UEV_REC_ANNOUNCE && !(r->kind == UEV_REC_USER && r->def)))
+		return;
+	if (r->len > d->hostcap) {
+		uint8_t *n = realloc(d->host, r->len);
+
+		if (!n) {
+			r->kind = UEV_REC_UNKNOWN;
+			r->def = NULL;
+			return;
+		}
+		d->host = n;
+		d->hostcap = r->len;
+	}
+	memcpy(d->host, r->payload, r->len);
+	if (r->kind == UEV_REC_ANNOUNCE) { /* checked: more than 4 bytes */
+		uint32_t id = uev_page_get32(&d->lay, r->payload);
+
+		memcpy(d->host, &id, 4);
+	}
+	for (unsigned i = 0; r->kind == UEV_REC_USER && i < r->def->nfields; i++) {
+		const struct uev_def_field *f = &r->def->field[i];
+		uint8_t *p = d->host + off;
+
+		off += f->size;
+		if (off > r->len)
+			break; /* uev_payload_field refuses a short payload */
+		if (f->type == UEV_T_U16 || f->type == UEV_T_S16) {
+			uint16_t v = uev_page_get16(&d->lay, p);
+			memcpy(p, &v, 2);
+		} else if (f->type == UEV_T_U32 || f->type == UEV_T_S32 || f->type == UEV_T_REL_LOC) {
+			uint32_t v = uev_page_get32(&d->lay, p);
+			memcpy(p, &v, 4);
+		} else if (f->type == UEV_T_U64 || f->type == UEV_T_S64) {
+			uint64_t v = uev_page_get64(&d->lay, p);
+			memcpy(p, &v, 8);
+		}
+	}
+	r->payload = d->host;
+}
+
+int uev_decoder_resolve(struct uev_decoder *d, struct uev_rec *r)
+{
+	struct announced *a;
+
+	if (r->kind != UEV_REC_UNKNOWN || !(a = ann_find(d, r->marker_id)))
+		return 0;
+	r->kind = UEV_REC_USER;
+	r->def = &a->def;
+	r->name = a->name;
+	to_host(d, r);
+	return r->kind == UEV_REC_USER;
+}
+
 static void classify(struct uev_decoder *d, struct uev_rec *r)
 {
 	struct tep_record *rec = r->record;
@@ -237,11 +330,12 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 	d->kname_of = r->event;
 	r->name = d->kname;
 	if (r->event && r->event->id == d->raw_id && rec->size >= d->raw_buf_off) {
-		memcpy(&r->marker_id, data + d->raw_id_off, 4);
+		r->marker_id = uev_page_get32(&d->lay, data + d->raw_id_off);
 		r->payload = data + d->raw_buf_off;
 		r->len = (size_t)rec->size - (size_t)d->raw_buf_off;
 		if (r->marker_id == UEV_MARKER_ANNOUNCE) {
-			a = ann_add(d, r->payload, r->len);
+			a = r->len > 4 ? ann_add(d, uev_page_get32(&d->lay, r->payload),
+						 (const char *)r->payload + 4, r->len - 4) : NULL;
 			r->kind = a ? UEV_REC_ANNOUNCE : UEV_REC_UNKNOWN;
 		} else {
 			a = ann_find(d, r->marker_id);
@@ -258,6 +352,7 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 		if ((r->def = kdef(d, r->event)))
 			r->name = r->event->name;
 	}
+	to_host(d, r);
 }
 
 const char *uev_decoder_why(const struct uev_decoder *d)
@@ -273,7 +368,7 @@ int uev_decoder_load(struct uev_decoder *d, void *page, size_t size, int cpu)
 	d->first = 1;
 	d->started = 0;
 	d->loaded = 0;
-	if (!uev_page_check(d->tep, page, size, &d->why))
+	if (!uev_page_check_as(d->tep, page, size, &d->lay, &d->why))
 		return -EBADMSG;
 	d->why = "kbuffer refused it";
 	if (kbuffer_load_subbuffer(d->kbuf, page) < 0) {

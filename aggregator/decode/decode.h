@@ -37,7 +37,12 @@ struct uev_rec {
 	const struct uev_def *def;  /* USER and ANNOUNCE */
 	const char *name;           /* user event name or "system:event" (valid during the callback) */
 	uint32_t marker_id;         /* marker records */
-	const uint8_t *payload;     /* user payload (fields + string data) */
+	/* User payload (fields + string data). For USER records with a
+	 * definition and ANNOUNCE ones its integers are in this machine's
+	 * byte order (a swapped copy, valid until the next record, when the
+	 * pages are of the other order: uev_decoder_layout); otherwise the
+	 * page's bytes as recorded. */
+	const uint8_t *payload;
 	size_t len;
 };
 
@@ -46,6 +51,17 @@ struct uev_decoder;
 /* @tep must know the header page and the ftrace:raw_data format. */
 int uev_decoder_new(struct uev_decoder **out, struct tep_handle *tep);
 void uev_decoder_free(struct uev_decoder *d);
+
+/*
+ * The pages to come were written by a kernel of another byte order
+ * (@big_endian) or word size (@long_size 4 or 8): kbuffer reads their
+ * headers so, the tep handle their fields (tep_set_file_bigendian,
+ * tep_set_long_size), and user payloads are handed out in this machine's
+ * byte order. The default is this machine's own layout. 0, -ENOTSUP for a
+ * long size no kernel has, -ENOMEM. The tep handle's header_page must be
+ * parsed with the same long size.
+ */
+int uev_decoder_layout(struct uev_decoder *d, int big_endian, unsigned long_size);
 
 /* Stop iterating when the callback returns non-zero (that value is returned). */
 typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
@@ -70,6 +86,11 @@ int uev_decoder_next(struct uev_decoder *d, struct uev_rec *r, struct tep_record
 /* Learn a marker announcement kept outside the ring pages (the ring file's
  * ANNOUNCE records): @def is "name fields". 0 or -EINVAL if malformed. */
 int uev_decoder_announce(struct uev_decoder *d, uint32_t id, const char *def);
+
+/* A marker record that was UNKNOWN when decoded, now that its id may have
+ * been announced: 1 when it became USER (def, name, payload as next() would
+ * have set them), 0 when it stays unknown. Only for the current record. */
+int uev_decoder_resolve(struct uev_decoder *d, struct uev_rec *r);
 
 /* The definition and name announced for marker id @id, or NULL. */
 const struct uev_def *uev_decoder_find(struct uev_decoder *d, uint32_t id, const char **name);

@@ -16,7 +16,8 @@
 /* One kernel event's data (@len bytes): every field of its format inside
  * it, every dynamic field's string inside it and NUL-terminated, because
  * libtraceevent prints those with %s. */
-static int fields_inside(struct tep_handle *tep, const uint8_t *data, uint32_t len)
+static int fields_inside(struct tep_handle *tep, const struct uev_page_layout *l, const uint8_t *data,
+			 uint32_t len)
 {
 	struct tep_format_field *f;
 	struct tep_event *ev;
@@ -24,7 +25,7 @@ static int fields_inside(struct tep_handle *tep, const uint8_t *data, uint32_t l
 
 	if (len < 8) /* the common fields every lookup reads */
 		return 0;
-	memcpy(&type, data, 2);
+	type = uev_page_get16(l, data);
 	if (!tep || !(ev = tep_find_event(tep, type)))
 		return 1; /* printed as unknown: nothing of it is read */
 	for (f = ev->format.fields; f; f = f->next) {
@@ -36,7 +37,7 @@ static int fields_inside(struct tep_handle *tep, const uint8_t *data, uint32_t l
 			continue;
 		if ((uint64_t)f->offset + 4 > len)
 			return 0;
-		memcpy(&v, data + f->offset, 4);
+		v = uev_page_get32(l, data + f->offset);
 		off = (v & 0xffff) + (f->flags & TEP_FIELD_IS_RELATIVE ? (uint32_t)(f->offset + f->size) : 0);
 		n = v >> 16;
 		if (off > len || n > len - off || ((f->flags & TEP_FIELD_IS_STRING) && !memchr(data + off, 0, len - off)))
@@ -47,15 +48,21 @@ static int fields_inside(struct tep_handle *tep, const uint8_t *data, uint32_t l
 
 int uev_page_check(struct tep_handle *tep, const void *page, size_t size, const char **why)
 {
+	return uev_page_check_as(tep, page, size, NULL, why);
+}
+
+int uev_page_check_as(struct tep_handle *tep, const void *page, size_t size,
+		      const struct uev_page_layout *l, const char **why)
+{
 	struct uev_page_walk w;
 	const uint8_t *body;
 	uint32_t len;
 	int r;
 
-	if (uev_page_walk_init(&w, page, size, why) < 0)
+	if (uev_page_walk_init_as(&w, page, size, l, why) < 0)
 		return 0;
 	while ((r = uev_page_walk_next(&w, &body, &len, why)) > 0)
-		if (!fields_inside(tep, body, len)) {
+		if (!fields_inside(tep, &w.lay, body, len)) {
 			*why = "an event's fields or strings run past the event";
 			return 0;
 		}

@@ -30,13 +30,87 @@ struct tep_handle;
 #define UEV_PAGE_MISSED_EVENTS (1ull << 31)
 #define UEV_PAGE_MISSED_STORED (1ull << 30)
 
+/*
+ * How the kernel that wrote a sub-buffer laid it out: a sub-buffer is the
+ * kernel's memory byte for byte, in its byte order, and its header's
+ * commit word (local_t) and the stored missed count are its long. The
+ * event header's type_len is the low 5 bits of its word on a little-endian
+ * kernel and the high 5 bits on a big-endian one (a C bitfield). UEV_PAGE_HDR
+ * and uev_page_commit() are this machine's, for pages it drains itself.
+ */
+struct uev_page_layout {
+	uint8_t big_endian; /* the writer's byte order */
+	uint8_t long_size;  /* 4 or 8 */
+	uint8_t swap;       /* the writer's byte order is not this machine's */
+};
+
+static inline int uev_page_host_big_endian(void)
+{
+	const uint16_t one = 1;
+
+	return !*(const uint8_t *)&one;
+}
+
+/* 0 with @l set, or -1 for a long size no kernel has. */
+static inline int uev_page_layout_set(struct uev_page_layout *l, int big_endian, unsigned long_size)
+{
+	if (long_size != 4 && long_size != 8)
+		return -1;
+	l->big_endian = !!big_endian;
+	l->long_size = (uint8_t)long_size;
+	l->swap = l->big_endian != uev_page_host_big_endian();
+	return 0;
+}
+
+static inline struct uev_page_layout uev_page_layout_host(void)
+{
+	struct uev_page_layout l;
+
+	uev_page_layout_set(&l, uev_page_host_big_endian(), sizeof(long));
+	return l;
+}
+
+/* Words of the writer's byte order, read at any alignment. */
+static inline uint16_t uev_page_get16(const struct uev_page_layout *l, const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return l->swap ? __builtin_bswap16(v) : v;
+}
+static inline uint32_t uev_page_get32(const struct uev_page_layout *l, const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return l->swap ? __builtin_bswap32(v) : v;
+}
+static inline uint64_t uev_page_get64(const struct uev_page_layout *l, const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return l->swap ? __builtin_bswap64(v) : v;
+}
+/* The writer's kernel long: the commit word, the stored missed count. */
+static inline uint64_t uev_page_getlong(const struct uev_page_layout *l, const void *p)
+{
+	return l->long_size == 4 ? uev_page_get32(l, p) : uev_page_get64(l, p);
+}
+/* Bytes of the sub-buffer header: u64 timestamp, long commit. */
+static inline uint32_t uev_page_hdr(const struct uev_page_layout *l)
+{
+	return 8u + l->long_size;
+}
+
 struct uev_page_walk {
 	const uint8_t *d; /* the committed data, after the page header */
 	uint32_t pos, commit;
+	struct uev_page_layout lay;
 };
 
 /* Bytes of event data the header of @page (@size bytes) commits; 0 when
- * @size cannot hold a header. */
+ * @size cannot hold a header. This machine's layout. */
 static inline uint32_t uev_page_commit(const void *page, size_t size)
 {
 	uint64_t flags;
@@ -48,27 +122,38 @@ static inline uint32_t uev_page_commit(const void *page, size_t size)
 }
 
 /*
- * Starts a walk of @page (@size bytes). 0, or -1 with the reason in *why
- * when the header commits more than @size holds (with the stored
- * missed-events count behind the data when the flags say so).
+ * Starts a walk of @page (@size bytes) laid out as @l says (NULL: as this
+ * machine's kernel does). 0, or -1 with the reason in *why when the header
+ * commits more than @size holds (with the stored missed-events count
+ * behind the data when the flags say so).
  */
-static inline int uev_page_walk_init(struct uev_page_walk *w, const void *page, size_t size,
-				     const char **why)
+static inline int uev_page_walk_init_as(struct uev_page_walk *w, const void *page, size_t size,
+					const struct uev_page_layout *l, const char **why)
 {
 	uint64_t flags;
+	uint32_t hdr;
 
+	w->lay = l ? *l : uev_page_layout_host();
+	hdr = uev_page_hdr(&w->lay);
 	*why = "shorter than a sub-buffer header";
-	if (size < UEV_PAGE_HDR)
+	if (size < hdr)
 		return -1;
-	memcpy(&flags, (const uint8_t *)page + 8, 8);
-	w->d = (const uint8_t *)page + UEV_PAGE_HDR;
+	flags = uev_page_getlong(&w->lay, (const uint8_t *)page + 8);
+	w->d = (const uint8_t *)page + hdr;
 	w->pos = 0;
 	w->commit = (uint32_t)(flags & UEV_PAGE_COMMIT_MASK);
 	*why = "its header commits more data than it holds";
-	if (UEV_PAGE_HDR + (uint64_t)w->commit +
-	    ((flags & UEV_PAGE_MISSED_EVENTS) && (flags & UEV_PAGE_MISSED_STORED) ? 8 : 0) > size)
+	if (hdr + (uint64_t)w->commit +
+	    ((flags & UEV_PAGE_MISSED_EVENTS) && (flags & UEV_PAGE_MISSED_STORED) ? w->lay.long_size : 0) >
+	    size)
 		return -1;
 	return 0;
+}
+
+static inline int uev_page_walk_init(struct uev_page_walk *w, const void *page, size_t size,
+				     const char **why)
+{
+	return uev_page_walk_init_as(w, page, size, NULL, why);
 }
 
 /*
@@ -87,12 +172,12 @@ static inline int uev_page_walk_next(struct uev_page_walk *w, const uint8_t **bo
 
 		if (w->commit - w->pos < 4)
 			return -1;
-		memcpy(&word, w->d + w->pos, 4);
-		tl = word & 31;
+		word = uev_page_get32(&w->lay, w->d + w->pos);
+		tl = w->lay.big_endian ? word >> 27 : word & 31;
 		if (tl >= 29 || tl == 0) { /* a second word follows */
 			if (w->commit - w->pos < 8)
 				return -1;
-			memcpy(&arg, w->d + w->pos + 4, 4);
+			arg = uev_page_get32(&w->lay, w->d + w->pos + 4);
 		}
 		if (tl == 30 || tl == 31) { /* time extend, absolute time stamp */
 			w->pos += 8;
@@ -127,8 +212,10 @@ static inline int uev_page_walk_next(struct uev_page_walk *w, const uint8_t **bo
  * committed data, every event a step forward, and for each event whose
  * format @tep knows (may be NULL), every field inside the event and every
  * __data_loc/__rel_loc string inside it and NUL-terminated? 1, or 0 with
- * the reason in *why.
+ * the reason in *why. _as: laid out as @l says (NULL: this machine's).
  */
 int uev_page_check(struct tep_handle *tep, const void *page, size_t size, const char **why);
+int uev_page_check_as(struct tep_handle *tep, const void *page, size_t size,
+		      const struct uev_page_layout *l, const char **why);
 
 #endif

@@ -24,6 +24,11 @@ struct state {
 	void *ctx;
 	uev_ring_report_fn report;
 	void *rctx;
+	const char *path;
+	char *err;
+	size_t errsize;
+	int refused; /* a run of a layout no decoder reads: said in err */
+	int foreign; /* the run's pages are not laid out as this machine's */
 };
 
 static int trampoline(void *ctx, const struct uev_rec *r)
@@ -45,13 +50,24 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 	memset(s->known, 0, 65536);
 	memset(&s->run, 0, sizeof(s->run));
 	s->run.run_id = rec->run_id;
-	if (uev_ring_rec_run_start(rec, &id, &ri) == 0) {
-		memcpy(s->run.boot_id, ri.boot_id, sizeof(ri.boot_id));
-		memcpy(s->run.kernel_release, ri.kernel_release, sizeof(ri.kernel_release));
-		memcpy(s->run.seat, ri.seat, sizeof(ri.seat));
-		memcpy(s->run.trace_clock, ri.trace_clock, sizeof(ri.trace_clock));
-		memcpy(s->run.host, ri.host, sizeof(ri.host));
-		s->run.start_realtime_ns = ri.start_realtime_ns;
+	if (uev_ring_rec_run_start(rec, &id, &ri) < 0) {
+		/* too short to say anything: laid out as the oldest writers' */
+		memset(&ri, 0, sizeof(ri));
+		ri.byte_order = UEV_RING_LITTLE_ENDIAN;
+		ri.long_size = 8;
+	}
+	memcpy(s->run.boot_id, ri.boot_id, sizeof(ri.boot_id));
+	memcpy(s->run.kernel_release, ri.kernel_release, sizeof(ri.kernel_release));
+	memcpy(s->run.seat, ri.seat, sizeof(ri.seat));
+	memcpy(s->run.trace_clock, ri.trace_clock, sizeof(ri.trace_clock));
+	memcpy(s->run.host, ri.host, sizeof(ri.host));
+	s->run.start_realtime_ns = ri.start_realtime_ns;
+	s->run.byte_order = ri.byte_order;
+	s->run.long_size = ri.long_size;
+	s->foreign = !uev_ring_layout_is_host(&ri);
+	if (uev_ring_layout_check(&ri, s->path, rec->run_id, s->err, s->errsize) < 0) {
+		s->refused = 1;
+		return -ENOTSUP;
 	}
 	s->tep = tep_alloc();
 	return s->tep ? 0 : -ENOMEM;
@@ -64,7 +80,7 @@ static void format(struct state *s, const struct uev_ring_rec *rec)
 	if (!s->tep || uev_ring_rec_format(rec, &f) < 0)
 		return;
 	if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
-		tep_parse_header_page(s->tep, (char *)f.text, strlen(f.text), sizeof(long));
+		tep_parse_header_page(s->tep, (char *)f.text, strlen(f.text), s->run.long_size);
 	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !s->known[f.id]) {
 		s->known[f.id] = 1;
 		if (uev_format_parse(s->tep, f.system, f.text, 0) < 0 && s->report)
@@ -90,9 +106,10 @@ static int collect_announcements(struct state *s, const char *path)
 		return ret;
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct ann *n;
+		const char *def;
+		uint32_t id;
 
-		if (rec.type != UEV_RING_ANNOUNCE || rec.len <= 4 ||
-		    !memchr((const char *)rec.payload + 4, 0, rec.len - 4))
+		if (rec.type != UEV_RING_ANNOUNCE || uev_ring_rec_announce(&rec, &id, &def) < 0)
 			continue;
 		n = realloc(s->ann, (s->nann + 1) * sizeof(*n));
 		if (!n) {
@@ -100,8 +117,8 @@ static int collect_announcements(struct state *s, const char *path)
 			break;
 		}
 		s->ann = n;
-		memcpy(&n[s->nann].id, rec.payload, 4);
-		n[s->nann].def = strdup((const char *)rec.payload + 4);
+		n[s->nann].id = id;
+		n[s->nann].def = strdup(def);
 		if (!n[s->nann].def) {
 			ret = -ENOMEM;
 			break;
@@ -117,6 +134,9 @@ static int make_decoder(struct state *s)
 	if (s->dec)
 		return 0;
 	if (uev_decoder_new(&s->dec, s->tep) < 0)
+		return -ENOMEM;
+	/* checked at RUN_START: a layout the decoder reads */
+	if (s->foreign && uev_decoder_layout(s->dec, s->run.byte_order == UEV_RING_BIG_ENDIAN, s->run.long_size) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nann; i++)
 		uev_decoder_announce(s->dec, s->ann[i].id, s->ann[i].def);
@@ -148,7 +168,8 @@ static int page(struct state *s, const struct uev_ring_rec *rec)
 int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 		    uev_ringdec_fn fn, void *ctx, char *err, size_t errsize)
 {
-	struct state s = { .fn = fn, .ctx = ctx, .report = report, .rctx = rctx };
+	struct state s = { .fn = fn, .ctx = ctx, .report = report, .rctx = rctx, .path = path,
+			   .err = err, .errsize = errsize };
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
 	int ret;
@@ -168,6 +189,7 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 	}
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_sync sy;
+		const char *def;
 		uint32_t id;
 
 		if (rec.type == UEV_RING_RUN_START && rec.run_id != s.run.run_id)
@@ -178,12 +200,12 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 			s.run.sync_trace_ns = sy.trace_ns;
 			s.run.sync_realtime_ns = sy.realtime_ns;
 			s.run.have_sync = 1;
-		} else if (rec.type == UEV_RING_ANNOUNCE && rec.len > 4 && s.tep) {
+		} else if (rec.type == UEV_RING_ANNOUNCE && s.tep &&
+			   uev_ring_rec_announce(&rec, &id, &def) == 0) {
 			if (make_decoder(&s) < 0)
 				ret = -ENOMEM;
-			memcpy(&id, rec.payload, 4);
-			if (s.dec && memchr((const char *)rec.payload + 4, 0, rec.len - 4))
-				uev_decoder_announce(s.dec, id, (const char *)rec.payload + 4);
+			if (s.dec)
+				uev_decoder_announce(s.dec, id, def);
 		} else if (rec.type == UEV_RING_PAGE)
 			ret = page(&s, &rec);
 		if (ret < 0)
@@ -197,7 +219,7 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 		free(s.ann[i].def);
 	free(s.ann);
 	/* A read that failed says where (uev_ring_reader_error). */
-	if (ret < 0)
+	if (ret < 0 && !s.refused)
 		snprintf(err, errsize, "%s: %s", path,
 			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-ret));
 	uev_ring_reader_close(r);

@@ -18,6 +18,9 @@ struct uev_ringdec_run {
 	uint64_t run_id;
 	char boot_id[37], kernel_release[65], seat[64], trace_clock[16], host[65];
 	uint64_t start_realtime_ns;
+	/* The recording machine's page layout (enum uev_ring_byte_order, long
+	 * size): pages of another than this machine's are decoded as such. */
+	uint8_t byte_order, long_size;
 	/* The latest sync point: wall = realtime_ns + (ts - trace_ns). */
 	uint64_t sync_trace_ns, sync_realtime_ns;
 	int have_sync;
@@ -27,7 +30,8 @@ struct uev_ringdec_run {
 typedef int (*uev_ringdec_fn)(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r);
 
 /* 0 when read (problems go to @report), -errno with @err when the file could
- * not be opened or is not a ring file. */
+ * not be opened or is not a ring file, or -ENOTSUP when a run's pages are of
+ * a layout no decoder reads (uev_ring_layout_check: nothing is misread). */
 int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 		    uev_ringdec_fn fn, void *ctx, char *err, size_t errsize);
 

@@ -36,27 +36,50 @@ struct last_pages {
 	unsigned n;
 };
 
+/* The layout of a run's pages (rp_prescan refused the file unless it is
+ * one the format defines). */
+static struct uev_page_layout run_layout(const struct rp_run *run)
+{
+	struct uev_page_layout l = uev_page_layout_host();
+
+	(void)uev_page_layout_set(&l, run->byte_order == UEV_RING_BIG_ENDIAN, run->long_size);
+	return l;
+}
+
+static int layout_check(const struct rp_run *run, const char *path, char *err, size_t errsize)
+{
+	struct uev_ring_run_info ri = { .byte_order = run->byte_order, .long_size = run->long_size };
+
+	return uev_ring_layout_check(&ri, path, run->run_id, err, errsize);
+}
+
 static int last_events(struct rp_file *f, struct last_pages *lps)
 {
-	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
 	struct last_page *lp = lps->v;
 	unsigned long long ts, last;
 	const char *why;
 
-	if (!kb)
-		return -ENOMEM;
 	for (unsigned i = 0; i < lps->n; i++) {
+		struct uev_page_layout l;
+		struct kbuffer *kb;
+
 		if (lp[i].run < 0)
 			continue;
+		l = run_layout(&f->runs[lp[i].run]);
+		kb = kbuffer_alloc(l.long_size == 4 ? KBUFFER_LSIZE_4 : KBUFFER_LSIZE_8,
+				   l.big_endian ? KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE);
+		if (!kb)
+			return -ENOMEM;
 		last = 0;
-		if (uev_page_check(NULL, lp[i].buf, lp[i].len, &why) && kbuffer_load_subbuffer(kb, lp[i].buf) >= 0)
+		if (uev_page_check_as(NULL, lp[i].buf, lp[i].len, &l, &why) &&
+		    kbuffer_load_subbuffer(kb, lp[i].buf) >= 0)
 			for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts))
 				last = ts;
+		kbuffer_free(kb);
 		if (last > f->runs[lp[i].run].last_ts)
 			f->runs[lp[i].run].last_ts = last;
 		lp[i].run = -1;
 	}
-	kbuffer_free(kb);
 	return 0;
 }
 
@@ -217,6 +240,10 @@ int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 	uint64_t id;
 	int r = uev_ring_rec_run_start(rec, &id, &ri);
 
+	if (r < 0) {
+		ri.byte_order = UEV_RING_LITTLE_ENDIAN;
+		ri.long_size = 8;
+	}
 	memset(run, 0, sizeof(*run));
 	run->run_id = rec->run_id;
 	memcpy(run->boot_id, ri.boot_id, sizeof(ri.boot_id));
@@ -226,17 +253,18 @@ int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 	memcpy(run->host, ri.host, sizeof(ri.host));
 	run->start_realtime_ns = ri.start_realtime_ns;
 	run->flush_interval_ms = ri.flush_interval_ms;
+	run->byte_order = ri.byte_order;
+	run->long_size = ri.long_size;
 	return r;
 }
 
 static int add_ann(struct rp_ctx *c, const struct uev_ring_rec *rec)
 {
+	const char *def;
 	uint32_t id;
-	const char *def = (const char *)rec->payload + 4;
 
-	if (rec->len <= 4 || !memchr(def, 0, rec->len - 4))
+	if (uev_ring_rec_announce(rec, &id, &def) < 0)
 		return 0;
-	memcpy(&id, rec->payload, 4);
 	return rp_ann_add(c, id, def);
 }
 
@@ -303,6 +331,7 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 	f->sb = *uev_ring_reader_super(r);
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_sync sy;
+		struct uev_page_layout lay;
 		uint64_t ts;
 
 		switch (rec.type) {
@@ -315,6 +344,8 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 				break;
 			if (rp_run_parse(&tmp, &rec) < 0)
 				rp_report(c, f->path, rec.offset, "RUN_START record too short");
+			if ((ret = layout_check(&tmp, f->path, err, errsize)) < 0)
+				goto out; /* its pages would be misread */
 			if (!(n = realloc(f->runs, (f->nruns + 1) * sizeof(*n)))) {
 				ret = -ENOMEM;
 				goto out;
@@ -348,7 +379,8 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 					goto out;
 				break;
 			}
-			memcpy(&ts, rec.payload, 8);
+			lay = run_layout(run);
+			ts = uev_page_get64(&lay, rec.payload); /* the header's timestamp */
 			if (!run->first_ts || ts < run->first_ts)
 				run->first_ts = ts;
 			if (ts > run->last_ts)
@@ -377,7 +409,8 @@ out:
 	f->st = *uev_ring_reader_stats(r);
 	uev_ring_reader_close(r);
 	if (ret < 0) {
-		snprintf(err, errsize, "%s: %s", f->path, strerror(-ret));
+		if (ret != -ENOTSUP) /* that one said what in @err */
+			snprintf(err, errsize, "%s: %s", f->path, strerror(-ret));
 		return ret;
 	}
 	for (unsigned i = 0; i < f->nruns; i++)

@@ -106,6 +106,11 @@ static void header(struct rp_main *m, FILE *fp)
 			fprintf(fp, "#   run %llu: kernel %s, boot %s, host %s, clock %s",
 				(unsigned long long)run->run_id, run->kernel_release, run->boot_id, run->host,
 				run->trace_clock);
+			/* pages of another machine's layout, decoded as such */
+			if (!uev_ring_layout_is_host(&(struct uev_ring_run_info){
+				    .byte_order = run->byte_order, .long_size = run->long_size }))
+				fprintf(fp, ", pages %s", uev_ring_layout_name(a, sizeof(a), run->byte_order,
+									      run->long_size));
 			if (run_span(&m->ctx, run, &x, &y)) {
 				rp_format_wall(a, sizeof(a), x, m->out.utc);
 				rp_format_wall(b, sizeof(b), y, m->out.utc);

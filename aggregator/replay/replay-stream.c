@@ -92,7 +92,7 @@ static int build(struct rp_stream *s)
 		if (!(s->tep = tep_alloc()))
 			return -ENOMEM;
 		if (s->header_page &&
-		    tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), sizeof(long)) < 0)
+		    tep_parse_header_page(s->tep, s->header_page, strlen(s->header_page), s->run.long_size) < 0)
 			rp_report_once(s->c, s->f->path, s->header_page_off,
 				       "the header_page format in the file does not parse; the host's layout is assumed",
 				       s->header_page);
@@ -100,6 +100,12 @@ static int build(struct rp_stream *s)
 			parse_format(s, &s->fmts[i]);
 	}
 	if (uev_decoder_new(&s->dec, s->tep) < 0)
+		return -ENOMEM;
+	/* Pages of another machine's layout (the prescan refused the file
+	 * unless it is one the decoder reads). */
+	if (!uev_ring_layout_is_host(&(struct uev_ring_run_info){ .byte_order = s->run.byte_order,
+								  .long_size = s->run.long_size }) &&
+	    uev_decoder_layout(s->dec, s->run.byte_order == UEV_RING_BIG_ENDIAN, s->run.long_size) < 0)
 		return -ENOMEM;
 	/* One the decoder refuses was reported where its record was read
 	 * (rp_stream_next); its marker records print as hex. */
@@ -300,19 +306,20 @@ int rp_stream_next(struct rp_stream *s)
 		case UEV_RING_COMM:
 			comm(s, &rec);
 			break;
-		case UEV_RING_ANNOUNCE:
-			if (rec.len > 4 && memchr((const char *)rec.payload + 4, 0, rec.len - 4)) {
-				uint32_t id;
+		case UEV_RING_ANNOUNCE: {
+			const char *def;
+			uint32_t id;
 
-				memcpy(&id, rec.payload, 4);
-				if (s->dec && uev_decoder_announce(s->dec, id, (const char *)rec.payload + 4) < 0)
-					rp_report_once(s->c, s->f->path, rec.offset,
-						       "a marker announcement in the file is malformed; its records print as hex",
-						       (const char *)rec.payload + 4);
-				if ((ret = rp_ann_add(s->c, id, (const char *)rec.payload + 4)) < 0)
-					return ret;
-			}
+			if (uev_ring_rec_announce(&rec, &id, &def) < 0)
+				break;
+			if (s->dec && uev_decoder_announce(s->dec, id, def) < 0)
+				rp_report_once(s->c, s->f->path, rec.offset,
+					       "a marker announcement in the file is malformed; its records print as hex",
+					       def);
+			if ((ret = rp_ann_add(s->c, id, def)) < 0)
+				return ret;
 			break;
+		}
 		case UEV_RING_PAGE:
 			if (rec.cpu != s->cpu)
 				break;
@@ -383,19 +390,15 @@ struct rp_event *rp_stream_head(struct rp_stream *s)
 void rp_stream_resolve(struct rp_stream *s)
 {
 	struct rp_event *e = &s->head;
-	const char *name;
 
 	if (e->r.kind != UEV_REC_UNKNOWN || !s->dec)
 		return;
 	for (size_t i = 0; i < s->c->nann; i++)
 		if (s->c->ann[i].id == e->r.marker_id) {
 			/* refused (malformed, reported where it was read):
-			 * not found below, and the record stays hex */
+			 * not resolved below, and the record stays hex */
 			(void)uev_decoder_announce(s->dec, e->r.marker_id, s->c->ann[i].def);
-			if ((e->r.def = uev_decoder_find(s->dec, e->r.marker_id, &name))) {
-				e->r.kind = UEV_REC_USER;
-				e->r.name = name;
-			}
+			(void)uev_decoder_resolve(s->dec, &e->r);
 			return;
 		}
 }

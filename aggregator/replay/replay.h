@@ -28,6 +28,9 @@ struct rp_run {
 	char boot_id[37], kernel_release[65], seat[64], trace_clock[16], host[65];
 	uint64_t start_realtime_ns;
 	uint32_t flush_interval_ms; /* 0: not recorded (before ring version 2) */
+	/* Its pages' layout (enum uev_ring_byte_order, long size): the
+	 * recording machine's, decoded as such on any machine. */
+	uint8_t byte_order, long_size;
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
 	int ended;                  /* its RUN_END was read: it stopped cleanly */
 	uint64_t sync_trace, sync_real; /* the run's first SYNC (prescan) */
@@ -104,11 +107,13 @@ int rp_format_ok(struct rp_ctx *c, const char *system, const char *text);
 /* Learn an announcement (id, "name fields") for every stream: 0 or -ENOMEM. */
 int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def);
 
-/* RUN_START payload into @run: 0, or -EBADMSG if too short. */
+/* RUN_START payload into @run: 0, or -EBADMSG if too short (then its
+ * layout is taken as the oldest writers': little-endian, 8-byte long). */
 int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec);
 
 /* First pass over a file: fills @f. -errno with @err when it cannot be
- * opened as a ring file (then f->usable = 0). A read that fails part way
+ * opened as a ring file, or a run's pages are of a layout no decoder reads
+ * (-ENOTSUP, uev_ring_layout_check; then f->usable = 0). A read that fails part way
  * is reported (rp_read_failed), and what came before it is used. */
 int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize);
 void rp_file_free(struct rp_file *f);

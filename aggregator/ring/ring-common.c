@@ -50,28 +50,34 @@ void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb)
 }
 
 /*
- * Upgrading version 1 to 2 rewrites the superblock with two fields changed:
- * version (bytes 8..11) and crc (124..127). Should a crash leave only one of
- * them written, the CRC matches the superblock with the version field of
- * the other version. Nothing of version 2 is written before the upgrade is
- * on disk (fsync), so such a superblock still describes a version 1 file.
+ * Upgrading an older version to this one rewrites the superblock with two
+ * fields changed: version (bytes 8..11) and crc (124..127). Should a crash
+ * leave only one of them written, the CRC matches the superblock with the
+ * version field of the other version. Nothing of the newer version is
+ * written before the upgrade is on disk (fsync), so such a superblock
+ * still describes a file of the older one: its version is returned, 0
+ * when the CRC matches no known version.
  */
-static int torn_upgrade(const uint8_t *b, uint32_t v)
+static uint32_t torn_upgrade(const uint8_t *b, uint32_t v)
 {
 	uint8_t c[UEV_RING_SUPER_USED];
 
-	if (v != 1 && v != 2)
-		return 0;
 	memcpy(c, b, sizeof(c));
-	uev_put32(c + 8, 3 - v);
-	return uev_get32(b + 124) == uev_crc32c(0, c, 124);
+	for (uint32_t o = UEV_RING_VERSION_MIN; o <= UEV_RING_VERSION; o++) {
+		if (o == v)
+			continue;
+		uev_put32(c + 8, o);
+		if (uev_get32(b + 124) == uev_crc32c(0, c, 124))
+			return o < v ? o : v;
+	}
+	return 0;
 }
 
 int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why, size_t whysize)
 {
 	uint32_t v = uev_get32(b + 8), s = uev_get32(b + 24), n = uev_get32(b + 28);
 	uint64_t fsz = uev_get64(b + 16);
-	int torn = 0;
+	uint32_t torn = 0;
 
 	/* Magic first, then version (its place is the same in every version),
 	 * and only then the CRC: a newer version may checksum differently. */
@@ -97,7 +103,7 @@ int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why
 		return -EINVAL;
 	}
 	memset(sb, 0, sizeof(*sb));
-	sb->version = torn ? 1 : v;
+	sb->version = torn ? torn : v;
 	sb->file_size = fsz;
 	sb->segment_size = s;
 	sb->segment_count = n;
@@ -238,7 +244,56 @@ static void get_str(char *d, const uint8_t *p, size_t size)
 
 /* RUN_START field offsets, in payload order. */
 enum { RS_BOOT = 8, RS_KREL = 45, RS_SEAT = 110, RS_CLOCK = 174, RS_HOST = 190, RS_PID = 255,
-       RS_TIME = 259, RS_FLUSH = 267 };
+       RS_TIME = 259, RS_FLUSH = 267, RS_ORDER = 271, RS_LONG = 272 };
+
+uint8_t uev_ring_host_byte_order(void)
+{
+	const uint16_t one = 1;
+
+	return *(const uint8_t *)&one ? UEV_RING_LITTLE_ENDIAN : UEV_RING_BIG_ENDIAN;
+}
+
+/* The size of the kernel's long is what the pages need; a writer built
+ * for the kernel's word size (as uev-aggregator must be: it parses the
+ * kernel's pages with sizeof(long) too) has the same. */
+uint8_t uev_ring_host_long_size(void)
+{
+	return (uint8_t)sizeof(long);
+}
+
+const char *uev_ring_layout_name(char *buf, size_t size, uint8_t byte_order, uint8_t long_size)
+{
+	char order[32];
+
+	if (byte_order == UEV_RING_LITTLE_ENDIAN || byte_order == UEV_RING_BIG_ENDIAN)
+		snprintf(order, sizeof(order), "%s-endian",
+			 byte_order == UEV_RING_LITTLE_ENDIAN ? "little" : "big");
+	else
+		snprintf(order, sizeof(order), "byte order %u (unknown)", byte_order);
+	snprintf(buf, size, "%s, %u-byte long", order, long_size);
+	return buf;
+}
+
+int uev_ring_layout_check(const struct uev_ring_run_info *ri, const char *path, uint64_t run_id,
+			  char *err, size_t errsize)
+{
+	char file[64], host[64];
+
+	if ((ri->byte_order == UEV_RING_LITTLE_ENDIAN || ri->byte_order == UEV_RING_BIG_ENDIAN) &&
+	    (ri->long_size == 4 || ri->long_size == 8))
+		return 0;
+	snprintf(err, errsize, "%s: run %llu was recorded as %s, which this build cannot decode (this machine: %s)",
+		 path, (unsigned long long)run_id,
+		 uev_ring_layout_name(file, sizeof(file), ri->byte_order, ri->long_size),
+		 uev_ring_layout_name(host, sizeof(host), uev_ring_host_byte_order(),
+				      uev_ring_host_long_size()));
+	return -ENOTSUP;
+}
+
+int uev_ring_layout_is_host(const struct uev_ring_run_info *ri)
+{
+	return ri->byte_order == uev_ring_host_byte_order() && ri->long_size == uev_ring_host_long_size();
+}
 
 void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri)
 {
@@ -251,6 +306,8 @@ void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_rin
 	uev_put32(p + RS_PID, ri->aggregator_pid);
 	uev_put64(p + RS_TIME, ri->start_realtime_ns);
 	uev_put32(p + RS_FLUSH, ri->flush_interval_ms);
+	p[RS_ORDER] = ri->byte_order ? ri->byte_order : uev_ring_host_byte_order();
+	p[RS_LONG] = ri->long_size ? ri->long_size : uev_ring_host_long_size();
 }
 
 int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
@@ -266,7 +323,9 @@ int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
 	get_str(ri->host, p + RS_HOST, sizeof(ri->host));
 	ri->aggregator_pid = uev_get32(p + RS_PID);
 	ri->start_realtime_ns = uev_get64(p + RS_TIME);
-	ri->flush_interval_ms = len >= UEV_RING_RUN_START_LEN ? uev_get32(p + RS_FLUSH) : 0;
+	ri->flush_interval_ms = len >= UEV_RING_RUN_START_V2_LEN ? uev_get32(p + RS_FLUSH) : 0;
+	ri->byte_order = len >= UEV_RING_RUN_START_LEN ? p[RS_ORDER] : UEV_RING_LITTLE_ENDIAN;
+	ri->long_size = len >= UEV_RING_RUN_START_LEN ? p[RS_LONG] : 8;
 	return 0;
 }
 
@@ -301,6 +360,17 @@ int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_r
 		return -EINVAL;
 	f->name = name + 1;
 	f->text = text + 1;
+	return 0;
+}
+
+int uev_ring_rec_announce(const struct uev_ring_rec *rec, uint32_t *id, const char **def)
+{
+	const uint8_t *p = rec->payload;
+
+	if (rec->len <= 4 || !memchr(p + 4, 0, rec->len - 4))
+		return -EINVAL;
+	*id = uev_get32(p);
+	*def = (const char *)p + 4;
 	return 0;
 }
 

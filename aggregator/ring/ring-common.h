@@ -20,7 +20,8 @@
 #define UEV_RING_SEG_MIN (64u << 10)
 #define UEV_RING_SEG_MAX (4u << 20)
 #define UEV_RING_COMM_ENT 20u  /* {pid s32, comm[16]} */
-#define UEV_RING_RUN_START_LEN 271u    /* written since version 2 */
+#define UEV_RING_RUN_START_LEN 273u    /* written since version 3 */
+#define UEV_RING_RUN_START_V2_LEN 271u /* version 2: without byte_order, long_size */
 #define UEV_RING_RUN_START_V1_LEN 267u /* the shortest accepted: without flush_interval_ms */
 #define UEV_RING_SYNC_LEN 32u
 #define UEV_RING_RUN_END_LEN 32u
@@ -67,11 +68,11 @@ uint64_t uev_ring_min_size(void);
 
 /* Superblock: @b is UEV_RING_SUPER_SIZE bytes. encode writes sb->version.
  * decode returns 0, or -EINVAL with the reason ("not a uev ring file",
- * "unsupported ring version 3", ...) in @why. Geometry is checked too: the
+ * "unsupported ring version 4", ...) in @why. Geometry is checked too: the
  * reader's memory bound rests on segment_size <= UEV_RING_SEG_MAX. A
- * superblock torn between version 1 and its upgrade to 2 (one of the two
+ * superblock torn between an older version and its upgrade (one of the two
  * changed fields written, docs/ring-format.md "Crash consistency") decodes
- * as version 1. */
+ * as the older version. */
 void uev_ring_super_encode(uint8_t *b, const struct uev_ring_super *sb);
 int uev_ring_super_decode(const uint8_t *b, struct uev_ring_super *sb, char *why, size_t whysize);
 
@@ -155,8 +156,10 @@ ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 
 /* Payload codecs of the fixed-layout records (text fields NUL-padded,
  * always NUL-terminated in the file). */
-/* RUN_START: encode writes UEV_RING_RUN_START_LEN bytes; decode takes the
- * version 1 payload too (flush_interval_ms 0, unknown). */
+/* RUN_START: encode writes UEV_RING_RUN_START_LEN bytes (this machine's
+ * byte order and long size where @ri leaves them 0); decode takes the
+ * version 1 payload too (flush_interval_ms 0, unknown) and the version 1
+ * and 2 ones without a layout as little-endian, 8-byte long. */
 void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
 int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
 			      struct uev_ring_run_info *ri);

@@ -20,8 +20,10 @@
  * segment headers (ring-read.c) and a walk of the newest segment.
  *
  * Version 1 files never have a run start inside a segment; a version 1
- * reader would take the second run's records for the first's. So before
- * anything is appended, the superblock says version 2.
+ * reader would take the second run's records for the first's. A version 2
+ * reader would take the pages of a machine of another byte order or word
+ * size for its own (version 3 records the layout in RUN_START). So before
+ * anything is appended, the superblock says this version.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -124,20 +126,20 @@ int uev_ring_super_upgrade(struct uev_ring_writer *w)
 	struct uev_ring_super sb = w->sb;
 	ssize_t n;
 
-	if (sb.version >= 2)
+	if (sb.version >= UEV_RING_VERSION)
 		return 0;
-	/* Bytes 128.. of a version 1 superblock are zero, or a reader has
+	/* Bytes 128.. of an older superblock are zero, or a reader has
 	 * reported them: rewriting them zero loses nothing. Only version and
 	 * crc change in the 128 bytes that count; a crash that writes one and
-	 * not the other leaves a superblock that still reads as version 1
-	 * (ring-common.c, torn_upgrade). */
-	sb.version = 2;
+	 * not the other leaves a superblock that still reads as the older
+	 * version (ring-common.c, torn_upgrade). */
+	sb.version = UEV_RING_VERSION;
 	uev_ring_super_encode(b, &sb);
 	if ((n = uev_ring_pwrite(w->fd, b, sizeof(b), 0)) < 0)
 		return (int)n;
 	if (fsync(w->fd) < 0)
 		return -errno;
-	w->sb.version = 2;
+	w->sb.version = UEV_RING_VERSION;
 	return 0;
 }
 

@@ -117,8 +117,9 @@ void uev_ring_seg_reap(struct uev_ring_writer *w);
  * the open segment (ring-write.c). */
 void uev_ring_put_checkpoint(struct uev_ring_writer *w);
 
-/* Version 1 superblock rewritten as version 2, on disk before it returns:
- * 0 or -errno (ring-resume.c). Does nothing for a version 2 file. */
+/* An older superblock rewritten as UEV_RING_VERSION, on disk before it
+ * returns: 0 or -errno (ring-resume.c). Does nothing for a file of this
+ * version. */
 int uev_ring_super_upgrade(struct uev_ring_writer *w);
 /* Opens the newest segment again for a starting run when the file allows
  * it and @ckpt bytes of checkpoint and a quarter segment fit after its last

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define UEV_RING_VERSION 2     /* written by this build */
+#define UEV_RING_VERSION 3     /* written by this build */
 #define UEV_RING_VERSION_MIN 1 /* the oldest it reads (and upgrades) */
 #define UEV_RING_SUPER_SIZE 4096u
 #define UEV_RING_MIN_SEGMENTS 4u
@@ -40,7 +40,7 @@ enum uev_ring_format_kind {
 };
 
 struct uev_ring_super {
-	uint32_t version; /* as found (1 or 2); a writer upgrades 1 to 2 at begin_run */
+	uint32_t version; /* as found (1 to 3); a writer upgrades older ones to 3 at begin_run */
 	uint64_t file_size;
 	uint32_t segment_size, segment_count;
 	uint8_t uuid[16];
@@ -60,7 +60,40 @@ struct uev_ring_run_info {
 	 * kernel before it is in the file. 0 = unknown (a RUN_START written
 	 * before the field existed). */
 	uint32_t flush_interval_ms;
+	/* How the recording machine lays out the PAGE payloads, which are its
+	 * kernel's sub-buffers byte for byte: its byte order
+	 * (enum uev_ring_byte_order) and the size of its kernel's long (4 or
+	 * 8: the page header's commit word, the stored missed count, long
+	 * fields of events). A writer given 0 records this machine's. A
+	 * RUN_START written before ring version 3 has neither, and reads as
+	 * little-endian and 8: those writers ran on x86-64 only. */
+	uint8_t byte_order;
+	uint8_t long_size;
 };
+
+enum uev_ring_byte_order {
+	UEV_RING_LITTLE_ENDIAN = 1,
+	UEV_RING_BIG_ENDIAN = 2,
+};
+
+/* This machine's byte order (enum uev_ring_byte_order) and long size, as a
+ * writer records them. */
+uint8_t uev_ring_host_byte_order(void);
+uint8_t uev_ring_host_long_size(void);
+/* "big-endian, 8-byte long" (or "byte order 7 (unknown), ..." for what the
+ * format does not define), for messages: @buf, at most @size bytes. */
+const char *uev_ring_layout_name(char *buf, size_t size, uint8_t byte_order, uint8_t long_size);
+/*
+ * Can a run's pages be read at all: 0 when its RUN_START gives a layout the
+ * format defines (little- or big-endian, long of 4 or 8 bytes; the
+ * decoders read all four on any machine), else -ENOTSUP with
+ * "PATH: run N was recorded as LAYOUT, which this build cannot decode
+ * (this machine: LAYOUT)" in @err.
+ */
+int uev_ring_layout_check(const struct uev_ring_run_info *ri, const char *path, uint64_t run_id,
+			  char *err, size_t errsize);
+/* 1 when the run's pages are laid out as this machine's kernel lays them. */
+int uev_ring_layout_is_host(const struct uev_ring_run_info *ri);
 
 struct uev_ring_sync {
 	uint64_t trace_ns, realtime_ns, monotonic_ns, boottime_ns;
@@ -126,8 +159,8 @@ void uev_ring_writer_stage_keep(struct uev_ring_writer *w);
  * Start a run: its checkpoint (RUN_START first) goes right after the last
  * valid record of the newest segment when that leaves room for it and a
  * quarter segment of data, else at the start of a new segment
- * (docs/ring-format.md, "Runs"). A version 1 file's superblock is upgraded
- * to version 2 first (one write + fsync). The only call that does I/O
+ * (docs/ring-format.md, "Runs"). An older file's superblock is upgraded
+ * to UEV_RING_VERSION first (one write + fsync). The only call that does I/O
  * before take(): that upgrade, and with direct I/O reading back the
  * newest segment's last block.
  */
@@ -286,6 +319,10 @@ struct uev_ring_format_rec {
 };
 int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_rec *f);
 int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s);
+/* An ANNOUNCE record: its event id (little-endian in the file, as every
+ * integer the ring module writes) and the definition, NUL-terminated
+ * inside the payload (points into rec->payload). 0, or -EINVAL. */
+int uev_ring_rec_announce(const struct uev_ring_rec *rec, uint32_t *id, const char **def);
 /* Entry @i of a COMM record: 1 with *pid and @comm (at most 15
  * characters, NUL-terminated) filled, 0 past its last whole entry. */
 int uev_ring_rec_comm(const struct uev_ring_rec *rec, uint32_t i, int32_t *pid, char comm[16]);

@@ -124,6 +124,7 @@ struct td {
 	char dir[PATH_MAX];      /* the work directory */
 	uint64_t want, run;      /* run asked for (0: the newest), run collected */
 	char clock[16], release[65], host[65];
+	uint8_t border, lsize;   /* the run's page layout (0: no RUN_START read) */
 	char *hpage;             /* the run's header_page */
 	uint64_t hpoff;          /* its record's offset */
 	uint32_t hpsize;         /* the sub-buffer size it gives */
@@ -212,12 +213,41 @@ static void reset_run(struct td *t, uint64_t run)
 static void run_start(struct td *t, const struct uev_ring_rec *rec)
 {
 	const char *p = (const char *)rec->payload + 8 + 37; /* after run_id, boot_id */
+	struct uev_ring_run_info ri;
+	uint64_t id;
 
 	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
 		return note(t, rec->offset, "RUN_START of %u bytes is too short", rec->len);
 	snprintf(t->release, sizeof(t->release), "%.*s", 64, p);
 	snprintf(t->clock, sizeof(t->clock), "%.*s", 15, p + 65 + 64);
 	snprintf(t->host, sizeof(t->host), "%.*s", 64, p + 65 + 64 + 16);
+	if (uev_ring_rec_run_start(rec, &id, &ri) == 0)
+		t->border = ri.byte_order, t->lsize = ri.long_size;
+}
+
+/*
+ * libtracecmd writes a trace.dat in this machine's byte order and long
+ * size (its header says so, and readers swap by it), and the pages go in
+ * unchanged: pages of another layout would be misread by every reader of
+ * the result. 0, or -ENOTSUP with the reason.
+ */
+static int layout_ok(struct td *t)
+{
+	struct uev_ring_run_info ri = { .byte_order = t->border ? t->border : UEV_RING_LITTLE_ENDIAN,
+					.long_size = t->border ? t->lsize : 8 };
+	char file[64], here[64];
+
+	if (uev_ring_layout_check(&ri, t->path, t->run, t->err, t->errsize) < 0)
+		return -ENOTSUP; /* no decoder reads it either */
+	if (uev_ring_layout_is_host(&ri))
+		return 0;
+	snprintf(t->err, t->errsize,
+		 "%s: run %llu was recorded as %s, and a trace.dat is written as this machine's pages are (%s): "
+		 "export it on a machine like the recording one, or read the ring file with uev-replay",
+		 t->path, (unsigned long long)t->run,
+		 uev_ring_layout_name(file, sizeof(file), ri.byte_order, ri.long_size),
+		 uev_ring_layout_name(here, sizeof(here), uev_ring_host_byte_order(), uev_ring_host_long_size()));
+	return -ENOTSUP;
 }
 
 /* The run's first header_page is kept (every checkpoint repeats it), with
@@ -231,7 +261,8 @@ static int header_page(struct td *t, const struct uev_ring_rec *rec, const char 
 		return 0;
 	if (!(tep = tep_alloc()))
 		return fail(t, ENOMEM, t->path);
-	if (tep_parse_header_page(tep, (char *)text, (unsigned long)strlen(text), sizeof(long)) == 0)
+	if (tep_parse_header_page(tep, (char *)text, (unsigned long)strlen(text),
+				  t->border && t->lsize ? t->lsize : 8) == 0)
 		size = tep_get_sub_buffer_size(tep);
 	tep_free(tep);
 	if (size < 64 || size > (1 << 24)) {
@@ -260,7 +291,8 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 		return 0;
 	}
 	text++;
-	memcpy(&id, p + 4, 4);
+	/* little-endian, as every integer of the ring file's own */
+	id = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
 	if (p[0] == UEV_RING_FMT_HEADER_PAGE)
 		return header_page(t, rec, text);
 	if (p[0] == UEV_RING_FMT_HEADER_EVENT)
@@ -680,6 +712,8 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 	else if (!e && (!t.hpage || !t.hevent))
 		e = -ENODATA, snprintf(err, errsize, "%s: run %llu has no header_page or header_event",
 				       path, (unsigned long long)t.run);
+	if (!e)
+		e = layout_ok(&t);
 	if (!e)
 		e = page_size(&t);
 	if (!e)

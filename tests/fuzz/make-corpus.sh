@@ -2,9 +2,12 @@
 # Regenerate the seed corpus (tests/fuzz/corpus/) from real data of this
 # host: a 300K ring file that uev-aggregator fills with two runs of the demo
 # emitter, a kernel message and a few execs (the second run continues the
-# first one's segment: ring format version 2), converted to fuzz_ring's input
-# encoding (see fuzz_ring.c), and the PAGE records it holds as fuzz_page
+# first one's segment, as ring format version 2 allows), converted to fuzz_ring's
+# input encoding (see fuzz_ring.c), and the PAGE records it holds as fuzz_page
 # seeds (sub-buffers as trace_pipe_raw gives them, cut to header + commit).
+# Then the files replay-mkforeign synthesizes for machines of another byte
+# order or word size (and one of a layout no decoder reads) as fuzz_ring
+# seeds: the decoders' other layouts.
 #
 # usage: make-corpus.sh [BUILD_DIR]   (default build-fuzz; needs root and
 #        tracefs; BUILD_DIR must have uev-aggregator and uev-demo built)
@@ -18,12 +21,13 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-fuzz}
 agg=$build/aggregator/uev-aggregator
 demo=$build/libuev/demo/uev-demo
+mkforeign=$build/tests/replay/replay-mkforeign
 out=$src/tests/fuzz/corpus
 
 if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/kernel/tracing/trace ]; then
 	echo "make-corpus.sh: needs root and tracefs" >&2; exit 1
 fi
-for b in "$agg" "$demo"; do
+for b in "$agg" "$demo" "$mkforeign"; do
 	[ -x "$b" ] || { echo "make-corpus.sh: $b is not built (ninja -C $build)" >&2; exit 1; }
 done
 
@@ -111,7 +115,7 @@ def records(s):
 
 # The second run starts in the middle of the first segment, with its
 # RUN_START (type 1) right after the first run's RUN_END.
-assert struct.unpack_from("<I", sb, 8)[0] == 2, "not a version 2 ring"
+assert struct.unpack_from("<I", sb, 8)[0] == 3, "not a version 3 ring"
 starts = [pos for pos, typ in records(segs[0]) if typ == 1]
 assert len(starts) > 1, ("the second run took a new segment: the first left less than a "
                          "quarter segment (kernel messages of other users?); run again")
@@ -192,5 +196,23 @@ for n, p in enumerate(chosen):
 n = len(chosen)
 print(f"make-corpus.sh: {len(segs)} segments, {len(pages)} pages, "
       f"{n} page seeds (event ids {sorted(seen)})")
+PY
+# Other machines' files (tests/replay/mkforeign.c): their one segment,
+# every fix on.
+for l in be64 le32 be32 bad; do
+	"$mkforeign" "$dir/$l.ring" "$l"
+done
+python3 - "$dir" "$out" <<'PY'
+import struct, sys
+
+SEP = b"--uev-fuzz-segment--"
+d, out = sys.argv[1], sys.argv[2]
+for l in ("be64", "le32", "be32", "bad"):
+    data = open(f"{d}/{l}.ring", "rb").read()
+    S = struct.unpack_from("<I", data, 24)[0]
+    seg = data[4096:4096 + S].rstrip(b"\0")
+    assert SEP not in seg
+    with open(f"{out}/fuzz_ring/foreign-{l}", "wb") as f:
+        f.write(bytes([0x1f]) + data[:128] + SEP + seg)
 PY
 ls -l "$out"/*

@@ -2,7 +2,7 @@
 /* Runs sharing a segment (docs/ring-format.md, "Runs"): a restart, clean or
  * killed, continues the newest segment after its last record and costs
  * only its own records; what a killed run left behind is zeroed over; a
- * version 1 file is read and upgraded; records belong to the run of the
+ * version 1 or 2 file is read and upgraded; records belong to the run of the
  * RUN_START before them. */
 #include <check.h>
 #include <errno.h>
@@ -347,11 +347,17 @@ START_TEST(t_run_attribution)
 }
 END_TEST
 
-/* A version 1 file, as a version 1 writer made it (a 267-byte RUN_START,
- * every run starting a segment). */
-static void make_v1(const char *path, uint8_t **out, size_t *size)
+/* A version 1 or 2 file, as such a writer made it: a 267-byte RUN_START
+ * (version 1), a 271-byte one without the page layout (version 2); here
+ * every run starts a segment, as in version 1. */
+static uint32_t old_run_start_len(uint32_t version)
 {
-	struct uev_ring_super sb = { .version = 1, .seat = "seat0" };
+	return version == 1 ? UEV_RING_RUN_START_V1_LEN : UEV_RING_RUN_START_V2_LEN;
+}
+
+static void make_old(const char *path, uint32_t version, uint8_t **out, size_t *size)
+{
+	struct uev_ring_super sb = { .version = version, .seat = "seat0" };
 	struct uev_ring_run_info ri;
 	uint32_t pos = UEV_RING_SEG_HDR;
 	uint64_t seq = 1;
@@ -368,13 +374,13 @@ static void make_v1(const char *path, uint8_t **out, size_t *size)
 	for (unsigned i = 0; i < 6; i++) {
 		uint8_t *p = seg + pos + UEV_RING_REC_HDR;
 		uint16_t type = i == 0 ? UEV_RING_RUN_START : i == 5 ? UEV_RING_RUN_END : UEV_RING_PAGE;
-		uint32_t len = i == 0 ? 267 : i == 5 ? 32 : 700;
+		uint32_t len = i == 0 ? old_run_start_len(version) : i == 5 ? 32 : 700;
 
 		if (i == 0) {
 			uint8_t rs[UEV_RING_RUN_START_LEN];
 
 			uev_ring_run_start_encode(rs, 1, &ri);
-			memcpy(p, rs, 267);
+			memcpy(p, rs, len);
 		} else if (type == UEV_RING_PAGE) {
 			rt_gen(p, len, i - 1);
 		}
@@ -386,70 +392,118 @@ static void make_v1(const char *path, uint8_t **out, size_t *size)
 	*size = sb.file_size;
 }
 
-START_TEST(t_v1_upgrade)
+/* Files of versions 1 and 2 (_i) read as they are, with the page layout
+ * of the only machines that wrote them (little-endian, 8-byte long), and
+ * a writer upgrades them to this version. */
+START_TEST(t_old_upgrade)
 {
-	const char *path = rt_path(0, "v1.ring");
+	const char *path = rt_path(0, "old.ring");
+	const uint32_t v = (uint32_t)_i;
 	struct uev_ring_run_info ri;
 	struct rt_read r0, r1;
 	uint64_t run_id;
-	uint8_t *v1, *now;
+	uint8_t *old, *now;
 	size_t size;
 
-	make_v1(path, &v1, &size);
+	make_old(path, v, &old, &size);
 	ck_assert_int_eq(rt_read(path, &r0), 0);
 	ck_assert_msg(r0.nreports == 0, "%s", rt_report0(&r0));
-	ck_assert_uint_eq(r0.sb.version, 1);
+	ck_assert_uint_eq(r0.sb.version, v);
 	ck_assert_uint_eq(r0.n, 6);
-	ck_assert_uint_eq(r0.rec[0].len, 267);
+	ck_assert_uint_eq(r0.rec[0].len, old_run_start_len(v));
 	ck_assert_int_eq(uev_ring_rec_run_start(&(struct uev_ring_rec){ .type = UEV_RING_RUN_START,
-						.len = 267, .payload = r0.rec[0].payload },
+						.len = r0.rec[0].len, .payload = r0.rec[0].payload },
 						&run_id, &ri), 0);
 	ck_assert_uint_eq(run_id, 1);
-	ck_assert_uint_eq(ri.flush_interval_ms, 0); /* unknown */
+	ck_assert_uint_eq(ri.flush_interval_ms, v == 1 ? 0 : 1000); /* 0: unknown */
+	ck_assert_uint_eq(ri.byte_order, UEV_RING_LITTLE_ENDIAN);
+	ck_assert_uint_eq(ri.long_size, 8);
 
-	/* Torn upgrades, either field written alone, still read as version 1. */
+	/* Torn upgrades, either field written alone, still read as the old
+	 * version. */
 	for (int k = 0; k < 2; k++) {
 		struct rt_read t;
 		uint8_t *b = malloc(size), sb[4096];
 		struct uev_ring_super s = r0.sb;
 
-		memcpy(b, v1, size);
-		s.version = 2;
+		memcpy(b, old, size);
+		s.version = UEV_RING_VERSION;
 		uev_ring_super_encode(sb, &s);
 		memcpy(b + (k ? 124 : 8), sb + (k ? 124 : 8), 4);
 		spill(path, b, size);
 		ck_assert_msg(rt_read(path, &t) == 0, "%s", t.errmsg);
-		ck_assert_uint_eq(t.sb.version, 1);
+		ck_assert_uint_eq(t.sb.version, v);
 		ck_assert_uint_eq(t.n, 6);
 		rt_read_free(&t);
 		/* and a newer version than this build knows is refused */
-		uev_put32(b + 8, 3);
+		uev_put32(b + 8, UEV_RING_VERSION + 1);
 		uev_put32(b + 124, uev_crc32c(0, b, 124));
 		spill(path, b, size);
 		ck_assert_int_eq(rt_read(path, &t), -EINVAL);
-		ck_assert_msg(strstr(t.errmsg, "unsupported ring version 3"), "%s", t.errmsg);
+		ck_assert_msg(strstr(t.errmsg, "unsupported ring version 4"), "%s", t.errmsg);
 		free(b);
 	}
 
-	spill(path, v1, size);
+	spill(path, old, size);
 	one_run(path, "fmt A", 4, 3, 700);
 	now = slurp(path, &size);
-	ck_assert_uint_eq(uev_get32(now + 8), 2);
+	ck_assert_uint_eq(uev_get32(now + 8), UEV_RING_VERSION);
 	ck_assert_uint_eq(uev_get32(now + 124), uev_crc32c(0, now, 124));
-	ck_assert_mem_eq(now + 12, v1 + 12, 124 - 12); /* nothing else changed */
+	ck_assert_mem_eq(now + 12, old + 12, 124 - 12); /* nothing else changed */
 	ck_assert_int_eq(rt_read(path, &r1), 0);
-	ck_assert_uint_eq(r1.sb.version, 2);
+	ck_assert_uint_eq(r1.sb.version, UEV_RING_VERSION);
 	ck_assert_uint_eq(check_restart(&r0, &r1, 1), 1);
 	ck_assert_uint_eq(r1.rec[6].len, UEV_RING_RUN_START_LEN);
 	ck_assert_int_eq(uev_ring_rec_run_start(&(struct uev_ring_rec){ .type = UEV_RING_RUN_START,
 						.len = r1.rec[6].len, .payload = r1.rec[6].payload },
 						&run_id, &ri), 0);
 	ck_assert_uint_eq(ri.flush_interval_ms, 1000);
+	/* this machine's layout, recorded by the writer */
+	ck_assert_uint_eq(ri.byte_order, uev_ring_host_byte_order());
+	ck_assert_uint_eq(ri.long_size, sizeof(long));
 	rt_check_pages(path, 7);
-	free(v1);
+	free(old);
 	free(now);
 	rt_read_free(&r0);
 	rt_read_free(&r1);
+}
+END_TEST
+
+/* A RUN_START says how the pages are laid out; a layout the format does
+ * not define is refused by name. */
+START_TEST(t_layout_field)
+{
+	struct uev_ring_run_info ri, back;
+	uint8_t rs[UEV_RING_RUN_START_LEN];
+	uint64_t id;
+	char err[256], want[256];
+
+	rt_run_info(&ri);
+	ri.byte_order = UEV_RING_BIG_ENDIAN;
+	ri.long_size = 4;
+	uev_ring_run_start_encode(rs, 9, &ri);
+	ck_assert_uint_eq(rs[271], UEV_RING_BIG_ENDIAN);
+	ck_assert_uint_eq(rs[272], 4);
+	ck_assert_int_eq(uev_ring_run_start_decode(rs, sizeof(rs), &id, &back), 0);
+	ck_assert_uint_eq(back.byte_order, UEV_RING_BIG_ENDIAN);
+	ck_assert_uint_eq(back.long_size, 4);
+	ck_assert_int_eq(uev_ring_layout_check(&back, "f.ring", 9, err, sizeof(err)), 0);
+	back.long_size = 16;
+	ck_assert_int_eq(uev_ring_layout_check(&back, "f.ring", 9, err, sizeof(err)), -ENOTSUP);
+	snprintf(want, sizeof(want), "f.ring: run 9 was recorded as big-endian, 16-byte long, which "
+		 "this build cannot decode (this machine: %s-endian, %zu-byte long)",
+		 uev_ring_host_byte_order() == UEV_RING_BIG_ENDIAN ? "big" : "little", sizeof(long));
+	ck_assert_str_eq(err, want);
+	back.byte_order = 0;
+	back.long_size = 8;
+	ck_assert_int_eq(uev_ring_layout_check(&back, "f.ring", 9, err, sizeof(err)), -ENOTSUP);
+	ck_assert_msg(strstr(err, "as byte order 0 (unknown), 8-byte long,"), "%s", err);
+	/* 0 given to the writer: this machine's */
+	ri.byte_order = 0;
+	ri.long_size = 0;
+	uev_ring_run_start_encode(rs, 9, &ri);
+	ck_assert_int_eq(uev_ring_run_start_decode(rs, sizeof(rs), &id, &back), 0);
+	ck_assert_int_eq(uev_ring_layout_is_host(&back), 1);
 }
 END_TEST
 
@@ -465,7 +519,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_torn_next_header);
 	tcase_add_test(tc, t_run_spans);
 	tcase_add_test(tc, t_run_attribution);
-	tcase_add_test(tc, t_v1_upgrade);
+	tcase_add_loop_test(tc, t_old_upgrade, 1, 3);
+	tcase_add_test(tc, t_layout_field);
 	suite_add_tcase(s, tc);
 	return s;
 }
