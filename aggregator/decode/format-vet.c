@@ -6,21 +6,149 @@
  * a ring file's FORMAT records can be damaged past their CRC or made up, and
  * a reader must not die of them. The library cannot be fixed from here, so
  * each text is first parsed in a child process: if the child dies or hangs,
- * the text is refused. A fork per distinct format costs well under a
- * millisecond, against files that carry a few dozen formats.
+ * the text is refused.
+ *
+ * A fork costs a fraction of a millisecond in a tool (much more in a
+ * sanitized process with gigabytes of shadow mappings), and the same texts
+ * come again and again: every run of a file repeats its formats, replay
+ * meets them once per CPU stream, a fuzzer decodes the same few thousands
+ * of times a second. So the verdicts are kept in one cache per process,
+ * here, for every caller: each distinct (system, text) forks once while it
+ * stays cached. The cache compares whole texts, not just their hashes: a
+ * made-up text that collides with a vetted one must still be vetted (the
+ * hash only picks the set). Its memory is bounded (UEV_FORMAT_CACHE_*),
+ * the least recently used verdict giving way, so a file with millions of
+ * distinct formats costs forks, never memory.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <event-parse.h>
 
 #include "format-vet.h"
 
-int uev_format_vet(const char *system, const char *text)
+static uint64_t key_hash(const char *system, const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (const char *p = system; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	h = (h ^ 0xff) * 0x100000001b3ull; /* the NUL: "a"+"bc" is not "ab"+"c" */
+	for (const char *p = text; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h;
+}
+
+/* The entry of @c holding (@system, @text), or NULL. */
+static struct uev_format_cache_entry *find(struct uev_format_cache *c, uint64_t h, const char *system,
+					   const char *text)
+{
+	struct uev_format_cache_entry *set = c->e[h % UEV_FORMAT_CACHE_SETS];
+	size_t sl = strlen(system), tl = strlen(text);
+
+	for (unsigned w = 0; w < UEV_FORMAT_CACHE_WAYS; w++) {
+		struct uev_format_cache_entry *e = &set[w];
+
+		if (e->key && e->hash == h && e->len == sl + 1 + tl && !memcmp(e->key, system, sl + 1) &&
+		    !memcmp(e->key + sl + 1, text, tl))
+			return e;
+	}
+	return NULL;
+}
+
+static void drop(struct uev_format_cache *c, struct uev_format_cache_entry *e)
+{
+	c->bytes -= e->len;
+	c->entries--;
+	free(e->key);
+	memset(e, 0, sizeof(*e));
+}
+
+/* The least recently used entry of the whole cache (or NULL when empty). */
+static struct uev_format_cache_entry *oldest(struct uev_format_cache *c)
+{
+	struct uev_format_cache_entry *o = NULL;
+
+	for (unsigned s = 0; s < UEV_FORMAT_CACHE_SETS; s++)
+		for (unsigned w = 0; w < UEV_FORMAT_CACHE_WAYS; w++)
+			if (c->e[s][w].key && (!o || c->e[s][w].used < o->used))
+				o = &c->e[s][w];
+	return o;
+}
+
+int uev_format_cache_get(struct uev_format_cache *c, const char *system, const char *text)
+{
+	struct uev_format_cache_entry *e = find(c, key_hash(system, text), system, text);
+
+	if (!e)
+		return -1;
+	e->used = ++c->clock;
+	return e->ok;
+}
+
+void uev_format_cache_put(struct uev_format_cache *c, const char *system, const char *text, int ok)
+{
+	uint64_t h = key_hash(system, text);
+	size_t sl = strlen(system), tl = strlen(text), len = sl + 1 + tl;
+	struct uev_format_cache_entry *set = c->e[h % UEV_FORMAT_CACHE_SETS], *slot = NULL, *e;
+
+	if ((e = find(c, h, system, text))) {
+		e->ok = !!ok;
+		e->used = ++c->clock;
+		return;
+	}
+	if (len > UEV_FORMAT_CACHE_BYTES)
+		return; /* vetted every time: slow, never big */
+	/* A free way of the set, else its least recently used one. */
+	for (unsigned w = 0; w < UEV_FORMAT_CACHE_WAYS; w++) {
+		if (!set[w].key) {
+			slot = &set[w];
+			break;
+		}
+		if (!slot || set[w].used < slot->used)
+			slot = &set[w];
+	}
+	if (slot->key)
+		drop(c, slot);
+	/* Then the oldest anywhere until the text fits the byte budget. */
+	while (c->bytes + len > UEV_FORMAT_CACHE_BYTES && (e = oldest(c)))
+		drop(c, e);
+	if (!(slot->key = malloc(len)))
+		return; /* not remembered: asked again next time */
+	memcpy(slot->key, system, sl + 1);
+	memcpy(slot->key + sl + 1, text, tl);
+	slot->len = len;
+	slot->hash = h;
+	slot->ok = !!ok;
+	slot->used = ++c->clock;
+	c->bytes += len;
+	c->entries++;
+}
+
+void uev_format_cache_clear(struct uev_format_cache *c)
+{
+	for (unsigned s = 0; s < UEV_FORMAT_CACHE_SETS; s++)
+		for (unsigned w = 0; w < UEV_FORMAT_CACHE_WAYS; w++)
+			if (c->e[s][w].key)
+				drop(c, &c->e[s][w]);
+}
+
+/* The process's verdicts, how many texts went to a child, and the
+ * vetter (below). One lock for all: texts are vetted one at a time. */
+static pthread_mutex_t vet_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct uev_format_cache vet_cache;
+static unsigned long vet_forks;
+static int vetter_fd = -1;
+static pid_t vetter_pid;
+
+/* Parse @text in a child: 1 it survived, 0 it died or hung. */
+static int vet_in_child(const char *system, const char *text)
 {
 	int st;
 	pid_t pid = fork();
@@ -49,6 +177,153 @@ int uev_format_vet(const char *system, const char *text)
 		if (errno != EINTR)
 			return 1;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * Forking costs what copying the process's page tables costs: little in a
+ * tool that has just started, milliseconds in one that has mapped hundreds
+ * of megabytes (a sanitized fuzzer: its shadow memory, its corpus). So the
+ * children are forked by a helper, the vetter, itself forked once, at the
+ * first text, while the process is small. It reads a text from a socket,
+ * forks a child that parses it (vet_in_child), and answers whether the
+ * child survived. The vetter parses nothing itself, so every text still
+ * meets libtraceevent in a fresh copy of a process that never parsed
+ * anything. It exits when the socket closes (this process exited); if it
+ * cannot be started or fails, texts are vetted by forking here instead.
+ */
+static int put_all(int fd, const void *p, size_t n)
+{
+	for (const char *b = p; n;) {
+		ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int get_all(int fd, void *p, size_t n)
+{
+	for (char *b = p; n;) {
+		ssize_t k = recv(fd, b, n, 0);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The vetter: (u32 system length, u32 text length, system, text) in, one
+ * byte of verdict out, until the socket closes. */
+static void vetter_serve(int fd)
+{
+	uint32_t len[2];
+	char *buf;
+	uint8_t ok;
+
+	/* Hold none of the process's files (a pipe's reader waits for every
+	 * writer to close): the socket moves to 3, the rest are closed. */
+	if (fd != 3 && dup2(fd, 3) == 3)
+		fd = 3;
+	close_range((unsigned)fd + 1, ~0u, 0);
+	while (get_all(fd, len, sizeof(len)) == 0) {
+		if (!(buf = malloc((size_t)len[0] + len[1] + 2)))
+			break;
+		if (get_all(fd, buf, len[0]) < 0 || get_all(fd, buf + len[0] + 1, len[1]) < 0)
+			break;
+		buf[len[0]] = buf[len[0] + 1 + len[1]] = '\0';
+		ok = (uint8_t)vet_in_child(buf, buf + len[0] + 1);
+		free(buf);
+		if (put_all(fd, &ok, 1) < 0)
+			break;
+	}
+	_exit(0);
+}
+
+static void vetter_stop(void)
+{
+	close(vetter_fd);
+	vetter_fd = -1;
+	kill(vetter_pid, SIGKILL);
+	while (waitpid(vetter_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int vetter_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		vetter_serve(sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	vetter_fd = sv[0];
+	vetter_pid = pid;
+	return 0;
+}
+
+/* Vet @text in a child, through the vetter when there is one. */
+static int vet(const char *system, const char *text)
+{
+	size_t sl = strlen(system), tl = strlen(text);
+	uint32_t len[2] = { (uint32_t)sl, (uint32_t)tl };
+	uint8_t ok;
+
+	vet_forks++;
+	if (sl < UINT32_MAX && tl < UINT32_MAX && (vetter_fd >= 0 || vetter_start() == 0)) {
+		if (put_all(vetter_fd, len, sizeof(len)) == 0 && put_all(vetter_fd, system, sl) == 0 &&
+		    put_all(vetter_fd, text, tl) == 0 && get_all(vetter_fd, &ok, 1) == 0)
+			return ok;
+		vetter_stop();
+	}
+	return vet_in_child(system, text);
+}
+
+int uev_format_vet(const char *system, const char *text)
+{
+	int ok;
+
+	pthread_mutex_lock(&vet_lock);
+	ok = uev_format_cache_get(&vet_cache, system, text);
+	if (ok < 0) {
+		ok = vet(system, text);
+		uev_format_cache_put(&vet_cache, system, text, ok);
+	}
+	pthread_mutex_unlock(&vet_lock);
+	return ok;
+}
+
+unsigned long uev_format_vet_forks(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&vet_lock);
+	n = vet_forks;
+	pthread_mutex_unlock(&vet_lock);
+	return n;
+}
+
+void uev_format_vet_forget(void)
+{
+	pthread_mutex_lock(&vet_lock);
+	uev_format_cache_clear(&vet_cache);
+	pthread_mutex_unlock(&vet_lock);
 }
 
 /* The size of the field an argument of __print_hex()/__print_array()
@@ -116,11 +391,11 @@ static int arg_safe(const struct tep_print_arg *a, int depth)
 	return 1;
 }
 
-int uev_format_parse(struct tep_handle *tep, const char *system, const char *text, int vetted)
+int uev_format_parse(struct tep_handle *tep, const char *system, const char *text)
 {
 	struct tep_event *ev = NULL;
 
-	if (!vetted && !uev_format_vet(system, text))
+	if (!uev_format_vet(system, text))
 		return -EINVAL;
 	if (tep_parse_format(tep, &ev, text, strlen(text), system) != 0 || !ev)
 		return -EINVAL;

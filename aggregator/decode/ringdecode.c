@@ -83,7 +83,7 @@ static void format(struct state *s, const struct uev_ring_rec *rec)
 		tep_parse_header_page(s->tep, (char *)f.text, strlen(f.text), s->run.long_size);
 	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !s->known[f.id]) {
 		s->known[f.id] = 1;
-		if (uev_format_parse(s->tep, f.system, f.text, 0) < 0 && s->report)
+		if (uev_format_parse(s->tep, f.system, f.text) < 0 && s->report)
 			s->report(s->rctx, UEV_RING_DAMAGE, rec->offset, "an event format in the file does not parse; skipped");
 	}
 }

@@ -286,27 +286,6 @@ int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def)
 	return 0;
 }
 
-int rp_format_ok(struct rp_ctx *c, const char *system, const char *text)
-{
-	uint64_t h = 0xcbf29ce484222325ull, *n;
-	int ok;
-
-	for (const char *p = system; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	for (const char *p = text; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	h &= ~1ull;
-	for (size_t i = 0; i < c->nvetted; i++)
-		if ((c->vetted[i] & ~1ull) == h)
-			return (int)(c->vetted[i] & 1);
-	ok = uev_format_vet(system, text);
-	if ((n = realloc(c->vetted, (c->nvetted + 1) * sizeof(*n)))) {
-		c->vetted = n;
-		n[c->nvetted++] = h | (uint64_t)ok;
-	}
-	return ok;
-}
-
 static struct rp_run *find_run(struct rp_file *f, uint64_t run_id)
 {
 	for (unsigned i = 0; i < f->nruns; i++)

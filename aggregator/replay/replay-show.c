@@ -414,7 +414,6 @@ void rp_main_free(struct rp_main *m)
 		free(m->ctx.ann[i].def);
 	free(m->ctx.ann);
 	free(m->ctx.clocks);
-	free(m->ctx.vetted);
 	free(m->ctx.said);
 	rp_filter_free(&m->filter);
 	rp_comm_free(&m->comm);

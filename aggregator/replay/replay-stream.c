@@ -78,7 +78,7 @@ static void free_formats(struct rp_stream *s)
  * print as unknown. Every stream of the file meets it: said once. */
 static void parse_format(struct rp_stream *s, const struct fmt *f)
 {
-	if (uev_format_parse(s->tep, f->sys, f->text, 1) < 0)
+	if (uev_format_parse(s->tep, f->sys, f->text) < 0)
 		rp_report_once(s->c, s->f->path, f->offset,
 			       "an event format in the file does not parse; its events are shown undecoded", f->text);
 }
@@ -121,7 +121,7 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 
 	if (uev_ring_rec_format(rec, &f) < 0)
 		return 0;
-	if (f.kind == UEV_RING_FMT_EVENT && !rp_format_ok(s->c, f.system, f.text)) {
+	if (f.kind == UEV_RING_FMT_EVENT && !uev_format_vet(f.system, f.text)) {
 		rp_report_once(s->c, s->f->path, rec->offset, "an event format in the file crashes libtraceevent; skipped",
 			       f.text);
 		return 0;

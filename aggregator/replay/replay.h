@@ -76,8 +76,6 @@ struct rp_ctx {
 	unsigned nclocks;
 	struct rp_ann *ann;
 	size_t nann;
-	uint64_t *vetted;   /* FNV-1a of format texts libtraceevent survives; */
-	size_t nvetted;     /* bit 0 of each: 1 ok, 0 refused */
 	uint64_t *said;     /* FNV-1a of the problems rp_report_once() reported */
 	size_t nsaid;
 	uint64_t problems;  /* damage reported */
@@ -99,10 +97,6 @@ void rp_report_torn_end(struct rp_ctx *c, struct rp_file *f, uint64_t off, const
 /* A read of @f that failed part way (I/O error, file shrank): reported once
  * per file with @what, and the file marked failed; returns @err. */
 int rp_read_failed(struct rp_ctx *c, struct rp_file *f, int err, const char *what);
-
-/* Is the format text safe for libtraceevent (uev_format_vet, once per
- * distinct text)? */
-int rp_format_ok(struct rp_ctx *c, const char *system, const char *text);
 
 /* Learn an announcement (id, "name fields") for every stream: 0 or -ENOMEM. */
 int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def);

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,12 +48,25 @@ struct uev_ring_reader {
 	char error[192];   /* the read that failed: uev_ring_reader_error() */
 };
 
+/* Zero bytes fill most of a segment's tail and get scanned more than
+ * anything else (tail_zero, resumes): a buffer is all zero when its first
+ * byte is and it equals itself shifted by one, which libc's memcmp answers
+ * many bytes at a time. */
 static int all_zero(const uint8_t *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
+	return !len || (!p[0] && !memcmp(p, p + 1, len - 1));
+}
+
+/* How many bytes from @p on are zero, a multiple of 8, at most @len:
+ * blocks of 4 KiB while they are zero, then finer ones. */
+static uint32_t zero_prefix(const uint8_t *p, uint32_t len)
+{
+	uint32_t z = 0;
+
+	for (uint32_t blk = 4096; blk >= 8; blk /= 8)
+		while (len - z >= blk && all_zero(p + z, blk))
+			z += blk;
+	return z;
 }
 
 static uint64_t seg_base(const struct uev_ring_reader *r, uint32_t index)
@@ -432,6 +446,13 @@ static int resumes(struct uev_ring_reader *r, uint32_t pos)
 			return w;
 		b = r->buf + (p - r->wbase);
 		seq = uev_get64(b + 8);
+		if (!seq) {
+			/* No record at p (seq > expect), nor at any p' whose
+			 * seq lies in the zeros from b + 8 on: the unwritten
+			 * rest of a segment is skipped in a few steps. */
+			p += zero_prefix(b + 8, r->wlen - (p - r->wbase) - 8) - 8;
+			continue;
+		}
 		len = uev_get32(b + 4);
 		if (uev_get32(b + 16) != (uint32_t)g->seq || seq <= r->expect ||
 		    seq - r->expect > S / UEV_RING_REC_HDR)

@@ -125,8 +125,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * uev_ring_decode() parses each format text first in a forked child
- * (aggregator/decode/format-vet.c), because libtraceevent crashes on some: the
- * child dying is the designed outcome there, and the parent carries on.
+ * (aggregator/decode/format-vet.c, once per distinct text: its cache), because
+ * libtraceevent crashes on some: the child dying is the designed outcome
+ * there, and the parent carries on.
  * But the child inherits libFuzzer's and the sanitizers' crash handlers,
  * which would report its death as a finding and write the input as a
  * "crash" artifact while the target itself is fine. So every child starts
@@ -140,64 +141,6 @@ static void quiet_child(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	__sanitizer_set_death_callback(NULL);
-}
-
-/*
- * A fork per format text per decode is what the tools pay once per file,
- * but the fuzzer decodes the same few texts thousands of times a second,
- * and forking this (sanitized, large) process made it some 20 times
- * slower. The target is linked with -Wl,--wrap=uev_format_vet and
- * --wrap=uev_format_parse, so the calls from other files come here: the
- * real vet's verdict on each distinct (system, text) is kept, and only a
- * text not seen before forks. uev_format_parse() vets inside its own file,
- * out of --wrap's reach, so its wrapper vets (through the cache) and asks
- * the real one to parse an already vetted text. The verdict depends on
- * nothing but the text, so nothing changes but the speed.
- */
-struct tep_handle;
-int __real_uev_format_vet(const char *system, const char *text);
-int __wrap_uev_format_vet(const char *system, const char *text);
-int __real_uev_format_parse(struct tep_handle *tep, const char *system, const char *text,
-			    int vetted);
-int __wrap_uev_format_parse(struct tep_handle *tep, const char *system, const char *text,
-			    int vetted);
-
-#define VET_SLOTS 4096u
-static struct {
-	uint64_t hash; /* 0: empty */
-	int verdict;
-} vetted[VET_SLOTS];
-
-static uint64_t fnv64(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return (h ^ 0xff) * 0x100000001b3ull; /* the NUL, so "a"+"bc" != "ab"+"c" */
-}
-
-int __wrap_uev_format_vet(const char *system, const char *text)
-{
-	uint64_t h = fnv64(fnv64(0xcbf29ce484222325ull, system), text) | 1;
-	uint32_t i = (uint32_t)(h % VET_SLOTS);
-
-	for (uint32_t n = 0; n < 64; n++, i = (i + 1) % VET_SLOTS) {
-		if (vetted[i].hash == h)
-			return vetted[i].verdict;
-		if (!vetted[i].hash) {
-			vetted[i].verdict = __real_uev_format_vet(system, text);
-			vetted[i].hash = h;
-			return vetted[i].verdict;
-		}
-	}
-	return __real_uev_format_vet(system, text); /* full here: ask every time */
-}
-
-int __wrap_uev_format_parse(struct tep_handle *tep, const char *system, const char *text,
-			    int vetted)
-{
-	if (!vetted && !__wrap_uev_format_vet(system, text))
-		return -EINVAL;
-	return __real_uev_format_parse(tep, system, text, 1);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
