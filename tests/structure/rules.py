@@ -28,10 +28,10 @@ LIBS = {
 # folder: (its public headers, the folders it may use, the libraries it may use)
 FOLDERS = {
     "libuev/include":      (["uev/uev.h"], [], []),
-    "libuev/shared":       (["uev-abi.h", "uev-def.h"], ["libuev/include"], []),
+    "libuev/shared":       (["uev-abi.h", "uev-def.h", "uev-grow.h"], ["libuev/include"], []),
     "libuev":              ([], ["libuev/include", "libuev/shared"], []),
     "schemas":             (["schema-parse.h"], ["libuev/include", "libuev/shared"], []),
-    "aggregator/ring":     (["ringfile.h"], [], []),
+    "aggregator/ring":     (["ringfile.h"], ["libuev/shared"], []),  # uev-grow.h: libc too
     "aggregator/decode":   (["uev-decode.h"], ["aggregator/ring", "libuev/shared"], ["libtraceevent"]),
     "aggregator/config":   (["config.h"], ["aggregator/decode", "libuev/shared"], []),
     "aggregator/seat":     (["uev-seat.h"], ["aggregator/decode", "libuev/shared"],
