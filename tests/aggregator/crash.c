@@ -130,110 +130,153 @@ static int cmp_rec(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int main(int argc, char **argv)
+/* The scratch directory, the seat's configuration and ring in it. */
+struct crash {
+	char dir[32], conf[128], ring[128], run[128], sock[100], seat[32];
+	const char *agg;
+	struct snap before, after;
+};
+
+/* The directory and the configuration: 0, or -1. */
+static int crash_setup(struct crash *c)
 {
-	char dir[] = "/tmp/uevcrash.XXXXXX", conf[128], ring[128], run[128], sock[100], seat[32], cmd[200];
-	struct uev_provider_options po = { 0 };
-	struct uev_provider *p;
-	struct snap before = { 0 }, after = { 0 };
-	int rounds = argc > 2 ? atoi(argv[2]) : 50, failed = 0;
-	pthread_t th;
 	FILE *f;
 
-	if (geteuid() != 0 || !tracefs_tracing_dir()) {
-		printf("SKIP: needs root and tracefs\n");
-		return 77;
-	}
-	if (argc < 2 || !mkdtemp(dir))
-		return 2;
-	srand((unsigned)getpid());
-	snprintf(seat, sizeof(seat), "crash%d", (int)getpid());
-	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
-	snprintf(ring, sizeof(ring), "%s/c.ring", dir);
-	snprintf(run, sizeof(run), "%s/run", dir);
-	snprintf(sock, sizeof(sock), "%s/notify", dir);
-	f = fopen(conf, "w");
+	strcpy(c->dir, "/tmp/uevcrash.XXXXXX");
+	if (!mkdtemp(c->dir))
+		return -1;
+	snprintf(c->seat, sizeof(c->seat), "crash%d", (int)getpid());
+	snprintf(c->conf, sizeof(c->conf), "%s/c.conf", c->dir);
+	snprintf(c->ring, sizeof(c->ring), "%s/c.ring", c->dir);
+	snprintf(c->run, sizeof(c->run), "%s/run", c->dir);
+	snprintf(c->sock, sizeof(c->sock), "%s/notify", c->dir);
+	f = fopen(c->conf, "w");
+	if (!f)
+		return -1;
 	fprintf(f, "[seat]\nclock = mono\nflush_interval_ms = 50\nfsync = never\n"
-		   "[ring]\npath = %s\nsize = 4M\n[kernel]\nevent = printk:console\n", ring);
-	fclose(f);
-	po.seat = seat;
-	po.run_dir = run;
+		   "[ring]\npath = %s\nsize = 4M\n[kernel]\nevent = printk:console\n", c->ring);
+	return fclose(f) ? -1 : 0;
+}
 
-	for (int round = 0; round < rounds && !failed; round++) {
-		pid_t pid = start(argv[1], seat, conf, run, sock);
+/* After a kill: seq strictly increasing (nothing twice), and everything
+ * seen before the kill still there, unchanged (unless the ring has since
+ * wrapped over it). Sorts after. 0, or 1 with the reason printed. */
+static int check_after_kill(int round, const struct snap *before, struct snap *after)
+{
+	int failed = 0;
 
-		if (pid < 0) {
-			fprintf(stderr, "round %d: the aggregator did not start\n", round);
+	for (size_t i = 1; i < after->n; i++)
+		if (after->v[i].seq <= after->v[i - 1].seq) {
+			fprintf(stderr, "round %d: seq %llu after %llu\n", round,
+				(unsigned long long)after->v[i].seq, (unsigned long long)after->v[i - 1].seq);
 			failed = 1;
 			break;
 		}
-		if (round == 0) { /* the emitter outlives the kills, as a compositor would */
-			uev_provider_open(&p, &po);
-			uev_event_register(p, &ev);
-			pthread_create(&th, NULL, load, NULL);
-		}
-		usleep(50000 + (useconds_t)(rand() % 400000));
-		if (snapshot(ring, &before) < 0) {
-			fprintf(stderr, "round %d: reading during the run failed\n", round);
-			failed = 1;
-		}
-		usleep((useconds_t)(rand() % 200000));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		if (snapshot(ring, &after) < 0) {
-			fprintf(stderr, "round %d: the file does not open after kill -9\n", round);
-			failed = 1;
-			break;
-		}
-		/* strictly increasing seq: nothing twice */
-		for (size_t i = 1; i < after.n; i++)
-			if (after.v[i].seq <= after.v[i - 1].seq) {
-				fprintf(stderr, "round %d: seq %llu after %llu\n", round,
-					(unsigned long long)after.v[i].seq, (unsigned long long)after.v[i - 1].seq);
-				failed = 1;
-				break;
-			}
-		/* everything seen before the kill is still there, unchanged
-		 * (unless the ring has since wrapped over it) */
-		qsort(after.v, after.n, sizeof(*after.v), cmp_rec);
-		for (size_t i = 0; i < before.n && !failed; i++) {
-			struct rec *hit = bsearch(&before.v[i], after.v, after.n, sizeof(*after.v), cmp_rec);
+	qsort(after->v, after->n, sizeof(*after->v), cmp_rec);
+	for (size_t i = 0; i < before->n && !failed; i++) {
+		struct rec *hit = bsearch(&before->v[i], after->v, after->n, sizeof(*after->v), cmp_rec);
 
-			if (after.n && before.v[i].seq < after.v[0].seq)
-				continue; /* overwritten by the wrap */
-			if (!hit || hit->crc != before.v[i].crc) {
-				fprintf(stderr, "round %d: record seq %llu %s after the kill\n", round,
-					(unsigned long long)before.v[i].seq, hit ? "changed" : "lost");
-				failed = 1;
-			}
+		if (after->n && before->v[i].seq < after->v[0].seq)
+			continue; /* overwritten by the wrap */
+		if (!hit || hit->crc != before->v[i].crc) {
+			fprintf(stderr, "round %d: record seq %llu %s after the kill\n", round,
+				(unsigned long long)before->v[i].seq, hit ? "changed" : "lost");
+			failed = 1;
 		}
-		/* Most reports after a kill are torn ends of runs. Others
-		 * happen: the killed daemon's writes in flight land after it
-		 * is reaped (a segment changes under the reader), or are
-		 * cancelled while a later one landed (records missing in the
-		 * middle of a run), which is damage and reported as such. */
-		printf("round %d: %zu records before the kill, %zu after, %llu problems reported, "
-		       "%llu of them not torn ends\n", round, before.n, after.n,
-		       (unsigned long long)after.reports, (unsigned long long)after.damage);
 	}
-	load_stop = 1;
-	if (rounds > 0) {
-		pthread_join(th, NULL);
-		uev_provider_close(p);
+	return failed;
+}
+
+/* Start, read while it runs, kill -9 at a random moment, read and check.
+ * 0, 1 on a failed check, -1 when the round could not run on. */
+static int crash_round(struct crash *c, int round, pid_t pid)
+{
+	int failed = 0;
+
+	usleep(50000 + (useconds_t)(rand() % 400000));
+	if (snapshot(c->ring, &c->before) < 0) {
+		fprintf(stderr, "round %d: reading during the run failed\n", round);
+		failed = 1;
 	}
+	usleep((useconds_t)(rand() % 200000));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (snapshot(c->ring, &c->after) < 0) {
+		fprintf(stderr, "round %d: the file does not open after kill -9\n", round);
+		return -1;
+	}
+	failed |= check_after_kill(round, &c->before, &c->after);
+	/* Most reports after a kill are torn ends of runs. Others
+	 * happen: the killed daemon's writes in flight land after it
+	 * is reaped (a segment changes under the reader), or are
+	 * cancelled while a later one landed (records missing in the
+	 * middle of a run), which is damage and reported as such. */
+	printf("round %d: %zu records before the kill, %zu after, %llu problems reported, "
+	       "%llu of them not torn ends\n", round, c->before.n, c->after.n,
+	       (unsigned long long)c->after.reports, (unsigned long long)c->after.damage);
+	return failed;
+}
+
+/* The instance and the directory go; 1 if the instance stays, else 0. */
+static int crash_cleanup(struct crash *c)
+{
+	char cmd[200];
+	int failed = 0;
+
 	/* The last killed daemon's io_uring requests are torn down after it
 	 * is reaped, and hold the instance's files until then: retry. */
-	snprintf(cmd, sizeof(cmd), "/sys/kernel/tracing/instances/uev.%s", seat);
+	snprintf(cmd, sizeof(cmd), "/sys/kernel/tracing/instances/uev.%s", c->seat);
 	for (int i = 0; i < 100 && rmdir(cmd) < 0 && errno == EBUSY; i++)
 		usleep(50000);
 	if (access(cmd, F_OK) == 0) {
 		fprintf(stderr, "cleanup: cannot remove %s\n", cmd);
 		failed = 1;
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", c->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed: %s\n", cmd);
-	free(before.v);
-	free(after.v);
+	free(c->before.v);
+	free(c->after.v);
 	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	static struct crash c;
+	struct uev_provider_options po = { 0 };
+	struct uev_provider *p;
+	int rounds = argc > 2 ? atoi(argv[2]) : 50, failed = 0, loading = 0;
+	pthread_t th;
+
+	if (geteuid() != 0 || !tracefs_tracing_dir()) {
+		printf("SKIP: needs root and tracefs\n");
+		return 77;
+	}
+	if (argc < 2 || crash_setup(&c) < 0)
+		return 2;
+	srand((unsigned)getpid());
+	po.seat = c.seat;
+	po.run_dir = c.run;
+	for (int round = 0; round < rounds && !failed; round++) {
+		pid_t pid = start(argv[1], c.seat, c.conf, c.run, c.sock);
+
+		if (pid < 0) {
+			fprintf(stderr, "round %d: the aggregator did not start\n", round);
+			failed = 1;
+			break;
+		}
+		if (!loading) { /* the emitter outlives the kills, as a compositor would */
+			uev_provider_open(&p, &po);
+			uev_event_register(p, &ev);
+			pthread_create(&th, NULL, load, NULL);
+			loading = 1;
+		}
+		failed = crash_round(&c, round, pid) != 0;
+	}
+	load_stop = 1;
+	if (loading) { /* not when the first round did not start */
+		pthread_join(th, NULL);
+		uev_provider_close(p);
+	}
+	return crash_cleanup(&c) | failed;
 }
