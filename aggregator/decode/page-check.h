@@ -12,7 +12,7 @@
  * (bench/drain). Everything that decodes events (replay, trace.dat,
  * ringdump) still goes through kbuffer and libtraceevent; this walk only
  * finds event bodies. It must agree with kbuffer event for event:
- * tests/kernel/test_page_walk.c checks that on real pages of the running
+ * tests/decode/test_page_walk.c checks that on real pages of the running
  * kernel, tests/fuzz/fuzz_page.c on every made-up page uev_page_check()
  * accepts.
  */

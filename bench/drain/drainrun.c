@@ -131,57 +131,69 @@ static double mono(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv)
-{
-	const char *readyfile = NULL, *outfile = NULL;
-	char sockpath[108] = "";
-	int killsig = SIGTERM, opt, sfd, nfd = -1, status = 0;
-	sigset_t mask;
+/* One run: the options, the child and where its figures go. */
+struct run {
+	const char *readyfile, *outfile;
+	int killsig;
+	char sockpath[108];     /* the NOTIFY_SOCKET, "" without -n */
+	int nfd, sfd;           /* notify socket (-1 without -n), signalfd */
 	pid_t child;
 	FILE *out;
 	double t0;
+	int status;
+};
+
+/* 0, or the exit code for a usage error (printed). */
+static int parse_args(struct run *r, int argc, char **argv)
+{
+	int opt;
 
 	while ((opt = getopt(argc, argv, "+n:k:o:")) != -1) {
 		switch (opt) {
-		case 'n': readyfile = optarg; break;
+		case 'n': r->readyfile = optarg; break;
 		case 'k':
 			if (!strcmp(optarg, "INT") || !strcmp(optarg, "SIGINT"))
-				killsig = SIGINT;
+				r->killsig = SIGINT;
 			else if (!strcmp(optarg, "TERM") || !strcmp(optarg, "SIGTERM"))
-				killsig = SIGTERM;
+				r->killsig = SIGTERM;
 			else {
 				fprintf(stderr, "drainrun: -k TERM or INT\n");
 				return 2;
 			}
 			break;
-		case 'o': outfile = optarg; break;
+		case 'o': r->outfile = optarg; break;
 		default: return 2;
 		}
 	}
-	if (!outfile || optind >= argc) {
+	if (!r->outfile || optind >= argc) {
 		fprintf(stderr, "usage: drainrun [-n READYFILE] [-k TERM|INT] -o OUTFILE -- COMMAND [ARG...]\n");
 		return 2;
 	}
-	out = fopen(outfile, "ae");
-	if (!out) {
-		perror(outfile);
-		return 1;
-	}
-	setvbuf(out, NULL, _IOLBF, 0);
+	return 0;
+}
 
-	if (readyfile) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
+/* The sd_notify socket the child finds in NOTIFY_SOCKET: 0, or -1 (printed). */
+static int notify_open(struct run *r)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
 
-		snprintf(sockpath, sizeof(sockpath), "/tmp/drainrun.%d.sock", (int)getpid());
-		unlink(sockpath);
-		snprintf(a.sun_path, sizeof(a.sun_path), "%s", sockpath);
-		nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (nfd < 0 || bind(nfd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-			perror("drainrun: notify socket");
-			return 1;
-		}
-		setenv("NOTIFY_SOCKET", sockpath, 1);
+	snprintf(r->sockpath, sizeof(r->sockpath), "/tmp/drainrun.%d.sock", (int)getpid());
+	unlink(r->sockpath);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", r->sockpath);
+	r->nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r->nfd < 0 || bind(r->nfd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror("drainrun: notify socket");
+		return -1;
 	}
+	setenv("NOTIFY_SOCKET", r->sockpath, 1);
+	return 0;
+}
+
+/* Blocks the signals drainrun reads from its signalfd, then forks and
+ * execs the command with them unblocked: 0, or -1 (printed). */
+static int spawn(struct run *r, char **cmd)
+{
+	sigset_t mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -189,69 +201,100 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
-	t0 = mono();
-	child = fork();
-	if (child < 0) {
+	r->t0 = mono();
+	r->child = fork();
+	if (r->child < 0) {
 		perror("fork");
-		return 1;
+		return -1;
 	}
-	if (child == 0) {
+	if (r->child == 0) {
 		sigprocmask(SIG_UNBLOCK, &mask, NULL);
-		execvp(argv[optind], argv + optind);
-		perror(argv[optind]);
+		execvp(cmd[0], cmd);
+		perror(cmd[0]);
 		_exit(127);
 	}
+	return 0;
+}
+
+/* A datagram on the notify socket: READY=1 creates the ready file. */
+static void on_notify(struct run *r)
+{
+	char msg[4096];
+	ssize_t n = recv(r->nfd, msg, sizeof(msg) - 1, 0);
+
+	if (n <= 0)
+		return;
+	msg[n] = 0;
+	if (strstr(msg, "READY=1")) {
+		int fd = open(r->readyfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd >= 0)
+			close(fd);
+		fprintf(r->out, "ready_after %.3f\n", mono() - r->t0);
+	}
+}
+
+/* One signal from the signalfd: 1 once the child has exited (its figures
+ * written, r->status set), else 0. */
+static int on_signal(struct run *r)
+{
+	struct signalfd_siginfo si;
+	struct rusage ru;
+	int code;
+
+	if (read(r->sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+		kill(r->child, r->killsig);
+		return 0;
+	}
+	if (si.ssi_signo == SIGUSR1) {
+		fprintf(r->out, "snap_cpu %.3f\n", tree_cpu(r->child));
+		return 0;
+	}
+	if (si.ssi_signo != SIGCHLD || waitpid(r->child, &r->status, WNOHANG) != r->child)
+		return 0;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128 + WTERMSIG(r->status);
+	fprintf(r->out, "exit %d user %.6f sys %.6f cpu %.6f maxrss_kb %ld wall %.3f\n",
+		code, tv(ru.ru_utime), tv(ru.ru_stime), tv(ru.ru_utime) + tv(ru.ru_stime), ru.ru_maxrss,
+		mono() - r->t0);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = { .killsig = SIGTERM, .nfd = -1 };
+	int rc = parse_args(&r, argc, argv);
+
+	if (rc)
+		return rc;
+	r.out = fopen(r.outfile, "ae");
+	if (!r.out) {
+		perror(r.outfile);
+		return 1;
+	}
+	setvbuf(r.out, NULL, _IOLBF, 0);
+	if ((r.readyfile && notify_open(&r) < 0) || spawn(&r, argv + optind) < 0)
+		return 1;
 
 	for (;;) {
-		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = nfd, .events = POLLIN } };
-		struct signalfd_siginfo si;
+		struct pollfd pf[2] = { { .fd = r.sfd, .events = POLLIN }, { .fd = r.nfd, .events = POLLIN } };
 
-		if (poll(pf, nfd >= 0 ? 2 : 1, -1) < 0) {
+		if (poll(pf, r.nfd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (nfd >= 0 && (pf[1].revents & POLLIN)) {
-			char msg[4096];
-			ssize_t n = recv(nfd, msg, sizeof(msg) - 1, 0);
-
-			if (n > 0) {
-				msg[n] = 0;
-				if (strstr(msg, "READY=1")) {
-					int fd = open(readyfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-					if (fd >= 0)
-						close(fd);
-					fprintf(out, "ready_after %.3f\n", mono() - t0);
-				}
-			}
-		}
-		if (!(pf[0].revents & POLLIN))
-			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			kill(child, killsig);
-		} else if (si.ssi_signo == SIGUSR1) {
-			fprintf(out, "snap_cpu %.3f\n", tree_cpu(child));
-		} else if (si.ssi_signo == SIGCHLD) {
-			struct rusage ru;
-			pid_t w = waitpid(child, &status, WNOHANG);
-
-			if (w != child)
-				continue;
-			getrusage(RUSAGE_CHILDREN, &ru);
-			fprintf(out, "exit %d user %.6f sys %.6f cpu %.6f maxrss_kb %ld wall %.3f\n",
-				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-				tv(ru.ru_utime), tv(ru.ru_stime), tv(ru.ru_utime) + tv(ru.ru_stime), ru.ru_maxrss,
-				mono() - t0);
+		if (r.nfd >= 0 && (pf[1].revents & POLLIN))
+			on_notify(&r);
+		if ((pf[0].revents & POLLIN) && on_signal(&r))
 			break;
-		}
 	}
-	if (sockpath[0])
-		unlink(sockpath);
-	fclose(out);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (r.sockpath[0])
+		unlink(r.sockpath);
+	fclose(r.out);
+	return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128 + WTERMSIG(r.status);
 }

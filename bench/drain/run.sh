@@ -100,10 +100,9 @@ wait_for() { # CONDITION-COMMAND...: up to 30 s
 tc_ready() { [ "$(cat $T/instances/drainpeer/tracing_on 2>/dev/null)" = 1 ]; }
 
 # one RUN: drainer rate rep -> one line in $out/results.tsv
-run_one() {
-	local d=$1 rate=$2 rep=$3 w=$out/run m conf ring inst prate written=0 achieved=0 over ents=0 ev lost
-	rm -rf "$w"; mkdir -p "$w"
-	m=$w/measure
+# Starts drainer $d under drainrun (measurements into $m, work dir $w) and
+# waits until it records; sets run_one's inst, ring and runner_pid.
+start_drainer() {
 	case $d in
 	uev|uevpc)
 		inst=$T/instances/uev.drainbench
@@ -143,22 +142,11 @@ run_one() {
 		sleep 0.2 # tracing_on comes after the recorders are forked: let them open their files
 		;;
 	esac
-	if [ "$rate" = idle ]; then
-		sleep "$secs"
-	else
-		prate=$rate; [ "$rate" = max ] && prate=0
-		"$bin/produce" "$inst/trace_marker_raw" "$prate" "$secs" "$size" >"$w/produce"
-		written=$(awk '{print $2}' "$w/produce")
-		achieved=$(awk '{print $12}' "$w/produce")
-	fi
-	over=$(sum_stat overrun "$inst")
-	kill -TERM "$runner_pid"
-	wait "$runner_pid" || true # trace-cmd exits 1 (see the top of this file)
-	runner_pid=
-	grep -q '^exit' "$m" || { echo "no measurement from drainrun" >&2; exit 1; }
-	local cpu user sys wall exitc
-	read -r exitc user sys cpu wall < <(awk '/^exit/ {print $2, $4, $6, $8, $12}' "$m")
-	local ub pb kernlost=-
+}
+
+# What drainer $d recorded: sets run_one's ev, ub (bytes used), kernlost,
+# ents; exits on a failed run.
+count_recorded() {
 	case $d in
 	uev|uevpc)
 		[ "$exitc" = 0 ] || { echo "uev-aggregator exited $exitc:" >&2; cat "$w/stderr" >&2; exit 1; }
@@ -176,6 +164,30 @@ run_one() {
 		fi
 		;;
 	esac
+}
+
+run_one() {
+	local d=$1 rate=$2 rep=$3 w=$out/run m conf ring inst prate written=0 achieved=0 over ents=0 ev lost
+	rm -rf "$w"; mkdir -p "$w"
+	m=$w/measure
+	start_drainer
+	if [ "$rate" = idle ]; then
+		sleep "$secs"
+	else
+		prate=$rate; [ "$rate" = max ] && prate=0
+		"$bin/produce" "$inst/trace_marker_raw" "$prate" "$secs" "$size" >"$w/produce"
+		written=$(awk '{print $2}' "$w/produce")
+		achieved=$(awk '{print $12}' "$w/produce")
+	fi
+	over=$(sum_stat overrun "$inst")
+	kill -TERM "$runner_pid"
+	wait "$runner_pid" || true # trace-cmd exits 1 (see the top of this file)
+	runner_pid=
+	grep -q '^exit' "$m" || { echo "no measurement from drainrun" >&2; exit 1; }
+	local cpu user sys wall exitc
+	read -r exitc user sys cpu wall < <(awk '/^exit/ {print $2, $4, $6, $8, $12}' "$m")
+	local ub pb kernlost=-
+	count_recorded
 	if [ "$ev" = - ]; then lost=$(( over + ents ))
 	else lost=$(( written - ev )); fi
 	pb=$(( written * size ))

@@ -87,119 +87,195 @@ static void *sink_main(void *arg)
 	return NULL;
 }
 
-int main(int argc, char **argv)
-{
-	unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
-	int rounds = argc > 2 ? atoi(argv[2]) : 5;
-	enum { DISABLED, MARKER, TYPED, BARE, SYSLOG, N };
-	static const char *names[N] = { "disabled", "uev_marker", "uev_typed", "bare_write", "syslog" };
-	double res[N][64];
-	char run_dir[] = "/tmp/uev-bench.XXXXXX", err[1200], seat[32], path[600];
-	struct uev_seat s;
-	struct uev_provider *p;
-	struct uev_provider_options o = { 0 };
-	uint8_t rec[64];
-	size_t rec_len = bare_record(rec);
-	int sink = -1, fd, rc = 0;
-	pthread_t sink_thread;
-	const char *syslog_target = "system syslog daemon";
+enum { DISABLED, MARKER, TYPED, BARE, SYSLOG, N };
+static const char *names[N] = { "disabled", "uev_marker", "uev_typed", "bare_write", "syslog" };
 
-	if (rounds < 1 || rounds > 64 || iters < CHUNK) {
-		fprintf(stderr, "usage: bench_emit [ITERATIONS] [ROUNDS<=64]\n");
-		return 2;
-	}
-	snprintf(seat, sizeof(seat), "bench%d", (int)getpid());
-	if (!mkdtemp(run_dir) || uev_seat_open(&s, seat, run_dir, err, sizeof(err)) < 0) {
-		fprintf(stderr, "bench_emit: %s (needs root and tracefs)\n", err);
-		return 1;
-	}
-	uev_seat_markers_start(&s);
-	o.seat = seat;
-	o.run_dir = run_dir;
-	o.backend = UEV_BACKEND_MARKER;
-	if (uev_provider_open(&p, &o) < 0 || uev_bench_register(p) < 0) {
-		fprintf(stderr, "bench_emit: %s\n", uev_provider_status(p));
-		return 1;
-	}
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/instances/uev.%s/trace_marker_raw", seat);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+/* The syslog side: a draining /dev/log sink thread when no daemon listens. */
+struct syslog_sink {
+	int fd;                 /* -1: a system syslog daemon is the target */
+	pthread_t thread;
+	const char *target;
+};
+
+/* Binds the sink at /dev/log unless a daemon is there, then opens the log.
+ * Returns 0, or -1 with the reason printed. */
+static int syslog_sink_open(struct syslog_sink *k)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
 	int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
+	k->fd = -1;
+	k->target = "system syslog daemon";
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
 		unlink("/dev/log"); /* a dead socket left by a killed run */
 	if (probe >= 0)
 		close(probe);
 	if (access("/dev/log", F_OK) != 0) {
-		sink = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (sink < 0 || bind(sink, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		k->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (k->fd < 0 || bind(k->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			perror("bench_emit: /dev/log sink");
-			return 1;
+			return -1;
 		}
-		pthread_create(&sink_thread, NULL, sink_main, &sink);
-		syslog_target = "a draining /dev/log sink thread (no syslog daemon here)";
+		pthread_create(&k->thread, NULL, sink_main, &k->fd);
+		k->target = "a draining /dev/log sink thread (no syslog daemon here)";
 	}
 	openlog("bench_emit", LOG_NDELAY, LOG_USER);
+	return 0;
+}
 
-	for (int r = 0; r < rounds; r++) {
-		double t;
-		unsigned long hits = 0;
-
-		uev_seat_markers_stop(&s);
-		wait_state(0);
-		t = now_ns();
-		/* The hot verb as a program writes it; the enable word is an
-		 * atomic load, which the compiler may not hoist out of the loop. */
-		for (unsigned long i = 0; i < iters * 20; i++)
-			hits += uev_emit(&ev, (uint32_t)i, (uint64_t)i * 3, MSG) != 0;
-		res[DISABLED][r] = (now_ns() - t) / (double)(iters * 20);
-		if (hits) {
-			fprintf(stderr, "bench_emit: the disabled event emitted\n");
-			rc = 3;
-			goto out;
-		}
-		uev_seat_markers_start(&s);
-		wait_state(1);
-
-		/* uev and the bare write alternate in chunks of CHUNK calls,
-		 * so that both see the same ring and machine state. */
-		res[MARKER][r] = res[TYPED][r] = res[BARE][r] = 0;
-		for (unsigned long c = 0; c < iters; c += CHUNK) {
-			t = now_ns();
-			for (unsigned long i = c; i < c + CHUNK; i++)
-				uev_emit(&ev, (uint32_t)i, (uint64_t)i * 3, MSG);
-			res[MARKER][r] += now_ns() - t;
-			t = now_ns();
-			for (unsigned long i = c; i < c + CHUNK; i++)
-				uev_emit_bench_emit((uint32_t)i, (uint64_t)i * 3, MSG);
-			res[TYPED][r] += now_ns() - t;
-			t = now_ns();
-			for (unsigned long i = c; i < c + CHUNK; i++) {
-				uint32_t seq = (uint32_t)i;
-				uint64_t value = (uint64_t)i * 3;
-
-				memcpy(rec + 4, &seq, 4);
-				memcpy(rec + 8, &value, 8);
-				if (write(fd, rec, rec_len) < 0) {
-					perror("bench_emit: write");
-					rc = 4;
-					goto out;
-				}
-			}
-			res[BARE][r] += now_ns() - t;
-		}
-		res[MARKER][r] /= (double)(iters / CHUNK * CHUNK);
-		res[TYPED][r] /= (double)(iters / CHUNK * CHUNK);
-		res[BARE][r] /= (double)(iters / CHUNK * CHUNK);
-
-		t = now_ns();
-		for (unsigned long i = 0; i < iters / 4; i++)
-			syslog(LOG_DEBUG, "emit seq=%u value=%llu msg=%s", (unsigned)i,
-			       (unsigned long long)i * 3, MSG);
-		res[SYSLOG][r] = (now_ns() - t) / (double)(iters / 4);
+static void syslog_sink_close(struct syslog_sink *k)
+{
+	closelog();
+	if (k->fd >= 0) {
+		sink_stop = 1;
+		pthread_cancel(k->thread); /* it sits in recv(), a cancellation point */
+		pthread_join(k->thread, NULL);
+		unlink("/dev/log");
+		close(k->fd);
 	}
+}
+
+/* One run: the throw-away seat, its provider, the raw marker file, and
+ * res[contender][round] in ns per call. */
+struct bench {
+	unsigned long iters;
+	int rounds;
+	char run_dir[32], seat[32];
+	struct uev_seat s;
+	struct uev_provider *p;
+	int fd;                 /* trace_marker_raw of the seat's instance */
+	uint8_t rec[64];
+	size_t rec_len;
+	double res[N][64];
+};
+
+/* Creates the seat with markers on and registers the event; 0 or -1 with
+ * the reason printed. */
+static int bench_open(struct bench *b)
+{
+	struct uev_provider_options o = { 0 };
+	char err[1200], path[600];
+
+	strcpy(b->run_dir, "/tmp/uev-bench.XXXXXX");
+	snprintf(b->seat, sizeof(b->seat), "bench%d", (int)getpid());
+	err[0] = '\0';
+	if (!mkdtemp(b->run_dir) || uev_seat_open(&b->s, b->seat, b->run_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench_emit: %s (needs root and tracefs)\n", err);
+		return -1;
+	}
+	uev_seat_markers_start(&b->s);
+	o.seat = b->seat;
+	o.run_dir = b->run_dir;
+	o.backend = UEV_BACKEND_MARKER;
+	if (uev_provider_open(&b->p, &o) < 0 || uev_bench_register(b->p) < 0) {
+		fprintf(stderr, "bench_emit: %s\n", uev_provider_status(b->p));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/instances/uev.%s/trace_marker_raw", b->seat);
+	b->fd = open(path, O_WRONLY | O_CLOEXEC);
+	b->rec_len = bare_record(b->rec);
+	return 0;
+}
+
+static void bench_close(struct bench *b)
+{
+	char path[600];
+
+	close(b->fd);
+	uev_provider_close(b->p);
+	uev_seat_close(&b->s, true);
+	snprintf(path, sizeof(path), "%s/%s.enable", b->run_dir, b->seat);
+	unlink(path);
+	rmdir(b->run_dir);
+}
+
+/* The disabled event, markers stopped: 0, or 3 if it emitted anyway. */
+static int round_disabled(struct bench *b, int r)
+{
+	unsigned long n = b->iters * 20, hits = 0;
+	double t;
+
+	uev_seat_markers_stop(&b->s);
+	wait_state(0);
+	t = now_ns();
+	/* The hot verb as a program writes it; the enable word is an
+	 * atomic load, which the compiler may not hoist out of the loop. */
+	for (unsigned long i = 0; i < n; i++)
+		hits += uev_emit(&ev, (uint32_t)i, (uint64_t)i * 3, MSG) != 0;
+	b->res[DISABLED][r] = (now_ns() - t) / (double)n;
+	if (hits) {
+		fprintf(stderr, "bench_emit: the disabled event emitted\n");
+		return 3;
+	}
+	uev_seat_markers_start(&b->s);
+	wait_state(1);
+	return 0;
+}
+
+/* CHUNK bare writes of the record from call @c on: 0, or 4 on an error. */
+static int bare_chunk(struct bench *b, unsigned long c)
+{
+	for (unsigned long i = c; i < c + CHUNK; i++) {
+		uint32_t seq = (uint32_t)i;
+		uint64_t value = (uint64_t)i * 3;
+
+		memcpy(b->rec + 4, &seq, 4);
+		memcpy(b->rec + 8, &value, 8);
+		if (write(b->fd, b->rec, b->rec_len) < 0) {
+			perror("bench_emit: write");
+			return 4;
+		}
+	}
+	return 0;
+}
+
+/* uev and the bare write alternate in chunks of CHUNK calls, so that both
+ * see the same ring and machine state. 0, or 4 on a write error. */
+static int round_enabled(struct bench *b, int r)
+{
+	unsigned long calls = b->iters / CHUNK * CHUNK;
+	double t;
+
+	b->res[MARKER][r] = b->res[TYPED][r] = b->res[BARE][r] = 0;
+	for (unsigned long c = 0; c < b->iters; c += CHUNK) {
+		t = now_ns();
+		for (unsigned long i = c; i < c + CHUNK; i++)
+			uev_emit(&ev, (uint32_t)i, (uint64_t)i * 3, MSG);
+		b->res[MARKER][r] += now_ns() - t;
+		t = now_ns();
+		for (unsigned long i = c; i < c + CHUNK; i++)
+			uev_emit_bench_emit((uint32_t)i, (uint64_t)i * 3, MSG);
+		b->res[TYPED][r] += now_ns() - t;
+		t = now_ns();
+		if (bare_chunk(b, c))
+			return 4;
+		b->res[BARE][r] += now_ns() - t;
+	}
+	b->res[MARKER][r] /= (double)calls;
+	b->res[TYPED][r] /= (double)calls;
+	b->res[BARE][r] /= (double)calls;
+	return 0;
+}
+
+static void round_syslog(struct bench *b, int r)
+{
+	unsigned long n = b->iters / 4;
+	double t = now_ns();
+
+	for (unsigned long i = 0; i < n; i++)
+		syslog(LOG_DEBUG, "emit seq=%u value=%llu msg=%s", (unsigned)i,
+		       (unsigned long long)i * 3, MSG);
+	b->res[SYSLOG][r] = (now_ns() - t) / (double)n;
+}
+
+/* Medians (rounds sorted in place) and the ratios to the bare write. */
+static void report(struct bench *b, const char *syslog_target)
+{
+	double (*res)[64] = b->res;
+	int rounds = b->rounds;
+
 	printf("# bench_emit: %lu iterations (x20 disabled, /4 syslog), %d rounds, median ns/call\n",
-	       iters, rounds);
+	       b->iters, rounds);
 	printf("# syslog target: %s\n", syslog_target);
 	for (int k = 0; k < N; k++) {
 		qsort(res[k], (size_t)rounds, sizeof(double), cmp_double);
@@ -212,20 +288,32 @@ int main(int argc, char **argv)
 	 * shared machine: its ratios are the steadier ones. */
 	printf("ratio of minima uev_marker/bare_write %.3f  uev_typed/bare_write %.3f\n",
 	       res[MARKER][0] / res[BARE][0], res[TYPED][0] / res[BARE][0]);
-out:
-	closelog();
-	if (sink >= 0) {
-		sink_stop = 1;
-		pthread_cancel(sink_thread); /* it sits in recv(), a cancellation point */
-		pthread_join(sink_thread, NULL);
-		unlink("/dev/log");
-		close(sink);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b;
+	struct syslog_sink sink;
+	int rc = 0;
+
+	b.iters = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+	b.rounds = argc > 2 ? atoi(argv[2]) : 5;
+	if (b.rounds < 1 || b.rounds > 64 || b.iters < CHUNK) {
+		fprintf(stderr, "usage: bench_emit [ITERATIONS] [ROUNDS<=64]\n");
+		return 2;
 	}
-	close(fd);
-	uev_provider_close(p);
-	uev_seat_close(&s, true);
-	snprintf(path, sizeof(path), "%s/%s.enable", run_dir, seat);
-	unlink(path);
-	rmdir(run_dir);
+	if (bench_open(&b) < 0 || syslog_sink_open(&sink) < 0)
+		return 1;
+	for (int r = 0; r < b.rounds && !rc; r++) {
+		rc = round_disabled(&b, r);
+		if (!rc)
+			rc = round_enabled(&b, r);
+		if (!rc)
+			round_syslog(&b, r);
+	}
+	if (!rc)
+		report(&b, sink.target);
+	syslog_sink_close(&sink);
+	bench_close(&b);
 	return rc;
 }

@@ -17,7 +17,7 @@ rounds=${2:-300}
 cycles=${3:-4}
 agg=$build/aggregator/uev-aggregator
 replay=$build/aggregator/uev-replay
-tests=$here/../../tests/aggregator
+tests=$here/../../tests/recorder
 echo "== kill -9 loop, $rounds rounds"
 python3 "$tests/kill_loop.py" "$agg" "$replay" "$rounds" 2000
 echo "== bursts of 300000 kernel messages, $cycles cycles"

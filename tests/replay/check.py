@@ -61,6 +61,16 @@ TEXT = re.compile(r'^(\S+ \S+) (\S+) \[(\d+)\] +(.*)-(\d+) +(\S+): ')
 
 
 def main_checks(T, N, since, until):
+    a = single_file_checks(T, N)
+    al = merged_checks(T, N)
+    perfetto_checks(T, a)
+    filter_checks(T, a, al, since, until)
+    follow_checks(T, N)
+    tracedat_checks(T, N, a)
+
+
+def single_file_checks(T, N):
+    """Seat A's file alone: JSON, text, unknown markers, time columns."""
     a = load(T + '/a.json')
     AN = {'A': N, 'A2': 300}
     expect_ticks(a, AN, 'a.json')
@@ -97,7 +107,11 @@ def main_checks(T, N, since, until):
     check(abs(float(rel[-1][1:]) - (a[-1]['wall_ns'] - a[0]['wall_ns']) / 1e9) < 0.01, 'relative time: span')
     boot = [l.split(' ', 1)[0] for l in open(T + '/a-boot.txt') if not l.startswith('#')]
     check(boot[0] == '%d.%09d' % divmod(a[0]['trace_ns'], 10**9), 'boot time: %s vs %d' % (boot[0], a[0]['trace_ns']))
+    return a
 
+
+def merged_checks(T, N):
+    """Three files merged, with --stats."""
     # three files merged
     al = load(T + '/all.json')
     seats = sorted({e['seat'][-1] for e in al})
@@ -118,7 +132,10 @@ def main_checks(T, N, since, until):
     check(m and int(m.group(1)) == len(al), 'stats: %s' % st[:200])
     m = re.search(r'rp_tick +(\d+)', st)
     check(m and int(m.group(1)) == len(ticks(al)), 'stats: rp_tick count')
+    return al
 
+
+def perfetto_checks(T, a):
     # perfetto
     try:
         p = json.load(open(T + '/a.perfetto'))
@@ -133,6 +150,8 @@ def main_checks(T, N, since, until):
     except (ValueError, KeyError) as e:
         check(False, 'perfetto: %s' % e)
 
+
+def filter_checks(T, a, al, since, until):
     # filters, each against the same selection made here from the JSON
     ab = [e for e in al if e['seat'][-1] in 'AB']
     f = load(T + '/f-event.json')
@@ -162,6 +181,8 @@ def main_checks(T, N, since, until):
     g = [l for l in open(T + '/f-grep.txt', encoding='utf-8') if not l.startswith('#')]
     check(len(g) == 100 and all('msg="A-t1-s1' in l for l in g), '--grep: %d lines' % len(g))
 
+
+def follow_checks(T, N):
     # follow: the live file, everything once
     fo = load(T + '/follow.json')
     try:
@@ -169,6 +190,8 @@ def main_checks(T, N, since, until):
     except KeyError:
         check(False, 'follow.json: bad events')
 
+
+def tracedat_checks(T, N, a):
     # trace.dat read back by trace-cmd: kernel events one for one, marker
     # records (user events and announcements) at least one each
     try:
@@ -183,7 +206,6 @@ def main_checks(T, N, since, until):
     check(len(raw) >= len(ticks(a)), 'trace-cmd report: %d raw_data, %d user events' % (len(raw), len(ticks(a))))
     for k in range(0, N, max(N // 50, 1)):
         check(any('uevreplay A kmsg %d' % k in l for l in evl), 'trace-cmd report: kmsg %d missing' % k)
-
 
 def damage_checks(T):
     a = {(tag_of(e), e['fields']['thread'], e['fields']['seq']) for e in ticks(load(T + '/a.json'))}

@@ -192,19 +192,13 @@ static struct uev_ring_writer *writer(const char *ring, const char *stage)
 	return w;
 }
 
-START_TEST(drain_sparse)
+/* The fake instance "fake" under dir: the kernel's page headers, and a
+ * FIFO per CPU of fake_cpus holding one page stamped 1000 + the CPU,
+ * kept open for writing in @fds. */
+static void fake_instance(int *fds)
 {
-	char ring[512], stage[300], rel[128], err[512];
-	struct tracefs_instance *inst;
-	struct uev_ring_writer *w;
-	struct uev_capture *cap;
-	struct uev_ring_reader *r;
-	struct uev_ring_rec rec;
-	uint8_t buf[SUBBUF], *area;
-	uint64_t got[NFAKE + 1] = { 0 };
-	size_t alen = 0;
-	int fds[NFAKE], sfd;
-	sigset_t term;
+	char rel[128], path[512];
+	uint8_t buf[SUBBUF];
 
 	mk("instances", 0);
 	mk("instances/fake", 0);
@@ -219,12 +213,56 @@ START_TEST(drain_sparse)
 		mk(rel, 0);
 		snprintf(rel, sizeof(rel), "instances/fake/per_cpu/cpu%u/trace_pipe_raw", fake_cpus[i]);
 		mk(rel, 1);
-		snprintf(ring, sizeof(ring), "%s/%s", dir, rel);
+		snprintf(path, sizeof(path), "%s/%s", dir, rel);
 		/* held open for writing: an empty FIFO reads EAGAIN, as an empty CPU does */
-		ck_assert_int_ge(fds[i] = open(ring, O_RDWR | O_NONBLOCK | O_CLOEXEC), 0);
+		ck_assert_int_ge(fds[i] = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC), 0);
 		page(buf, 1000 + fake_cpus[i]);
 		ck_assert_int_eq(write(fds[i], buf, SUBBUF), SUBBUF);
 	}
+}
+
+/* The PAGE records of @ring counted per CPU of fake_cpus in @got[0..NFAKE-1],
+ * LEFT_CPU's in @got[NFAKE]; each page's stamp checked. */
+static void count_pages(const char *ring, uint64_t *got)
+{
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	char err[512];
+
+	ck_assert_msg(uev_ring_reader_open(&r, ring, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+	while (uev_ring_reader_next(r, &rec) > 0) {
+		uint64_t ts;
+
+		if (rec.type != UEV_RING_PAGE)
+			continue;
+		ck_assert_uint_ge(rec.len, 8);
+		ts = uev_get64(rec.payload);
+		for (unsigned i = 0; i < NFAKE; i++)
+			if (rec.cpu == fake_cpus[i]) {
+				ck_assert_uint_eq(ts, 1000 + fake_cpus[i]);
+				got[i]++;
+			}
+		if (rec.cpu == LEFT_CPU) {
+			ck_assert_uint_eq(ts, 77);
+			got[NFAKE]++;
+		}
+	}
+	uev_ring_reader_close(r);
+}
+
+START_TEST(drain_sparse)
+{
+	char ring[512], stage[300], err[512];
+	struct tracefs_instance *inst;
+	struct uev_ring_writer *w;
+	struct uev_capture *cap;
+	uint8_t *area;
+	uint64_t got[NFAKE + 1] = { 0 };
+	size_t alen = 0;
+	int fds[NFAKE], sfd;
+	sigset_t term;
+
+	fake_instance(fds);
 	ck_assert_ptr_nonnull(inst = tracefs_instance_alloc(dir, "fake"));
 	snprintf(ring, sizeof(ring), "%s/r.ring", dir);
 	snprintf(stage, sizeof(stage), "%s/r.stage", dir);
@@ -249,25 +287,7 @@ START_TEST(drain_sparse)
 	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
 	tracefs_instance_free(inst);
 
-	ck_assert_msg(uev_ring_reader_open(&r, ring, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
-	while (uev_ring_reader_next(r, &rec) > 0) {
-		uint64_t ts;
-
-		if (rec.type != UEV_RING_PAGE)
-			continue;
-		ck_assert_uint_ge(rec.len, 8);
-		ts = uev_get64(rec.payload);
-		for (unsigned i = 0; i < NFAKE; i++)
-			if (rec.cpu == fake_cpus[i]) {
-				ck_assert_uint_eq(ts, 1000 + fake_cpus[i]);
-				got[i]++;
-			}
-		if (rec.cpu == LEFT_CPU) {
-			ck_assert_uint_eq(ts, 77);
-			got[NFAKE]++;
-		}
-	}
-	uev_ring_reader_close(r);
+	count_pages(ring, got);
 	for (unsigned i = 0; i < NFAKE; i++)
 		ck_assert_msg(got[i] == 1, "CPU %u: %llu pages recorded, wanted 1", fake_cpus[i],
 			      (unsigned long long)got[i]);
