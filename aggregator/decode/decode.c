@@ -18,6 +18,7 @@
 #include "decode.h"
 #include "page-check.h"
 #include "uev-abi.h"
+#include "uev-grow.h"
 
 struct announced {
 	uint32_t id;
@@ -44,7 +45,7 @@ struct uev_decoder {
 	unsigned conflicts;
 	const char *why; /* of the last page refused */
 	struct kdef *kdefs;
-	size_t nkdefs;
+	size_t nkdefs, capkdefs;
 	/* The pages' layout (uev_decoder_layout), and a copy of the current
 	 * record's user payload in this machine's byte order when it differs. */
 	struct uev_page_layout lay;
@@ -161,15 +162,8 @@ static struct announced *ann_add(struct uev_decoder *d, uint32_t id, const char 
 		*a = tmp;
 		return a;
 	}
-	if (d->nann == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 32;
-		struct announced *n = realloc(d->ann, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		d->ann = n;
-		d->cap = cap;
-	}
+	if (UEV_GROW(d->ann, d->cap, d->nann + 1) < 0)
+		return NULL;
 	d->ann[d->nann] = tmp;
 	return &d->ann[d->nann++];
 }
@@ -211,10 +205,9 @@ static const struct uev_def *kdef(struct uev_decoder *d, struct tep_event *ev)
 	for (size_t i = 0; i < d->nkdefs; i++)
 		if (d->kdefs[i].id == ev->id)
 			return d->kdefs[i].ok ? &d->kdefs[i].def : NULL;
-	if (!(k = realloc(d->kdefs, (d->nkdefs + 1) * sizeof(*k))))
+	if (UEV_GROW(d->kdefs, d->capkdefs, d->nkdefs + 1) < 0)
 		return NULL;
-	d->kdefs = k;
-	k += d->nkdefs++;
+	k = &d->kdefs[d->nkdefs++];
 	k->id = ev->id;
 	k->ok = 0;
 	text[0] = 0;
@@ -261,16 +254,10 @@ static void to_host(struct uev_decoder *d, struct uev_rec *r)
 
 	if (!d->lay.swap || (r->kind != UEV_REC_ANNOUNCE && !(r->kind == UEV_REC_USER && r->def)))
 		return;
-	if (r->len > d->hostcap) {
-		uint8_t *n = realloc(d->host, r->len);
-
-		if (!n) {
-			r->kind = UEV_REC_UNKNOWN;
-			r->def = NULL;
-			return;
-		}
-		d->host = n;
-		d->hostcap = r->len;
+	if (UEV_GROW(d->host, d->hostcap, r->len) < 0) {
+		r->kind = UEV_REC_UNKNOWN;
+		r->def = NULL;
+		return;
 	}
 	memcpy(d->host, r->payload, r->len);
 	if (r->kind == UEV_REC_ANNOUNCE) { /* checked: more than 4 bytes */

@@ -14,23 +14,16 @@
 #include <trace-seq.h>
 
 #include "replay.h"
+#include "uev-grow.h"
 
 /* ---- the line buffer ----------------------------------------------------- */
 
 void rp_buf_put(struct rp_buf *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(p = realloc(b->s, cap))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
+	/* + 1: the text stays NUL-terminated (--grep matches it as a string) */
+	if (UEV_GROW(b->s, b->cap, b->len + n + 1) < 0) {
+		b->oom = 1;
+		return;
 	}
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
