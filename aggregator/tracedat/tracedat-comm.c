@@ -51,9 +51,9 @@ static int comm_add(struct td *t, int32_t pid, const char *name, size_t len, uin
 		return 0;
 	if (t->ncomm == t->capcomm) {
 		/* Every segment's checkpoint repeats the names: squeeze the
-		 * repeats out before growing (at least twice what is left). */
+		 * repeats out, and grow (double) unless that freed half. */
 		comm_compact(t);
-		if (UEV_GROW(t->comm, t->capcomm, 2 * t->ncomm + 1) < 0)
+		if (t->ncomm >= t->capcomm / 2 && UEV_GROW(t->comm, t->capcomm, t->capcomm + 1) < 0)
 			return td_fail(t, ENOMEM, t->path);
 	}
 	t->comm[t->ncomm++] = c;
