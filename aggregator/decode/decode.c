@@ -14,11 +14,11 @@
 #include <string.h>
 #include <event-parse.h>
 #include <kbuffer.h>
-#include <trace-seq.h>
 
 #include "decode.h"
 #include "page-check.h"
 #include "uev-abi.h"
+#include "uev-grow.h"
 
 struct announced {
 	uint32_t id;
@@ -45,7 +45,7 @@ struct uev_decoder {
 	unsigned conflicts;
 	const char *why; /* of the last page refused */
 	struct kdef *kdefs;
-	size_t nkdefs;
+	size_t nkdefs, capkdefs;
 	/* The pages' layout (uev_decoder_layout), and a copy of the current
 	 * record's user payload in this machine's byte order when it differs. */
 	struct uev_page_layout lay;
@@ -162,15 +162,8 @@ static struct announced *ann_add(struct uev_decoder *d, uint32_t id, const char 
 		*a = tmp;
 		return a;
 	}
-	if (d->nann == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 32;
-		struct announced *n = realloc(d->ann, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		d->ann = n;
-		d->cap = cap;
-	}
+	if (UEV_GROW(d->ann, d->cap, d->nann + 1) < 0)
+		return NULL;
 	d->ann[d->nann] = tmp;
 	return &d->ann[d->nann++];
 }
@@ -212,10 +205,9 @@ static const struct uev_def *kdef(struct uev_decoder *d, struct tep_event *ev)
 	for (size_t i = 0; i < d->nkdefs; i++)
 		if (d->kdefs[i].id == ev->id)
 			return d->kdefs[i].ok ? &d->kdefs[i].def : NULL;
-	if (!(k = realloc(d->kdefs, (d->nkdefs + 1) * sizeof(*k))))
+	if (UEV_GROW(d->kdefs, d->capkdefs, d->nkdefs + 1) < 0)
 		return NULL;
-	d->kdefs = k;
-	k += d->nkdefs++;
+	k = &d->kdefs[d->nkdefs++];
 	k->id = ev->id;
 	k->ok = 0;
 	text[0] = 0;
@@ -262,16 +254,10 @@ static void to_host(struct uev_decoder *d, struct uev_rec *r)
 
 	if (!d->lay.swap || (r->kind != UEV_REC_ANNOUNCE && !(r->kind == UEV_REC_USER && r->def)))
 		return;
-	if (r->len > d->hostcap) {
-		uint8_t *n = realloc(d->host, r->len);
-
-		if (!n) {
-			r->kind = UEV_REC_UNKNOWN;
-			r->def = NULL;
-			return;
-		}
-		d->host = n;
-		d->hostcap = r->len;
+	if (UEV_GROW(d->host, d->hostcap, r->len) < 0) {
+		r->kind = UEV_REC_UNKNOWN;
+		r->def = NULL;
+		return;
 	}
 	memcpy(d->host, r->payload, r->len);
 	if (r->kind == UEV_REC_ANNOUNCE) { /* checked: more than 4 bytes */
@@ -454,113 +440,4 @@ int uev_event_comm(struct tep_event *ev, struct tep_record *rec, int32_t *pid, c
 	snprintf(comm, 16, "%.*s", (int)(n < 15 ? n : 15), v);
 	*pid = (int32_t)val;
 	return 1;
-}
-
-int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, unsigned i,
-		      uint64_t *num, const char **str, size_t *slen)
-{
-	size_t off = 0;
-	const struct uev_def_field *f;
-	uint32_t loc, dlen, doff;
-
-	if (i >= def->nfields || def->fixed_size > len)
-		return -EBADMSG;
-	for (unsigned k = 0; k < i; k++)
-		off += def->field[k].size;
-	f = &def->field[i];
-	*num = 0;
-	switch (f->type) {
-	case UEV_T_U8: *num = p[off]; break;
-	case UEV_T_S8: *num = (uint64_t)(int64_t)(int8_t)p[off]; break;
-	case UEV_T_U16: case UEV_T_S16: {
-		uint16_t v;
-		memcpy(&v, p + off, 2);
-		*num = f->type == UEV_T_S16 ? (uint64_t)(int64_t)(int16_t)v : v;
-		break;
-	}
-	case UEV_T_U32: case UEV_T_S32: {
-		uint32_t v;
-		memcpy(&v, p + off, 4);
-		*num = f->type == UEV_T_S32 ? (uint64_t)(int64_t)(int32_t)v : v;
-		break;
-	}
-	case UEV_T_U64: case UEV_T_S64:
-		memcpy(num, p + off, 8);
-		break;
-	case UEV_T_CHAR_ARRAY:
-		*str = (const char *)p + off;
-		*slen = strnlen(*str, f->size);
-		break;
-	case UEV_T_REL_LOC:
-		memcpy(&loc, p + off, 4);
-		dlen = loc >> 16;
-		doff = (uint32_t)off + 4 + (loc & 0xffff);
-		if (dlen == 0 || doff + dlen > len || p[doff + dlen - 1] != 0)
-			return -EBADMSG;
-		*str = (const char *)p + doff;
-		*slen = strnlen(*str, dlen);
-		break;
-	default:
-		return -EBADMSG;
-	}
-	return f->type;
-}
-
-static void print_string(struct trace_seq *s, const char *str, size_t n)
-{
-	trace_seq_putc(s, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)str[i];
-
-		if (c == '"' || c == '\\')
-			trace_seq_printf(s, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			trace_seq_printf(s, "\\x%02x", c);
-		else
-			trace_seq_putc(s, (char)c); /* UTF-8 passes through */
-	}
-	trace_seq_putc(s, '"');
-}
-
-void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s)
-{
-	(void)d; /* kernel records carry their tep handle */
-	uint64_t num;
-	uint32_t id;
-	const char *str;
-	size_t slen;
-
-	switch (r->kind) {
-	case UEV_REC_ANNOUNCE:
-		memcpy(&id, r->payload, 4);
-		trace_seq_printf(s, "announce id=%#x def=\"%s\"", id, r->def->canonical);
-		return;
-	case UEV_REC_UNKNOWN:
-		trace_seq_printf(s, "unknown marker id=%#x len=%zu:", r->marker_id, r->len);
-		for (size_t i = 0; i < r->len && i < 64; i++)
-			trace_seq_printf(s, " %02x", r->payload[i]);
-		return;
-	case UEV_REC_USER:
-		if (r->def)
-			break;
-		/* user_events records print by their kernel format */
-		/* fall through */
-	case UEV_REC_KERNEL:
-		if (r->event)
-			tep_print_event(r->event->tep, s, r->record, "%s", TEP_PRINT_INFO);
-		return;
-	}
-	for (unsigned i = 0; i < r->def->nfields; i++) {
-		int t = uev_payload_field(r->def, r->payload, r->len, i, &num, &str, &slen);
-
-		trace_seq_printf(s, "%s%s=", i ? " " : "", r->def->field[i].name);
-		if (t < 0)
-			trace_seq_puts(s, "<bad>");
-		else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC)
-			print_string(s, str, slen);
-		else if (t >= UEV_T_S8 && t <= UEV_T_S64)
-			trace_seq_printf(s, "%lld", (long long)num);
-		else
-			trace_seq_printf(s, "%llu", (unsigned long long)num);
-	}
 }

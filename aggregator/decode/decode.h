@@ -17,7 +17,6 @@
 struct tep_handle;
 struct tep_event;
 struct tep_record;
-struct trace_seq;
 
 enum uev_rec_kind {
 	UEV_REC_KERNEL,    /* any kernel event (printk:console, sched:…) */
@@ -99,14 +98,6 @@ const struct uev_def *uev_decoder_find(struct uev_decoder *d, uint32_t id, const
 unsigned uev_decoder_conflicts(const struct uev_decoder *d);
 
 /*
- * Field @i of a user payload. Integers in *num (sign-extended for sNN),
- * strings in *str and *slen (NUL excluded). Bounds are checked: a __rel_loc that
- * points outside the payload or is not NUL-terminated gives -EBADMSG.
- */
-int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, unsigned i,
-		      uint64_t *num, const char **str, size_t *slen);
-
-/*
  * The task name a kernel event gives a pid as it happens: a fork names the
  * child (child_comm), task_rename the task (newcomm), an exec the task (the
  * basename of filename, as the kernel sets comm). 1 with *pid and @comm
@@ -115,9 +106,5 @@ int uev_payload_field(const struct uev_def *def, const uint8_t *p, size_t len, u
  * replay's names and trace.dat's cmdlines, so all three name alike.
  */
 int uev_event_comm(struct tep_event *ev, struct tep_record *rec, int32_t *pid, char comm[16]);
-
-/* Append "field=value …" (strings quoted and escaped) for a user record, or
- * the kernel's own print format for a kernel record. @d may be NULL. */
-void uev_rec_print_fields(struct uev_decoder *d, const struct uev_rec *r, struct trace_seq *s);
 
 #endif

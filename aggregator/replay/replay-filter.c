@@ -11,30 +11,28 @@
 #include <time.h>
 
 #include "replay-filter.h"
+#include "uev-grow.h"
 
-static int push(char ***v, size_t *n, const char *s)
+static int push(char ***v, size_t *n, size_t *cap, const char *s)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+	char *copy;
 
-	if (!nv)
+	if (UEV_GROW(*v, *cap, *n + 1) < 0 || !(copy = strdup(s)))
 		return -ENOMEM;
-	*v = nv;
-	if (!(nv[*n] = strdup(s)))
-		return -ENOMEM;
-	(*n)++;
+	(*v)[(*n)++] = copy;
 	return 0;
 }
 
 int rp_filter_event_glob(struct rp_filter *f, const char *glob)
 {
 	if (glob[0] == '!')
-		return push(&f->exc, &f->nexc, glob + 1);
-	return push(&f->inc, &f->ninc, glob);
+		return push(&f->exc, &f->nexc, &f->capexc, glob + 1);
+	return push(&f->inc, &f->ninc, &f->capinc, glob);
 }
 
 int rp_filter_comm(struct rp_filter *f, const char *glob)
 {
-	return push(&f->comms, &f->ncomms, glob);
+	return push(&f->comms, &f->ncomms, &f->capcomms, glob);
 }
 
 int rp_filter_pids(struct rp_filter *f, const char *list, char *err, size_t errsize)
@@ -47,18 +45,16 @@ int rp_filter_pids(struct rp_filter *f, const char *list, char *err, size_t errs
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		long v = strtol(tok, &end, 10);
-		int *n;
 
 		if (*end || end == tok || v < 0 || v > 0x7fffffff) {
 			snprintf(err, errsize, "--pid: '%s' is not a process id", tok);
 			ret = -EINVAL;
 			break;
 		}
-		if (!(n = realloc(f->pids, (f->npids + 1) * sizeof(*n)))) {
+		if (UEV_GROW(f->pids, f->cappids, f->npids + 1) < 0) {
 			ret = -ENOMEM;
 			break;
 		}
-		f->pids = n;
 		f->pids[f->npids++] = (int)v;
 	}
 	free(copy);

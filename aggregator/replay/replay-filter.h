@@ -12,8 +12,9 @@
 struct rp_filter {
 	char **inc, **exc, **comms;  /* fnmatch globs */
 	size_t ninc, nexc, ncomms;
+	size_t capinc, capexc, capcomms;
 	int *pids;
-	size_t npids;
+	size_t npids, cappids;
 	int64_t since, until;        /* on the merge timeline (wall ns) */
 	int have_since, have_until;
 	regex_t re;

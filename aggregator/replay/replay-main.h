@@ -25,15 +25,15 @@ struct rp_main {
 	const char *perfetto_path, *tracedat_path;
 	struct rp_perfetto *perfetto;
 	struct rp_stream **all, **heap, **wait;
-	size_t nall, nheap, nwait;
+	size_t nall, nheap, nwait, capall;
 	/* what was shown */
 	uint64_t read, shown;
 	long long lost, lost_unknown;
 	int64_t first, last;
 	struct rp_count *per_event;
-	size_t nper_event;
+	size_t nper_event, capper_event;
 	uint64_t *per_cpu;   /* [nper_cpu], by CPU number; grown to the highest seen */
-	unsigned nper_cpu;
+	size_t nper_cpu;
 	struct trace_seq *seq;
 	struct rp_buf text;  /* "name: fields" of the event being shown */
 	struct rp_comm comm; /* names from kernel events, in time order */

@@ -2,8 +2,8 @@
 /*
  * uev-replay's text and JSON-lines output. The JSON keys are documented in
  * docs/uev-replay.1 and are a stable interface: add keys, never rename.
- * The text form of user events is the one uev_rec_print_fields() gives
- * (uev-ringdump), written here without printf for speed.
+ * User fields, in text and JSON, are rendered by decode's one renderer
+ * (uev_render_user_fields), as uev-ringdump prints them.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,23 +14,16 @@
 #include <trace-seq.h>
 
 #include "replay.h"
+#include "uev-grow.h"
 
 /* ---- the line buffer ----------------------------------------------------- */
 
 void rp_buf_put(struct rp_buf *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(p = realloc(b->s, cap))) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
+	/* + 1: the text stays NUL-terminated (--grep matches it as a string) */
+	if (UEV_GROW(b->s, b->cap, b->len + n + 1) < 0) {
+		b->oom = 1;
+		return;
 	}
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
@@ -160,36 +153,15 @@ const char *rp_event_system(const struct rp_event *e)
 	return e->r.event && e->r.event->system ? e->r.event->system : "";
 }
 
-/* A string quoted and escaped as uev_rec_print_fields() does: runs of
- * bytes that need nothing are copied whole. */
-static void put_quoted(struct rp_buf *b, const char *s, size_t n)
+/* The line buffer as a sink of the renderer of user fields. */
+static void buf_sink_put(void *ctx, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
-
-	rp_buf_put(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[4];
-
-		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
-			continue;
-		rp_buf_put(b, s + run, i - run);
-		run = i + 1;
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\', esc[1] = (char)c;
-			rp_buf_put(b, esc, 2);
-		} else {
-			esc[0] = '\\', esc[1] = 'x', esc[2] = hex[c >> 4], esc[3] = hex[c & 15];
-			rp_buf_put(b, esc, 4);
-		}
-	}
-	rp_buf_put(b, s + run, n - run);
-	rp_buf_put(b, "\"", 1);
+	rp_buf_put(ctx, s, n);
 }
 
 void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq *seq)
 {
+	const struct uev_render_sink k = { buf_sink_put, b };
 	const struct uev_rec *r = &e->r;
 
 	if (!r->def || r->kind != UEV_REC_USER) {
@@ -199,25 +171,7 @@ void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq
 		rp_buf_put(b, seq->buffer, seq->len);
 		return;
 	}
-	for (unsigned i = 0; i < r->def->nfields; i++) {
-		uint64_t num;
-		const char *str;
-		size_t slen;
-		int t = uev_payload_field(r->def, r->payload, r->len, i, &num, &str, &slen);
-
-		if (i)
-			rp_buf_put(b, " ", 1);
-		rp_buf_puts(b, r->def->field[i].name);
-		rp_buf_put(b, "=", 1);
-		if (t < 0)
-			rp_buf_puts(b, "<bad>");
-		else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC)
-			put_quoted(b, str, slen);
-		else if (t >= UEV_T_S8 && t <= UEV_T_S64)
-			rp_buf_i64(b, (int64_t)num);
-		else
-			rp_buf_u64(b, num);
-	}
+	uev_render_user_fields(UEV_RENDER_TEXT, &k, r, 1);
 }
 
 /* "TIME SEAT [CPU] ", the CPU in at least three digits as ftrace has it */
@@ -272,31 +226,9 @@ void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *nf, siz
 
 void rp_json_string(struct rp_buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	const struct uev_render_sink k = { buf_sink_put, b };
 
-	rp_buf_put(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
-			continue; /* UTF-8 passes through; libuev cuts strings on code points */
-		rp_buf_put(b, s + run, i - run);
-		run = i + 1;
-		if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			rp_buf_put(b, esc, 2);
-		} else if (c == '\n') {
-			rp_buf_put(b, "\\n", 2);
-		} else if (c == '\t') {
-			rp_buf_put(b, "\\t", 2);
-		} else {
-			rp_buf_put(b, esc, 6);
-		}
-	}
-	rp_buf_put(b, s + run, n - run);
-	rp_buf_put(b, "\"", 1);
+	uev_render_string(UEV_RENDER_JSON, &k, s, n);
 }
 
 static void json_key(struct rp_buf *b, int *first, const char *name)
@@ -381,22 +313,9 @@ void rp_json_fields(struct rp_buf *b, const struct rp_event *e, int first)
 	const struct uev_rec *r = &e->r;
 
 	if (r->def) {
-		for (unsigned i = 0; i < r->def->nfields; i++) {
-			uint64_t num;
-			const char *str;
-			size_t slen;
-			int t = uev_payload_field(r->def, r->payload, r->len, i, &num, &str, &slen);
+		const struct uev_render_sink k = { buf_sink_put, b };
 
-			json_key(b, &first, r->def->field[i].name);
-			if (t < 0)
-				rp_buf_puts(b, "null");
-			else if (t == UEV_T_CHAR_ARRAY || t == UEV_T_REL_LOC)
-				rp_json_string(b, str, slen);
-			else if (t >= UEV_T_S8 && t <= UEV_T_S64)
-				rp_buf_i64(b, (int64_t)num);
-			else
-				rp_buf_u64(b, num);
-		}
+		uev_render_user_fields(UEV_RENDER_JSON, &k, r, first);
 		return;
 	}
 	if (r->kind == UEV_REC_UNKNOWN) {

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "replay.h"
+#include "uev-grow.h"
 
 struct track {
 	int pid;
@@ -113,15 +114,8 @@ static void track(struct rp_perfetto *p, const struct rp_event *e)
 				memcpy(p->t[i].name, name, sizeof(name));
 			return;
 		}
-	if (p->nt == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct track *t = realloc(p->t, cap * sizeof(*t));
-
-		if (!t)
-			return;
-		p->t = t;
-		p->cap = cap;
-	}
+	if (UEV_GROW(p->t, p->cap, p->nt + 1) < 0)
+		return;
 	p->t[p->nt].pid = e->r.pid;
 	memcpy(p->t[p->nt++].name, name, sizeof(name));
 }
@@ -191,15 +185,8 @@ static struct output *output(struct rp_perfetto *p, const struct rp_event *e)
 		if (p->o[i].id == id && p->o[i].pid == e->r.pid && !strcmp(p->o[i].seat, seat))
 			o = &p->o[i];
 	if (!o) {
-		if (p->no == p->ocap) {
-			size_t cap = p->ocap ? p->ocap * 2 : 8;
-			struct output *t = realloc(p->o, cap * sizeof(*t));
-
-			if (!t)
-				return NULL;
-			p->o = t;
-			p->ocap = cap;
-		}
+		if (UEV_GROW(p->o, p->ocap, p->no + 1) < 0)
+			return NULL;
 		o = memset(&p->o[p->no++], 0, sizeof(*o));
 		snprintf(o->seat, sizeof(o->seat), "%s", seat);
 		o->pid = e->r.pid;
@@ -308,15 +295,8 @@ static struct surface *surface(struct rp_perfetto *p, const struct rp_event *e, 
 		p->ns /= 2;
 		memmove(p->s, p->s + p->ns, p->ns * sizeof(*p->s));
 	}
-	if (p->ns == p->scap) {
-		size_t cap = p->scap ? p->scap * 2 : 16;
-		struct surface *t = realloc(p->s, cap * sizeof(*t));
-
-		if (!t)
-			return NULL;
-		p->s = t;
-		p->scap = cap;
-	}
+	if (UEV_GROW(p->s, p->scap, p->ns + 1) < 0)
+		return NULL;
 	p->s[p->ns].pid = e->r.pid;
 	p->s[p->ns].id = (uint32_t)id;
 	p->s[p->ns].out = SIZE_MAX;

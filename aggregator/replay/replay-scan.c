@@ -13,6 +13,7 @@
 
 #include "uev-decode.h"
 #include "replay.h"
+#include "uev-grow.h"
 
 /*
  * A run's end is its newest event, which only the newest page of each CPU
@@ -33,7 +34,7 @@ struct last_page {
 
 struct last_pages {
 	struct last_page *v; /* [n], by CPU number */
-	unsigned n;
+	size_t n;
 };
 
 /* The layout of a run's pages (rp_prescan refused the file unless it is
@@ -59,7 +60,7 @@ static int last_events(struct rp_file *f, struct last_pages *lps)
 	unsigned long long ts, last;
 	const char *why;
 
-	for (unsigned i = 0; i < lps->n; i++) {
+	for (size_t i = 0; i < lps->n; i++) {
 		struct uev_page_layout l;
 		struct kbuffer *kb;
 
@@ -83,21 +84,17 @@ static int last_events(struct rp_file *f, struct last_pages *lps)
 	return 0;
 }
 
-/* The entry of @cpu, the table grown (doubling) to hold it; NULL: ENOMEM. */
+/* The entry of @cpu, the table grown (doubling) to hold it; NULL: ENOMEM.
+ * The whole capacity is the table: new entries hold no page. */
 static struct last_page *page_of(struct last_pages *lps, unsigned cpu)
 {
-	if (cpu >= lps->n) {
-		unsigned n = lps->n ? lps->n : 64;
-		struct last_page *v;
+	size_t n = lps->n;
 
-		while (n <= cpu)
-			n *= 2;
-		if (!(v = realloc(lps->v, n * sizeof(*v))))
+	if (cpu >= n) {
+		if (UEV_GROW(lps->v, lps->n, (size_t)cpu + 1) < 0)
 			return NULL;
-		for (unsigned i = lps->n; i < n; i++)
-			v[i] = (struct last_page){ .run = -1 };
-		lps->v = v;
-		lps->n = n;
+		for (size_t i = n; i < lps->n; i++)
+			lps->v[i] = (struct last_page){ .run = -1 };
 	}
 	return &lps->v[cpu];
 }
@@ -111,14 +108,8 @@ static int keep_page(struct last_pages *lps, int run, const struct uev_ring_rec 
 	lp->seen = 1;
 	if (run < 0)
 		return 0;
-	if (rec->len > lp->cap) {
-		uint8_t *b = realloc(lp->buf, rec->len);
-
-		if (!b)
-			return -ENOMEM;
-		lp->buf = b;
-		lp->cap = rec->len;
-	}
+	if (UEV_GROW(lp->buf, lp->cap, rec->len) < 0)
+		return -ENOMEM;
 	memcpy(lp->buf, rec->payload, rec->len);
 	lp->len = rec->len;
 	lp->run = run;
@@ -130,15 +121,15 @@ static int cpu_list(struct rp_file *f, const struct last_pages *lps)
 {
 	unsigned k = 0;
 
-	for (unsigned i = 0; i < lps->n; i++)
+	for (size_t i = 0; i < lps->n; i++)
 		k += lps->v[i].seen;
 	free(f->cpu);
 	f->ncpu = 0;
 	if (!(f->cpu = malloc((k ? k : 1) * sizeof(*f->cpu))))
 		return -ENOMEM;
-	for (unsigned i = 0; i < lps->n; i++)
+	for (size_t i = 0; i < lps->n; i++)
 		if (lps->v[i].seen)
-			f->cpu[f->ncpu++] = i;
+			f->cpu[f->ncpu++] = (unsigned)i;
 	return 0;
 }
 
@@ -188,16 +179,14 @@ static uint64_t fnv(uint64_t h, const char *s)
 
 void rp_report_once(struct rp_ctx *c, const char *path, uint64_t off, const char *msg, const char *what)
 {
-	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ull, path), msg), what), *n;
+	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ull, path), msg), what);
 
 	for (size_t i = 0; i < c->nsaid; i++)
 		if (c->said[i] == h)
 			return;
 	/* Without memory to remember it, it may be said again: no harm. */
-	if ((n = realloc(c->said, (c->nsaid + 1) * sizeof(*n)))) {
-		c->said = n;
-		n[c->nsaid++] = h;
-	}
+	if (UEV_GROW(c->said, c->capsaid, c->nsaid + 1) == 0)
+		c->said[c->nsaid++] = h;
 	rp_report(c, path, off, msg);
 }
 
@@ -222,11 +211,9 @@ int64_t rp_clock_offset(struct rp_ctx *c, const char *boot_id, const char *trace
 			return c->clocks[i].offset;
 		}
 	*known = 0;
-	n = realloc(c->clocks, (c->nclocks + 1) * sizeof(*n));
-	if (!n)
+	if (UEV_GROW(c->clocks, c->capclocks, (size_t)c->nclocks + 1) < 0)
 		return sync_offset;
-	c->clocks = n;
-	n += c->nclocks++;
+	n = &c->clocks[c->nclocks++];
 	memset(n, 0, sizeof(*n));
 	snprintf(n->boot_id, sizeof(n->boot_id), "%s", boot_id);
 	snprintf(n->trace_clock, sizeof(n->trace_clock), "%s", trace_clock);
@@ -275,10 +262,9 @@ int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def)
 	for (size_t i = 0; i < c->nann; i++)
 		if (c->ann[i].id == id && !strcmp(c->ann[i].def, def))
 			return 0;
-	n = realloc(c->ann, (c->nann + 1) * sizeof(*n));
-	if (!n)
+	if (UEV_GROW(c->ann, c->capann, c->nann + 1) < 0)
 		return -ENOMEM;
-	c->ann = n;
+	n = c->ann;
 	n[c->nann].id = id;
 	if (!(n[c->nann].def = strdup(def)))
 		return -ENOMEM;
@@ -294,83 +280,113 @@ static struct rp_run *find_run(struct rp_file *f, uint64_t run_id)
 	return NULL;
 }
 
+/* What the first pass carries from record to record. */
+struct scan {
+	struct rp_ctx *c;
+	struct rp_file *f;
+	struct rp_run *run;     /* the run of the records being read, NULL: none yet */
+	struct last_pages lp;
+	char *err;
+	size_t errsize;
+};
+
+/* A RUN_START: a run met again, or a new one (refused when its pages'
+ * layout is one no decoder reads: they would be misread). */
+static int scan_run_start(struct scan *sc, const struct uev_ring_rec *rec)
+{
+	struct rp_file *f = sc->f;
+	struct rp_run tmp;
+	int ret;
+
+	if (sc->run && sc->run->run_id == rec->run_id)
+		return 0;
+	if ((ret = last_events(f, &sc->lp)) < 0) /* the run before has ended */
+		return ret;
+	if ((sc->run = find_run(f, rec->run_id)))
+		return 0;
+	if (rp_run_parse(&tmp, rec) < 0)
+		rp_report(sc->c, f->path, rec->offset, "RUN_START record too short");
+	if ((ret = layout_check(&tmp, f->path, sc->err, sc->errsize)) < 0)
+		return ret;
+	if (UEV_GROW(f->runs, f->capruns, (size_t)f->nruns + 1) < 0)
+		return -ENOMEM;
+	sc->run = &f->runs[f->nruns++];
+	*sc->run = tmp;
+	return 0;
+}
+
+static void scan_sync(struct scan *sc, const struct uev_ring_rec *rec)
+{
+	struct rp_run *run = sc->run;
+	struct uev_ring_sync sy;
+	int known;
+
+	if (!run || run->run_id != rec->run_id || uev_ring_rec_sync(rec, &sy) < 0)
+		return;
+	rp_clock_offset(sc->c, run->boot_id, run->trace_clock, (int64_t)(sy.realtime_ns - sy.trace_ns), &known);
+	if (!run->have_sync) {
+		run->sync_trace = sy.trace_ns;
+		run->sync_real = sy.realtime_ns;
+		run->have_sync = 1;
+	}
+}
+
+/* A PAGE: its CPU is seen; a page of the current run widens the run's
+ * span by its header's timestamp and is kept as its CPU's newest. */
+static int scan_page(struct scan *sc, const struct uev_ring_rec *rec)
+{
+	struct rp_run *run = sc->run;
+	struct uev_page_layout lay;
+	uint64_t ts;
+
+	if (!run || run->run_id != rec->run_id || rec->len < 16)
+		return keep_page(&sc->lp, -1, rec); /* seen, nothing to keep */
+	lay = run_layout(run);
+	ts = uev_page_get64(&lay, rec->payload);
+	if (!run->first_ts || ts < run->first_ts)
+		run->first_ts = ts;
+	if (ts > run->last_ts)
+		run->last_ts = ts;
+	return keep_page(&sc->lp, (int)(run - sc->f->runs), rec);
+}
+
+static int scan_rec(struct scan *sc, const struct uev_ring_rec *rec)
+{
+	switch (rec->type) {
+	case UEV_RING_RUN_START:
+		return scan_run_start(sc, rec);
+	case UEV_RING_RUN_END:
+		if (sc->run && sc->run->run_id == rec->run_id)
+			sc->run->ended = 1;
+		return 0;
+	case UEV_RING_SYNC:
+		scan_sync(sc, rec);
+		return 0;
+	case UEV_RING_ANNOUNCE:
+		return add_ann(sc->c, rec);
+	case UEV_RING_PAGE:
+		return scan_page(sc, rec);
+	default:
+		return 0;
+	}
+}
+
 int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 {
+	struct scan sc = { .c = c, .f = f, .err = err, .errsize = errsize };
 	struct report_ctx rc = { c, f };
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
-	struct rp_run *run = NULL, tmp, *n;
-	struct last_pages lp = { NULL, 0 };
-	int ret, known;
+	int ret;
 
 	f->usable = 0;
 	ret = uev_ring_reader_open(&r, f->path, scan_report, &rc, err, errsize);
 	if (ret < 0)
 		return ret;
 	f->sb = *uev_ring_reader_super(r);
-	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
-		struct uev_ring_sync sy;
-		struct uev_page_layout lay;
-		uint64_t ts;
-
-		switch (rec.type) {
-		case UEV_RING_RUN_START:
-			if (run && run->run_id == rec.run_id)
-				break;
-			if ((ret = last_events(f, &lp)) < 0) /* the run before has ended */
-				goto out;
-			if ((run = find_run(f, rec.run_id)))
-				break;
-			if (rp_run_parse(&tmp, &rec) < 0)
-				rp_report(c, f->path, rec.offset, "RUN_START record too short");
-			if ((ret = layout_check(&tmp, f->path, err, errsize)) < 0)
-				goto out; /* its pages would be misread */
-			if (!(n = realloc(f->runs, (f->nruns + 1) * sizeof(*n)))) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			f->runs = n;
-			run = &n[f->nruns++];
-			*run = tmp;
-			break;
-		case UEV_RING_RUN_END:
-			if (run && run->run_id == rec.run_id)
-				run->ended = 1;
-			break;
-		case UEV_RING_SYNC:
-			if (!run || run->run_id != rec.run_id || uev_ring_rec_sync(&rec, &sy) < 0)
-				break;
-			rp_clock_offset(c, run->boot_id, run->trace_clock,
-					(int64_t)(sy.realtime_ns - sy.trace_ns), &known);
-			if (!run->have_sync) {
-				run->sync_trace = sy.trace_ns;
-				run->sync_real = sy.realtime_ns;
-				run->have_sync = 1;
-			}
-			break;
-		case UEV_RING_ANNOUNCE:
-			if ((ret = add_ann(c, &rec)) < 0)
-				goto out;
-			break;
-		case UEV_RING_PAGE:
-			if (!run || run->run_id != rec.run_id || rec.len < 16) {
-				if ((ret = keep_page(&lp, -1, &rec)) < 0) /* seen, nothing to keep */
-					goto out;
-				break;
-			}
-			lay = run_layout(run);
-			ts = uev_page_get64(&lay, rec.payload); /* the header's timestamp */
-			if (!run->first_ts || ts < run->first_ts)
-				run->first_ts = ts;
-			if (ts > run->last_ts)
-				run->last_ts = ts;
-			if ((ret = keep_page(&lp, (int)(run - f->runs), &rec)) < 0)
-				goto out;
-			break;
-		default:
-			break;
-		}
-	}
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0)
+		if ((ret = scan_rec(&sc, &rec)) < 0)
+			goto out;
 	/* A read that failed is reported, and the file replayed up to it:
 	 * its streams meet the same failure at the same place and stop. */
 	if (ret < 0 && ret != -ENOMEM) {
@@ -378,13 +394,13 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 		ret = 0;
 	}
 	if (ret >= 0)
-		ret = last_events(f, &lp);
+		ret = last_events(f, &sc.lp);
 	if (ret >= 0)
-		ret = cpu_list(f, &lp);
+		ret = cpu_list(f, &sc.lp);
 out:
-	for (unsigned i = 0; i < lp.n; i++)
-		free(lp.v[i].buf);
-	free(lp.v);
+	for (size_t i = 0; i < sc.lp.n; i++)
+		free(sc.lp.v[i].buf);
+	free(sc.lp.v);
 	f->st = *uev_ring_reader_stats(r);
 	uev_ring_reader_close(r);
 	if (ret < 0) {
@@ -403,6 +419,7 @@ void rp_file_free(struct rp_file *f)
 	free(f->runs);
 	f->runs = NULL;
 	f->nruns = 0;
+	f->capruns = 0;
 	free(f->cpu);
 	f->cpu = NULL;
 	f->ncpu = 0;

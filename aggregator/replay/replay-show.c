@@ -13,6 +13,7 @@
 
 #include "replay-main.h"
 #include "tracedat.h"
+#include "uev-grow.h"
 
 static int clock_find(const struct rp_ctx *c, const struct rp_run *run, int64_t *off)
 {
@@ -145,17 +146,13 @@ int rp_begin(struct rp_main *m)
  * number above every one seen, so no event allocates after the first few. */
 static int count_cpu(struct rp_main *m, unsigned cpu)
 {
-	if (cpu >= m->nper_cpu) {
-		unsigned n = m->nper_cpu ? m->nper_cpu : 64;
-		uint64_t *v;
+	size_t n = m->nper_cpu;
 
-		while (n <= cpu)
-			n *= 2;
-		if (!(v = realloc(m->per_cpu, n * sizeof(*v))))
+	/* The whole capacity is the table; new entries count nothing yet. */
+	if (cpu >= n) {
+		if (UEV_GROW(m->per_cpu, m->nper_cpu, (size_t)cpu + 1) < 0)
 			return -ENOMEM;
-		memset(v + m->nper_cpu, 0, (n - m->nper_cpu) * sizeof(*v));
-		m->per_cpu = v;
-		m->nper_cpu = n;
+		memset(m->per_cpu + n, 0, (m->nper_cpu - n) * sizeof(*m->per_cpu));
 	}
 	m->per_cpu[cpu]++;
 	return 0;
@@ -163,19 +160,15 @@ static int count_cpu(struct rp_main *m, unsigned cpu)
 
 static int count_event(struct rp_main *m, const char *name)
 {
-	struct rp_count *n;
-
 	for (size_t i = 0; i < m->nper_event; i++)
 		if (!strcmp(m->per_event[i].name, name)) {
 			m->per_event[i].n++;
 			return 0;
 		}
-	if (!(n = realloc(m->per_event, (m->nper_event + 1) * sizeof(*n))))
+	if (UEV_GROW(m->per_event, m->capper_event, m->nper_event + 1) < 0 ||
+	    !(m->per_event[m->nper_event].name = strdup(name)))
 		return -ENOMEM;
-	m->per_event = n;
-	if (!(n[m->nper_event].name = strdup(name)))
-		return -ENOMEM;
-	n[m->nper_event++].n = 1;
+	m->per_event[m->nper_event++].n = 1;
 	return 0;
 }
 
@@ -272,9 +265,9 @@ static void stats_json(struct rp_main *m)
 	rp_buf_puts(b, ",\"lost_unknown\":");
 	rp_buf_i64(b, m->lost_unknown);
 	rp_buf_puts(b, ",\"per_cpu\":{");
-	for (unsigned i = 0, first = 1; i < m->nper_cpu; i++)
+	for (size_t i = 0, first = 1; i < m->nper_cpu; i++)
 		if (m->per_cpu[i]) {
-			snprintf(num, sizeof(num), "%s\"%u\":", first ? "" : ",", i);
+			snprintf(num, sizeof(num), "%s\"%zu\":", first ? "" : ",", i);
 			rp_buf_puts(b, num);
 			rp_buf_u64(b, m->per_cpu[i]);
 			first = 0;
@@ -317,9 +310,9 @@ static void stats(struct rp_main *m)
 	if (m->lost_unknown)
 		printf(" (and %lld times a count unknown)", m->lost_unknown);
 	printf("\nper CPU:\n");
-	for (unsigned i = 0; i < m->nper_cpu; i++)
+	for (size_t i = 0; i < m->nper_cpu; i++)
 		if (m->per_cpu[i])
-			printf("  cpu%-5u %12llu\n", i, (unsigned long long)m->per_cpu[i]);
+			printf("  cpu%-5zu %12llu\n", i, (unsigned long long)m->per_cpu[i]);
 	printf("per event:\n");
 	for (size_t i = 0; i < m->nper_event; i++)
 		printf("  %-40s %12llu\n", m->per_event[i].name, (unsigned long long)m->per_event[i].n);

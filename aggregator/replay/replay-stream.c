@@ -19,6 +19,7 @@
 #include "uev-decode.h"
 #include "replay.h"
 #include "uev-abi.h"
+#include "uev-grow.h"
 
 struct fmt {
 	uint32_t id;
@@ -40,7 +41,7 @@ struct rp_stream {
 	char *header_page;
 	uint64_t header_page_off;
 	struct fmt *fmts;
-	size_t nfmts;
+	size_t nfmts, capfmts;
 	int64_t key_off;
 	int have_key;
 	uint64_t sync_trace, sync_real;
@@ -70,6 +71,7 @@ static void free_formats(struct rp_stream *s)
 	free(s->fmts);
 	s->fmts = NULL;
 	s->nfmts = 0;
+	s->capfmts = 0;
 	free(s->header_page);
 	s->header_page = NULL;
 }
@@ -152,10 +154,9 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 		drop_formats(s);
 		return 0;
 	}
-	if (!(n = realloc(s->fmts, (s->nfmts + 1) * sizeof(*n))))
+	if (UEV_GROW(s->fmts, s->capfmts, s->nfmts + 1) < 0)
 		return -ENOMEM;
-	s->fmts = n;
-	n += s->nfmts;
+	n = &s->fmts[s->nfmts];
 	n->id = f.id;
 	n->offset = rec->offset;
 	n->sys = strdup(f.system);

@@ -54,6 +54,7 @@ struct rp_file {
 	struct uev_ring_stats st;
 	struct rp_run *runs;
 	unsigned nruns;
+	size_t capruns;
 	unsigned *cpu;     /* [ncpu]: the CPUs it has pages of, ascending */
 	unsigned ncpu;
 	int usable;
@@ -74,10 +75,11 @@ struct rp_ann {
 struct rp_ctx {
 	struct rp_clock *clocks;
 	unsigned nclocks;
+	size_t capclocks;
 	struct rp_ann *ann;
-	size_t nann;
+	size_t nann, capann;
 	uint64_t *said;     /* FNV-1a of the problems rp_report_once() reported */
-	size_t nsaid;
+	size_t nsaid, capsaid;
 	uint64_t problems;  /* damage reported */
 	uint64_t torn_ends; /* torn tails of runs that stopped uncleanly */
 	uint64_t io_errors; /* files whose reading failed part way */

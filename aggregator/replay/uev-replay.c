@@ -21,6 +21,7 @@
 
 #include "replay-filter.h"
 #include "replay-main.h"
+#include "uev-grow.h"
 
 static void usage(FILE *fp)
 {
@@ -46,10 +47,70 @@ static void usage(FILE *fp)
 	      "could be read or a read failed part way (I/O error, file shrank), 2 bad usage.\n", fp);
 }
 
+enum { O_TIME = 256, O_UTC, O_EVENT, O_PID, O_COMM, O_SINCE, O_UNTIL, O_GREP, O_STATS,
+       O_JSON, O_PERFETTO, O_TRACEDAT, O_NOHDR, O_VERSION, O_HELP };
+
+/* Option @c (its value in optarg): 0, a negative errno or a message in
+ * @err, or 1 when @c is no option (the usage was printed). --help and
+ * --version exit here. */
+static int take_option(struct rp_main *m, int c, char *err, size_t errsize)
+{
+	switch (c) {
+	case O_TIME:
+		if (!strcmp(optarg, "wall"))
+			m->out.time = RP_TIME_WALL;
+		else if (!strcmp(optarg, "boot"))
+			m->out.time = RP_TIME_BOOT;
+		else if (!strcmp(optarg, "relative"))
+			m->out.time = RP_TIME_RELATIVE;
+		else
+			snprintf(err, errsize, "--time: '%s' is not wall, boot or relative", optarg);
+		return 0;
+	case O_UTC: m->out.utc = 1; return 0;
+	case O_EVENT: return rp_filter_event_glob(&m->filter, optarg);
+	case O_PID: return rp_filter_pids(&m->filter, optarg, err, errsize);
+	case O_COMM: return rp_filter_comm(&m->filter, optarg);
+	case O_SINCE:
+		m->have_since = 1;
+		return rp_time_parse("--since", optarg, &m->since, err, errsize);
+	case O_UNTIL:
+		m->have_until = 1;
+		return rp_time_parse("--until", optarg, &m->until, err, errsize);
+	case O_GREP: return rp_filter_grep(&m->filter, optarg, err, errsize);
+	case 'f': m->follow = 1; return 0;
+	case 'v': m->ctx.verbose = 1; return 0;
+	case O_STATS: m->stats = 1; return 0;
+	case O_JSON: m->json = 1; return 0;
+	case O_PERFETTO: m->perfetto_path = optarg; return 0;
+	case O_TRACEDAT: m->tracedat_path = optarg; return 0;
+	case O_NOHDR: m->no_header = 1; return 0;
+	case O_VERSION: printf("uev-replay %s\n", UEV_VERSION_STRING); exit(0);
+	case O_HELP: usage(stdout); exit(0);
+	default: usage(stderr); return 1;
+	}
+}
+
+/* The options that cannot go together. 0, or -1 with a message. */
+static int check_options(const struct rp_main *m, int nfiles)
+{
+	const struct rp_filter *f = &m->filter;
+
+	if (m->tracedat_path && (m->follow || m->stats || m->json || m->perfetto_path || f->ninc || f->nexc ||
+				 f->npids || f->ncomms || f->have_re || m->have_since || m->have_until ||
+				 nfiles != 1)) {
+		fprintf(stderr, "uev-replay: --trace-dat copies whole kernel pages of one file: it takes exactly one "
+				"file and no filters or other outputs\n");
+		return -1;
+	}
+	if (m->follow && (m->stats || m->perfetto_path)) {
+		fprintf(stderr, "uev-replay: --follow does not end, so it cannot be used with --stats or --perfetto\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(struct rp_main *m, int argc, char **argv)
 {
-	enum { O_TIME = 256, O_UTC, O_EVENT, O_PID, O_COMM, O_SINCE, O_UNTIL, O_GREP, O_STATS,
-	       O_JSON, O_PERFETTO, O_TRACEDAT, O_NOHDR, O_VERSION, O_HELP };
 	static const struct option opts[] = {
 		{ "time", required_argument, 0, O_TIME }, { "utc", no_argument, 0, O_UTC },
 		{ "event", required_argument, 0, O_EVENT }, { "pid", required_argument, 0, O_PID },
@@ -63,44 +124,11 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	char err[512] = "";
-	int c, r = 0;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "fv", opts, NULL)) != -1) {
-		switch (c) {
-		case O_TIME:
-			if (!strcmp(optarg, "wall"))
-				m->out.time = RP_TIME_WALL;
-			else if (!strcmp(optarg, "boot"))
-				m->out.time = RP_TIME_BOOT;
-			else if (!strcmp(optarg, "relative"))
-				m->out.time = RP_TIME_RELATIVE;
-			else
-				snprintf(err, sizeof(err), "--time: '%s' is not wall, boot or relative", optarg);
-			break;
-		case O_UTC: m->out.utc = 1; break;
-		case O_EVENT: r = rp_filter_event_glob(&m->filter, optarg); break;
-		case O_PID: r = rp_filter_pids(&m->filter, optarg, err, sizeof(err)); break;
-		case O_COMM: r = rp_filter_comm(&m->filter, optarg); break;
-		case O_SINCE:
-			r = rp_time_parse("--since", optarg, &m->since, err, sizeof(err));
-			m->have_since = 1;
-			break;
-		case O_UNTIL:
-			r = rp_time_parse("--until", optarg, &m->until, err, sizeof(err));
-			m->have_until = 1;
-			break;
-		case O_GREP: r = rp_filter_grep(&m->filter, optarg, err, sizeof(err)); break;
-		case 'f': m->follow = 1; break;
-		case 'v': m->ctx.verbose = 1; break;
-		case O_STATS: m->stats = 1; break;
-		case O_JSON: m->json = 1; break;
-		case O_PERFETTO: m->perfetto_path = optarg; break;
-		case O_TRACEDAT: m->tracedat_path = optarg; break;
-		case O_NOHDR: m->no_header = 1; break;
-		case O_VERSION: printf("uev-replay %s\n", UEV_VERSION_STRING); exit(0);
-		case O_HELP: usage(stdout); exit(0);
-		default: usage(stderr); return -1;
-		}
+		if ((r = take_option(m, c, err, sizeof(err))) > 0)
+			return -1;
 		if (err[0] || r < 0) {
 			fprintf(stderr, "uev-replay: %s\n", err[0] ? err : strerror(-r));
 			return -1;
@@ -111,17 +139,8 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 		usage(stderr);
 		return -1;
 	}
-	if (m->tracedat_path && (m->follow || m->stats || m->json || m->perfetto_path ||
-				 m->filter.ninc || m->filter.nexc || m->filter.npids || m->filter.ncomms ||
-				 m->filter.have_re || m->have_since || m->have_until || argc - optind != 1)) {
-		fprintf(stderr, "uev-replay: --trace-dat copies whole kernel pages of one file: it takes exactly one "
-				"file and no filters or other outputs\n");
+	if (check_options(m, argc - optind) < 0)
 		return -1;
-	}
-	if (m->follow && (m->stats || m->perfetto_path)) {
-		fprintf(stderr, "uev-replay: --follow does not end, so it cannot be used with --stats or --perfetto\n");
-		return -1;
-	}
 	/* The statistics are the detailed account: every torn tail too. */
 	m->ctx.verbose |= m->stats;
 	m->nfiles = (unsigned)(argc - optind);
@@ -306,7 +325,7 @@ static int local_cpus(unsigned **cpus, unsigned *n)
  * opened again (reported: it is left out, as a read of it that fails). */
 static int add_stream(struct rp_main *m, struct rp_file *f, unsigned cpu)
 {
-	struct rp_stream *s, **n;
+	struct rp_stream *s;
 	char err[512], what[600];
 	size_t skip = strlen(f->path) + 2;
 	int r;
@@ -319,11 +338,10 @@ static int add_stream(struct rp_main *m, struct rp_file *f, unsigned cpu)
 		rp_read_failed(&m->ctx, f, r, what);
 		return 1;
 	}
-	if (!(n = realloc(m->all, (m->nall + 1) * sizeof(*n)))) {
+	if (UEV_GROW(m->all, m->capall, m->nall + 1) < 0) {
 		rp_stream_close(s);
 		return -ENOMEM;
 	}
-	m->all = n;
 	m->all[m->nall++] = s;
 	return 0;
 }

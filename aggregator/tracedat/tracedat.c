@@ -14,20 +14,8 @@
  * metadata and the size of its pages; task names (the project's decoder);
  * the pages.
  *
- * Debian's libtracecmd-dev ships no header for the writer (trace-cmd-
- * private.h is not installed) although the .so exports it: the
- * declarations below are those of 3.1.6, on an opaque handle. The result
- * is read back with the reader before it replaces the output, so a library
- * that behaves otherwise fails here, not in the user's report.
- *
- * Those declarations, the struct they pass and the library bugs worked
- * around below hold for the libtracecmd versions the build names in
- * UEV_TRACECMD_NEEDED (1.3.1 = trace-cmd 3.1.6) and no others. So the
- * writer is compiled only when the build's libtracecmd is one of them
- * (UEV_TRACECMD_VERIFIED, decided in meson.build), and before it runs, the
- * libtracecmd actually loaded must carry the build's version too: the
- * soname (libtracecmd.so.1) lets any 1.x stand in at run time. Otherwise
- * uev_tracedat_write() fails with -ENOTSUP, naming both versions.
+ * The task names are tracedat-comm.c's; libtracecmd and the check of its
+ * version are tracedat-write.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,59 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <event-parse.h>
-#include <tracefs.h>
 
-#include "uev-decode.h"
-#include "tracedat.h"
-
-#if !defined(UEV_TRACECMD_VERSION) || !defined(UEV_TRACECMD_NEEDED)
-#error "the build passes UEV_TRACECMD_VERSION and UEV_TRACECMD_NEEDED (aggregator/meson.build)"
-#endif
-
-#ifdef UEV_TRACECMD_VERIFIED
-#include <link.h>
-#include <trace-cmd.h>
-
-struct tracecmd_output;
-struct tracecmd_event_list {
-	struct tracecmd_event_list *next;
-	const char *glob;
-};
-struct tracecmd_output *tracecmd_output_create_fd(int fd);
-int tracecmd_output_set_trace_dir(struct tracecmd_output *h, const char *dir);
-int tracecmd_output_set_kallsyms(struct tracecmd_output *h, const char *kallsyms);
-int tracecmd_output_set_version(struct tracecmd_output *h, int version);
-void tracecmd_set_quiet(struct tracecmd_output *h, bool quiet);
-void tracecmd_set_out_clock(struct tracecmd_output *h, const char *clock);
-int tracecmd_output_write_headers(struct tracecmd_output *h, struct tracecmd_event_list *list);
-int tracecmd_write_cmdlines(struct tracecmd_output *h);
-int tracecmd_write_cpus(struct tracecmd_output *h, int cpus);
-struct tracecmd_option *tracecmd_add_option(struct tracecmd_output *h, unsigned short id,
-					    int size, const void *data);
-int tracecmd_write_options(struct tracecmd_output *h);
-int tracecmd_write_cpu_data(struct tracecmd_output *h, int cpus, char *const *files,
-			    const char *buffer);
-void tracecmd_output_close(struct tracecmd_output *h);
-int tracecmd_page_size(struct tracecmd_input *in);
-
-/* Option ids of the file format (trace-cmd.dat.v6(5)). */
-enum { OPT_TRACECLOCK = 4, OPT_UNAME = 5 };
-
-/*
- * libtracecmd 3.1.6 never frees two small strings: the output handle's
- * kallsyms path and the clock name a reader parses. They are its leaks, not
- * ours; keep them out of the LeakSanitizer reports of uev programs.
- */
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-#define LIB_LEAKS(stmt) do { __lsan_disable(); stmt; __lsan_enable(); } while (0)
-#else
-#define LIB_LEAKS(stmt) do { stmt; } while (0)
-#endif
-
-/* A file per CPU number up to the highest: bounded by the most CPUs any
- * kernel has (NR_CPUS 8192), not by the ring's 16-bit cpu field. */
-#define MAX_CPUS 8192u
+#include "tracedat-int.h"
 
 /*
  * libtracecmd 3.1.6 dereferences NULL when the ftrace section would be
@@ -108,38 +45,7 @@ static const char placeholder[] =
 	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\n"
 	"print fmt: \"placeholder\"\n";
 
-struct comm {
-	int32_t pid;
-	uint32_t order;  /* of COMM entries: the later in the file wins */
-	uint64_t ts;     /* of names from events: 1 + their time; 0 for COMM */
-	char name[16];
-};
-
-struct td {
-	const char *path;
-	uev_ring_report_fn report;
-	void *ctx;
-	char *err;
-	size_t errsize;
-	char dir[PATH_MAX];      /* the work directory */
-	uint64_t want, run;      /* run asked for (0: the newest), run collected */
-	char clock[16], release[65], host[65];
-	uint8_t border, lsize;   /* the run's page layout (0: no RUN_START read) */
-	char *hpage;             /* the run's header_page */
-	uint64_t hpoff;          /* its record's offset */
-	uint32_t hpsize;         /* the sub-buffer size it gives */
-	uint32_t maxlen;         /* of the run's PAGE records */
-	uint32_t subbuf;         /* the page size written */
-	bool hevent, ftrace;     /* header_event / an ftrace format laid out */
-	struct comm *comm;
-	size_t ncomm, capcomm;
-	uint32_t order;
-	unsigned ncpu;           /* highest CPU with a page + 1 */
-	uint64_t *pages;         /* [ncpu]: pages in each CPU's data file */
-	uint64_t total;
-};
-
-static void note(struct td *t, uint64_t off, const char *fmt, ...)
+void td_note(struct td *t, uint64_t off, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -153,7 +59,7 @@ static void note(struct td *t, uint64_t off, const char *fmt, ...)
 }
 
 /* -@e with "@what: strerror" in the caller's buffer. */
-static int fail(struct td *t, int e, const char *what)
+int td_fail(struct td *t, int e, const char *what)
 {
 	snprintf(t->err, t->errsize, "%s: %s", what, strerror(e));
 	return -e;
@@ -161,7 +67,7 @@ static int fail(struct td *t, int e, const char *what)
 
 /* Write @rel (under the work directory, made as needed): replaced, or
  * appended to. */
-static int put(struct td *t, const char *rel, const void *data, size_t len, bool append)
+int td_put(struct td *t, const char *rel, const void *data, size_t len, bool append)
 {
 	char p[PATH_MAX + 300];
 	int fd, e = 0;
@@ -170,12 +76,12 @@ static int put(struct td *t, const char *rel, const void *data, size_t len, bool
 	for (char *s = strchr(p + strlen(t->dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = 0;
 		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return fail(t, errno, p);
+			return td_fail(t, errno, p);
 		*s = '/';
 	}
 	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
 	if (fd < 0)
-		return fail(t, errno, p);
+		return td_fail(t, errno, p);
 	while (len && !e) {
 		ssize_t w = write(fd, data, len);
 
@@ -186,7 +92,7 @@ static int put(struct td *t, const char *rel, const void *data, size_t len, bool
 	}
 	if (close(fd) < 0 && !e)
 		e = errno;
-	return e ? fail(t, e, p) : 0;
+	return e ? td_fail(t, e, p) : 0;
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -217,7 +123,7 @@ static void run_start(struct td *t, const struct uev_ring_rec *rec)
 	uint64_t id;
 
 	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
-		return note(t, rec->offset, "RUN_START of %u bytes is too short", rec->len);
+		return td_note(t, rec->offset, "RUN_START of %u bytes is too short", rec->len);
 	snprintf(t->release, sizeof(t->release), "%.*s", 64, p);
 	snprintf(t->clock, sizeof(t->clock), "%.*s", 15, p + 65 + 64);
 	snprintf(t->host, sizeof(t->host), "%.*s", 64, p + 65 + 64 + 16);
@@ -260,18 +166,18 @@ static int header_page(struct td *t, const struct uev_ring_rec *rec, const char 
 	if (t->hpage)
 		return 0;
 	if (!(tep = tep_alloc()))
-		return fail(t, ENOMEM, t->path);
+		return td_fail(t, ENOMEM, t->path);
 	if (tep_parse_header_page(tep, (char *)text, (unsigned long)strlen(text),
 				  t->border && t->lsize ? t->lsize : 8) == 0)
 		size = tep_get_sub_buffer_size(tep);
 	tep_free(tep);
 	if (size < 64 || size > (1 << 24)) {
-		note(t, rec->offset, "header_page gives no sub-buffer size; skipped");
+		td_note(t, rec->offset, "header_page gives no sub-buffer size; skipped");
 		return 0;
 	}
 	t->hpsize = (uint32_t)size;
 	t->hpoff = rec->offset;
-	return (t->hpage = strdup(text)) ? 0 : fail(t, ENOMEM, t->path);
+	return (t->hpage = strdup(text)) ? 0 : td_fail(t, ENOMEM, t->path);
 }
 
 /* A FORMAT goes straight to its file; a later one of the same id replaces
@@ -287,7 +193,7 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 	name = rec->len > 8 ? memchr(sys, 0, (size_t)(end - sys)) : NULL;
 	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
 	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1))) {
-		note(t, rec->offset, "FORMAT record is malformed; skipped");
+		td_note(t, rec->offset, "FORMAT record is malformed; skipped");
 		return 0;
 	}
 	text++;
@@ -296,84 +202,18 @@ static int format(struct td *t, const struct uev_ring_rec *rec)
 	if (p[0] == UEV_RING_FMT_HEADER_PAGE)
 		return header_page(t, rec, text);
 	if (p[0] == UEV_RING_FMT_HEADER_EVENT)
-		return t->hevent = true, put(t, "events/header_event", text, strlen(text), false);
+		return t->hevent = true, td_put(t, "events/header_event", text, strlen(text), false);
 	/* The system becomes a directory. The event's name and id are read
 	 * from the text, so the directory under it is named by id: two ids of
 	 * one name (a user event registered again) stay apart. */
 	if (p[0] != UEV_RING_FMT_EVENT || !*sys || strchr(sys, '/') || !strcmp(sys, ".") ||
 	    !strcmp(sys, "..") || strlen(sys) > 200) {
-		note(t, rec->offset, "FORMAT of id %u has a bad kind or system; skipped", id);
+		td_note(t, rec->offset, "FORMAT of id %u has a bad kind or system; skipped", id);
 		return 0;
 	}
 	t->ftrace |= !strcmp(sys, "ftrace");
 	snprintf(rel, sizeof(rel), "events/%s/%u/format", sys, id);
-	return put(t, rel, text, strlen(text), false);
-}
-
-static int comm_cmp(const void *a, const void *b)
-{
-	const struct comm *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return (x->pid > y->pid) - (x->pid < y->pid);
-	if (x->ts != y->ts)
-		return (x->ts > y->ts) - (x->ts < y->ts);
-	return (x->order > y->order) - (x->order < y->order);
-}
-
-/* Sort by pid, keeping each pid's latest name: by time if an event gave
- * one, else the last of the file. */
-static void comm_compact(struct td *t)
-{
-	size_t n = 0;
-
-	if (t->ncomm)
-		qsort(t->comm, t->ncomm, sizeof(*t->comm), comm_cmp);
-	for (size_t i = 0; i < t->ncomm; i++) {
-		if (n && t->comm[n - 1].pid == t->comm[i].pid)
-			n--;
-		t->comm[n++] = t->comm[i];
-	}
-	t->ncomm = n;
-}
-
-static int comm_add(struct td *t, int32_t pid, const char *name, size_t len, uint64_t ts)
-{
-	struct comm c = { .pid = pid, .order = t->order++, .ts = ts };
-
-	snprintf(c.name, sizeof(c.name), "%.*s", (int)(len < 15 ? len : 15), name);
-	for (char *s = c.name; *s; s++)
-		*s = *s == '\n' ? ' ' : *s; /* saved_cmdlines has a pid per line */
-	if (pid <= 0)
-		return 0;
-	if (t->ncomm == t->capcomm) {
-		/* Every segment's checkpoint repeats the names: squeeze the
-		 * repeats out before growing. */
-		comm_compact(t);
-		if (t->ncomm >= t->capcomm / 2) {
-			size_t cap = t->capcomm ? 2 * t->capcomm : 1024;
-			struct comm *n = realloc(t->comm, cap * sizeof(*n));
-
-			if (!n)
-				return fail(t, ENOMEM, t->path);
-			t->comm = n, t->capcomm = cap;
-		}
-	}
-	t->comm[t->ncomm++] = c;
-	return 0;
-}
-
-static int comms(struct td *t, const struct uev_ring_rec *rec)
-{
-	char name[16];
-	int32_t pid;
-	int e = 0;
-
-	if (rec->len % 20)
-		note(t, rec->offset, "COMM record of %u bytes is not whole entries", rec->len);
-	for (uint32_t i = 0; !e && uev_ring_rec_comm(rec, i, &pid, name); i++)
-		e = comm_add(t, pid, name, strlen(name), 0);
-	return e;
+	return td_put(t, rel, text, strlen(text), false);
 }
 
 /* Pass 1: the run, its metadata, and the extent of its pages. */
@@ -389,9 +229,9 @@ static int meta(struct td *t, const struct uev_ring_rec *rec)
 	else if (rec->type == UEV_RING_FORMAT)
 		return format(t, rec);
 	else if (rec->type == UEV_RING_COMM)
-		return comms(t, rec);
+		return td_comms(t, rec);
 	else if (rec->type == UEV_RING_PAGE && rec->cpu >= MAX_CPUS)
-		note(t, rec->offset, "PAGE of cpu %u: a trace.dat export takes CPUs 0 to %u "
+		td_note(t, rec->offset, "PAGE of cpu %u: a trace.dat export takes CPUs 0 to %u "
 		     "(no kernel has more); skipped", rec->cpu, MAX_CPUS - 1);
 	else if (rec->type == UEV_RING_PAGE) {
 		t->maxlen = rec->len > t->maxlen ? rec->len : t->maxlen;
@@ -401,37 +241,6 @@ static int meta(struct td *t, const struct uev_ring_rec *rec)
 	 * pages already: the kernel's missed-events flags and stored counts,
 	 * which trace-cmd reports itself. */
 	return 0;
-}
-
-/*
- * Pass 2, through the project's decoder: names from the kernel's own
- * events, by time. The COMM records follow the order the aggregator
- * drained CPUs in, so a fork met late on one CPU can record the parent's
- * name for a child that renamed itself earlier on another. A fork names
- * the child and the parent, exec (the basename, as the kernel does) and
- * rename the task itself.
- */
-static int event_name(void *ctx, const struct uev_ringdec_run *run, const struct uev_rec *r)
-{
-	unsigned long long pid;
-	struct td *t = ctx;
-	const char *v;
-	char comm[16];
-	int32_t p;
-	int len, e;
-
-	if (run->run_id != t->run || r->kind != UEV_REC_KERNEL || !r->event)
-		return 0;
-	/* A fork also names its parent, as it is at that moment. */
-	if (!strcmp(r->event->name, "sched_process_fork") &&
-	    tep_get_field_val(NULL, r->event, "parent_pid", r->record, &pid, 0) == 0 &&
-	    pid <= INT32_MAX && (v = tep_get_field_raw(NULL, r->event, "parent_comm", r->record,
-						       &len, 0)) && len > 0 &&
-	    (e = comm_add(t, (int32_t)pid, v, strnlen(v, (size_t)len), r->ts + 1)) < 0)
-		return e;
-	if (!uev_event_comm(r->event, r->record, &p, comm))
-		return 0;
-	return comm_add(t, p, comm, strlen(comm), r->ts + 1);
 }
 
 /* Pass 3: the run's pages, each padded with zeros to the page size (a
@@ -446,20 +255,20 @@ static int pages(struct td *t, struct uev_ring_reader *r)
 
 	t->pages = calloc(t->ncpu ? t->ncpu : 1u, sizeof(*t->pages));
 	if (!buf || !t->pages)
-		e = fail(t, ENOMEM, t->path);
+		e = td_fail(t, ENOMEM, t->path);
 	while (!e && (e = uev_ring_reader_next(r, &rec)) > 0) {
 		e = 0;
 		if (rec.type != UEV_RING_PAGE || rec.run_id != t->run || rec.cpu >= MAX_CPUS)
 			continue; /* (those of a bad CPU were reported in pass 1) */
 		/* A ring still written to can have grown since pass 1. */
 		if (rec.cpu >= t->ncpu || rec.len > t->subbuf) {
-			note(t, rec.offset, "PAGE of cpu %u after the first pass; skipped", rec.cpu);
+			td_note(t, rec.offset, "PAGE of cpu %u after the first pass; skipped", rec.cpu);
 			continue;
 		}
 		memcpy(buf, rec.payload, rec.len);
 		memset(buf + rec.len, 0, t->subbuf - rec.len);
 		snprintf(rel, sizeof(rel), "cpu%u", rec.cpu);
-		if ((e = put(t, rel, buf, t->subbuf, true)) == 0)
+		if ((e = td_put(t, rel, buf, t->subbuf, true)) == 0)
 			t->pages[rec.cpu]++, t->total++;
 	}
 	free(buf);
@@ -487,8 +296,8 @@ static int page_size(struct td *t)
 	for (t->subbuf = t->hpsize; t->subbuf < t->maxlen;)
 		t->subbuf *= 2;
 	if (t->subbuf == t->hpsize)
-		return put(t, "events/header_page", t->hpage, strlen(t->hpage), false);
-	note(t, t->hpoff, "run %llu: pages of up to %u bytes, header_page says %u; written as %u",
+		return td_put(t, "events/header_page", t->hpage, strlen(t->hpage), false);
+	td_note(t, t->hpoff, "run %llu: pages of up to %u bytes, header_page says %u; written as %u",
 	     (unsigned long long)t->run, t->maxlen, t->hpsize, t->subbuf);
 	if (!off || !size || sscanf(off, "offset:%u", &o) != 1 || o >= t->subbuf) {
 		snprintf(t->err, t->errsize, "%s: run %llu: header_page has no data field to resize",
@@ -497,128 +306,28 @@ static int page_size(struct td *t)
 	}
 	if (asprintf(&text, "%.*ssize:%u%s", (int)(size - t->hpage), t->hpage, t->subbuf - o,
 		     size + 5 + strspn(size + 5, "0123456789")) < 0)
-		return fail(t, ENOMEM, t->path);
-	e = put(t, "events/header_page", text, strlen(text), false);
+		return td_fail(t, ENOMEM, t->path);
+	e = td_put(t, "events/header_page", text, strlen(text), false);
 	free(text);
 	return e;
 }
 
-/* The rest of the tracefs-shaped directory: saved_cmdlines ("pid comm"
- * lines), the ftrace placeholder if needed, empty data files for CPUs
- * without pages (at least CPU 0). */
+/* The rest of the tracefs-shaped directory: saved_cmdlines, the ftrace
+ * placeholder if needed, empty data files for CPUs without pages (at
+ * least CPU 0). */
 static int finish_dir(struct td *t)
 {
-	char rel[64], *lines = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&lines, &size);
-	int e;
+	char rel[64];
+	int e = td_cmdlines(t);
 
-	if (!f)
-		return fail(t, ENOMEM, t->path);
-	comm_compact(t);
-	for (size_t i = 0; i < t->ncomm; i++)
-		fprintf(f, "%d %s\n", t->comm[i].pid, t->comm[i].name);
-	e = fclose(f) ? fail(t, ENOMEM, t->path) : put(t, "saved_cmdlines", lines, size, false);
-	free(lines);
 	if (!e && !t->ftrace)
-		e = put(t, "events/ftrace/placeholder/format", placeholder, sizeof(placeholder) - 1, false);
+		e = td_put(t, "events/ftrace/placeholder/format", placeholder, sizeof(placeholder) - 1, false);
 	for (unsigned c = 0; !e && c < (t->ncpu ? t->ncpu : 1u); c++) {
 		snprintf(rel, sizeof(rel), "cpu%u", c);
 		if (!t->pages[c])
-			e = put(t, rel, "", 0, false);
+			e = td_put(t, rel, "", 0, false);
 	}
 	return e;
-}
-/*
- * Write the trace.dat to @fd (a new file beside @out). Two process-wide
- * settings are touched: libtracefs' tracing directory is the work
- * directory while the handle is made (the file's page size is read from
- * it then, and must be the run's sub-buffer size, not this host's), and
- * libtracecmd's log level is set to none, because 3.1.6 prints warnings to
- * stderr by default and has no way to read the level back.
- */
-static int write_dat(struct td *t, int fd, const char *out)
-{
-	struct tracecmd_event_list all = { .glob = "all" };
-	unsigned ncpu = t->ncpu ? t->ncpu : 1u;
-	char nokallsyms[PATH_MAX + 16], opt[160], **files = calloc(ncpu, sizeof(*files));
-	struct tracecmd_output *h;
-	const char *what = "a handle";
-	int e = 0;
-
-	tracecmd_set_loglevel(TEP_LOG_NONE);
-	/* Without the work directory the handle would take this host's page
-	 * size, which need not be the run's. */
-	h = files && tracefs_set_tracing_dir(t->dir) == 0 ? tracecmd_output_create_fd(fd) : NULL;
-	(void)tracefs_set_tracing_dir(NULL); /* back to the default: cannot fail */
-	if (!h) {
-		close(fd);
-		errno = files ? errno : ENOMEM;
-		goto fail;
-	}
-	tracecmd_set_quiet(h, true);
-	/* A kallsyms that does not exist: else the library copies this
-	 * host's /proc/kallsyms (lowering kptr_restrict to do so). */
-	snprintf(nokallsyms, sizeof(nokallsyms), "%s/none", t->dir);
-	what = "the settings", errno = 0;
-	LIB_LEAKS(e = tracecmd_output_set_kallsyms(h, nokallsyms));
-	if (e < 0 || tracecmd_output_set_trace_dir(h, t->dir) < 0 || tracecmd_output_set_version(h, 6) < 0)
-		goto fail;
-	if (t->clock[0])
-		tracecmd_set_out_clock(h, t->clock);
-	what = "the formats", errno = 0;
-	if (tracecmd_output_write_headers(h, &all) < 0) /* 3.1: no list means no events */
-		goto fail;
-	what = "the task names", errno = 0;
-	if (tracecmd_write_cmdlines(h) < 0 || tracecmd_write_cpus(h, (int)ncpu) < 0)
-		goto fail;
-	what = "the options", errno = 0;
-	/* TRACECLOCK makes readers parse the clock stored with the data. */
-	snprintf(opt, sizeof(opt), "[%s]", t->clock);
-	if (t->clock[0] && !tracecmd_add_option(h, OPT_TRACECLOCK, (int)strlen(opt) + 1, opt))
-		goto fail;
-	snprintf(opt, sizeof(opt), "Linux %s %s", t->host[0] ? t->host : "?", t->release);
-	if ((t->release[0] && !tracecmd_add_option(h, OPT_UNAME, (int)strlen(opt) + 1, opt)) ||
-	    tracecmd_write_options(h) < 0)
-		goto fail;
-	what = "the CPU data", errno = 0;
-	for (unsigned c = 0; c < ncpu; c++)
-		if (asprintf(&files[c], "%s/cpu%u", t->dir, c) < 0) {
-			files[c] = NULL;
-			errno = ENOMEM;
-			goto fail;
-		}
-	e = 0;
-	if (tracecmd_write_cpu_data(h, (int)ncpu, files, NULL) == 0)
-		goto done;
-fail:
-	e = errno > 0 ? errno : EIO;
-	snprintf(t->err, t->errsize, "%s: libtracecmd could not write %s: %s", out, what, strerror(e));
-done:
-	for (unsigned c = 0; files && c < ncpu; c++)
-		free(files[c]);
-	free(files);
-	if (h)
-		tracecmd_output_close(h); /* closes @fd */
-	return -e;
-}
-
-/* Read the file back: it must open, with the ring's sub-buffer size. */
-static int check_dat(struct td *t, const char *tmp, const char *out)
-{
-	struct tracecmd_input *in;
-	int ps = -1;
-
-	LIB_LEAKS(in = tracecmd_open(tmp, TRACECMD_FL_LOAD_NO_PLUGINS);
-		  ps = in ? tracecmd_page_size(in) : -1; tracecmd_close(in));
-	if (ps == (int)t->subbuf)
-		return 0;
-	if (ps < 0)
-		snprintf(t->err, t->errsize, "%s: the trace.dat written does not read back", out);
-	else
-		snprintf(t->err, t->errsize, "%s: libtracecmd wrote pages of %d bytes, not %u",
-			 out, ps, t->subbuf);
-	return -EPROTO;
 }
 
 /* Pass 1 over the whole file, with the reader's reports. */
@@ -636,42 +345,26 @@ static int pass_meta(struct td *t, struct uev_ring_reader *r)
 	return e;
 }
 
-static int find_tracecmd(struct dl_phdr_info *info, size_t size, void *name)
+/* The work directory (beside @out: the file system the result needs
+ * anyway, about as much, and not a RAM-backed /tmp) and the template of
+ * the new file in @tmp. 0, or -errno with t->dir left empty. */
+static int make_dirs(struct td *t, const char *out, char *tmp, size_t tmpsize)
 {
-	const char *base = strrchr(info->dlpi_name, '/');
+	char *copy = strdup(out);
+	int e = 0;
 
-	(void)size;
-	base = base ? base + 1 : info->dlpi_name;
-	if (strncmp(base, "libtracecmd.so", 14))
-		return 0;
-	snprintf(name, PATH_MAX, "%s", info->dlpi_name);
-	return 1;
-}
-
-/*
- * The libtracecmd loaded must be the build's: the library has no call that
- * tells its version, but trace-cmd's build installs it as
- * libtracecmd.so.X.Y.Z behind the soname link. 0 when that name carries
- * the build's version, or no version to compare (linked statically, or a
- * renamed file: the build's version stands); else -ENOTSUP with the reason.
- */
-static int check_loaded(char *err, size_t errsize)
-{
-	char name[PATH_MAX] = "", real[PATH_MAX];
-	const char *v;
-
-	dl_iterate_phdr(find_tracecmd, name);
-	if (!name[0] || !realpath(name, real))
-		return 0;
-	v = strrchr(real, '/');
-	v = strstr(v ? v : real, "libtracecmd.so.");
-	if (!v || !strchr(v += 15, '.') || !strcmp(v, UEV_TRACECMD_VERSION))
-		return 0;
-	snprintf(err, errsize, "trace.dat export is not available: this program was built against "
-		 "libtracecmd %s but runs with libtracecmd %s (%s); its trace.dat writer uses libtracecmd's "
-		 "private functions, known only for libtracecmd %s", UEV_TRACECMD_VERSION, v, real,
-		 UEV_TRACECMD_NEEDED);
-	return -ENOTSUP;
+	if (!copy)
+		e = td_fail(t, ENOMEM, out);
+	else if (snprintf(t->dir, sizeof(t->dir), "%s/.uev-tracedat.XXXXXX", dirname(copy)) >=
+			 (int)sizeof(t->dir) ||
+		 snprintf(tmp, tmpsize, "%s.XXXXXX", out) >= (int)tmpsize)
+		e = td_fail(t, ENAMETOOLONG, out);
+	else if (!mkdtemp(t->dir))
+		e = td_fail(t, errno, out);
+	free(copy);
+	if (e < 0)
+		t->dir[0] = 0;
+	return e;
 }
 
 int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
@@ -679,31 +372,17 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 {
 	struct td t = { .path = path, .report = report, .ctx = ctx, .err = err, .errsize = errsize,
 			.want = run_id };
-	char tmp[PATH_MAX], *copy;
+	char tmp[PATH_MAX];
 	struct uev_ring_reader *r;
 	uint64_t total;
 	int e, fd = -1;
 
 	if (err && errsize)
 		err[0] = 0;
-	if ((e = check_loaded(err, errsize)) < 0 ||
+	if ((e = td_check_loaded(err, errsize)) < 0 ||
 	    (e = uev_ring_reader_open(&r, path, report, ctx, err, errsize)) < 0)
 		return e;
-	/* Work files go beside @out: the file system the result needs
-	 * anyway, about as much, and not a RAM-backed /tmp. */
-	copy = strdup(out);
-	if (!copy)
-		e = fail(&t, ENOMEM, out);
-	else if (snprintf(t.dir, sizeof(t.dir), "%s/.uev-tracedat.XXXXXX", dirname(copy)) >=
-			 (int)sizeof(t.dir) ||
-		 snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >= (int)sizeof(tmp))
-		e = fail(&t, ENAMETOOLONG, out);
-	else if (!mkdtemp(t.dir))
-		e = fail(&t, errno, out);
-	free(copy);
-	if (e < 0)
-		t.dir[0] = 0;
-	else
+	if ((e = make_dirs(&t, out, tmp, sizeof(tmp))) == 0)
 		e = pass_meta(&t, r);
 	uev_ring_reader_close(r);
 	if (!e && !t.run)
@@ -717,7 +396,7 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 	if (!e)
 		e = page_size(&t);
 	if (!e)
-		e = uev_ring_decode(path, NULL, NULL, event_name, &t, err, errsize);
+		e = uev_ring_decode(path, NULL, NULL, td_event_name, &t, err, errsize);
 	/* Pass 3 reads the file again; its damage was reported in pass 1. */
 	if (!e && (e = uev_ring_reader_open(&r, path, NULL, NULL, err, errsize)) == 0) {
 		e = pages(&t, r);
@@ -726,16 +405,14 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 	if (!e)
 		e = finish_dir(&t);
 	if (!e && ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) < 0)) {
-		e = fail(&t, errno, out);
+		e = td_fail(&t, errno, out);
 		if (fd >= 0)
 			close(fd);
 	}
 	if (!e)
-		e = write_dat(&t, fd, out);
-	if (!e)
-		e = check_dat(&t, tmp, out);
+		e = td_write_dat(&t, fd, tmp, out);
 	if (!e && rename(tmp, out) < 0)
-		e = fail(&t, errno, out);
+		e = td_fail(&t, errno, out);
 	if (fd >= 0 && e < 0)
 		unlink(tmp);
 	total = t.total;
@@ -744,17 +421,3 @@ int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
 		rmdir(t.dir);
 	return e < 0 ? e : total > INT_MAX ? INT_MAX : (int)total;
 }
-
-#else /* !UEV_TRACECMD_VERIFIED: no libtracecmd call at all */
-
-int uev_tracedat_write(const char *path, uint64_t run_id, const char *out,
-		       uev_ring_report_fn report, void *ctx, char *err, size_t errsize)
-{
-	(void)path, (void)run_id, (void)out, (void)report, (void)ctx;
-	snprintf(err, errsize, "trace.dat export is not available: this program was built against "
-		 "libtracecmd %s, and its trace.dat writer uses libtracecmd's private functions, known only "
-		 "for libtracecmd %s", UEV_TRACECMD_VERSION, UEV_TRACECMD_NEEDED);
-	return -ENOTSUP;
-}
-
-#endif

@@ -36,7 +36,7 @@ FOLDERS = {
     "aggregator/config":   (["config.h"], ["aggregator/decode", "libuev/shared"], []),
     "aggregator/seat":     (["uev-seat.h"], ["aggregator/decode", "libuev/shared"],
                             ["libtracefs", "libtraceevent"]),
-    "aggregator/tracedat": (["tracedat.h"], ["aggregator/decode", "aggregator/ring"],
+    "aggregator/tracedat": (["tracedat.h"], ["aggregator/decode", "aggregator/ring", "libuev/shared"],
                             ["libtracecmd", "libtracefs", "libtraceevent"]),
     "aggregator/replay":   (["replay.h"], ["aggregator/tracedat", "aggregator/decode", "aggregator/ring",
                                            "libuev/shared"], ["libtraceevent"]),
