@@ -12,20 +12,16 @@
 #include <unistd.h>
 
 #include "uev-def.h"
+#include "uev-grow.h"
 #include "uev-internal.h"
 #include "uev-sys.h"
 
 static int list_add(struct uev_provider *p, struct uev_event *ev)
 {
-	if (p->nevents == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct uev_event **n = realloc(p->events, cap * sizeof(*n));
+	int r = UEV_GROW(p->events, p->cap, p->nevents + 1);
 
-		if (!n)
-			return -ENOMEM;
-		p->events = n;
-		p->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	p->events[p->nevents++] = ev;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "schema-parse.h"
+#include "uev-grow.h"
 
 /* Current event index; the two negative states decide what a field line means. */
 enum { NO_EVENT_YET = -1, SKIP_FIELDS = -2 };
@@ -57,26 +58,11 @@ static char *dup_n(struct schema *s, const char *src, size_t n)
 	return d;
 }
 
-/* Make room for element @n of @arr (capacity @cap, doubled as needed).
- * On failure @arr and @cap are unchanged, s->error is set, and the value
- * is -ENOMEM; else 0. */
-#define GROW(s, arr, n, cap)                                                        \
-	({                                                                          \
-		int grow_r_ = 0;                                                    \
-		if ((n) == (cap)) {                                                 \
-			size_t grow_c_ = (cap) ? 2 * (cap) : 8;                     \
-			__typeof__(arr) grow_a_ = grow_c_ > SIZE_MAX / sizeof(*(arr)) ? NULL \
-				: realloc((arr), grow_c_ * sizeof(*(arr)));         \
-			if (grow_a_) {                                              \
-				(arr) = grow_a_;                                    \
-				(cap) = grow_c_;                                    \
-			} else {                                                    \
-				no_memory(s);                                       \
-				grow_r_ = -ENOMEM;                                  \
-			}                                                           \
-		}                                                                   \
-		grow_r_;                                                            \
-	})
+/* Make room for element @n of @arr (capacity @cap, a size_t). On failure
+ * @arr and @cap are unchanged, s->error is set, and the value is -ENOMEM;
+ * else 0. */
+#define GROW(s, arr, n, cap) \
+	(UEV_GROW((arr), (cap), (size_t)(n) + 1) < 0 ? (no_memory(s), -ENOMEM) : 0)
 
 void schema_error(struct schema *s, unsigned line, const char *fmt, ...)
 {

@@ -25,7 +25,8 @@ struct schema_event {
 	char *desc;     /* one line, comment already stripped */
 	char *fields;   /* canonical field list for UEV_EVENT_INIT; NULL until validated */
 	struct schema_field *field; /* only the fields that parsed */
-	unsigned nfields, cap;
+	unsigned nfields;
+	size_t cap;
 };
 
 struct schema_diag {

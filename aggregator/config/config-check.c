@@ -5,6 +5,7 @@
  * adds those).
  */
 #include "config.h"
+#include "uev-grow.h"
 #include "uev-decode.h"
 
 #include <errno.h>
@@ -267,6 +268,7 @@ static int group_check(struct uev_config *c, const char *v, char *msg, size_t ms
 	unsigned long long n;
 	struct group gr, *res = NULL;
 	long sz = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t cap = 0;
 	char *buf = NULL, q[128];
 	int r;
 
@@ -279,16 +281,14 @@ static int group_check(struct uev_config *c, const char *v, char *msg, size_t ms
 		c->ring_gid = (long)n;
 		return 0;
 	}
-	for (sz = sz > 0 ? sz : 1024;; sz *= 2) {
-		char *nb = realloc(buf, (size_t)sz);
-
-		if (!nb) {
+	/* Room for the group's members, twice as much while too little. */
+	for (size_t need = sz > 0 ? (size_t)sz : 1024;; need = cap * 2) {
+		if ((r = UEV_GROW(buf, cap, need)) < 0) {
 			free(buf);
-			return -ENOMEM;
+			return r;
 		}
-		buf = nb;
-		r = getgrnam_r(v, &gr, buf, (size_t)sz, &res);
-		if (r != ERANGE || sz >= (1 << 20))
+		r = getgrnam_r(v, &gr, buf, cap, &res);
+		if (r != ERANGE || cap >= (1 << 20))
 			break;
 	}
 	if (!r && res)
@@ -343,76 +343,119 @@ static int schema_check(struct uev_config *c, const char *v, size_t *dup,
 		FAIL("%s is not a regular file", Q(v));
 	}
 	close(fd);
-	return uev_cfg_strv_push(&c->schemas, &c->nschemas, v);
+	return uev_cfg_strv_push(&c->schemas, &c->nschemas, &c->schemas_cap, v);
 }
 
-static int strv_add_unique(char ***l, size_t *n, const char *v, size_t *dup)
+static int strv_add_unique(char ***l, size_t *n, size_t *cap, const char *v, size_t *dup)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp((*l)[i], v)) {
 			*dup = i;
 			return -EEXIST;
 		}
-	return uev_cfg_strv_push(l, n, v);
+	return uev_cfg_strv_push(l, n, cap, v);
+}
+
+/* Only clocks whose every event gets its wall time right (clock-sync.h):
+ * the others would record fine and replay with wrong times, found out only
+ * when they matter. */
+static int clock_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
+{
+	const struct uev_clock_info *ci = uev_clock_find(v);
+	char q[128];
+
+	if (!ci)
+		FAIL("unknown clock %s (%s)", Q(v), uev_clock_accepted);
+	if (ci->method == UEV_SYNC_REFUSED)
+		FAIL("clock %s cannot be put on the wall clock: %s; use %s", Q(v), ci->refused,
+		     uev_clock_accepted);
+	snprintf(c->clock, sizeof(c->clock), "%s", ci->name);
+	return 0;
+}
+
+static int subbuf_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
+{
+	unsigned n = 0;
+	char q[128];
+	int r = set_uint(&n, v, 0, 1024, msg, msgsize);
+
+	if (r < 0)
+		return r;
+	if (n && (n < 4 || (n & (n - 1))))
+		FAIL("%s must be 0 (the kernel's default) or a power of two from 4 to 1024", Q(v));
+	c->subbuf_kb = n;
+	return 0;
+}
+
+static int fsync_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
+{
+	char q[128];
+
+	if (!strcmp(v, "every-flush"))
+		c->fsync = UEV_FSYNC_EVERY_FLUSH;
+	else if (!strcmp(v, "interval"))
+		c->fsync = UEV_FSYNC_INTERVAL;
+	else if (!strcmp(v, "never"))
+		c->fsync = UEV_FSYNC_NEVER;
+	else
+		FAIL("unknown policy %s (every-flush, interval or never)", Q(v));
+	return 0;
+}
+
+static int path_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
+{
+	char q[128];
+
+	if (v[0] != '/')
+		FAIL("%s is not an absolute path", Q(v));
+	if (strlen(v) >= sizeof c->ring_path)
+		FAIL("path too long (%zu bytes, at most %zu)", strlen(v), sizeof c->ring_path - 1);
+	if (v[strlen(v) - 1] == '/')
+		FAIL("%s ends with '/' (it must name a file)", Q(v));
+	strcpy(c->ring_path, v);
+	return 0;
+}
+
+static int size_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
+{
+	uint64_t size = 0;
+	char q[128];
+
+	if (uev_parse_size(v, &size) < 0)
+		FAIL("%s is not a size (bytes, or a number with K, M, G or T)", Q(v));
+	if (size < RING_MIN || size > RING_MAX)
+		FAIL("%s is out of range (260K .. 1T)", Q(v));
+	c->ring_size = size;
+	return 0;
 }
 
 int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 		  size_t *dup, char *msg, size_t msgsize)
 {
-	uint64_t size = 0;
-	char q[128];
 	int r;
 
 	if (!*v) {
 		switch (key) {
-		case UEV_CFG_SCHEMA: uev_cfg_strv_free(&c->schemas, &c->nschemas); return 0;
-		case UEV_CFG_USER_EVENT: uev_cfg_strv_free(&c->user_events, &c->nuser_events); return 0;
+		case UEV_CFG_SCHEMA: uev_cfg_strv_free(&c->schemas, &c->nschemas, &c->schemas_cap); return 0;
+		case UEV_CFG_USER_EVENT:
+			uev_cfg_strv_free(&c->user_events, &c->nuser_events, &c->user_events_cap);
+			return 0;
 		case UEV_CFG_KERNEL_EVENT: uev_cfg_kevents_free(c); return 0;
-		case UEV_CFG_DYNDBG_QUERY: uev_cfg_strv_free(&c->dyndbg, &c->ndyndbg); return 0;
+		case UEV_CFG_DYNDBG_QUERY: uev_cfg_strv_free(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap); return 0;
 		default: FAIL("empty value");
 		}
 	}
 	switch (key) {
-	case UEV_CFG_CLOCK: {
-		/* Only clocks whose every event gets its wall time right
-		 * (clock-sync.h): the others would record fine and replay
-		 * with wrong times, found out only when they matter. */
-		const struct uev_clock_info *ci = uev_clock_find(v);
-
-		if (!ci)
-			FAIL("unknown clock %s (%s)", Q(v), uev_clock_accepted);
-		if (ci->method == UEV_SYNC_REFUSED)
-			FAIL("clock %s cannot be put on the wall clock: %s; use %s", Q(v), ci->refused,
-			     uev_clock_accepted);
-		snprintf(c->clock, sizeof(c->clock), "%s", ci->name);
-		return 0;
-	}
+	case UEV_CFG_CLOCK:
+		return clock_check(c, v, msg, msgsize);
 	case UEV_CFG_BUFFER_KB:
 		return set_uint(&c->buffer_kb, v, 64, 1048576, msg, msgsize);
-	case UEV_CFG_SUBBUF_KB: {
-		unsigned n = 0;
-
-		r = set_uint(&n, v, 0, 1024, msg, msgsize);
-		if (r < 0)
-			return r;
-		if (n && (n < 4 || (n & (n - 1))))
-			FAIL("%s must be 0 (the kernel's default) or a power of two from 4 to 1024",
-			     Q(v));
-		c->subbuf_kb = n;
-		return 0;
-	}
+	case UEV_CFG_SUBBUF_KB:
+		return subbuf_check(c, v, msg, msgsize);
 	case UEV_CFG_FLUSH_MS:
 		return set_uint(&c->flush_interval_ms, v, 10, 600000, msg, msgsize);
 	case UEV_CFG_FSYNC:
-		if (!strcmp(v, "every-flush"))
-			c->fsync = UEV_FSYNC_EVERY_FLUSH;
-		else if (!strcmp(v, "interval"))
-			c->fsync = UEV_FSYNC_INTERVAL;
-		else if (!strcmp(v, "never"))
-			c->fsync = UEV_FSYNC_NEVER;
-		else
-			FAIL("unknown policy %s (every-flush, interval or never)", Q(v));
-		return 0;
+		return fsync_check(c, v, msg, msgsize);
 	case UEV_CFG_FSYNC_INTERVAL:
 		return set_uint(&c->fsync_interval_s, v, 1, 86400, msg, msgsize);
 	case UEV_CFG_KEEP_INSTANCE:
@@ -420,21 +463,9 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 	case UEV_CFG_RING_DIRECT:
 		return set_bool(&c->ring_direct, v, msg, msgsize);
 	case UEV_CFG_RING_PATH:
-		if (v[0] != '/')
-			FAIL("%s is not an absolute path", Q(v));
-		if (strlen(v) >= sizeof c->ring_path)
-			FAIL("path too long (%zu bytes, at most %zu)", strlen(v), sizeof c->ring_path - 1);
-		if (v[strlen(v) - 1] == '/')
-			FAIL("%s ends with '/' (it must name a file)", Q(v));
-		strcpy(c->ring_path, v);
-		return 0;
+		return path_check(c, v, msg, msgsize);
 	case UEV_CFG_RING_SIZE:
-		if (uev_parse_size(v, &size) < 0)
-			FAIL("%s is not a size (bytes, or a number with K, M, G or T)", Q(v));
-		if (size < RING_MIN || size > RING_MAX)
-			FAIL("%s is out of range (260K .. 1T)", Q(v));
-		c->ring_size = size;
-		return 0;
+		return size_check(c, v, msg, msgsize);
 	case UEV_CFG_RING_MODE:
 		return mode_check(c, v, msg, msgsize);
 	case UEV_CFG_RING_GROUP:
@@ -443,12 +474,12 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 		return schema_check(c, v, dup, msg, msgsize);
 	case UEV_CFG_USER_EVENT:
 		r = glob_check(v, sizeof c->kevents->event, msg, msgsize);
-		return r < 0 ? r : strv_add_unique(&c->user_events, &c->nuser_events, v, dup);
+		return r < 0 ? r : strv_add_unique(&c->user_events, &c->nuser_events, &c->user_events_cap, v, dup);
 	case UEV_CFG_KERNEL_EVENT:
 		return kevent_check(c, v, dup, msg, msgsize);
 	case UEV_CFG_DYNDBG_QUERY:
 		r = query_check(v, msg, msgsize);
-		return r < 0 ? r : strv_add_unique(&c->dyndbg, &c->ndyndbg, v, dup);
+		return r < 0 ? r : strv_add_unique(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap, v, dup);
 	case UEV_CFG_DRM_DEBUG:
 		return uev_cfg_drm_parse(v, &c->drm_debug, msg, msgsize);
 	case UEV_CFG_NKEYS:

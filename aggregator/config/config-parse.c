@@ -6,6 +6,7 @@
  * staged in a copy: the caller's configuration changes only on success.
  */
 #include "config.h"
+#include "uev-grow.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,7 +30,7 @@ struct parser {
 	int sec, stop, oom;
 	unsigned seen[UEV_CFG_NKEYS];  /* line of the first occurrence, 0: not given */
 	unsigned *lines[UEV_CFG_NKEYS]; /* repeatable keys: line of each list entry */
-	size_t nlines[UEV_CFG_NKEYS];
+	size_t nlines[UEV_CFG_NKEYS], lines_cap[UEV_CFG_NKEYS];
 	struct uev_config n;            /* staged result */
 };
 
@@ -207,12 +208,11 @@ static int value(struct parser *p, const char *sec, const char *key, char *v)
 
 static int push_line(struct parser *p, int k)
 {
-	unsigned *nl = realloc(p->lines[k], (p->nlines[k] + 1) * sizeof *nl);
+	int r = UEV_GROW(p->lines[k], p->lines_cap[k], p->nlines[k] + 1);
 
-	if (!nl)
-		return -ENOMEM;
-	p->lines[k] = nl;
-	nl[p->nlines[k]++] = p->line;
+	if (r < 0)
+		return r;
+	p->lines[k][p->nlines[k]++] = p->line;
 	return 0;
 }
 
@@ -333,6 +333,8 @@ static void cross_checks(struct parser *p)
 		    &(c)->user_events : &(c)->dyndbg)
 #define NLIST(c, k) ((k) == UEV_CFG_SCHEMA ? &(c)->nschemas : (k) == UEV_CFG_USER_EVENT ? \
 		     &(c)->nuser_events : &(c)->ndyndbg)
+#define CAPLIST(c, k) ((k) == UEV_CFG_SCHEMA ? &(c)->schemas_cap : (k) == UEV_CFG_USER_EVENT ? \
+		       &(c)->user_events_cap : &(c)->dyndbg_cap)
 
 int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, size_t len,
 		      char *errs, size_t errsize)
@@ -353,8 +355,9 @@ int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, 
 	p->n = *c; /* scalars; the lists below start empty and belong to @c */
 	p->n.schemas = p->n.user_events = p->n.dyndbg = NULL;
 	p->n.nschemas = p->n.nuser_events = p->n.ndyndbg = 0;
+	p->n.schemas_cap = p->n.user_events_cap = p->n.dyndbg_cap = 0;
 	p->n.kevents = NULL;
-	p->n.nkevents = 0;
+	p->n.nkevents = p->n.kevents_cap = 0;
 
 	while (len && s < end && !p->stop) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -381,10 +384,11 @@ int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, 
 			enum uev_cfg_key k = strv_keys[i];
 
 			if (p->seen[k]) {
-				uev_cfg_strv_free(LIST(c, k), NLIST(c, k));
+				uev_cfg_strv_free(LIST(c, k), NLIST(c, k), CAPLIST(c, k));
 			} else {
 				*LIST(&p->n, k) = *LIST(c, k);
 				*NLIST(&p->n, k) = *NLIST(c, k);
+				*CAPLIST(&p->n, k) = *CAPLIST(c, k);
 			}
 		}
 		if (p->seen[UEV_CFG_KERNEL_EVENT]) {
@@ -392,6 +396,7 @@ int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, 
 		} else {
 			p->n.kevents = c->kevents;
 			p->n.nkevents = c->nkevents;
+			p->n.kevents_cap = c->kevents_cap;
 		}
 		*c = p->n;
 	}

@@ -5,6 +5,7 @@
  * and config-check.c (values). Format: docs/uev.conf.5.
  */
 #include "config.h"
+#include "uev-grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -95,42 +96,41 @@ void uev_cfg_errf(char *errs, size_t size, const char *fmt, ...)
 	errs[end] = '\0';
 }
 
-int uev_cfg_strv_push(char ***v, size_t *n, const char *s)
+int uev_cfg_strv_push(char ***v, size_t *n, size_t *cap, const char *s)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof **v);
 	char *d;
+	int r = uev_grow(v, cap, *n + 1, sizeof **v);
 
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
+	if (r < 0)
+		return r;
 	d = strdup(s);
 	if (!d)
 		return -ENOMEM;
-	nv[(*n)++] = d;
+	(*v)[(*n)++] = d;
 	return 0;
 }
 
-void uev_cfg_strv_free(char ***v, size_t *n)
+void uev_cfg_strv_free(char ***v, size_t *n, size_t *cap)
 {
 	for (size_t i = 0; i < *n; i++)
 		free((*v)[i]);
 	free(*v);
 	*v = NULL;
 	*n = 0;
+	*cap = 0;
 }
 
 int uev_cfg_kevent_push(struct uev_config *c, const char *system, const char *event,
 			const char *filter)
 {
-	struct uev_kevent *nk, *k;
+	struct uev_kevent *k;
+	int r;
 
-	if (strlen(system) >= sizeof nk->system || strlen(event) >= sizeof nk->event)
+	if (strlen(system) >= sizeof k->system || strlen(event) >= sizeof k->event)
 		return -EINVAL;
-	nk = realloc(c->kevents, (c->nkevents + 1) * sizeof *nk);
-	if (!nk)
-		return -ENOMEM;
-	c->kevents = nk;
-	k = &nk[c->nkevents];
+	if ((r = UEV_GROW(c->kevents, c->kevents_cap, c->nkevents + 1)) < 0)
+		return r;
+	k = &c->kevents[c->nkevents];
 	memset(k, 0, sizeof *k);
 	strcpy(k->system, system);
 	strcpy(k->event, event);
@@ -147,13 +147,14 @@ void uev_cfg_kevents_free(struct uev_config *c)
 	free(c->kevents);
 	c->kevents = NULL;
 	c->nkevents = 0;
+	c->kevents_cap = 0;
 }
 
 void uev_config_free(struct uev_config *c)
 {
-	uev_cfg_strv_free(&c->schemas, &c->nschemas);
-	uev_cfg_strv_free(&c->user_events, &c->nuser_events);
-	uev_cfg_strv_free(&c->dyndbg, &c->ndyndbg);
+	uev_cfg_strv_free(&c->schemas, &c->nschemas, &c->schemas_cap);
+	uev_cfg_strv_free(&c->user_events, &c->nuser_events, &c->user_events_cap);
+	uev_cfg_strv_free(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap);
 	uev_cfg_kevents_free(c);
 	memset(c, 0, sizeof *c);
 }
@@ -191,7 +192,7 @@ static int default_schemas(struct uev_config *c, const char *dir)
 			r = -ENAMETOOLONG;
 			break;
 		}
-		r = uev_cfg_strv_push(&c->schemas, &c->nschemas, path);
+		r = uev_cfg_strv_push(&c->schemas, &c->nschemas, &c->schemas_cap, path);
 		if (r < 0)
 			break;
 	}
@@ -252,19 +253,12 @@ static int read_all(int fd, char **bufp, size_t *lenp)
 		ssize_t n;
 
 		if (len == cap) {
-			char *nb;
+			int r = cap >= CONFIG_FILE_MAX ? -EFBIG : UEV_GROW(buf, cap, cap ? cap * 2 : 8192);
 
-			if (cap >= CONFIG_FILE_MAX) {
+			if (r < 0) {
 				free(buf);
-				return -EFBIG;
+				return r;
 			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)

@@ -30,14 +30,16 @@ struct uev_config {
 	unsigned ring_mode;
 	long ring_gid; /* -1: none */
 	int ring_direct; /* O_DIRECT where the file system allows it */
+	/* Lists: n entries of a cap-sized array (UEV_GROW); a list moves
+	 * between configurations with its capacity. */
 	char **schemas;
-	size_t nschemas;
+	size_t nschemas, schemas_cap;
 	char **user_events;
-	size_t nuser_events;
+	size_t nuser_events, user_events_cap;
 	struct uev_kevent *kevents;
-	size_t nkevents;
+	size_t nkevents, kevents_cap;
 	char **dyndbg;
-	size_t ndyndbg;
+	size_t ndyndbg, dyndbg_cap;
 	unsigned drm_debug; /* DRM debug categories the seat adds to drm.debug; 0: none */
 };
 
@@ -135,8 +137,10 @@ int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, 
 void uev_cfg_errf(char *errs, size_t errsize, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-int uev_cfg_strv_push(char ***v, size_t *n, const char *s);
-void uev_cfg_strv_free(char ***v, size_t *n);
+/* A copy of @s appended to the list (*@v, *@n, *@cap). 0 or -ENOMEM. */
+int uev_cfg_strv_push(char ***v, size_t *n, size_t *cap, const char *s);
+/* Frees the list's strings and array; all three are zeroed. */
+void uev_cfg_strv_free(char ***v, size_t *n, size_t *cap);
 int uev_cfg_kevent_push(struct uev_config *c, const char *system, const char *event,
 			const char *filter);
 void uev_cfg_kevents_free(struct uev_config *c);

@@ -126,8 +126,8 @@ static int open_cpus(struct drain_loop *l, const char *dir, unsigned *ids)
 
 	if (!area || alen < need) {
 		if (area)
-			fprintf(stderr, "uev-aggregator: the stage has no room for %d pages of %zu bytes: "
-				"a kill -9 can lose the page each CPU was reading\n", l->ncpu, l->subbuf);
+			uev_log_say(&l->o->log, "the stage has no room for %d pages of %zu bytes: a kill -9 "
+				    "can lose the page each CPU was reading", l->ncpu, l->subbuf);
 		if (!(area = l->heap_slots = calloc(1, need)))
 			return drain_fail(l, -ENOMEM, "setting up the drain");
 	}
@@ -203,8 +203,8 @@ int drain_recover_slots(struct drain_loop *l)
 		    uev_ring_writer_stage_had_page(l->o->writer, l->slot_cpu[i], p,
 						   uev_capture_keep(p, l->subbuf))) {
 			if (l->slot_cpu[i] > UEV_RING_CPU_MAX)
-				fprintf(stderr, "uev-aggregator: the stage's slot %d holds a page of no CPU "
-					"(%u); dropped\n", i, l->slot_cpu[i]);
+				uev_log_say(&l->o->log, "the stage's slot %d holds a page of no CPU (%u); dropped",
+					    i, l->slot_cpu[i]);
 			memset(p, 0, UEV_PAGE_HDR);
 			l->slot_cpu[i] = l->cpu[i].id;
 			continue;
@@ -214,7 +214,7 @@ int drain_recover_slots(struct drain_loop *l)
 		again++;
 	}
 	if (again)
-		fprintf(stderr, "uev-aggregator: recorded %u page%s that a stopped aggregator had read "
-			"but not recorded\n", again, again == 1 ? "" : "s");
+		uev_log_say(&l->o->log, "recorded %u page%s that a stopped aggregator had read but not "
+			    "recorded", again, again == 1 ? "" : "s");
 	return 0;
 }

@@ -319,8 +319,8 @@ static int finish(struct drain_loop *l, int r)
 		if (!stalled && !l->writes && !l->fsyncs)
 			break;
 		if (now_ns() > said) {
-			fprintf(stderr, "uev-aggregator: stopping: ring file writes are slow; waiting up to %lld s\n",
-				STOP_WRITE_WAIT_NS / 1000000000ll);
+			uev_log_say(&l->o->log, "stopping: ring file writes are slow; waiting up to %lld s",
+				    STOP_WRITE_WAIT_NS / 1000000000ll);
 			said = INT64_MAX;
 		}
 		if (now_ns() > give_up) {

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "log.h"
+
 struct tracefs_instance;
 struct uev_ring_writer;
 struct uev_capture;
@@ -33,6 +35,7 @@ struct uev_drain_opts {
 	unsigned fsync_interval_s;
 	int sigfd;                 /* signalfd for SIGTERM SIGINT SIGHUP SIGUSR1 */
 	struct uev_drain_hooks hooks;
+	struct uev_log log;        /* what the loop says that is no error (a stop waiting, pages recovered) */
 };
 
 /* Bytes of the stage's caller area (uev_ring_create.stage_extra) the

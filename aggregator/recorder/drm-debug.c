@@ -43,7 +43,7 @@ static void say(const struct uev_drm_debug *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "uev-aggregator: seat %s: %s\n", d->seat, msg);
+	uev_log_say(&d->log, "seat %s: %s", d->seat, msg);
 }
 
 /* The kernel prints the mask in decimal (or 0x... where DRM uses dynamic
@@ -243,12 +243,14 @@ static void apply(struct uev_drm_debug *d, const char *when)
 }
 
 void uev_drm_debug_start(struct uev_drm_debug *d, const char *seat, const char *run_dir,
-			 unsigned wanted)
+			 unsigned wanted, const struct uev_log *log)
 {
 	const char *env = getenv("UEV_DRM_DEBUG_PATH");
 	unsigned long long dead;
 
 	memset(d, 0, sizeof(*d));
+	if (log)
+		d->log = *log;
 	snprintf(d->seat, sizeof(d->seat), "%s", seat);
 	snprintf(d->path, sizeof(d->path), "%s", env && *env ? env : UEV_DRM_DEBUG_PATH);
 	if ((size_t)snprintf(d->record, sizeof(d->record), "%s/%s.drm-debug",

@@ -6,12 +6,15 @@
  * set, before or meanwhile, are left alone. The bits it set are kept in
  * RUN-DIR/SEAT.drm-debug, written before the mask changes, so the next
  * start after a kill -9 takes them over and its stop clears them.
- * Problems are said on standard error and never stop the recording.
+ * What it changes and its problems are said through the caller's log
+ * (log.h), as "seat SEAT: ..."; problems never stop the recording.
  */
 #ifndef UEV_DRM_DEBUG_H
 #define UEV_DRM_DEBUG_H
 
 #include <limits.h>
+
+#include "log.h"
 
 /* The kernel's parameter file; the environment variable UEV_DRM_DEBUG_PATH
  * replaces it (a test hook: this path is read and written as the kernel's). */
@@ -27,15 +30,16 @@ struct uev_drm_debug {
 	int pending;                  /* the file was missing: tried at flushes */
 	long long last_try;           /* CLOCK_MONOTONIC seconds of that try */
 	int record_warned;
+	struct uev_log log;           /* where messages go */
 };
 
 /* Start for @seat (run directory @run_dir, NULL: the default) with the
- * categories @wanted: take over the bits a killed run recorded, then add
+ * categories @wanted, messages to @log (copied; NULL: none): take over the bits a killed run recorded, then add
  * what @wanted lacks. With nothing wanted and no record it touches nothing.
  * A missing parameter file (DRM not loaded) is said and tried again at
  * flushes (uev_drm_debug_poll). */
 void uev_drm_debug_start(struct uev_drm_debug *d, const char *seat, const char *run_dir,
-			 unsigned wanted);
+			 unsigned wanted, const struct uev_log *log);
 
 /* SIGHUP: add what @wanted adds, clear the bits this seat set and @wanted
  * no longer names. */

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "uev-seat.h"
 #include "setup.h"
+#include "uev-grow.h"
 
 #define DYNDBG "/proc/dynamic_debug/control"
 
@@ -195,7 +196,7 @@ struct dd_entry {
 
 struct dd_snap {
 	struct dd_entry *e;
-	size_t n;
+	size_t n, cap;
 };
 
 static void dd_free(struct dd_snap *s)
@@ -210,7 +211,7 @@ static int dd_read(struct dd_snap *s)
 {
 	FILE *f = fopen(DYNDBG, "re");
 	char *line = NULL, *b, *fl, *end;
-	size_t cap = 0, alloc = 0;
+	size_t cap = 0;
 	ssize_t len;
 	int r = 0;
 
@@ -226,14 +227,8 @@ static int dd_read(struct dd_snap *s)
 			continue;
 		fl += 2;
 		end = fl + strcspn(fl, " ");
-		if (s->n == alloc) {
-			alloc = alloc ? 2 * alloc : 1024;
-			if (!(e = realloc(s->e, alloc * sizeof(*e)))) {
-				r = -ENOMEM;
-				break;
-			}
-			s->e = e;
-		}
+		if ((r = UEV_GROW(s->e, s->cap, s->n + 1)) < 0)
+			break;
 		e = &s->e[s->n];
 		snprintf(e->flags, sizeof(e->flags), "%.*s", (int)(end - fl), fl);
 		memmove(fl - 2, end, strlen(end) + 1);
@@ -308,10 +303,9 @@ static int dd_diff(struct uev_setup *s, const struct dd_snap *before, const stru
 
 		if (!was || !strcmp(was, a->flags))
 			continue; /* unchanged, or new (a module loaded meanwhile) */
-		if (!(d = realloc(s->dd, (s->ndd + 1) * sizeof(*d))))
+		if (UEV_GROW(s->dd, s->dd_cap, s->ndd + 1) < 0)
 			return -ENOMEM;
-		s->dd = d;
-		d += s->ndd;
+		d = &s->dd[s->ndd];
 		if (!(d->key = strdup(a->key)))
 			return -ENOMEM;
 		if (!(d->query = dd_query(a->key))) {
@@ -333,7 +327,7 @@ static void dd_apply(struct uev_setup *s, const struct uev_config *c)
 	s->dyndbg_undo = calloc(c->ndyndbg, sizeof(char *));
 	for (size_t i = 0; s->dyndbg_undo && i < c->ndyndbg; i++) {
 		if (dyndbg_write(c->dyndbg[i]) < 0) {
-			fprintf(stderr, "uev-aggregator: dyndbg query '%s' refused by the kernel\n", c->dyndbg[i]);
+			uev_log_say(&s->log, "dyndbg query '%s' refused by the kernel", c->dyndbg[i]);
 			continue;
 		}
 		s->dyndbg_undo[s->ndyndbg++] = dyndbg_inverse(c->dyndbg[i]);
@@ -345,8 +339,8 @@ static void dd_apply(struct uev_setup *s, const struct uev_config *c)
 	if (exact)
 		dd_free(&before);
 	if (!s->dd_exact)
-		fprintf(stderr, "uev-aggregator: %s: cannot read it; the dyndbg queries will be reverted as a "
-				"whole at exit\n", DYNDBG);
+		uev_log_say(&s->log, "%s: cannot read it; the dyndbg queries will be reverted as a whole "
+			    "at exit", DYNDBG);
 }
 
 /* Give each remembered callsite its earlier flags, unless someone changed
@@ -378,19 +372,21 @@ static void dd_restore(const struct uev_setup *s)
 	if (n)
 		bad += dyndbg_write(buf) < 0;
 	if (bad)
-		fprintf(stderr, "uev-aggregator: could not give every dyndbg callsite its earlier flags back\n");
+		uev_log_say(&s->log, "could not give every dyndbg callsite its earlier flags back");
 	if (have)
 		dd_free(&now);
 }
 
 int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *c,
-		    const char *run_dir, char *err, size_t errsize)
+		    const char *run_dir, const struct uev_log *log, char *err, size_t errsize)
 {
 	struct tracefs_instance *in = seat->instance;
 	char num[32], *cur;
 	int r, same;
 
 	memset(s, 0, sizeof(*s));
+	if (log)
+		s->log = *log;
 	/* Writing these empties the instance's ring: the seat writes only
 	 * what differs, so a restart on a kept instance loses nothing (as
 	 * does the sub-buffer size below). */
@@ -423,23 +419,22 @@ int uev_setup_apply(struct uev_setup *s, struct uev_seat *seat, const struct uev
 	/* AT_EACCESS: a service user's CAP_DAC_OVERRIDE counts (access()
 	 * would drop it and skip the queries of a working setup). */
 	if (c->ndyndbg && faccessat(AT_FDCWD, DYNDBG, W_OK, AT_EACCESS) != 0)
-		fprintf(stderr, "uev-aggregator: %s: not available, %zu dyndbg queries skipped\n", DYNDBG,
-			c->ndyndbg);
+		uev_log_say(&s->log, "%s: not available, %zu dyndbg queries skipped", DYNDBG, c->ndyndbg);
 	else if (c->ndyndbg)
 		dd_apply(s, c);
-	uev_drm_debug_start(&s->drm, seat->name, run_dir, c->drm_debug);
+	uev_drm_debug_start(&s->drm, seat->name, run_dir, c->drm_debug, &s->log);
 	return 0;
 }
 
-void uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *old,
-		      const struct uev_config *fresh)
+int uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct uev_config *old,
+		     const struct uev_config *fresh, char *err, size_t errsize)
 {
-	char err[512];
+	int r;
 
 	set_kevents(seat, old, 0, NULL, 0);
-	if (set_kevents(seat, fresh, 1, err, sizeof(err)) < 0)
-		fprintf(stderr, "uev-aggregator: reload: %s\n", err);
+	r = set_kevents(seat, fresh, 1, err, errsize);
 	uev_drm_debug_reload(&s->drm, fresh->drm_debug);
+	return r;
 }
 
 void uev_setup_revert(struct uev_setup *s)
@@ -449,7 +444,7 @@ void uev_setup_revert(struct uev_setup *s)
 		dd_restore(s);
 	for (size_t i = 0; i < s->ndyndbg; i++) {
 		if (!s->dd_exact && s->dyndbg_undo[i] && dyndbg_write(s->dyndbg_undo[i]) < 0)
-			fprintf(stderr, "uev-aggregator: could not revert dyndbg '%s'\n", s->dyndbg_undo[i]);
+			uev_log_say(&s->log, "could not revert dyndbg '%s'", s->dyndbg_undo[i]);
 		free(s->dyndbg_undo[i]);
 	}
 	for (size_t i = 0; i < s->ndd; i++) {

@@ -13,6 +13,7 @@
 #include "schema-parse.h"
 #include "uev-seat.h"
 #include "uev-abi.h"
+#include "uev-grow.h"
 #include "userev.h"
 
 int uev_userev_check(const struct uev_config *c, char *err, size_t errsize)
@@ -55,15 +56,13 @@ static int enable(struct uev_userev *u, const char *name, int on)
 
 static int add_name(struct uev_userev *u, const char *name)
 {
-	char **n;
+	int r;
 
 	for (size_t i = 0; i < u->n; i++)
 		if (!strcmp(u->names[i], name))
 			return (int)i;
-	n = realloc(u->names, (u->n + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	u->names = n;
+	if ((r = UEV_GROW(u->names, u->names_cap, u->n + 1)) < 0)
+		return r;
 	u->names[u->n] = strdup(name);
 	return u->names[u->n] ? (int)u->n++ : -ENOMEM;
 }

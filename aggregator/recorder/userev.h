@@ -20,7 +20,7 @@ struct uev_userev {
 	int fd;               /* user_events_data, -1 on marker kernels */
 	uint32_t *words;      /* our enable words, one per registered event */
 	char **names;         /* registered (and enabled) events */
-	size_t n;
+	size_t n, names_cap;
 	char **globs;         /* [user] event entries */
 	size_t nglobs;
 	struct uev_seat *seat;

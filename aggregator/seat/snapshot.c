@@ -7,14 +7,14 @@
 #include <tracefs.h>
 
 #include "snapshot.h"
+#include "uev-grow.h"
 
 static int add_page(struct uev_snapshot *snap, int cpu, void *data, size_t size)
 {
-	void *n = realloc(snap->page, (snap->npages + 1) * sizeof(*snap->page));
+	int r = UEV_GROW(snap->page, snap->pages_cap, snap->npages + 1);
 
-	if (!n)
-		return -ENOMEM;
-	snap->page = n;
+	if (r < 0)
+		return r;
 	snap->page[snap->npages].cpu = cpu;
 	snap->page[snap->npages].size = size;
 	snap->page[snap->npages++].data = data;

@@ -12,7 +12,7 @@
 
 struct uev_snapshot {
 	struct { int cpu; size_t size; void *data; } *page;
-	size_t npages;
+	size_t npages, pages_cap;
 };
 
 /* Read all sub-buffers of every CPU of @s. 0 or -errno. */

@@ -13,6 +13,7 @@
 #include <trace-seq.h>
 
 #include "uev-decode.h"
+#include "uev-grow.h"
 
 struct line {
 	uint64_t run, ts;
@@ -69,15 +70,8 @@ static int collect(void *ctx, const struct uev_ringdec_run *run, const struct ue
 		d->announcements++;
 		return 0;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 4096;
-		struct line *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
+	if (UEV_GROW(d->v, d->cap, d->n + 1) < 0)
+		return -ENOMEM;
 	wall(when, sizeof(when), run, r->ts);
 	trace_seq_init(&s);
 	trace_seq_printf(&s, "%s %s cpu%d %6d %-22s ", when, run->seat, r->cpu, r->pid, r->name);

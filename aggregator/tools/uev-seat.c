@@ -18,6 +18,7 @@
 #include "uev-decode.h"
 #include "uev-seat.h"
 #include "uev-abi.h"
+#include "uev-grow.h"
 
 #define MAX_EVENTS 32
 
@@ -81,15 +82,8 @@ static int collect(void *ctx, const struct uev_rec *r)
 		l->lost += (unsigned long long)r->missed;
 	else if (r->missed < 0)
 		l->lost_unknown = 1;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct line *n = realloc(l->v, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		l->v = n;
-		l->cap = cap;
-	}
+	if (UEV_GROW(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	trace_seq_init(&s);
 	trace_seq_printf(&s, "%6llu.%06llu cpu%d %6d %-22s ", r->ts / 1000000000ull,
 			 r->ts / 1000ull % 1000000ull, r->cpu, r->pid, r->name);
