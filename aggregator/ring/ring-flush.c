@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ring-write.h"
+#include "uev-grow.h"
 
 unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent *out, unsigned max)
 {
@@ -53,7 +54,7 @@ unsigned uev_ring_writer_take(struct uev_ring_writer *w, struct uev_ring_extent 
 		}
 		if (n == max || s->taken == s->fill || ((a > 1 || s->wipe) && has_ext))
 			continue;
-		if (uev_ring_grow(&w->ext, &w->ext_cap, w->next, sizeof(*w->ext)) < 0)
+		if (UEV_GROW(w->ext, w->ext_cap, w->next + 1) < 0)
 			break; /* the bytes stay untaken; a later call retries */
 		from = s->taken / a * a;
 		to = (s->fill + a - 1) / a * a; /* <= segment_size, a multiple of 4096 */

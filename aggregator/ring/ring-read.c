@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ring-common.h"
+#include "uev-grow.h"
 
 #define UEV_RING_WINDOW (128u << 10)
 
@@ -33,8 +34,10 @@ struct uev_ring_reader {
 	void *ctx;
 	struct uev_ring_seginfo *segs; /* valid headers, by segment_seq */
 	uint32_t nsegs, cur;           /* segs[cur] is the one being read */
+	size_t segs_cap;               /* elements allocated at segs */
 	uint8_t *buf;                  /* bytes [wbase, wbase+wlen) of segs[cur] */
-	uint32_t bufsize, wbase, wlen;
+	size_t bufsize;
+	uint32_t wbase, wlen;
 	int loaded;
 	uint32_t pos;      /* next record in buf */
 	uint64_t expect;   /* its seq */
@@ -246,6 +249,7 @@ int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_rin
 				break;
 			}
 		e = uev_ring_scan(fd, &r->sb, &r->segs, &r->nsegs, &r->st, report, ctx);
+		r->segs_cap = r->sb.segment_count; /* what uev_ring_scan() allocated */
 		if (e == 0) {
 			*out = r;
 			return 0;
@@ -330,14 +334,8 @@ static int window(struct uev_ring_reader *r, uint32_t pos, uint32_t len)
 	n = len > UEV_RING_WINDOW ? len : UEV_RING_WINDOW;
 	if (n > S - pos)
 		n = S - pos;
-	if (n > r->bufsize) {
-		uint8_t *b = realloc(r->buf, n);
-
-		if (!b)
-			return -ENOMEM;
-		r->buf = b;
-		r->bufsize = n;
-	}
+	if (UEV_GROW(r->buf, r->bufsize, n) < 0)
+		return -ENOMEM;
 	r->wlen = 0;
 	got = uev_ring_pread(r->fd, r->buf, n, seg_base(r, r->segs[r->cur].index) + pos);
 	if (got < (ssize_t)n)
@@ -650,7 +648,7 @@ void uev_ring_reader_follow(struct uev_ring_reader *r)
 int uev_ring_reader_refresh(struct uev_ring_reader *r)
 {
 	struct uev_ring_stats st = { 0 };
-	struct uev_ring_seginfo *v, *keep;
+	struct uev_ring_seginfo *v;
 	uint32_t n, k = r->loaded ? r->cur + 1 : r->cur, add = 0;
 	uint64_t after = k ? r->segs[k - 1].seq : 0;
 	int e = uev_ring_scan(r->fd, &r->sb, &v, &n, &st, NULL, NULL);
@@ -677,15 +675,13 @@ int uev_ring_reader_refresh(struct uev_ring_reader *r)
 	for (uint32_t i = 0; i < n; i++)
 		add += v[i].seq > after;
 	if (add) {
-		keep = realloc(r->segs, (size_t)(k + add) * sizeof(*keep));
-		if (!keep) {
+		if (UEV_GROW(r->segs, r->segs_cap, (size_t)k + add) < 0) {
 			free(v);
 			return -ENOMEM;
 		}
-		r->segs = keep;
 		for (uint32_t i = 0, j = k; i < n; i++)
 			if (v[i].seq > after)
-				keep[j++] = v[i];
+				r->segs[j++] = v[i];
 		r->nsegs = k + add;
 	} else {
 		r->nsegs = k;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "ring-write.h"
+#include "uev-grow.h"
 
 #define STAGE_HDR 4096u
 #define STAGE_VERSION 1u
@@ -117,7 +118,7 @@ static uint32_t valid_prefix(struct uev_ring_writer *w, const uint8_t *img, cons
 		uint32_t size = (uint32_t)uev_ring_rec_size(rh.len);
 
 		if (fresh != UINT32_MAX && rh.type == UEV_RING_PAGE &&
-		    uev_ring_grow(&st->pages, &st->pages_cap, st->npages, sizeof(*st->pages)) == 0)
+		    UEV_GROW(st->pages, st->pages_cap, st->npages + 1) == 0)
 			st->pages[st->npages++] = (struct staged_page){
 				rh.cpu, rh.len, uev_crc32c(0, img + pos + UEV_RING_REC_HDR, rh.len) };
 		if (fresh != UINT32_MAX && pos + size > fresh) {

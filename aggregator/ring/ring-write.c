@@ -31,21 +31,7 @@
 #include <unistd.h>
 
 #include "ring-write.h"
-
-/* Makes room in the array @*p (@n used of *@cap) for one more element. */
-int uev_ring_grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? 2 * *cap : 8;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	if (!(q = realloc(*(void **)p, c * size)))
-		return -ENOMEM;
-	*(void **)p = q;
-	*cap = c;
-	return 0;
-}
+#include "uev-grow.h"
 
 /* ---- segments in memory ----------------------------------------------- */
 
@@ -116,7 +102,7 @@ static int room_for(struct uev_ring_writer *w, uint64_t need)
 	}
 	if (nbusy >= MAX_SEGS)
 		return -ENOBUFS;
-	if (uev_ring_grow(&w->seg, &w->seg_cap, w->nseg, sizeof(*w->seg)) < 0)
+	if (UEV_GROW(w->seg, w->seg_cap, w->nseg + 1) < 0)
 		return -ENOMEM;
 	if (!w->spare && (r = uev_ring_buf_get(w, &w->spare)) < 0)
 		return r;
@@ -245,7 +231,7 @@ static int meta_put(struct uev_ring_writer *w, unsigned class, uint32_t id, uint
 	fixed = w->ckpt_fixed - (m ? uev_ring_rec_size(m->len) : 0) + uev_ring_rec_size(len);
 	if (fixed + UEV_RING_REC_HDR > w->sb.segment_size / 2)
 		fresh = -E2BIG;
-	else if (!m && uev_ring_grow(&w->meta, &w->meta_cap, w->nmeta, sizeof(*m)) < 0)
+	else if (!m && UEV_GROW(w->meta, w->meta_cap, w->nmeta + 1) < 0)
 		fresh = -ENOMEM;
 	else if (w->running)
 		fresh = room_for(w, uev_ring_rec_size(len));

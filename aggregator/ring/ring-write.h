@@ -96,8 +96,6 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Makes room in the array @*p (@n used of *@cap) for one more element. */
-int uev_ring_grow(void *p, size_t *cap, size_t n, size_t size);
 /* A segment buffer (4 KiB aligned, segment_size bytes): from the stage
  * when there is one (-ENOBUFS when all its slots hold unwritten bytes),
  * else the heap (-ENOMEM). put() gives it back (ring-stage.c). */
