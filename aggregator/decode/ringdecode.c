@@ -41,8 +41,8 @@ static int trampoline(void *ctx, const struct uev_rec *r)
 /* A new run: new ids, so a new tep handle and decoder. */
 static int new_run(struct state *s, const struct uev_ring_rec *rec)
 {
-	struct uev_ring_run_info ri;
-	uint64_t id;
+	struct uev_ring_run_start_rec rs;
+	struct uev_ring_run_info *ri = &rs.info;
 
 	uev_decoder_free(s->dec);
 	s->dec = NULL;
@@ -50,22 +50,21 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 	memset(s->known, 0, 65536);
 	memset(&s->run, 0, sizeof(s->run));
 	s->run.run_id = rec->run_id;
-	if (uev_ring_rec_run_start(rec, &id, &ri) < 0) {
-		/* too short to say anything: laid out as the oldest writers' */
-		memset(&ri, 0, sizeof(ri));
-		ri.byte_order = UEV_RING_LITTLE_ENDIAN;
-		ri.long_size = 8;
+	if (uev_ring_rec_run_start(rec, &rs) < 0) {
+		/* malformed, nothing to say: laid out as the oldest writers' */
+		ri->byte_order = UEV_RING_LITTLE_ENDIAN;
+		ri->long_size = 8;
 	}
-	memcpy(s->run.boot_id, ri.boot_id, sizeof(ri.boot_id));
-	memcpy(s->run.kernel_release, ri.kernel_release, sizeof(ri.kernel_release));
-	memcpy(s->run.seat, ri.seat, sizeof(ri.seat));
-	memcpy(s->run.trace_clock, ri.trace_clock, sizeof(ri.trace_clock));
-	memcpy(s->run.host, ri.host, sizeof(ri.host));
-	s->run.start_realtime_ns = ri.start_realtime_ns;
-	s->run.byte_order = ri.byte_order;
-	s->run.long_size = ri.long_size;
-	s->foreign = !uev_ring_layout_is_host(&ri);
-	if (uev_ring_layout_check(&ri, s->path, rec->run_id, s->err, s->errsize) < 0) {
+	memcpy(s->run.boot_id, ri->boot_id, sizeof(ri->boot_id));
+	memcpy(s->run.kernel_release, ri->kernel_release, sizeof(ri->kernel_release));
+	memcpy(s->run.seat, ri->seat, sizeof(ri->seat));
+	memcpy(s->run.trace_clock, ri->trace_clock, sizeof(ri->trace_clock));
+	memcpy(s->run.host, ri->host, sizeof(ri->host));
+	s->run.start_realtime_ns = ri->start_realtime_ns;
+	s->run.byte_order = ri->byte_order;
+	s->run.long_size = ri->long_size;
+	s->foreign = !uev_ring_layout_is_host(ri);
+	if (uev_ring_layout_check(ri, s->path, rec->run_id, s->err, s->errsize) < 0) {
 		s->refused = 1;
 		return -ENOTSUP;
 	}
@@ -105,11 +104,10 @@ static int collect_announcements(struct state *s, const char *path)
 	if (ret < 0)
 		return ret;
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		struct uev_ring_announce_rec a;
 		struct ann *n;
-		const char *def;
-		uint32_t id;
 
-		if (rec.type != UEV_RING_ANNOUNCE || uev_ring_rec_announce(&rec, &id, &def) < 0)
+		if (uev_ring_rec_announce(&rec, &a) < 0)
 			continue;
 		n = realloc(s->ann, (s->nann + 1) * sizeof(*n));
 		if (!n) {
@@ -117,8 +115,8 @@ static int collect_announcements(struct state *s, const char *path)
 			break;
 		}
 		s->ann = n;
-		n[s->nann].id = id;
-		n[s->nann].def = strdup(def);
+		n[s->nann].id = a.id;
+		n[s->nann].def = strdup(a.def);
 		if (!n[s->nann].def) {
 			ret = -ENOMEM;
 			break;
@@ -188,9 +186,8 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 		return ret < 0 ? ret : -ENOMEM;
 	}
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+		struct uev_ring_announce_rec a;
 		struct uev_ring_sync sy;
-		const char *def;
-		uint32_t id;
 
 		if (rec.type == UEV_RING_RUN_START && rec.run_id != s.run.run_id)
 			ret = new_run(&s, &rec);
@@ -200,12 +197,11 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 			s.run.sync_trace_ns = sy.trace_ns;
 			s.run.sync_realtime_ns = sy.realtime_ns;
 			s.run.have_sync = 1;
-		} else if (rec.type == UEV_RING_ANNOUNCE && s.tep &&
-			   uev_ring_rec_announce(&rec, &id, &def) == 0) {
+		} else if (rec.type == UEV_RING_ANNOUNCE && s.tep && uev_ring_rec_announce(&rec, &a) == 0) {
 			if (make_decoder(&s) < 0)
 				ret = -ENOMEM;
 			if (s.dec)
-				uev_decoder_announce(s.dec, id, def);
+				uev_decoder_announce(s.dec, a.id, a.def);
 		} else if (rec.type == UEV_RING_PAGE)
 			ret = page(&s, &rec);
 		if (ret < 0)

@@ -223,10 +223,11 @@ int64_t rp_clock_offset(struct rp_ctx *c, const char *boot_id, const char *trace
 
 int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 {
+	struct uev_ring_run_start_rec rs;
 	struct uev_ring_run_info ri;
-	uint64_t id;
-	int r = uev_ring_rec_run_start(rec, &id, &ri);
+	int r = uev_ring_rec_run_start(rec, &rs);
 
+	ri = rs.info;
 	if (r < 0) {
 		ri.byte_order = UEV_RING_LITTLE_ENDIAN;
 		ri.long_size = 8;
@@ -247,12 +248,11 @@ int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 
 static int add_ann(struct rp_ctx *c, const struct uev_ring_rec *rec)
 {
-	const char *def;
-	uint32_t id;
+	struct uev_ring_announce_rec a;
 
-	if (uev_ring_rec_announce(rec, &id, &def) < 0)
+	if (uev_ring_rec_announce(rec, &a) < 0)
 		return 0;
-	return rp_ann_add(c, id, def);
+	return rp_ann_add(c, a.id, a.def);
 }
 
 int rp_ann_add(struct rp_ctx *c, uint32_t id, const char *def)
@@ -305,7 +305,7 @@ static int scan_run_start(struct scan *sc, const struct uev_ring_rec *rec)
 	if ((sc->run = find_run(f, rec->run_id)))
 		return 0;
 	if (rp_run_parse(&tmp, rec) < 0)
-		rp_report(sc->c, f->path, rec->offset, "RUN_START record too short");
+		rp_report(sc->c, f->path, rec->offset, "RUN_START record malformed");
 	if ((ret = layout_check(&tmp, f->path, sc->err, sc->errsize)) < 0)
 		return ret;
 	if (UEV_GROW(f->runs, f->capruns, (size_t)f->nruns + 1) < 0)
@@ -336,13 +336,14 @@ static void scan_sync(struct scan *sc, const struct uev_ring_rec *rec)
 static int scan_page(struct scan *sc, const struct uev_ring_rec *rec)
 {
 	struct rp_run *run = sc->run;
+	struct uev_ring_page_rec pg;
 	struct uev_page_layout lay;
 	uint64_t ts;
 
-	if (!run || run->run_id != rec->run_id || rec->len < 16)
+	if (!run || run->run_id != rec->run_id || uev_ring_rec_page(rec, &pg) < 0)
 		return keep_page(&sc->lp, -1, rec); /* seen, nothing to keep */
 	lay = run_layout(run);
-	ts = uev_page_get64(&lay, rec->payload);
+	ts = uev_page_get64(&lay, pg.data); /* the header's timestamp */
 	if (!run->first_ts || ts < run->first_ts)
 		run->first_ts = ts;
 	if (ts > run->last_ts)

@@ -174,11 +174,16 @@ static int format(struct rp_stream *s, const struct uev_ring_rec *rec)
 
 static void comm(struct rp_stream *s, const struct uev_ring_rec *rec)
 {
+	struct uev_ring_comm_rec c;
 	char name[16];
 	int32_t pid;
 
-	for (uint32_t i = 0; uev_ring_rec_comm(rec, i, &pid, name); i++)
+	if (uev_ring_rec_comm(rec, &c) < 0)
+		return;
+	for (uint32_t i = 0; i < c.count; i++) {
+		uev_ring_comm_entry(&c, i, &pid, name);
 		rp_comm_put(&s->comm, pid, name);
+	}
 }
 
 static void use_sync(struct rp_stream *s, const struct uev_ring_sync *sy)
@@ -202,7 +207,7 @@ static void new_run(struct rp_stream *s, const struct uev_ring_rec *rec)
 	s->have_key = s->have_sync = 0;
 	s->have_run = 1;
 	if (rp_run_parse(&s->run, rec) < 0)
-		rp_report(s->c, s->f->path, rec->offset, "RUN_START record too short");
+		rp_report(s->c, s->f->path, rec->offset, "RUN_START record malformed");
 	/* The head points into the run's description: point it at the
 	 * file's copy, which outlives the stream's. */
 	for (unsigned i = 0; i < s->f->nruns; i++)
@@ -308,16 +313,15 @@ int rp_stream_next(struct rp_stream *s)
 			comm(s, &rec);
 			break;
 		case UEV_RING_ANNOUNCE: {
-			const char *def;
-			uint32_t id;
+			struct uev_ring_announce_rec a;
 
-			if (uev_ring_rec_announce(&rec, &id, &def) < 0)
+			if (uev_ring_rec_announce(&rec, &a) < 0)
 				break;
-			if (s->dec && uev_decoder_announce(s->dec, id, def) < 0)
+			if (s->dec && uev_decoder_announce(s->dec, a.id, a.def) < 0)
 				rp_report_once(s->c, s->f->path, rec.offset,
 					       "a marker announcement in the file is malformed; its records print as hex",
-					       def);
-			if ((ret = rp_ann_add(s->c, id, def)) < 0)
+					       a.def);
+			if ((ret = rp_ann_add(s->c, a.id, a.def)) < 0)
 				return ret;
 			break;
 		}

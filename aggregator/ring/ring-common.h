@@ -25,6 +25,7 @@
 #define UEV_RING_RUN_START_V1_LEN 267u /* the shortest accepted: without flush_interval_ms */
 #define UEV_RING_SYNC_LEN 32u
 #define UEV_RING_RUN_END_LEN 32u
+#define UEV_RING_LOST_LEN 8u
 
 static inline void uev_put16(uint8_t *p, uint16_t v)
 {
@@ -154,17 +155,13 @@ int uev_ring_find_end(int fd, const struct uev_ring_super *sb, struct uev_ring_e
 ssize_t uev_ring_pread(int fd, void *buf, size_t len, uint64_t off);
 ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 
-/* Payload codecs of the fixed-layout records (text fields NUL-padded,
- * always NUL-terminated in the file). */
-/* RUN_START: encode writes UEV_RING_RUN_START_LEN bytes (this machine's
- * byte order and long size where @ri leaves them 0); decode takes the
- * version 1 payload too (flush_interval_ms 0, unknown) and the version 1
- * and 2 ones without a layout as little-endian, 8-byte long. */
+/* Payload encoders of the fixed-layout records (text fields NUL-padded,
+ * always NUL-terminated in the file); the decoders are ringfile.h's
+ * uev_ring_rec_*() (ring-records.c). */
+/* RUN_START: writes UEV_RING_RUN_START_LEN bytes (this machine's byte
+ * order and long size where @ri leaves them 0). */
 void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
-int uev_ring_run_start_decode(const uint8_t *p, size_t len, uint64_t *run_id,
-			      struct uev_ring_run_info *ri);
 void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
-int uev_ring_sync_decode(const uint8_t *p, size_t len, struct uev_ring_sync *s);
 void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
 
 /* The portable table version of uev_crc32c(), for tests of the fast one. */

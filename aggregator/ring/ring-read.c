@@ -544,16 +544,15 @@ static int finish(struct uev_ring_reader *r, const char *why)
 static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
 {
 	struct uev_ring_stats *st = &r->st;
+	struct uev_ring_lost_rec lost;
 
 	st->records++;
 	if (rec->type == UEV_RING_PAGE) {
 		st->pages++;
 		st->page_bytes += rec->len;
-	} else if (rec->type == UEV_RING_LOST && rec->len >= 8) {
-		uint64_t c = uev_get64(rec->payload);
-
-		st->lost_kernel += c;
-		st->lost_unknown += c == 0;
+	} else if (uev_ring_rec_lost(rec, &lost) == 0) {
+		st->lost_kernel += lost.count;
+		st->lost_unknown += lost.count == 0;
 	}
 	if (!r->have_last)
 		st->seq_first = rec->seq;

@@ -307,25 +307,89 @@ int uev_ring_reader_refresh(struct uev_ring_reader *r); /* errors as next() */
 const struct uev_ring_stats *uev_ring_reader_stats(const struct uev_ring_reader *r);
 void uev_ring_reader_close(struct uev_ring_reader *r);
 
-/* The metadata records' payloads, decoded for readers: 0, or -EINVAL
- * when the payload is too short or its strings are not terminated. The
- * strings of a FORMAT point into rec->payload. */
-int uev_ring_rec_run_start(const struct uev_ring_rec *rec, uint64_t *run_id,
-			   struct uev_ring_run_info *info);
+/* ---- record payloads ------------------------------------------------- */
+
+/*
+ * One decoder per record type, the only place a reader looks inside a
+ * payload (docs/ring-format.md, "Record types"). Each takes a record as
+ * uev_ring_reader_next() returned it (or any type, len and payload a caller
+ * fills in) and checks the whole payload against its type's layout: the
+ * type, the length, the NUL inside every text field, and the ranges of
+ * fields that have one. It returns 0 with *out filled, or -EINVAL with *out
+ * zeroed for a record of another type or a malformed payload. Pointers in
+ * *out point into rec->payload and live as long as it does.
+ *
+ * Integers are little-endian in the file, as every integer the ring module
+ * writes; the decoders return them in this machine's order. PAGE payloads
+ * are the kernel's bytes and are not looked into here (decode/ does that,
+ * in the layout of the run's RUN_START).
+ */
+
+/* RUN_START: 267 bytes at least (version 1; the flush interval is 0 then),
+ * 271 (version 2) or 273; longer payloads are accepted and the rest
+ * ignored. Every text field ends in a NUL. A payload without byte_order
+ * and long_size reads as little-endian, 8 (those writers ran on x86-64
+ * only); the two are returned as found, for uev_ring_layout_check(). */
+struct uev_ring_run_start_rec {
+	uint64_t run_id;
+	struct uev_ring_run_info info;
+};
+int uev_ring_rec_run_start(const struct uev_ring_rec *rec, struct uev_ring_run_start_rec *out);
+
+/* SYNC: exactly 32 bytes. */
+int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *out);
+
+/* FORMAT: kind 0 to 2, the event id, then system, name and text, each
+ * NUL-terminated, the text's NUL the payload's last byte. */
 struct uev_ring_format_rec {
 	enum uev_ring_format_kind kind;
 	uint32_t id;
 	const char *system, *name, *text;
 };
-int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_rec *f);
-int uev_ring_rec_sync(const struct uev_ring_rec *rec, struct uev_ring_sync *s);
-/* An ANNOUNCE record: its event id (little-endian in the file, as every
- * integer the ring module writes) and the definition, NUL-terminated
- * inside the payload (points into rec->payload). 0, or -EINVAL. */
-int uev_ring_rec_announce(const struct uev_ring_rec *rec, uint32_t *id, const char **def);
-/* Entry @i of a COMM record: 1 with *pid and @comm (at most 15
- * characters, NUL-terminated) filled, 0 past its last whole entry. */
-int uev_ring_rec_comm(const struct uev_ring_rec *rec, uint32_t i, int32_t *pid, char comm[16]);
+int uev_ring_rec_format(const struct uev_ring_rec *rec, struct uev_ring_format_rec *out);
+
+/* ANNOUNCE: the marker event id, then a definition of at least one
+ * character whose NUL is the payload's last byte. */
+struct uev_ring_announce_rec {
+	uint32_t id;
+	const char *def;
+};
+int uev_ring_rec_announce(const struct uev_ring_rec *rec, struct uev_ring_announce_rec *out);
+
+/* COMM: whole {pid, comm[16]} entries (none is valid: a checkpoint of a
+ * run that saw no process yet), each name NUL-terminated. Entry @i (below
+ * count) is read with uev_ring_comm_entry(). */
+struct uev_ring_comm_rec {
+	uint32_t count;
+	const uint8_t *entries;
+};
+int uev_ring_rec_comm(const struct uev_ring_rec *rec, struct uev_ring_comm_rec *out);
+void uev_ring_comm_entry(const struct uev_ring_comm_rec *c, uint32_t i, int32_t *pid, char comm[16]);
+
+/* PAGE: a CPU up to UEV_RING_CPU_MAX and at least the smallest sub-buffer
+ * header (UEV_RING_PAGE_MIN: a u64 timestamp and a 4-byte commit word). */
+#define UEV_RING_PAGE_MIN 12u
+struct uev_ring_page_rec {
+	uint16_t cpu;
+	uint32_t len;
+	const void *data;
+};
+int uev_ring_rec_page(const struct uev_ring_rec *rec, struct uev_ring_page_rec *out);
+
+/* LOST: a CPU up to UEV_RING_CPU_MAX, exactly 8 bytes: the count (0: lost,
+ * count unknown). */
+struct uev_ring_lost_rec {
+	uint16_t cpu;
+	uint64_t count;
+};
+int uev_ring_rec_lost(const struct uev_ring_rec *rec, struct uev_ring_lost_rec *out);
+
+/* RUN_END: exactly 32 bytes. */
+struct uev_ring_run_end_rec {
+	uint64_t end_realtime_ns;
+	struct uev_ring_counters counters;
+};
+int uev_ring_rec_run_end(const struct uev_ring_rec *rec, struct uev_ring_run_end_rec *out);
 
 /* CRC-32C (Castagnoli), as the format uses it. */
 uint32_t uev_crc32c(uint32_t crc, const void *buf, size_t len);

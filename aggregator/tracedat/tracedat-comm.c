@@ -62,14 +62,17 @@ static int comm_add(struct td *t, int32_t pid, const char *name, size_t len, uin
 
 int td_comms(struct td *t, const struct uev_ring_rec *rec)
 {
+	struct uev_ring_comm_rec c;
 	char name[16];
 	int32_t pid;
 	int e = 0;
 
-	if (rec->len % 20)
-		td_note(t, rec->offset, "COMM record of %u bytes is not whole entries", rec->len);
-	for (uint32_t i = 0; !e && uev_ring_rec_comm(rec, i, &pid, name); i++)
+	if (uev_ring_rec_comm(rec, &c) < 0)
+		td_note(t, rec->offset, "COMM record of %u bytes is malformed; skipped", rec->len);
+	for (uint32_t i = 0; !e && i < c.count; i++) {
+		uev_ring_comm_entry(&c, i, &pid, name);
 		e = comm_add(t, pid, name, strlen(name), 0);
+	}
 	return e;
 }
 

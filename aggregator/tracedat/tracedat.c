@@ -118,17 +118,14 @@ static void reset_run(struct td *t, uint64_t run)
 
 static void run_start(struct td *t, const struct uev_ring_rec *rec)
 {
-	const char *p = (const char *)rec->payload + 8 + 37; /* after run_id, boot_id */
-	struct uev_ring_run_info ri;
-	uint64_t id;
+	struct uev_ring_run_start_rec rs;
 
-	if (rec->len < 8 + 37 + 65 + 64 + 16 + 65 + 4 + 8)
-		return td_note(t, rec->offset, "RUN_START of %u bytes is too short", rec->len);
-	snprintf(t->release, sizeof(t->release), "%.*s", 64, p);
-	snprintf(t->clock, sizeof(t->clock), "%.*s", 15, p + 65 + 64);
-	snprintf(t->host, sizeof(t->host), "%.*s", 64, p + 65 + 64 + 16);
-	if (uev_ring_rec_run_start(rec, &id, &ri) == 0)
-		t->border = ri.byte_order, t->lsize = ri.long_size;
+	if (uev_ring_rec_run_start(rec, &rs) < 0)
+		return td_note(t, rec->offset, "RUN_START of %u bytes is malformed", rec->len);
+	snprintf(t->release, sizeof(t->release), "%s", rs.info.kernel_release);
+	snprintf(t->clock, sizeof(t->clock), "%s", rs.info.trace_clock);
+	snprintf(t->host, sizeof(t->host), "%s", rs.info.host);
+	t->border = rs.info.byte_order, t->lsize = rs.info.long_size;
 }
 
 /*
@@ -184,31 +181,25 @@ static int header_page(struct td *t, const struct uev_ring_rec *rec, const char 
  * it (the latest wins within a run). */
 static int format(struct td *t, const struct uev_ring_rec *rec)
 {
-	const char *sys, *name, *text, *end = (const char *)rec->payload + rec->len;
-	const uint8_t *p = rec->payload;
+	struct uev_ring_format_rec f;
+	const char *sys, *text;
 	char rel[300];
 	uint32_t id;
 
-	sys = (const char *)p + 8;
-	name = rec->len > 8 ? memchr(sys, 0, (size_t)(end - sys)) : NULL;
-	text = name ? memchr(name + 1, 0, (size_t)(end - name - 1)) : NULL;
-	if (!text || !memchr(text + 1, 0, (size_t)(end - text - 1))) {
+	if (uev_ring_rec_format(rec, &f) < 0) {
 		td_note(t, rec->offset, "FORMAT record is malformed; skipped");
 		return 0;
 	}
-	text++;
-	/* little-endian, as every integer of the ring file's own */
-	id = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-	if (p[0] == UEV_RING_FMT_HEADER_PAGE)
+	sys = f.system, text = f.text, id = f.id;
+	if (f.kind == UEV_RING_FMT_HEADER_PAGE)
 		return header_page(t, rec, text);
-	if (p[0] == UEV_RING_FMT_HEADER_EVENT)
+	if (f.kind == UEV_RING_FMT_HEADER_EVENT)
 		return t->hevent = true, td_put(t, "events/header_event", text, strlen(text), false);
 	/* The system becomes a directory. The event's name and id are read
 	 * from the text, so the directory under it is named by id: two ids of
 	 * one name (a user event registered again) stay apart. */
-	if (p[0] != UEV_RING_FMT_EVENT || !*sys || strchr(sys, '/') || !strcmp(sys, ".") ||
-	    !strcmp(sys, "..") || strlen(sys) > 200) {
-		td_note(t, rec->offset, "FORMAT of id %u has a bad kind or system; skipped", id);
+	if (!*sys || strchr(sys, '/') || !strcmp(sys, ".") || !strcmp(sys, "..") || strlen(sys) > 200) {
+		td_note(t, rec->offset, "FORMAT of id %u has a bad system; skipped", id);
 		return 0;
 	}
 	t->ftrace |= !strcmp(sys, "ftrace");

@@ -374,9 +374,16 @@ START_TEST(usr1_flushes_and_hup_reloads)
 		int named = 0;
 
 		ck_assert_int_eq(uev_ring_reader_open(&r, d.ring, agg_report, NULL, err, sizeof(err)), 0);
-		while (uev_ring_reader_next(r, &rec) > 0)
-			for (uint32_t off = 0; rec.type == UEV_RING_COMM && off + 20 <= rec.len; off += 20)
-				named += !strncmp((const char *)rec.payload + off + 4, "true", 16);
+		while (uev_ring_reader_next(r, &rec) > 0) {
+			struct uev_ring_comm_rec c;
+			char name[16];
+			int32_t pid;
+
+			for (uint32_t i = 0; uev_ring_rec_comm(&rec, &c) == 0 && i < c.count; i++) {
+				uev_ring_comm_entry(&c, i, &pid, name);
+				named += !strcmp(name, "true");
+			}
+		}
 		uev_ring_reader_close(r);
 		ck_assert_msg(named >= 1, "no COMM entry names the short-lived /bin/true");
 	}
