@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The ring file layout (docs/ring-format.md), shared by the writer
- * (ring-write.c and ring-open.c) and the reader (ring-read.c): the one place that knows
- * where each field sits. Internal to the ring module; the API is ringfile.h.
+ * (ring-write.c and ring-open.c) and the reader (ring-read.c, ring-scan.c,
+ * ring-tail.c): the one place that knows where each field sits, with the
+ * payloads' codecs (ring-records.c). Internal to the ring module; the API
+ * is ringfile.h.
  */
 #ifndef UEV_RING_COMMON_H
 #define UEV_RING_COMMON_H
@@ -107,7 +109,7 @@ int uev_ring_rec_check(const uint8_t *seg, uint32_t seg_size, uint32_t pos, uint
 		       uint64_t expect_seq, struct uev_ring_rechdr *h, const char **why);
 
 /* ---- the reader's recovery rules, which the writer follows too
- * (ring-read.c) ---- */
+ * (ring-scan.c) ---- */
 
 /* A valid segment header as found by uev_ring_scan(). */
 struct uev_ring_seginfo {

@@ -17,7 +17,7 @@
  * records written after them.
  *
  * Where the last run stopped is uev_ring_find_end(): the scan of the
- * segment headers (ring-read.c) and a walk of the newest segment.
+ * segment headers (ring-scan.c) and a walk of the newest segment.
  *
  * Version 1 files never have a run start inside a segment; a version 1
  * reader would take the second run's records for the first's. A version 2

@@ -51,7 +51,9 @@ for t in fuzz_ring fuzz_page; do
 	# Columns of llvm-cov report: name, regions (3), functions (3),
 	# lines (3), branches (3).
 	llvm-cov report "$build/tests/fuzz/$t" -instr-profile="$work/$t.profdata" \
-		"$src/aggregator/ring/ring-read.c" "$src/aggregator/ring/ring-common.c" \
+		"$src/aggregator/ring/ring-read.c" "$src/aggregator/ring/ring-scan.c" \
+		"$src/aggregator/ring/ring-tail.c" "$src/aggregator/ring/ring-records.c" \
+		"$src/aggregator/ring/ring-common.c" \
 		"$src/aggregator/decode/ringdecode.c" "$src/aggregator/decode/decode.c" \
 		"$src/libuev/shared/uev-def.c" 2>/dev/null |
 		awk '/(aggregator|libuev)\/[a-z\/-]+\.c |^TOTAL/ {
