@@ -279,3 +279,13 @@ int rt_run(Suite *s)
 	srunner_free(sr);
 	return failed ? 1 : 0;
 }
+
+void rt_geometry(uint64_t size, uint64_t *S, uint64_t *N)
+{
+	uint64_t s = size / 64;
+
+	s = s < (64u << 10) ? (64u << 10) : s > (4u << 20) ? (4u << 20) : s;
+	s &= ~4095ull;
+	*S = s;
+	*N = (size - 4096) / s;
+}

@@ -69,6 +69,9 @@ int rt_gen_check(const uint8_t *p, size_t len, uint64_t *counter);
 uint64_t rt_check_pages(const char *path, uint64_t end);
 
 uint64_t rt_rand(uint64_t *state);
+/* The segment size and count the format prescribes for a file of @size
+ * bytes (docs/ring-format.md), computed here, not by the module. */
+void rt_geometry(uint64_t size, uint64_t *S, uint64_t *N);
 uint64_t rt_file_size(const char *path);
 
 /* Runs every test of @s and frees it: the exit status of a test program

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Ring file: round trip, wrap, runs, refusals, take/done. Expected bytes
- * are built here from docs/ring-format.md, not with the module's codecs. */
+/* Ring file: round trip, wrap, runs. Expected bytes are built here from
+ * docs/ring-format.md, not with the module's codecs. Opening and its
+ * refusals are test_ring_open.c, take/done test_ring_take.c. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,17 +20,6 @@ static void le(uint8_t *p, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Geometry the format prescribes for @size. */
-static void geometry(uint64_t size, uint64_t *S, uint64_t *N)
-{
-	uint64_t s = size / 64;
-
-	s = s < 64 * KiB ? 64 * KiB : s > 4 * MiB ? 4 * MiB : s;
-	s &= ~4095ull;
-	*S = s;
-	*N = (size - 4096) / s;
 }
 
 /* ---- expected record streams ------------------------------------------ */
@@ -244,34 +234,13 @@ static void free_expected(void)
 
 /* ---- 1: round trip ----------------------------------------------------- */
 
-START_TEST(t_round_trip)
+/* The round trip's data: 1000 pages of two CPUs, with metadata, loss and
+ * syncs in between, each expected as it is written. Its payload bytes. */
+static uint64_t feed_round_trip(struct uev_ring_writer *w)
 {
-	const char *path = rt_path(0, "rt.ring");
-	uint64_t S, N, bytes = 0;
-	uint8_t b[4096], rs[273];
-	struct rt_read r;
-	struct uev_ring_writer *w = rt_open(path, 4 * MiB);
-	struct uev_ring_counters end = { 1000, 0, 5 };
+	uint64_t bytes = 0;
+	uint8_t b[4096];
 
-	geometry(4 * MiB, &S, &N);
-	ck_assert_uint_eq(rt_file_size(path), 4096 + N * S);
-	rt_begin(w);
-	run_start_payload(rs, 1);
-	w_format(w, 0, 0, "", "header_page", "\tfield: u64 timestamp;\toffset:0;\tsize:8;\n", 1);
-	w_format(w, 1, 0, "", "header_event", "# compressed entry header\n", 1);
-	w_format(w, 2, 17, "sched", "sched_switch", "name: sched_switch\nID: 17\n", 1);
-	w_format(w, 2, 18, "user_events", "uev_m", "name: uev_m\nID: 18\n", 1);
-	w_format(w, 2, 17, "sched", "sched_switch", "name: sched_switch\nID: 17\n", 0); /* same */
-	w_announce(w, 1000, "ev u32 a; u64 b", 1);
-	w_announce(w, 1000, "ev u32 a; u64 b", 0);
-	ck_assert_int_eq(uev_ring_writer_comm(w, 100, "bash"), 0);
-	ck_assert_int_eq(uev_ring_writer_comm(w, 101, "sleep"), 0);
-	ck_assert_int_eq(uev_ring_writer_comm(w, 100, "bash"), 0); /* unchanged: no new entry */
-	w_sync(w, 1000);
-	/* Batched: one COMM before the first page, most recently seen first. */
-	comm_ent(b, 100, "bash");
-	comm_ent(b + 20, 101, "sleep");
-	expect(UEV_RING_COMM, 0xffff, b, 40);
 	for (unsigned i = 0; i < 1000; i++) {
 		uint32_t len = 1 + (i * 7919u) % 4000;
 
@@ -302,6 +271,61 @@ START_TEST(t_round_trip)
 		if (i % 37 == 0)
 			ck_assert_int_eq(uev_ring_writer_flush(w), 0);
 	}
+	return bytes;
+}
+
+/* The counters of the round trip as read back. */
+static void check_round_trip(const struct rt_read *r, uint64_t S, uint64_t N, uint64_t bytes)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		ck_assert_uint_eq(r->rec[i].seq, i + 1);
+		ck_assert_uint_eq(r->rec[i].run_id, 1);
+	}
+	ck_assert_uint_eq(r->st.records, r->n);
+	ck_assert_uint_eq(r->st.pages, 1000);
+	ck_assert_uint_eq(r->st.page_bytes, bytes);
+	ck_assert_uint_eq(r->st.lost_kernel, 5);
+	ck_assert_uint_eq(r->st.lost_unknown, 1);
+	ck_assert_uint_eq(r->st.seq_first, 1);
+	ck_assert_uint_eq(r->st.seq_last, r->n);
+	ck_assert_uint_eq(r->st.seq_gaps, 0);
+	ck_assert_uint_eq(r->st.torn, 0);
+	ck_assert_uint_eq(r->st.wraps, 0);
+	ck_assert_uint_eq(r->st.segments_damaged, 0);
+	ck_assert_uint_ge(r->st.segments_valid, bytes / S + 1);
+	ck_assert_uint_eq(r->st.segments_valid + r->st.segments_empty, N);
+	ck_assert_uint_gt(r->st.bytes_used, bytes);
+}
+
+START_TEST(t_round_trip)
+{
+	const char *path = rt_path(0, "rt.ring");
+	uint64_t S, N, bytes = 0;
+	uint8_t b[4096], rs[273];
+	struct rt_read r;
+	struct uev_ring_writer *w = rt_open(path, 4 * MiB);
+	struct uev_ring_counters end = { 1000, 0, 5 };
+
+	rt_geometry(4 * MiB, &S, &N);
+	ck_assert_uint_eq(rt_file_size(path), 4096 + N * S);
+	rt_begin(w);
+	run_start_payload(rs, 1);
+	w_format(w, 0, 0, "", "header_page", "\tfield: u64 timestamp;\toffset:0;\tsize:8;\n", 1);
+	w_format(w, 1, 0, "", "header_event", "# compressed entry header\n", 1);
+	w_format(w, 2, 17, "sched", "sched_switch", "name: sched_switch\nID: 17\n", 1);
+	w_format(w, 2, 18, "user_events", "uev_m", "name: uev_m\nID: 18\n", 1);
+	w_format(w, 2, 17, "sched", "sched_switch", "name: sched_switch\nID: 17\n", 0); /* same */
+	w_announce(w, 1000, "ev u32 a; u64 b", 1);
+	w_announce(w, 1000, "ev u32 a; u64 b", 0);
+	ck_assert_int_eq(uev_ring_writer_comm(w, 100, "bash"), 0);
+	ck_assert_int_eq(uev_ring_writer_comm(w, 101, "sleep"), 0);
+	ck_assert_int_eq(uev_ring_writer_comm(w, 100, "bash"), 0); /* unchanged: no new entry */
+	w_sync(w, 1000);
+	/* Batched: one COMM before the first page, most recently seen first. */
+	comm_ent(b, 100, "bash");
+	comm_ent(b + 20, 101, "sleep");
+	expect(UEV_RING_COMM, 0xffff, b, 40);
+	bytes = feed_round_trip(w);
 	end.bytes = bytes;
 	le(b, 0, 8);
 	le(b + 8, 1000, 8);
@@ -317,24 +341,7 @@ START_TEST(t_round_trip)
 	ck_assert_uint_eq(r.sb.segment_count, N);
 	ck_assert_str_eq(r.sb.seat, "seat0");
 	match_stream(&r, S, rs);
-	for (size_t i = 0; i < r.n; i++) {
-		ck_assert_uint_eq(r.rec[i].seq, i + 1);
-		ck_assert_uint_eq(r.rec[i].run_id, 1);
-	}
-	ck_assert_uint_eq(r.st.records, r.n);
-	ck_assert_uint_eq(r.st.pages, 1000);
-	ck_assert_uint_eq(r.st.page_bytes, bytes);
-	ck_assert_uint_eq(r.st.lost_kernel, 5);
-	ck_assert_uint_eq(r.st.lost_unknown, 1);
-	ck_assert_uint_eq(r.st.seq_first, 1);
-	ck_assert_uint_eq(r.st.seq_last, r.n);
-	ck_assert_uint_eq(r.st.seq_gaps, 0);
-	ck_assert_uint_eq(r.st.torn, 0);
-	ck_assert_uint_eq(r.st.wraps, 0);
-	ck_assert_uint_eq(r.st.segments_damaged, 0);
-	ck_assert_uint_ge(r.st.segments_valid, bytes / S + 1);
-	ck_assert_uint_eq(r.st.segments_valid + r.st.segments_empty, N);
-	ck_assert_uint_gt(r.st.bytes_used, bytes);
+	check_round_trip(&r, S, N, bytes);
 	rt_read_free(&r);
 	free_expected();
 }
@@ -342,42 +349,18 @@ END_TEST
 
 /* ---- 2: wrap ----------------------------------------------------------- */
 
-START_TEST(t_wrap)
+/* Reads the wrapped stream: every segment starts with the checkpoint, the
+ * same metadata as first written, in order; the pages are rt_gen() pages
+ * with consecutive counters. Their payload bytes; *npages of them, the
+ * newest counter in *last. */
+static uint64_t wrap_stream(const struct rt_read *r, size_t *npages, uint64_t *last)
 {
-	const char *path = rt_path(0, "wrap.ring");
-	uint64_t S, N, fed = 0, counter = 0, seg = 0, next = 0, last = 0, size0, kept = 0;
-	uint8_t b[4096];
-	struct rt_read r;
-	struct uev_ring_writer *w = rt_open(path, 1 * MiB);
-	size_t npages = 0;
+	uint64_t seg = 0, next = 0, kept = 0;
 	int inck = 0, nfmt = 0;
 
-	geometry(1 * MiB, &S, &N);
-	size0 = rt_file_size(path);
-	ck_assert_uint_eq(size0, 4096 + N * S);
-	rt_begin(w);
-	w_format(w, 0, 0, "", "header_page", "hp\n", 1);
-	w_format(w, 1, 0, "", "header_event", "he\n", 1);
-	w_format(w, 2, 7, "s", "e7", "name: e7\n", 1);
-	w_announce(w, 3, "ev3 u8 x", 1);
-	uev_ring_writer_comm(w, 1, "init");
-	w_sync(w, 5);
-	while (fed < 100 * MiB) {
-		uint32_t len = 100 + (uint32_t)((counter * 2654435761u) % 3900);
-
-		rt_gen(b, len, ++counter);
-		ck_assert_int_eq(rt_page(w, (unsigned)(counter % 3), b, len), 0);
-		fed += len;
-		if (counter % 16 == 0)
-			ck_assert_int_eq(uev_ring_writer_flush(w), 0);
-	}
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	ck_assert_uint_eq(rt_file_size(path), size0);
-
-	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
-	for (size_t i = 0; i < r.n; i++) {
-		struct rt_rec *x = &r.rec[i];
+	*npages = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rt_rec *x = &r->rec[i];
 		uint64_t c;
 
 		if (x->segment_seq != seg) {
@@ -410,12 +393,49 @@ START_TEST(t_wrap)
 			continue;
 		ck_assert_msg(rt_gen_check(x->payload, x->len, &c), "page seq %llu damaged",
 			      (unsigned long long)x->seq);
-		if (npages++)
+		if ((*npages)++)
 			ck_assert_uint_eq(c, next);
 		next = c + 1;
-		last = c;
+		*last = c;
 		kept += x->len;
 	}
+	return kept;
+}
+
+START_TEST(t_wrap)
+{
+	const char *path = rt_path(0, "wrap.ring");
+	uint64_t S, N, fed = 0, counter = 0, last = 0, size0, kept;
+	uint8_t b[4096];
+	struct rt_read r;
+	struct uev_ring_writer *w = rt_open(path, 1 * MiB);
+	size_t npages;
+
+	rt_geometry(1 * MiB, &S, &N);
+	size0 = rt_file_size(path);
+	ck_assert_uint_eq(size0, 4096 + N * S);
+	rt_begin(w);
+	w_format(w, 0, 0, "", "header_page", "hp\n", 1);
+	w_format(w, 1, 0, "", "header_event", "he\n", 1);
+	w_format(w, 2, 7, "s", "e7", "name: e7\n", 1);
+	w_announce(w, 3, "ev3 u8 x", 1);
+	uev_ring_writer_comm(w, 1, "init");
+	w_sync(w, 5);
+	while (fed < 100 * MiB) {
+		uint32_t len = 100 + (uint32_t)((counter * 2654435761u) % 3900);
+
+		rt_gen(b, len, ++counter);
+		ck_assert_int_eq(rt_page(w, (unsigned)(counter % 3), b, len), 0);
+		fed += len;
+		if (counter % 16 == 0)
+			ck_assert_int_eq(uev_ring_writer_flush(w), 0);
+	}
+	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
+	ck_assert_uint_eq(rt_file_size(path), size0);
+
+	ck_assert_int_eq(rt_read(path, &r), 0);
+	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
+	kept = wrap_stream(&r, &npages, &last);
 	ck_assert_uint_eq(last, counter);             /* newest there */
 	ck_assert_uint_gt(counter - npages, counter / 2); /* oldest gone */
 	ck_assert_uint_gt(kept, (N - 1) * S * 3 / 4); /* all but the slack survived */
@@ -442,7 +462,7 @@ START_TEST(t_runs)
 	uint64_t S, N, run_first_segseq[4] = { 0 }, run_last_segseq[4] = { 0 }, pages[4] = { 0 };
 	struct rt_read r;
 
-	geometry(4 * MiB, &S, &N);
+	rt_geometry(4 * MiB, &S, &N);
 	for (unsigned run = 1; run <= 3; run++) {
 		struct uev_ring_writer *w = rt_open(path, 4 * MiB);
 
@@ -488,296 +508,6 @@ START_TEST(t_runs)
 }
 END_TEST
 
-/* ---- 6: refusals ------------------------------------------------------- */
-
-static int try_open(const char *path, uint64_t size, int recreate, char *err, size_t errsize,
-		    struct uev_ring_writer **w)
-{
-	struct uev_ring_create c = { .path = path, .size = size, .seat = "seat0", .mode = 0600, .gid = (gid_t)-1, .recreate = recreate, .direct = rt_direct };
-
-	return uev_ring_writer_open(w, &c, err, errsize);
-}
-
-START_TEST(t_refusals)
-{
-	const char *ring = rt_path(0, "ref.ring"), *link = rt_path(1, "ref.link"),
-		   *text = rt_path(2, "notes.txt");
-	struct uev_ring_writer *w, *w2;
-	char err[512], want[128];
-	struct rt_read r;
-	struct stat st;
-	FILE *f;
-	int fd;
-
-	/* Too small: nothing created. */
-	ck_assert_int_eq(try_open(ring, 200 * KiB, 0, err, sizeof(err), &w), -EINVAL);
-	ck_assert_ptr_null(w);
-	ck_assert_msg(strstr(err, "too small") && strstr(err, "266240"), "%s", err);
-	ck_assert_int_eq(access(ring, F_OK), -1);
-
-	/* New file: mode as asked despite the umask. */
-	umask(077);
-	{
-		struct uev_ring_create c = { .path = ring, .size = 1 * MiB, .seat = "seat0", .mode = 0644, .gid = (gid_t)-1, .recreate = 0, .direct = rt_direct };
-
-		ck_assert_int_eq(uev_ring_writer_open(&w, &c, err, sizeof(err)), 0);
-	}
-	ck_assert_int_eq(stat(ring, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0644);
-	ck_assert_uint_eq(st.st_size, 987136);
-	/* A second writer on the same file. */
-	ck_assert_int_eq(try_open(ring, 1 * MiB, 0, err, sizeof(err), &w2), -EBUSY);
-	ck_assert_msg(strstr(err, "in use by another uev-aggregator") && strstr(err, ring), "%s", err);
-	rt_begin(w);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	/* Same geometry from a slightly different size: accepted. */
-	ck_assert_int_eq(try_open(ring, 1 * MiB - 1000, 0, err, sizeof(err), &w), 0);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-
-	/* Another size: refused with both sizes, file untouched. */
-	ck_assert_int_eq(try_open(ring, 64 * MiB, 0, err, sizeof(err), &w), -EEXIST);
-	ck_assert_ptr_null(w);
-	ck_assert_msg(strstr(err, ring) && strstr(err, "987136") && strstr(err, "67108864") &&
-			      strstr(err, "--recreate"),
-		      "%s", err);
-	ck_assert_uint_eq(rt_file_size(ring), 987136);
-	/* ... unless recreate. */
-	ck_assert_int_eq(try_open(ring, 2 * MiB, 1, err, sizeof(err), &w), 0);
-	rt_begin(w);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	ck_assert_int_eq(rt_read(ring, &r), 0);
-	ck_assert_uint_eq(r.sb.file_size, rt_file_size(ring));
-	ck_assert_uint_eq(r.sb.segment_count, (2 * MiB - 4096) / (64 * KiB));
-	ck_assert_uint_eq(r.rec[0].run_id, 1); /* a new file: runs start over */
-	rt_read_free(&r);
-
-	/* Size on disk differs from the superblock's. */
-	ck_assert_int_eq(truncate(ring, (off_t)rt_file_size(ring) - 4096), 0);
-	ck_assert_int_eq(try_open(ring, 2 * MiB, 0, err, sizeof(err), &w), -EEXIST);
-	ck_assert_msg(strstr(err, ring) && strstr(err, "--recreate"), "%s", err);
-	ck_assert_int_eq(rt_read(ring, &r), -EINVAL);
-	ck_assert_msg(strstr(r.errmsg, "size mismatch"), "%s", r.errmsg);
-
-	/* Symbolic link, even to a good ring. */
-	ck_assert_int_eq(try_open(ring, 2 * MiB, 1, err, sizeof(err), &w), 0);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	ck_assert_int_eq(symlink(ring, link), 0);
-	ck_assert_int_eq(try_open(link, 2 * MiB, 1, err, sizeof(err), &w), -ELOOP);
-	snprintf(want, sizeof(want), "%s: is a symbolic link; refusing", link);
-	ck_assert_str_eq(err, want);
-	unlink(link);
-	ck_assert_int_eq(symlink(rt_path(3, "nowhere"), link), 0); /* dangling */
-	ck_assert_int_eq(try_open(link, 2 * MiB, 1, err, sizeof(err), &w), -ELOOP);
-	ck_assert_int_eq(access(rt_path(3, "nowhere"), F_OK), -1);
-
-	/* Not a ring: refused and left alone, then replaced on request. */
-	f = fopen(text, "w");
-	ck_assert_ptr_nonnull(f);
-	for (int i = 0; i < 1000; i++)
-		fprintf(f, "line %d of somebody's notes\n", i);
-	fclose(f);
-	ck_assert_int_eq(try_open(text, 2 * MiB, 0, err, sizeof(err), &w), -EEXIST);
-	ck_assert_msg(strstr(err, text) && strstr(err, "not a uev ring file"), "%s", err);
-	ck_assert_int_eq(rt_read(text, &r), -EINVAL);
-	ck_assert_msg(strstr(r.errmsg, "not a uev ring file"), "%s", r.errmsg);
-	f = fopen(text, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fscanf(f, "line %d", &fd), 1);
-	fclose(f);
-	ck_assert_int_eq(try_open(text, 2 * MiB, 1, err, sizeof(err), &w), 0);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	ck_assert_int_eq(rt_read(text, &r), 0);
-	ck_assert_uint_eq(r.n, 0); /* no run was begun */
-	rt_read_free(&r);
-
-	/* An empty file is not a ring either. */
-	fd = open(rt_path(3, "empty"), O_CREAT | O_WRONLY, 0600);
-	close(fd);
-	ck_assert_int_eq(try_open(rt_path(3, "empty"), 2 * MiB, 0, err, sizeof(err), &w), -EEXIST);
-	ck_assert_msg(strstr(err, "not a uev ring file"), "%s", err);
-	/* Nor a directory. */
-	ck_assert_int_lt(try_open(rt_dir, 2 * MiB, 1, err, sizeof(err), &w), 0);
-}
-END_TEST
-
-/* ---- 7: take/done ------------------------------------------------------ */
-
-START_TEST(t_take_done)
-{
-	const char *path = rt_path(0, "td.ring");
-	struct uev_ring_extent x[64], y[64];
-	uint8_t *copy[64], b[4096];
-	struct uev_ring_writer *w = rt_open(path, 4 * MiB);
-	uint64_t S, N, end, total = 0;
-	unsigned n, m, k;
-	int fd = uev_ring_writer_fd(w);
-
-	geometry(4 * MiB, &S, &N);
-	ck_assert_int_ge(fd, 0);
-	rt_begin(w);
-	for (unsigned i = 0; i < 40; i++) {
-		rt_gen(b, 3000, i);
-		ck_assert_int_eq(uev_ring_writer_page(w, 0, b, 3000), 0);
-	}
-	/* 40 pages cross a 64 KiB segment: at least two extents. */
-	n = uev_ring_writer_take(w, x, 64);
-	ck_assert_uint_ge(n, 2);
-	end = 0;
-	for (unsigned i = 0; i < n; i++) {
-		ck_assert_uint_ge(x[i].offset, end); /* file order, no overlap */
-		ck_assert_uint_eq((x[i].offset - 4096) / S, (x[i].offset + x[i].len - 1 - 4096) / S);
-		end = x[i].offset + x[i].len;
-		total += x[i].len;
-		copy[i] = malloc(x[i].len);
-		memcpy(copy[i], x[i].buf, x[i].len);
-	}
-	ck_assert_uint_eq(uev_ring_writer_backlog(w), total);
-	ck_assert_uint_eq(uev_ring_writer_take(w, y, 64), 0); /* all out */
-	/* Appending more does not touch what is out. */
-	for (unsigned i = 40; i < 60; i++) {
-		rt_gen(b, 3000, i);
-		ck_assert_int_eq(uev_ring_writer_page(w, 1, b, 3000), 0);
-	}
-	for (unsigned i = 0; i < n; i++)
-		ck_assert_mem_eq(x[i].buf, copy[i], x[i].len);
-	m = uev_ring_writer_take(w, y, 64);
-	ck_assert_uint_ge(m, 1);
-	ck_assert_uint_ge(y[0].offset, end);
-	/* Write the first batch but fail its first extent, and the second
-	 * batch's last extent comes back short. */
-	for (unsigned i = 1; i < n; i++) {
-		ck_assert_int_eq(pwrite(fd, x[i].buf, x[i].len, (off_t)x[i].offset), (ssize_t)x[i].len);
-		uev_ring_writer_done(w, &x[i], (long)x[i].len);
-	}
-	uev_ring_writer_done(w, &x[0], -EIO);
-	for (unsigned i = 0; i < m; i++) {
-		ck_assert_int_eq(pwrite(fd, y[i].buf, y[i].len, (off_t)y[i].offset), (ssize_t)y[i].len);
-		uev_ring_writer_done(w, &y[i], i + 1 == m ? (long)y[i].len - 1 : (long)y[i].len);
-	}
-	ck_assert_uint_eq(uev_ring_writer_backlog(w), x[0].len + y[m - 1].len);
-	/* Pending again, in file order, same memory, unchanged. */
-	k = uev_ring_writer_take(w, x + n, 2);
-	ck_assert_uint_eq(k, 2);
-	ck_assert_ptr_eq(x[n].buf, x[0].buf);
-	ck_assert_uint_eq(x[n].offset, x[0].offset);
-	ck_assert_uint_eq(x[n].len, x[0].len);
-	ck_assert_mem_eq(x[n].buf, copy[0], x[0].len);
-	ck_assert_uint_eq(x[n + 1].offset, y[m - 1].offset);
-	ck_assert_uint_eq(x[n + 1].len, y[m - 1].len);
-	for (unsigned i = 0; i < n; i++)
-		free(copy[i]);
-	for (unsigned i = n; i < n + 2; i++) {
-		ck_assert_int_eq(pwrite(fd, x[i].buf, x[i].len, (off_t)x[i].offset), (ssize_t)x[i].len);
-		uev_ring_writer_done(w, &x[i], (long)x[i].len);
-	}
-	ck_assert_uint_eq(uev_ring_writer_backlog(w), 0);
-	ck_assert_uint_eq(uev_ring_writer_take(w, y, 64), 0);
-
-	/* Memory bound: without writing, the fifth segment is refused. */
-	static struct uev_ring_extent out[1000];
-	unsigned pages = 60, i, nout = 0;
-	for (i = 0; i < 1000; i++) {
-		rt_gen(b, 4000, pages);
-		int e = uev_ring_writer_page(w, 0, b, 4000);
-
-		if (e == -ENOBUFS)
-			break;
-		ck_assert_int_eq(e, 0);
-		pages++;
-	}
-	ck_assert_uint_lt(i, 1000);
-	ck_assert_uint_gt(uev_ring_writer_backlog(w), 3 * S);
-	ck_assert_uint_le(uev_ring_writer_backlog(w), 4 * S);
-	ck_assert_int_eq(uev_ring_writer_flush(w), 0);
-	ck_assert_uint_eq(uev_ring_writer_backlog(w), 0);
-	rt_gen(b, 4000, pages++);
-	ck_assert_int_eq(uev_ring_writer_page(w, 0, b, 4000), 0);
-	/* Segments whose bytes are all out being written do not count: a
-	 * caller with writes in flight can still append, and flush() makes
-	 * room whatever is in flight. */
-	for (i = 0; i < 1000; i++) {
-		rt_gen(b, 4000, pages);
-		int e = uev_ring_writer_page(w, 0, b, 4000);
-
-		if (e == -ENOBUFS) {
-			ck_assert_int_eq(uev_ring_writer_flush(w), 0);
-			continue;
-		}
-		ck_assert_int_eq(e, 0);
-		pages++;
-		if (pages % 8 == 0) { /* take, do not write yet */
-			ck_assert_uint_lt(nout, 1000);
-			nout += uev_ring_writer_take(w, out + nout, (unsigned)(1000 - nout));
-		}
-	}
-	ck_assert_uint_gt(uev_ring_writer_backlog(w), 10 * S);
-	ck_assert_int_eq(uev_ring_writer_flush(w), 0);
-	for (unsigned j = 0; j < nout; j++) {
-		ck_assert_int_eq(pwrite(fd, out[j].buf, out[j].len, (off_t)out[j].offset),
-				 (ssize_t)out[j].len);
-		uev_ring_writer_done(w, &out[j], (long)out[j].len);
-	}
-	ck_assert_uint_eq(uev_ring_writer_backlog(w), 0);
-	/* Too big for any segment. */
-	ck_assert_int_eq(uev_ring_writer_page(w, 0, b, (size_t)S), -E2BIG);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-
-	rt_check_pages(path, pages); /* the ring wrapped: the newest are there */
-}
-END_TEST
-
-/* Metadata limits: a checkpoint never takes more than half a segment. */
-START_TEST(t_limits)
-{
-	const char *path = rt_path(0, "lim.ring");
-	struct uev_ring_writer *w = rt_open(path, 1 * MiB);
-	static char text[8192];
-	uint8_t b[64] = { 0 };
-	int i, e = 0;
-
-	memset(text, 'x', sizeof(text) - 1);
-	rt_begin(w);
-	ck_assert_int_eq(uev_ring_writer_format(w, 2, 1, "s", "e", text), 0);
-	for (i = 2; i < 100 && e == 0; i++)
-		e = uev_ring_writer_format(w, 2, (uint32_t)i, "s", "e", text);
-	ck_assert_int_eq(e, -E2BIG);
-	ck_assert_int_lt(i, 10);
-	ck_assert_int_eq(uev_ring_writer_format(w, 9, 1, "s", "e", "t"), -EINVAL);
-	ck_assert_int_eq(uev_ring_writer_page(w, 0xffff, b, 8), -EINVAL);
-	for (i = 0; i < 10000; i++) { /* many pids: the checkpoint caps them */
-		char name[16];
-
-		snprintf(name, sizeof(name), "p%d", i);
-		ck_assert_int_eq(uev_ring_writer_comm(w, i, name), 0);
-		if (i % 100 == 0)
-			ck_assert_int_eq(rt_page(w, 0, b, 8), 0);
-	}
-	for (i = 0; i < 200; i++)
-		ck_assert_int_eq(rt_page(w, 0, text, 3000), 0);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	struct rt_read r;
-	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_msg(r.nreports == 0, "reports: %u, %s", r.nreports, rt_report0(&r));
-	for (size_t j = 0; j < r.n; j++)
-		if (r.rec[j].type == UEV_RING_COMM)
-			ck_assert_uint_le(r.rec[j].len, 32 * 1024);
-	rt_read_free(&r);
-
-	/* A page before the run, and metadata before it (kept for the run). */
-	w = rt_open(path, 1 * MiB);
-	ck_assert_int_eq(uev_ring_writer_page(w, 0, b, 8), -EINVAL);
-	ck_assert_int_eq(uev_ring_writer_format(w, 2, 5, "s", "early", "t"), 0);
-	rt_begin(w);
-	ck_assert_int_eq(uev_ring_writer_begin_run(w, NULL), -EINVAL);
-	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
-	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_int_eq(r.rec[r.n - 3].type, UEV_RING_FORMAT); /* RUN_START FORMAT COMM RUN_END */
-	ck_assert_int_eq(r.rec[r.n - 4].type, UEV_RING_RUN_START);
-	ck_assert_uint_eq(r.rec[r.n - 1].run_id, 2);
-	rt_read_free(&r);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -788,12 +518,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_round_trip);
 	tcase_add_test(tc, t_wrap);
 	tcase_add_test(tc, t_runs);
-	tcase_add_test(tc, t_refusals);
-	/* take/done as the page cache writer does it; test_ring_direct.c has
-	 * the O_DIRECT rules (aligned blocks, one write out per segment). */
-	if (!rt_direct_wanted())
-		tcase_add_test(tc, t_take_done);
-	tcase_add_test(tc, t_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
