@@ -19,7 +19,7 @@ struct state {
 	struct uev_ringdec_run run;
 	struct tep_handle *tep;
 	struct uev_decoder *dec;
-	uint8_t *known; /* [65536]: format parsed in this run */
+	uint64_t known[65536 / 64]; /* bit per event id: format parsed in this run */
 	uev_ringdec_fn fn;
 	void *ctx;
 	uev_ring_report_fn report;
@@ -47,7 +47,7 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 	uev_decoder_free(s->dec);
 	s->dec = NULL;
 	tep_free(s->tep);
-	memset(s->known, 0, 65536);
+	memset(s->known, 0, sizeof(s->known));
 	memset(&s->run, 0, sizeof(s->run));
 	s->run.run_id = rec->run_id;
 	if (uev_ring_rec_run_start(rec, &id, &ri) < 0) {
@@ -81,8 +81,8 @@ static void format(struct state *s, const struct uev_ring_rec *rec)
 		return;
 	if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
 		tep_parse_header_page(s->tep, (char *)f.text, strlen(f.text), s->run.long_size);
-	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !s->known[f.id]) {
-		s->known[f.id] = 1;
+	} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !(s->known[f.id / 64] >> (f.id % 64) & 1)) {
+		s->known[f.id / 64] |= 1ull << (f.id % 64);
 		if (uev_format_parse(s->tep, f.system, f.text) < 0 && s->report)
 			s->report(s->rctx, UEV_RING_DAMAGE, rec->offset, "an event format in the file does not parse; skipped");
 	}
@@ -178,14 +178,12 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 	if (ret < 0)
 		return ret;
 	ret = collect_announcements(&s, path);
-	s.known = calloc(65536, 1);
-	if (!s.known || ret < 0) {
+	if (ret < 0) {
 		uev_ring_reader_close(r);
 		for (size_t i = 0; i < s.nann; i++)
 			free(s.ann[i].def);
 		free(s.ann);
-		free(s.known);
-		return ret < 0 ? ret : -ENOMEM;
+		return ret;
 	}
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_sync sy;
@@ -214,7 +212,6 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 	}
 	uev_decoder_free(s.dec);
 	tep_free(s.tep);
-	free(s.known);
 	for (size_t i = 0; i < s.nann; i++)
 		free(s.ann[i].def);
 	free(s.ann);
