@@ -278,6 +278,17 @@ static int vetter_start(void)
 	return 0;
 }
 
+int uev_format_vet_start(void)
+{
+	int e = 0;
+
+	pthread_mutex_lock(&vet_lock);
+	if (vetter_fd < 0 && vetter_start() < 0)
+		e = -errno;
+	pthread_mutex_unlock(&vet_lock);
+	return e;
+}
+
 /* Vet @text in a child, through the vetter when there is one. */
 static int vet(const char *system, const char *text)
 {

@@ -86,6 +86,7 @@
 #include <sanitizer/common_interface_defs.h>
 #include <trace-seq.h>
 
+#include "format-vet.h"
 #include "ring-common.h"
 #include "uev-decode.h"
 #include "ringfile.h"
@@ -158,6 +159,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	verbose = getenv("FUZZ_VERBOSE") && strcmp(getenv("FUZZ_VERBOSE"), "0");
 	trace_seq_init(&tseq);
+	/* before libFuzzer loads the corpus: its forks stay cheap */
+	if (uev_format_vet_start() < 0)
+		perror("fuzz_ring: starting the format vetter");
 	return 0;
 }
 
