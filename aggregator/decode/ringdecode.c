@@ -41,6 +41,8 @@ struct tkept {
 	struct tstep *steps;
 	size_t n, cap, bytes;
 	unsigned layout;
+	int handed; /* records were decoded with it: a later step makes it one no later run can use */
+	int spoilt;
 };
 
 #define TKEPT_MAX 8u
@@ -97,6 +99,7 @@ static void tkept_put(struct tkept *k)
 
 	if (!k)
 		return;
+	k->handed = 0;
 	if (k->bytes > TKEPT_BYTES) {
 		tkept_free(k);
 		return;
@@ -236,6 +239,10 @@ static int step(struct state *s, int event, const char *system, const char *text
 			return e;
 	}
 	s->at++;
+	/* A record was decoded before this step: a run like this one needs
+	 * the handle without it there, and again with it here. Such a
+	 * handle is used for this run only. */
+	s->own->spoilt |= s->own->handed;
 	return tstep_do(s, s->own, event, system, text, off);
 }
 
@@ -257,6 +264,7 @@ static int need_tep(struct state *s)
 			tkept_put(s->cand[i]);
 		s->ncand = 0;
 	}
+	s->own->handed = 1;
 	s->tep = s->own->tep;
 	return 0;
 }
@@ -267,7 +275,10 @@ static void end_run(struct state *s)
 	uev_decoder_free(s->dec);
 	s->dec = NULL;
 	s->tep = NULL;
-	tkept_put(s->own);
+	if (s->own && s->own->spoilt)
+		tkept_free(s->own);
+	else if (s->own)
+		tkept_put(s->own);
 	s->own = NULL;
 	for (size_t i = 0; i < s->ncand; i++)
 		tkept_put(s->cand[i]);
