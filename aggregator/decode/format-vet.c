@@ -278,6 +278,17 @@ static int vetter_start(void)
 	return 0;
 }
 
+int uev_format_vet_start(void)
+{
+	int e = 0;
+
+	pthread_mutex_lock(&vet_lock);
+	if (vetter_fd < 0 && vetter_start() < 0)
+		e = -errno;
+	pthread_mutex_unlock(&vet_lock);
+	return e;
+}
+
 /* Vet @text in a child, through the vetter when there is one. */
 static int vet(const char *system, const char *text)
 {
@@ -365,6 +376,12 @@ static int arg_safe(const struct tep_print_arg *a, int depth)
 		case TEP_PRINT_STRING:
 			break; /* __get_str: page-check found its NUL inside the record */
 		case TEP_PRINT_OP:
+			/* libtraceevent divides as the text says: by a field
+			 * that holds 0 (SIGFPE), or LLONG_MIN by -1 (SIGFPE
+			 * too). Only a positive constant divisor is safe. */
+			if (a->op.op && (!strcmp(a->op.op, "/") || !strcmp(a->op.op, "%")) &&
+			    atom(a->op.right) <= 0)
+				return 0;
 			if (!arg_safe(a->op.left, depth + 1) || !arg_safe(a->op.right, depth + 1))
 				return 0;
 			break;

@@ -11,6 +11,13 @@
  * (below): every reader (uev_ring_decode, uev-replay) asks here. */
 int uev_format_vet(const char *system, const char *text);
 
+/* Start the vetter now: the process that forks a child per text, itself
+ * forked at the first text otherwise (format-vet.c). Each fork of it
+ * copies what the process had mapped when it started, so a program that
+ * grows big (a fuzzer, its corpus and quarantine) starts it early, while
+ * small. 0, or -errno (texts are then vetted by forking the caller). */
+int uev_format_vet_start(void);
+
 /* How many texts uev_format_vet() has parsed in a child so far (for
  * tests: with the cache, a text asked for again does not fork). */
 unsigned long uev_format_vet_forks(void);

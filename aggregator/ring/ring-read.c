@@ -64,7 +64,12 @@ int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_rin
 		r->fd = fd;
 		r->report = report;
 		r->ctx = ctx;
-		for (unsigned i = UEV_RING_SUPER_USED; i < sizeof(b); i++)
+		/* all_zero first: a byte loop here cost a reader's open more
+		 * than its whole superblock check in a fuzzer's build */
+		unsigned i = all_zero(b + UEV_RING_SUPER_USED, sizeof(b) - UEV_RING_SUPER_USED)
+				     ? sizeof(b) : UEV_RING_SUPER_USED;
+
+		for (; i < sizeof(b); i++)
 			if (b[i]) {
 				say(r->report, r->ctx, i, "superblock: unused bytes are not zero");
 				break;

@@ -82,9 +82,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <event-parse.h>
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #include <trace-seq.h>
 
+#include "format-vet.h"
 #include "ring-common.h"
 #include "uev-decode.h"
 #include "ringfile.h"
@@ -157,6 +159,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	verbose = getenv("FUZZ_VERBOSE") && strcmp(getenv("FUZZ_VERBOSE"), "0");
 	trace_seq_init(&tseq);
+	/* before libFuzzer loads the corpus: its forks stay cheap */
+	if (uev_format_vet_start() < 0)
+		perror("fuzz_ring: starting the format vetter");
 	return 0;
 }
 
@@ -361,11 +366,18 @@ static uint64_t sink;
 
 static void touch(const void *p, size_t len)
 {
-	const uint8_t *b = p;
+	/* The whole range must be addressable: ASan says so for all of it
+	 * at once (a loop reading every byte, with its compare traced for
+	 * the fuzzer at every step, took a tenth of the run time). */
+	const void *bad = __asan_region_is_poisoned((void *)p, len);
 
-	/* Read every byte: ASan checks that the whole range is addressable. */
-	for (size_t i = 0; i < len; i++)
-		sink += b[i];
+	if (bad) {
+		fprintf(stderr, "fuzz_ring: %zu bytes at %p handed out, byte %zu not addressable\n", len, p,
+			(size_t)((const char *)bad - (const char *)p));
+		abort();
+	}
+	if (len)
+		sink += ((const uint8_t *)p)[0] + ((const uint8_t *)p)[len - 1];
 }
 
 static void report(void *ctx, enum uev_ring_report_kind kind, uint64_t offset, const char *msg)
