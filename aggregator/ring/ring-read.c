@@ -66,7 +66,7 @@ int uev_ring_reader_open(struct uev_ring_reader **out, const char *path, uev_rin
 		r->ctx = ctx;
 		/* all_zero first: a byte loop here cost a reader's open more
 		 * than its whole superblock check in a fuzzer's build */
-		unsigned i = all_zero(b + UEV_RING_SUPER_USED, sizeof(b) - UEV_RING_SUPER_USED)
+		unsigned i = uev_ring_all_zero(b + UEV_RING_SUPER_USED, sizeof(b) - UEV_RING_SUPER_USED)
 				     ? sizeof(b) : UEV_RING_SUPER_USED;
 
 		for (; i < sizeof(b); i++)
