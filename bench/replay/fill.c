@@ -26,6 +26,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "bench-cpus.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -59,54 +60,13 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The CPUs this process may run on, in a set sized for the machine (a
- * cpu_set_t stops at 1024 CPUs). */
-static int allowed_cpus(int **cpus)
-{
-	long conf = sysconf(_SC_NPROCESSORS_CONF);
-	size_t max = (size_t)(conf > 0 ? conf : 1), size;
-	cpu_set_t *set;
-	int n = 0;
-
-	for (;; max *= 2) { /* CPU numbers may exceed the count */
-		size = CPU_ALLOC_SIZE(max);
-		if (!(set = CPU_ALLOC(max)))
-			return -1;
-		if (sched_getaffinity(0, size, set) == 0 || errno != EINVAL || max > (1u << 20))
-			break;
-		CPU_FREE(set);
-	}
-	*cpus = calloc(max, sizeof(**cpus));
-	for (size_t c = 0; *cpus && c < max; c++)
-		if (CPU_ISSET_S(c, size, set))
-			(*cpus)[n++] = (int)c;
-	CPU_FREE(set);
-	if (*cpus && n == 0)
-		(*cpus)[n++] = 0;
-	return *cpus ? n : -1;
-}
-
-/* Runs the calling thread on @cpu only. */
-static void pin(int cpu)
-{
-	size_t size = CPU_ALLOC_SIZE((size_t)cpu + 1);
-	cpu_set_t *set = CPU_ALLOC((size_t)cpu + 1);
-
-	if (!set)
-		return;
-	CPU_ZERO_S(size, set);
-	CPU_SET_S((size_t)cpu, size, set);
-	pthread_setaffinity_np(pthread_self(), size, set);
-	CPU_FREE(set);
-}
-
 static void *run(void *arg)
 {
 	static const char *const outputs[] = { "HDMI-A-1", "eDP-1", "DP-2", "Virtual-1" };
 	struct worker *w = arg;
 	char name[32];
 
-	pin(w->cpu);
+	bench_pin(w->cpu);
 	pthread_barrier_wait(&start);
 	for (uint64_t seq = 0; seq < w->n; seq++) {
 		unsigned out = (unsigned)(seq % 4);
@@ -163,7 +123,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fill: the seat never enabled the event (%s)\n", uev_provider_status(p));
 		return 1;
 	}
-	if ((n = allowed_cpus(&cpus)) < 0)
+	if ((n = bench_allowed_cpus(&cpus)) < 0)
 		return 1;
 	w = calloc((size_t)n, sizeof(*w));
 	if (!w)

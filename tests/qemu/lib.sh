@@ -21,6 +21,22 @@ qemu_kernel() {
 	[[ -x /bin/busybox ]] || fail "/bin/busybox (busybox-static) is missing"
 }
 
+# qemu_workdir NAME: $work, a new temporary directory removed at exit
+# unless the run failed (the evidence: initramfs, console, ring files) or
+# UEV_QEMU_KEEP=1.
+qemu_workdir() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	trap qemu_cleanup EXIT
+}
+qemu_cleanup() {
+	local rc=$?
+	if [[ ${UEV_QEMU_KEEP:-0} == 1 || ($rc != 0 && $rc != 77) ]]; then
+		say "work dir kept: $work"
+	else
+		rm -rf "$work"
+	fi
+}
+
 # qemu_busybox DIR: busybox in DIR/bin with every applet as a link, /bin/sh
 # first of all: the kernel runs /init by its #! line before anything in the
 # guest could install them.

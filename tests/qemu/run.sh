@@ -57,16 +57,7 @@ QEMU_ROOT=$root
 . "$here/lib.sh"
 qemu_kernel
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/uev-qemu.XXXXXX")
-cleanup() { # keep the evidence of a failure
-	local rc=$?
-	if [[ ${UEV_QEMU_KEEP:-0} == 1 || ($rc != 0 && $rc != 77) ]]; then
-		say "work dir kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
+qemu_workdir uev-qemu
 
 # --- the initramfs ---------------------------------------------------------------
 stage=$work/root

@@ -51,16 +51,7 @@ weston_cpio=$("$here/guest-weston.sh" "${UEV_GUEST_CACHE:-/var/cache/uev/guest}"
 	fail "the guest's Weston userland could not be put together (guest-weston.sh)"
 say "Weston userland: $weston_cpio ($((SECONDS - t0)) s)"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/uev-qemu-kms.XXXXXX")
-cleanup() {
-	local rc=$?
-	if [[ ${UEV_QEMU_KEEP:-0} == 1 || ($rc != 0 && $rc != 77) ]]; then
-		say "work dir kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
+qemu_workdir uev-qemu-kms
 
 # --- the per-run part of the initramfs ------------------------------------------
 stage=$work/root
