@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The format vetting cache (aggregator/format-vet.c): each distinct format
+ * The format vetting cache (aggregator/decode/format-vet.c): each distinct format
  * text is parsed in a child once per process, by every reader (the decoder
  * of uev-ringdump, replay's streams), a text that crashes libtraceevent is
  * still refused, and the cache's memory stays bounded whatever a file

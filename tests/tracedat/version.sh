@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The trace.dat writer only runs with the libtracecmd it was checked
-# against (aggregator/tracedat.c declares libtracecmd's private API).
+# against (aggregator/tracedat/tracedat-write.c declares libtracecmd's private API).
 #  - a uev-replay built as against another libtracecmd version (the version
 #    macros forced) refuses --trace-dat: exit 1, both versions named, no
 #    output file, and it links without libtracecmd at all
