@@ -58,7 +58,7 @@ struct ann {
 
 struct state {
 	struct ann *ann; /* every announcement in the file (see below) */
-	size_t nann;
+	size_t nann, ann_cap;
 	struct uev_ringdec_run run;
 	struct tep_handle *tep; /* own->tep once a record needs one */
 	struct uev_decoder *dec;
@@ -354,19 +354,16 @@ static int collect_announcements(struct state *s, const char *path)
 		return ret;
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_announce_rec a;
-		struct ann *n;
 
 		if (uev_ring_rec_announce(&rec, &a) < 0)
 			continue;
-		n = realloc(s->ann, (s->nann + 1) * sizeof(*n));
-		if (!n) {
+		if (UEV_GROW(s->ann, s->ann_cap, s->nann + 1) < 0) {
 			ret = -ENOMEM;
 			break;
 		}
-		s->ann = n;
-		n[s->nann].id = a.id;
-		n[s->nann].def = strdup(a.def);
-		if (!n[s->nann].def) {
+		s->ann[s->nann].id = a.id;
+		s->ann[s->nann].def = strdup(a.def);
+		if (!s->ann[s->nann].def) {
 			ret = -ENOMEM;
 			break;
 		}
