@@ -14,3 +14,21 @@ expect() { # exit-code stderr-substring command...
 		echo "FAIL: $* -> exit $rc, stderr '$out' (wanted $code, '$text')"; fail=1
 	fi
 }
+# agg_up AGGREGATOR SEAT CONF DIR: uev-aggregator on SEAT with CONF, its run
+# directory DIR/run and its stderr in DIR/agg.log, in the background; $agg
+# is its pid once the seat's enable page exists (it records from then on).
+# Not there within 10 s: the aggregator is killed and the test fails with
+# its log (the caller's cleanup removes the instance).
+agg_up() {
+	"$1" --seat "$2" --config "$3" --run-dir "$4/run" 2>"$4/agg.log" &
+	agg=$!
+	for _ in $(seq 100); do
+		[ -e "$4/run/$2.enable" ] && return 0
+		sleep 0.1
+	done
+	kill -KILL "$agg" 2>/dev/null
+	wait "$agg" 2>/dev/null
+	echo "FAIL: the aggregator did not start"
+	cat "$4/agg.log"
+	exit 1
+}

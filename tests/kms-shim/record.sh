@@ -37,10 +37,7 @@ flush_interval_ms = 100
 path = $T/seat.ring
 size = 4M
 CONF
-"$AGG" --seat "$seat" --config "$T/agg.conf" --run-dir "$T/run" 2>"$T/agg.log" &
-agg=$!
-for _ in $(seq 100); do [ -e "$T/run/$seat.enable" ] && break; sleep 0.1; done
-[ -e "$T/run/$seat.enable" ] || { echo "FAIL: the aggregator did not start"; cat "$T/agg.log"; exit 1; }
+agg_up "$AGG" "$seat" "$T/agg.conf" "$T"
 
 env LD_PRELOAD="$(kms_preload "$FAKE")" "$CALLS" "$T/file" >"$T/plain.out" 2>&1 ||
 	{ echo "FAIL: kms-calls with fake-res.so alone"; cat "$T/plain.out"; exit 1; }

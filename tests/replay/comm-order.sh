@@ -41,10 +41,7 @@ event = sched:sched_process_fork
 event = sched:sched_process_exec
 event = task:task_rename
 CONF
-"$AGG" --seat "$seat" --config "$T/s.conf" --run-dir "$T/run" 2>"$T/agg.log" &
-agg=$!
-for _ in $(seq 100); do [ -e "$T/run/$seat.enable" ] && break; sleep 0.1; done
-[ -e "$T/run/$seat.enable" ] || { echo "FAIL: aggregator did not start"; cat "$T/agg.log"; exit 1; }
+agg_up "$AGG" "$seat" "$T/s.conf" "$T"
 sleep 2.5 # past the first flush
 
 # The shell forks on CPU A; the child execs python3 on CPU B, moves to A and

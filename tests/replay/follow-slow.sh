@@ -32,11 +32,8 @@ buffer_kb = 256
 path = $T/s.ring
 size = 8M
 CONF
-"$AGG" --seat "$seat" --config "$T/s.conf" --run-dir "$T/run" 2>"$T/agg.log" &
-agg=$!
+agg_up "$AGG" "$seat" "$T/s.conf" "$T"
 pids+=("$agg")
-for _ in $(seq 100); do [ -e "$T/run/$seat.enable" ] && break; sleep 0.1; done
-[ -e "$T/run/$seat.enable" ] || { echo "FAIL: aggregator did not start"; cat "$T/agg.log"; exit 1; }
 sleep 0.5 # the run's RUN_START is in the file before replay scans it
 
 "$REPLAY" --follow --json --event rp_tick "$T/s.ring" >"$T/follow.json" 2>"$T/follow.err" &

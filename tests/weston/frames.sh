@@ -7,6 +7,7 @@
 # usage: frames.sh UEV-AGGREGATOR UEV-REPLAY WESTON-FRAMES-EMIT FRAMES.PY
 set -uo pipefail
 AGG=$1 REPLAY=$2 EMIT=$3 CHECK=$4
+. "$(dirname "$0")/../cli-lib.sh"
 [ -d /sys/kernel/tracing/instances ] || { echo "SKIP: no tracefs instances"; exit 77; }
 
 T=$(mktemp -d /tmp/uevframes.XXXXXX)
@@ -29,10 +30,7 @@ flush_interval_ms = 100
 path = $T/seat.ring
 size = 4M
 CONF
-"$AGG" --seat "$seat" --config "$T/agg.conf" --run-dir "$T/run" 2>"$T/agg.log" &
-agg=$!
-for _ in $(seq 100); do [ -e "$T/run/$seat.enable" ] && break; sleep 0.1; done
-[ -e "$T/run/$seat.enable" ] || { echo "FAIL: the aggregator did not start"; cat "$T/agg.log"; exit 1; }
+agg_up "$AGG" "$seat" "$T/agg.conf" "$T"
 "$EMIT" "$seat" "$T/run" || { echo "FAIL: weston-frames-emit"; exit 1; }
 kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator exit $?"; cat "$T/agg.log"; fail=1; }
 agg=

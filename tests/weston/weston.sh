@@ -45,11 +45,8 @@ size = 16M
 event = sched:sched_process_fork
 event = sched:sched_process_exec
 CONF
-"$AGG" --seat "$seat" --config "$T/agg.conf" --run-dir "$T/run" 2>"$T/agg.log" &
-agg=$!
+agg_up "$AGG" "$seat" "$T/agg.conf" "$T"
 pids+=("$agg")
-for _ in $(seq 100); do [ -e "$T/run/$seat.enable" ] && break; sleep 0.1; done
-[ -e "$T/run/$seat.enable" ] || { echo "FAIL: the aggregator did not start"; cat "$T/agg.log"; exit 1; }
 
 # wait_for PID FILE SECONDS: until FILE exists, or fail when PID died
 wait_for() {
