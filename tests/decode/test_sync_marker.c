@@ -205,17 +205,10 @@ int main(void)
 {
 	Suite *su = suite_create("sync_marker");
 	TCase *tc = tcase_create("kernel");
-	SRunner *sr;
-	int failed;
 
 	ktest_require_root_tracefs();
 	tcase_add_loop_test(tc, pairs_the_marker_timestamp, 0, (int)(sizeof clocks / sizeof *clocks));
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	ktest_cleanup();
-	return failed ? 1 : 0;
+	return ktest_run(su);
 }

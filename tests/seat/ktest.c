@@ -161,3 +161,15 @@ size_t ktest_count(const struct krecs *r, enum uev_rec_kind kind, const char *na
 		n += r->v[i].kind == kind && (!name || !strcmp(r->v[i].name, name));
 	return n;
 }
+
+int ktest_run(Suite *su)
+{
+	SRunner *sr = srunner_create(su);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	ktest_cleanup();
+	return failed ? 1 : 0;
+}

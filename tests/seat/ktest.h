@@ -5,6 +5,7 @@
 #define UEV_KTEST_H
 
 #include <stdint.h>
+#include <check.h>
 #include "uev-decode.h"
 #include "uev-seat.h"
 
@@ -31,6 +32,9 @@ void ktest_require_root_tracefs(void);
 void ktest_seat_new(struct uev_seat *s, char *run_dir, size_t size, int start);
 /* Remove every instance and run dir this test program created. */
 void ktest_cleanup(void);
+/* A test program's end: run @su, free it, ktest_cleanup(); the exit
+ * status (1 when a test failed). */
+int ktest_run(Suite *su);
 /* Consume and decode the seat's kernel ring, all CPUs (CPU order, then ring order). */
 void ktest_read(struct uev_seat *s, struct krecs *out);
 void ktest_free(struct krecs *r);

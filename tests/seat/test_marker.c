@@ -434,8 +434,6 @@ int main(void)
 {
 	Suite *su = suite_create("marker");
 	TCase *tc = tcase_create("kernel");
-	SRunner *sr;
-	int failed;
 
 	ktest_require_root_tracefs();
 	tcase_set_timeout(tc, 60);
@@ -448,10 +446,5 @@ int main(void)
 	tcase_add_test(tc, granted_group_member_records);
 	tcase_add_test(tc, emits_from_a_signal_handler_on_a_small_stack);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	ktest_cleanup();
-	return failed ? 1 : 0;
+	return ktest_run(su);
 }
