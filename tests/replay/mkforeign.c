@@ -25,10 +25,9 @@
 #include <string.h>
 
 #include "ring-common.h"
+#include "fake-kernel.h"
 #include "uev-abi.h"
 
-#define T0 5000000000ull
-#define WALL 1700000000000000000ull
 #define USER_DEF "fx_user u16 a; u32 b; u64 c; s32 d; __rel_loc char[] s"
 
 static int big;        /* the recording machine's byte order */
@@ -111,12 +110,6 @@ static void pages(uint8_t pg[2][512], uint32_t lens[2])
 
 static void formats(char *hp, size_t hpsize, char *kevf, size_t kevsize, char *raw, size_t rawsize)
 {
-	static const char common[] =
-		"format:\n"
-		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-		"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-		"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n";
 
 	snprintf(hp, hpsize,
 		 "\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
@@ -139,10 +132,6 @@ static void formats(char *hp, size_t hpsize, char *kevf, size_t kevsize, char *r
 		 common);
 }
 
-static const char header_event[] =
-	"# compressed entry header\n\ttype_len    :    5 bits\n\ttime_delta  :   27 bits\n"
-	"\tarray       :   32 bits\n\n\tpadding     : type == 29\n\ttime_extend : type == 30\n"
-	"\ttime_stamp : type == 31\n\tdata max type_len  == 28\n";
 
 static void run_info(struct uev_ring_run_info *ri, int bad)
 {

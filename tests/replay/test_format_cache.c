@@ -19,25 +19,12 @@
 #include "format-vet.h"
 #include "replay.h"
 #include "ring-common.h"
+#include "fake-kernel.h"
 #include "ringdecode.h"
 
 #define RUNS 20
 #define CPUS 4
-#define T0 5000000000ull
 
-static const char header_page[] =
-	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
-	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
-	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
-	"\tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;\n";
-static const char alpha[] =
-	"name: alpha\nID: 600\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
-	"\tfield:int value;\toffset:8;\tsize:4;\tsigned:1;\n\n"
-	"print fmt: \"value=%d\", REC->value\n";
 /* libtraceevent 1.7 dereferences NULL on it (fuzz_ring/format-unterminated-array). */
 static const char crashes[] = "name: bad\nID: 601\nformat:\n\tfield:char x[";
 
