@@ -38,6 +38,7 @@ struct rp_main {
 	struct rp_buf text;  /* "name: fields" of the event being shown */
 	struct rp_comm comm; /* names from kernel events, in time order */
 	char comm_boot[37];  /* the boot those names belong to */
+	const struct rp_run *comm_run; /* the run of the last event: its boot is comm_boot */
 };
 
 /* The recording's span on the merge timeline, then --since/--until. */

@@ -182,9 +182,12 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 	 * table in drain order, so an exec drained from one CPU after the
 	 * exec'd task's events on another CPU would leave them under the
 	 * name before the exec. pids are per boot: a new boot forgets. */
-	if (e->run && strcmp(m->comm_boot, e->run->boot_id)) {
-		rp_comm_clear(&m->comm);
-		memcpy(m->comm_boot, e->run->boot_id, sizeof(m->comm_boot));
+	if (e->run && e->run != m->comm_run) { /* the boot is compared per run, not per event */
+		if (strcmp(m->comm_boot, e->run->boot_id)) {
+			rp_comm_clear(&m->comm);
+			memcpy(m->comm_boot, e->run->boot_id, sizeof(m->comm_boot));
+		}
+		m->comm_run = e->run;
 	}
 	rp_comm_learn(&m->comm, e);
 	if (e->r.pid > 0 && (name = rp_comm_find(&m->comm, e->r.pid)))
