@@ -125,7 +125,7 @@ qemu_boot() {
 	say "qemu exited $qrc after $boot_s s"
 }
 
-# qemu_verdict CONSOLE DONE-MARKER: fail on a panic, a hang, a qemu error,
+# qemu_verdict CONSOLE DONE-MARKER TIMEOUT: fail on a panic, a hang, a qemu error,
 # an unfinished guest script or a sanitizer report on the console.
 qemu_verdict() {
 	local console=$1 done=$2 timeout_s=$3

@@ -111,7 +111,6 @@ if [[ -s $out/seat0.ring && -s $out/seat0.json ]]; then
 		diff -u "$out/seat0.json" "$out/host.json" | head -n 20
 	else
 		say "PASS host-decode: $(wc -l <"$out/host.json") events, the same JSON as in the guest ($(tail -n1 "$out/host.json.err" | sed 's/^# //'))"
-		read -r _ frames_pid <"$out/pids" || true
 		"$replay" --pid "$(awk '$1 == "refused" { print $2 }' "$out/pids")" "$out/seat0.ring" \
 			>"$out/host-refused.txt" 2>/dev/null || true
 		if ! python3 "$here/check.py" "$out/host.json" "$out/pids" "$out/host-refused.txt"; then
