@@ -34,6 +34,8 @@ struct kdef {
 
 struct uev_decoder {
 	struct tep_handle *tep;
+	const uint64_t *visible; /* uev_decoder_visible(): NULL, every id */
+	int big_endian, long_size; /* uev_decoder_layout(); 0: this machine's */
 	char kname[128];         /* "system:event" of the last kernel record */
 	const struct tep_event *kname_of;
 	struct kbuffer *kbuf;
@@ -61,7 +63,7 @@ static void find_raw(struct uev_decoder *d)
 	struct tep_format_field *fid = raw ? tep_find_field(raw, "id") : NULL;
 	struct tep_format_field *fbuf = raw ? tep_find_field(raw, "buf") : NULL;
 
-	if (fid && fbuf) {
+	if (fid && fbuf && uev_id_visible(d->visible, raw->id)) {
 		d->raw_id = raw->id;
 		d->raw_id_off = fid->offset;
 		d->raw_buf_off = fbuf->offset;
@@ -118,6 +120,32 @@ int uev_decoder_layout(struct uev_decoder *d, int big_endian, unsigned long_size
 	 * size. */
 	tep_set_file_bigendian(d->tep, big_endian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
 	tep_set_long_size(d->tep, (int)long_size);
+	d->big_endian = big_endian;
+	d->long_size = (int)long_size;
+	return 0;
+}
+
+void uev_decoder_visible(struct uev_decoder *d, const uint64_t *visible)
+{
+	d->visible = visible;
+	d->kname_of = NULL;
+	if (d->raw_id >= 0 && !uev_id_visible(visible, d->raw_id))
+		d->raw_id = -1;
+	if (d->raw_id < 0)
+		find_raw(d);
+}
+
+int uev_decoder_set_tep(struct uev_decoder *d, struct tep_handle *tep)
+{
+	d->tep = tep;
+	d->kname_of = NULL;
+	d->nkdefs = 0;
+	d->raw_id = -1;
+	find_raw(d);
+	if (d->long_size) {
+		tep_set_file_bigendian(tep, d->big_endian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+		tep_set_long_size(tep, d->long_size);
+	}
 	return 0;
 }
 
@@ -306,6 +334,8 @@ static void classify(struct uev_decoder *d, struct uev_rec *r)
 	struct announced *a;
 
 	r->event = tep_find_event_by_record(d->tep, rec);
+	if (r->event && !uev_id_visible(d->visible, r->event->id))
+		r->event = NULL;
 	r->pid = tep_data_pid(d->tep, rec);
 	r->kind = UEV_REC_KERNEL;
 	/* Records of one event come in runs: name it once per run. */
@@ -354,7 +384,7 @@ int uev_decoder_load(struct uev_decoder *d, void *page, size_t size, int cpu)
 	d->first = 1;
 	d->started = 0;
 	d->loaded = 0;
-	if (!uev_page_check_as(d->tep, page, size, &d->lay, &d->why))
+	if (!uev_page_check_visible(d->tep, d->visible, page, size, &d->lay, &d->why))
 		return -EBADMSG;
 	d->why = "kbuffer refused it";
 	if (kbuffer_load_subbuffer(d->kbuf, page) < 0) {

@@ -62,6 +62,21 @@ void uev_decoder_free(struct uev_decoder *d);
  */
 int uev_decoder_layout(struct uev_decoder *d, int big_endian, unsigned long_size);
 
+/*
+ * Only the events of the tep handle whose ids are set in @visible (a bit
+ * per id below 65536, uev_id_visible; NULL, the default: all) are known to
+ * the decoder: the others decode, and are checked, as events without a
+ * format. The bitmap stays the caller's and may change between pages. For
+ * a handle that holds formats a file brings only later (ringdecode.c keeps
+ * handles across decodes of the same formats).
+ */
+void uev_decoder_visible(struct uev_decoder *d, const uint64_t *visible);
+
+/* Decode with @tep from now on (the same formats so far, parsed again
+ * into another handle: ringdecode.c), with the layout set by
+ * uev_decoder_layout(). Between pages only. 0. */
+int uev_decoder_set_tep(struct uev_decoder *d, struct tep_handle *tep);
+
 /* Stop iterating when the callback returns non-zero (that value is returned). */
 typedef int (*uev_rec_fn)(void *ctx, const struct uev_rec *r);
 

@@ -16,8 +16,8 @@
 /* One kernel event's data (@len bytes): every field of its format inside
  * it, every dynamic field's string inside it and NUL-terminated, because
  * libtraceevent prints those with %s. */
-static int fields_inside(struct tep_handle *tep, const struct uev_page_layout *l, const uint8_t *data,
-			 uint32_t len)
+static int fields_inside(struct tep_handle *tep, const uint64_t *visible, const struct uev_page_layout *l,
+			 const uint8_t *data, uint32_t len)
 {
 	struct tep_format_field *f;
 	struct tep_event *ev;
@@ -26,7 +26,7 @@ static int fields_inside(struct tep_handle *tep, const struct uev_page_layout *l
 	if (len < 8) /* the common fields every lookup reads */
 		return 0;
 	type = uev_page_get16(l, data);
-	if (!tep || !(ev = tep_find_event(tep, type)))
+	if (!tep || !(ev = tep_find_event(tep, type)) || !uev_id_visible(visible, ev->id))
 		return 1; /* printed as unknown: nothing of it is read */
 	for (f = ev->format.fields; f; f = f->next) {
 		uint32_t v, off, n;
@@ -54,6 +54,12 @@ int uev_page_check(struct tep_handle *tep, const void *page, size_t size, const 
 int uev_page_check_as(struct tep_handle *tep, const void *page, size_t size,
 		      const struct uev_page_layout *l, const char **why)
 {
+	return uev_page_check_visible(tep, NULL, page, size, l, why);
+}
+
+int uev_page_check_visible(struct tep_handle *tep, const uint64_t *visible, const void *page, size_t size,
+			   const struct uev_page_layout *l, const char **why)
+{
 	struct uev_page_walk w;
 	const uint8_t *body;
 	uint32_t len;
@@ -62,7 +68,7 @@ int uev_page_check_as(struct tep_handle *tep, const void *page, size_t size,
 	if (uev_page_walk_init_as(&w, page, size, l, why) < 0)
 		return 0;
 	while ((r = uev_page_walk_next(&w, &body, &len, why)) > 0)
-		if (!fields_inside(tep, &w.lay, body, len)) {
+		if (!fields_inside(tep, visible, &w.lay, body, len)) {
 			*why = "an event's fields or strings run past the event";
 			return 0;
 		}

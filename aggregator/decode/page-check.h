@@ -218,4 +218,18 @@ int uev_page_check(struct tep_handle *tep, const void *page, size_t size, const 
 int uev_page_check_as(struct tep_handle *tep, const void *page, size_t size,
 		      const struct uev_page_layout *l, const char **why);
 
+/* Is event id @id one a reader may look up? @visible has a bit per id
+ * below 65536; NULL makes every id visible. A tep handle kept from an
+ * earlier decode of the same formats may hold formats that the file being
+ * read brings only later (ringdecode.c): those stay unknown until then. */
+static inline int uev_id_visible(const uint64_t *visible, int id)
+{
+	return !visible || (id >= 0 && id < 65536 && (visible[id / 64] >> (id % 64) & 1));
+}
+
+/* uev_page_check_as() where only the events of @tep whose ids are
+ * visible (uev_id_visible) count as known. */
+int uev_page_check_visible(struct tep_handle *tep, const uint64_t *visible, const void *page, size_t size,
+			   const struct uev_page_layout *l, const char **why);
+
 #endif

@@ -1,64 +1,59 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A ring file decoded run by run (ringdecode.h): each run's formats parsed
+ * into a tep handle, its pages decoded with it, every record handed to the
+ * caller with the run it belongs to.
+ *
+ * Tep handles are kept across decodes (tep-kept.c). Files are decoded
+ * again and again with the same formats (a fuzzer above all: thousands of
+ * times a second, and libtraceevent leaks a few bytes on some malformed
+ * formats, which makes every such decode a leak scan of the whole
+ * process), so a run's handle is kept with its steps (the header page and
+ * the event formats, in file order), and a later run whose steps are the
+ * same uses it instead of parsing the texts again.
+ *
+ * What a record is decoded with is always what a fresh parse of the run's
+ * steps so far would give. Real files bring an event's format where the
+ * event first appears, between pages, so a run usually needs the handle
+ * at several points of its steps. A prescan of the file counts and hashes
+ * each run's steps; a kept handle with all of the run's steps (and clean,
+ * tkept_usable) is used from the first record on, the decoder told which
+ * ids the run has brought so far (uev_decoder_visible) and taking the
+ * others as ids without a format. While a run's steps match a kept
+ * handle's, nothing is parsed; a step the handle does not have next (a
+ * hash that lied) gives the run a handle of its own, parsed from its steps
+ * so far (vetted as always, uev_format_parse), and the decoder moves to
+ * it. A handle changed after records were decoded with it in a way a
+ * later run could not undo (a header page, an unclean event) is not kept.
+ * A step that failed reports again as it did. The decoder's layout (byte
+ * order, long size) is part of the key: it is set on the handle.
+ */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event-parse.h>
 
-#include "format-vet.h"
+#include "tep-kept.h"
 #include "uev-grow.h"
 #include "ringdecode.h"
-
-
-/*
- * Tep handles kept across decodes. A run's handle is made by a sequence of
- * steps, the header page and the event formats in file order, and the
- * same sequence makes the same handle. Files are decoded again and again
- * with the same formats (a fuzzer above all: thousands of times a second,
- * and libtraceevent leaks a few bytes on some malformed formats, which
- * makes every such decode a leak scan of the whole process), so a run's
- * handle is kept with its steps, and a later run whose steps are the same
- * so far uses it instead of parsing the texts again.
- *
- * The result is the very handle a fresh parse would give at every point a
- * record is decoded: while a run's steps match a kept handle's, nothing is
- * parsed and no record is decoded; a record to decode (PAGE, ANNOUNCE)
- * takes the kept handle only when its steps are exactly the run's so far,
- * else a new handle is parsed from the steps so far (vetted as always,
- * uev_format_parse). A step that failed reports again as it did. The
- * decoder's layout (byte order, long size) is part of the key: it is set
- * on the handle.
- */
-struct tstep {
-	uint8_t event; /* 0 the header page, 1 an event format */
-	uint8_t failed; /* did not parse: reported */
-	char *system, *text;
-};
-
-struct tkept {
-	struct tep_handle *tep;
-	struct tstep *steps;
-	size_t n, cap, bytes;
-	unsigned layout;
-	int handed; /* records were decoded with it: a later step makes it one no later run can use */
-	int spoilt;
-};
-
-#define TKEPT_MAX 8u
-#define TKEPT_BYTES (1u << 20) /* text of one handle's steps: larger is not kept */
-
-static pthread_mutex_t tkept_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tkept *tkept[TKEPT_MAX]; /* not in use; [0] the newest */
 
 struct ann {
 	uint32_t id;
 	char *def;
 };
 
+/* A run's steps in all, as the prescan found them. */
+struct runsteps {
+	size_t n;
+	uint64_t hash;
+};
+
 struct state {
 	struct ann *ann; /* every announcement in the file (see below) */
 	size_t nann, ann_cap;
+	struct runsteps *runs; /* every run of the file, in order (prescan) */
+	size_t nruns, runs_cap, irun; /* irun: runs started in the decode so far */
 	struct uev_ringdec_run run;
 	struct tep_handle *tep; /* own->tep once a record needs one */
 	struct uev_decoder *dec;
@@ -79,97 +74,10 @@ struct state {
 	int foreign; /* the run's pages are not laid out as this machine's */
 };
 
-static void tkept_free(struct tkept *k)
+static void say_failed(struct state *s, uint64_t off)
 {
-	if (!k)
-		return;
-	for (size_t i = 0; i < k->n; i++) {
-		free(k->steps[i].system);
-		free(k->steps[i].text);
-	}
-	free(k->steps);
-	tep_free(k->tep);
-	free(k);
-}
-
-/* Back to the kept ones, the oldest giving way. */
-static void tkept_put(struct tkept *k)
-{
-	struct tkept *out;
-
-	if (!k)
-		return;
-	k->handed = 0;
-	if (k->bytes > TKEPT_BYTES) {
-		tkept_free(k);
-		return;
-	}
-	pthread_mutex_lock(&tkept_lock);
-	out = tkept[TKEPT_MAX - 1];
-	memmove(tkept + 1, tkept, (TKEPT_MAX - 1) * sizeof(tkept[0]));
-	tkept[0] = k;
-	pthread_mutex_unlock(&tkept_lock);
-	tkept_free(out);
-}
-
-/* Take every kept handle of @layout into @c (at most TKEPT_MAX). */
-static size_t tkept_take(unsigned layout, struct tkept **c)
-{
-	size_t n = 0, w = 0;
-
-	pthread_mutex_lock(&tkept_lock);
-	for (unsigned i = 0; i < TKEPT_MAX; i++) {
-		if (tkept[i] && tkept[i]->layout == layout)
-			c[n++] = tkept[i];
-		else
-			tkept[w++] = tkept[i];
-	}
-	while (w < TKEPT_MAX)
-		tkept[w++] = NULL;
-	pthread_mutex_unlock(&tkept_lock);
-	return n;
-}
-
-/* One step on @k's handle, remembered: 0, or -ENOMEM. */
-static int tstep_do(struct state *s, struct tkept *k, int event, const char *system, const char *text,
-		    uint64_t off)
-{
-	struct tstep *t;
-	int failed = 0;
-
-	if (!event)
-		tep_parse_header_page(k->tep, (char *)text, strlen(text), s->run.long_size);
-	else if (uev_format_parse(k->tep, system, text) < 0)
-		failed = 1;
-	if (failed && s->report)
+	if (s->report)
 		s->report(s->rctx, UEV_RING_DAMAGE, off, "an event format in the file does not parse; skipped");
-	if (UEV_GROW(k->steps, k->cap, k->n + 1) < 0)
-		return -ENOMEM;
-	t = &k->steps[k->n];
-	t->system = strdup(system);
-	t->text = strdup(text);
-	if (!t->system || !t->text) {
-		free(t->system);
-		free(t->text);
-		return -ENOMEM;
-	}
-	t->event = (uint8_t)event;
-	t->failed = (uint8_t)failed;
-	k->n++;
-	k->bytes += strlen(system) + strlen(text) + 2;
-	return 0;
-}
-
-static int trampoline(void *ctx, const struct uev_rec *r)
-{
-	struct state *s = ctx;
-
-	return s->fn(s->ctx, &s->run, r);
-}
-
-static int step_eq(const struct tstep *t, int event, const char *system, const char *text)
-{
-	return t->event == event && !strcmp(t->system, system) && !strcmp(t->text, text);
 }
 
 /* A handle of its own for the run, made by the steps so far (those of
@@ -177,27 +85,21 @@ static int step_eq(const struct tstep *t, int event, const char *system, const c
  * back. 0, -ENOMEM. */
 static int own_from(struct state *s, const struct tkept *from)
 {
-	struct tkept *k = calloc(1, sizeof(*k));
-	int e = 0;
+	struct tkept *k = tkept_new(s->layout);
+	int e = 0, failed;
 
-	if (!k || !(k->tep = tep_alloc())) {
-		free(k);
+	if (!k)
 		return -ENOMEM;
-	}
-	k->layout = s->layout;
-	for (size_t i = 0; from && i < s->at && e == 0; i++) {
-		const struct tstep *t = &from->steps[i];
-
-		/* its report was made when the step first came */
-		uev_ring_report_fn report = s->report;
-
-		s->report = NULL;
-		e = tstep_do(s, k, t->event, t->system, t->text, 0);
-		s->report = report;
-	}
+	/* each step's report was made when the step first came */
+	for (size_t i = 0; from && i < s->at && e == 0; i++)
+		e = tkept_step(k, from->steps[i].id, from->steps[i].system, from->steps[i].text,
+			       s->run.long_size, &failed);
 	for (size_t i = 0; i < s->ncand; i++)
-		tkept_put(s->cand[i]);
+		if (s->cand[i] != from)
+			tkept_put(s->cand[i]);
 	s->ncand = 0;
+	if (from)
+		tkept_put((struct tkept *)from);
 	if (e < 0) {
 		tkept_free(k);
 		return e;
@@ -206,19 +108,53 @@ static int own_from(struct state *s, const struct tkept *from)
 	return 0;
 }
 
-/* The next step of the run: followed on the kept handles while one
- * matches, else taken on the run's own handle. 0, -ENOMEM. */
-static int step(struct state *s, int event, const char *system, const char *text, uint64_t off)
+/* What the decoder may look up: with a clean handle, the ids the run has
+ * brought (the handle may hold more); an unclean one is only ever used
+ * holding exactly the run's steps, all of it. */
+static void sync_visible(struct state *s)
 {
-	struct tkept *from = s->ncand ? s->cand[0] : NULL;
-	size_t w = 0;
+	if (s->dec)
+		uev_decoder_visible(s->dec, s->own && s->own->clean ? s->known : NULL);
+}
+
+/* The run's handle, a kept one, does not have the step that came next:
+ * one of the run's own, from the steps so far, the decoder on it. */
+static int own_again(struct state *s)
+{
+	struct tkept *k = s->own;
 	int e;
 
-	if (!s->own) {
+	s->own = NULL;
+	if ((e = own_from(s, k)) == 0 && s->dec) {
+		s->tep = s->own->tep;
+		s->own->handed = 1;
+		uev_decoder_set_tep(s->dec, s->tep);
+	}
+	return e;
+}
+
+/* The next step of the run: followed on the kept handles while one
+ * matches, else taken on the run's own handle. 0, -ENOMEM. */
+static int step(struct state *s, int id, const char *system, const char *text, uint64_t off)
+{
+	size_t w = 0;
+	int e, failed;
+
+	if (s->own && s->own->n > s->at) {
+		if (tkept_step_is(s->own, s->at, id, system, text)) {
+			if (s->own->steps[s->at++].failed)
+				say_failed(s, off);
+			return 0;
+		}
+		if ((e = own_again(s)) < 0)
+			return e;
+	} else if (!s->own) {
+		struct tkept *from = s->ncand ? s->cand[0] : NULL;
+
 		for (size_t i = 0; i < s->ncand; i++) {
 			struct tkept *k = s->cand[i];
 
-			if (k->n > s->at && step_eq(&k->steps[s->at], event, system, text))
+			if (tkept_step_is(k, s->at, id, system, text))
 				s->cand[w++] = k;
 			else if (k != from)
 				tkept_put(k);
@@ -227,35 +163,44 @@ static int step(struct state *s, int event, const char *system, const char *text
 			if (from && s->cand[0] != from)
 				tkept_put(from);
 			s->ncand = w;
-			if (s->cand[0]->steps[s->at].failed && s->report)
-				s->report(s->rctx, UEV_RING_DAMAGE, off,
-					  "an event format in the file does not parse; skipped");
-			s->at++;
+			if (s->cand[0]->steps[s->at++].failed)
+				say_failed(s, off);
 			return 0;
 		}
 		/* none matches: from (if any) still holds the steps so far */
+		s->cand[0] = from;
 		s->ncand = from ? 1 : 0;
 		if ((e = own_from(s, from)) < 0)
 			return e;
 	}
 	s->at++;
-	/* A record was decoded before this step: a run like this one needs
-	 * the handle without it there, and again with it here. Such a
-	 * handle is used for this run only. */
-	s->own->spoilt |= s->own->handed;
-	return tstep_do(s, s->own, event, system, text, off);
+	if ((e = tkept_step(s->own, id, system, text, s->run.long_size, &failed)) < 0)
+		return e;
+	if (failed)
+		say_failed(s, off);
+	/* After records were decoded: a run like this one needs the handle
+	 * without this step there, and again with it here. Only a clean
+	 * handle can be both (the later ids hidden); a header page, or an
+	 * event that made it unclean, leaves one for this run only. */
+	if (id < 0 || !s->own->clean)
+		s->own->spoilt |= s->own->handed;
+	sync_visible(s);
+	return 0;
 }
 
-/* The handle for a record to decode: exactly the run's steps so far. */
+/* The handle for a record to decode: one of the candidates that can stand
+ * for the run's steps so far (tkept_usable), else one parsed from them. */
 static int need_tep(struct state *s)
 {
+	/* s->irun runs have started, this one the last (prescan) */
+	struct runsteps none = { 0, 0 };
+	const struct runsteps *rs = s->irun && s->irun <= s->nruns ? &s->runs[s->irun - 1] : &none;
+
 	if (!s->own) {
 		for (size_t i = 0; i < s->ncand; i++)
-			if (s->cand[i]->n == s->at) {
-				struct tkept *k = s->cand[i];
-
+			if (tkept_usable(s->cand[i], s->at, rs->n, rs->hash)) {
+				s->own = s->cand[i];
 				s->cand[i] = s->cand[--s->ncand];
-				s->own = k;
 				break;
 			}
 		if (!s->own && own_from(s, s->ncand ? s->cand[0] : NULL) < 0)
@@ -269,16 +214,20 @@ static int need_tep(struct state *s)
 	return 0;
 }
 
+static int trampoline(void *ctx, const struct uev_rec *r)
+{
+	struct state *s = ctx;
+
+	return s->fn(s->ctx, &s->run, r);
+}
+
 /* The run is over: its handle is kept, the candidates given back. */
 static void end_run(struct state *s)
 {
 	uev_decoder_free(s->dec);
 	s->dec = NULL;
 	s->tep = NULL;
-	if (s->own && s->own->spoilt)
-		tkept_free(s->own);
-	else if (s->own)
-		tkept_put(s->own);
+	tkept_put(s->own); /* freed if spoilt */
 	s->own = NULL;
 	for (size_t i = 0; i < s->ncand; i++)
 		tkept_put(s->cand[i]);
@@ -294,6 +243,7 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 	struct uev_ring_run_info *ri = &rs.info;
 
 	end_run(s);
+	s->irun++;
 	memset(s->known, 0, sizeof(s->known));
 	memset(&s->run, 0, sizeof(s->run));
 	s->run.run_id = rec->run_id;
@@ -328,48 +278,71 @@ static int format(struct state *s, const struct uev_ring_rec *rec)
 	if (!s->in_run || uev_ring_rec_format(rec, &f) < 0)
 		return 0;
 	if (f.kind == UEV_RING_FMT_HEADER_PAGE)
-		return step(s, 0, "", f.text, rec->offset);
+		return step(s, -1, "", f.text, rec->offset);
 	if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !(s->known[f.id / 64] >> (f.id % 64) & 1)) {
 		s->known[f.id / 64] |= 1ull << (f.id % 64);
-		return step(s, 1, f.system, f.text, rec->offset);
+		return step(s, (int)f.id, f.system, f.text, rec->offset);
+	}
+	return 0;
+}
+
+/* What the prescan learns from one record: a run's steps (as format() will
+ * take them), an announcement. 0, -ENOMEM. */
+static int prescan_rec(struct state *s, const struct uev_ring_rec *rec, uint64_t *cur, uint64_t *known)
+{
+	struct uev_ring_announce_rec a;
+	struct uev_ring_format_rec f;
+	struct runsteps *rs = s->nruns ? &s->runs[s->nruns - 1] : NULL;
+
+	if (rec->type == UEV_RING_RUN_START && rec->run_id != *cur) {
+		*cur = rec->run_id;
+		memset(known, 0, sizeof(s->known));
+		if (UEV_GROW(s->runs, s->runs_cap, s->nruns + 1) < 0)
+			return -ENOMEM;
+		s->runs[s->nruns++] = (struct runsteps){ 0, 0 };
+	} else if (rec->type == UEV_RING_FORMAT && rs && uev_ring_rec_format(rec, &f) == 0) {
+		if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
+			rs->n++;
+			rs->hash = uev_tstep_hash(rs->hash, -1, "", f.text);
+		} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !(known[f.id / 64] >> (f.id % 64) & 1)) {
+			known[f.id / 64] |= 1ull << (f.id % 64);
+			rs->n++;
+			rs->hash = uev_tstep_hash(rs->hash, (int)f.id, f.system, f.text);
+		}
+	} else if (uev_ring_rec_announce(rec, &a) == 0) {
+		if (UEV_GROW(s->ann, s->ann_cap, s->nann + 1) < 0 || !(s->ann[s->nann].def = strdup(a.def)))
+			return -ENOMEM;
+		s->ann[s->nann++].id = a.id;
 	}
 	return 0;
 }
 
 /*
- * Pages come CPU by CPU, so a marker record can come before the page of
- * another CPU that holds its announcement. Marker ids are content-addressed
- * (the same id means the same definition in every run), so every
- * announcement of the file is learnt up front, and the decoder of each run
- * starts knowing them all.
+ * Before decoding: every run's steps in all (the kept handle that has all
+ * of them can be used from its first record on), and every announcement of
+ * the file. Pages come CPU by CPU, so a marker record can come before the
+ * page of another CPU that holds its announcement. Marker ids are
+ * content-addressed (the same id means the same definition in every run),
+ * so every announcement of the file is learnt up front, and the decoder of
+ * each run starts knowing them all.
  */
-static int collect_announcements(struct state *s, const char *path)
+static int prescan(struct state *s, const char *path)
 {
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
+	uint64_t cur = 0, *known = calloc(65536 / 64, sizeof(uint64_t));
 	char err[256];
-	int ret = uev_ring_reader_open(&r, path, NULL, NULL, err, sizeof(err));
+	int ret = known ? uev_ring_reader_open(&r, path, NULL, NULL, err, sizeof(err)) : -ENOMEM;
 
-	if (ret < 0)
+	if (ret < 0) {
+		free(known);
 		return ret;
-	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
-		struct uev_ring_announce_rec a;
-
-		if (uev_ring_rec_announce(&rec, &a) < 0)
-			continue;
-		if (UEV_GROW(s->ann, s->ann_cap, s->nann + 1) < 0) {
-			ret = -ENOMEM;
-			break;
-		}
-		s->ann[s->nann].id = a.id;
-		s->ann[s->nann].def = strdup(a.def);
-		if (!s->ann[s->nann].def) {
-			ret = -ENOMEM;
-			break;
-		}
-		s->nann++;
 	}
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0)
+		if ((ret = prescan_rec(s, &rec, &cur, known)) < 0)
+			break;
 	uev_ring_reader_close(r);
+	free(known);
 	return ret < 0 ? ret : 0;
 }
 
@@ -379,6 +352,7 @@ static int make_decoder(struct state *s)
 		return 0;
 	if (need_tep(s) < 0 || uev_decoder_new(&s->dec, s->tep) < 0)
 		return -ENOMEM;
+	sync_visible(s);
 	/* checked at RUN_START: a layout the decoder reads */
 	if (s->foreign && uev_decoder_layout(s->dec, s->run.byte_order == UEV_RING_BIG_ENDIAN, s->run.long_size) < 0)
 		return -ENOMEM;
@@ -421,15 +395,8 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 	ret = uev_ring_reader_open(&r, path, report, rctx, err, errsize);
 	if (ret < 0)
 		return ret;
-	ret = collect_announcements(&s, path);
-	if (ret < 0) {
-		uev_ring_reader_close(r);
-		for (size_t i = 0; i < s.nann; i++)
-			free(s.ann[i].def);
-		free(s.ann);
-		return ret;
-	}
-	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
+	ret = prescan(&s, path);
+	while (ret == 0 && (ret = uev_ring_reader_next(r, &rec)) > 0) {
 		struct uev_ring_announce_rec a;
 		struct uev_ring_sync sy;
 
@@ -457,6 +424,7 @@ int uev_ring_decode(const char *path, uev_ring_report_fn report, void *rctx,
 	for (size_t i = 0; i < s.nann; i++)
 		free(s.ann[i].def);
 	free(s.ann);
+	free(s.runs);
 	/* A read that failed says where (uev_ring_reader_error). */
 	if (ret < 0 && !s.refused)
 		snprintf(err, errsize, "%s: %s", path,

@@ -505,6 +505,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (later)
 		later += sizeof(FUZZ_LATER) - 1;
+	if (verbose) /* where one input's output begins, when a process reads many */
+		fprintf(stderr, "input %zu bytes crc %08x\n", size, uev_crc32c(0, data, size));
 	if (build_file(data, base) < 0)
 		return 0;
 	read_all(later, later ? size - (size_t)(later - data) : 0);
