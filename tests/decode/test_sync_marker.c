@@ -52,8 +52,10 @@ static size_t read_page(struct tracefs_instance *inst, uint8_t *page, size_t sub
 	return (size_t)got;
 }
 
-/* The first UEVS marker of @page (NULL if none), its kbuffer timestamp
- * and its common_pid. */
+/* The last UEVS marker of @page (NULL if none), its kbuffer timestamp
+ * and its common_pid. The last: uev_sync_marker_write() writes again when
+ * a write took longer than UEV_SYNC_MAX_SPREAD_NS (a loaded machine), and
+ * only its last marker is one it will pair. */
 static const uint8_t *find_sync(const uint8_t *page, size_t len, uint32_t *size, uint64_t *ts,
 				int32_t *pid)
 {
@@ -64,7 +66,7 @@ static const uint8_t *find_sync(const uint8_t *page, size_t len, uint32_t *size,
 	uint32_t id;
 
 	ck_assert_int_eq(kbuffer_load_subbuffer(kb, (void *)page), 0);
-	for (d = kbuffer_read_event(kb, &t); d && !hit; d = kbuffer_next_event(kb, &t)) {
+	for (d = kbuffer_read_event(kb, &t); d; d = kbuffer_next_event(kb, &t)) {
 		if (kbuffer_event_size(kb) < RAW_BUF_OFF + 4)
 			continue;
 		memcpy(&id, (uint8_t *)d + RAW_BUF_OFF - 4, 4);
