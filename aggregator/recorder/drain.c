@@ -306,6 +306,7 @@ static int run(struct drain_loop *l)
 static int finish(struct drain_loop *l, int r)
 {
 	int64_t give_up = now_ns() + STOP_WRITE_WAIT_NS, said = now_ns() + 1000000000ll;
+	int u;
 
 	l->stopping = 1;
 	for (int i = 0; i < l->ncpu && r == 0; i++)
@@ -329,8 +330,13 @@ static int finish(struct drain_loop *l, int r)
 							 "what they carry stays in the stage for the next start");
 		}
 		wait_and_handle(l, now_ns() + 100000000ll); /* 100 ms steps */
-		if (unstall(l) < 0)
+		if ((u = unstall(l)) < 0) {
+			/* Not the synchronous flush below while writes are in
+			 * flight: the stage keeps their bytes for the next start. */
+			r = r ? r : u;
+			uev_ring_writer_stage_keep(l->o->writer);
 			break;
+		}
 		for (int i = 0; i < l->ncpu; i++) /* a page that just got in may have had followers */
 			if (!l->cpu[i].stalled && l->cpu[i].ready && r == 0)
 				r = drain_read_cpu(l, i, l->buffer_pages);
