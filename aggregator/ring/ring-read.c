@@ -15,6 +15,7 @@
  * are ring-scan.c, where a segment's records end ring-tail.c, the state
  * they share ring-read.h.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -319,6 +320,14 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		*rec = (struct uev_ring_rec){ (enum uev_ring_type)h.type, h.cpu, h.len, h.seq, g->seq,
 					      r->run_id, uev_ring_seg_base(r, g->index) + at,
 					      r->buf + (at - r->wbase) + UEV_RING_REC_HDR };
+		/* What every caller builds on (the fuzzers run every input
+		 * through here): a record lies in the file, after the
+		 * superblock and its segment's header, its payload inside the
+		 * bytes read, and seq only grows. */
+		assert(rec->offset >= UEV_RING_SUPER_SIZE + UEV_RING_SEG_HDR &&
+		       rec->offset + UEV_RING_REC_HDR + rec->len <= r->sb.file_size);
+		assert(at >= r->wbase && at - r->wbase + UEV_RING_REC_HDR + (uint64_t)h.len <= r->wlen);
+		assert(!r->have_last || rec->seq > r->last_seq);
 		account(r, rec);
 		return 1;
 	}
