@@ -13,18 +13,20 @@
  * a CRC, and the fuzzer would never get past the first check. So the input
  * describes a file that the harness expands:
  *
- *     input   = chunk0 [SEP chunk1 [SEP chunk2 ...]]      SEP = FUZZ_SEP below
+ *     input   = chunk0 [SEP chunk1 [SEP chunk2 ...]]      SEP = FUZZ_SEP (ring-input.c)
  *     chunk0  = ctl (1 byte) + superblock bytes (at most 4096; the rest is zero)
- *     chunk k = segment k-1: piece [AT piece ...]          AT = FUZZ_AT below
+ *     chunk k = segment k-1: piece [AT piece ...]          AT = FUZZ_AT (ring-input.c)
  *     piece   = bytes placed at the segment start (the first piece), or
  *               u32 offset (modulo the segment size) + bytes placed there;
  *               the rest of the segment is zero
  *
- *     input   = ... [LATER update]                          LATER = FUZZ_LATER
+ *     input   = ... [LATER update]                          LATER = RING_INPUT_LATER
  *     update  = [SEP] uchunk [SEP uchunk ...]
  *     uchunk  = segment index (1 byte, modulo N) + pieces, as a chunk k
  *
- * Without LATER the file is read once. With it, the reader follows the
+ * Without LATER the file is decoded (uev_ring_decode reads it twice through
+ * the reader, which asserts its promises on every record). With it, the
+ * reader first follows the
  * file as it would an aggregator's (uev_ring_reader_follow): it reads to
  * the end, the harness then writes the update's segments over the file
  * (with the same fixes), and the reader is refreshed and read to the end
@@ -90,37 +92,11 @@
 #include "ring-common.h"
 #include "uev-decode.h"
 #include "ringfile.h"
+#include "ring-input.h"
 
-#define FUZZ_SEP "--uev-fuzz-segment--"
-#define FUZZ_AT "--uev-fuzz-at--"
-#define FUZZ_LATER "--uev-fuzz-later--"
-
-enum {
-	CTL_GEOMETRY = 0x01,
-	CTL_SUPER_CRC = 0x02,
-	CTL_SEG_CRC = 0x04,
-	CTL_REC_CRC = 0x08,
-	CTL_REC_SEQ = 0x10,
-	CTL_BIG_SEG = 0x20,
-};
-
-/* Bounds that keep one run fast and its memory small: the reader's
- * memory is one segment, but the harness writes the file each run. */
-#define MAX_CHUNKS 16u
-#define MAX_PIECES 16u
-#define MAX_FILE (8ull << 20)
-
-static int memfd = -1;
-static char path[64];
-static uint8_t *segbuf; /* one segment being built, UEV_RING_SEG_MAX bytes */
-static size_t segdirty;  /* bytes of segbuf that may be non-zero */
 static struct trace_seq tseq;
 static int verbose; /* FUZZ_VERBOSE=1: print reports and records (to read a reproducer) */
 
-struct chunk {
-	const uint8_t *p;
-	size_t len;
-};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -150,13 +126,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	pthread_atfork(NULL, NULL, quiet_child);
-	memfd = memfd_create("uev-fuzz-ring", MFD_CLOEXEC);
-	segbuf = calloc(1, UEV_RING_SEG_MAX);
-	if (memfd < 0 || !segbuf) {
+	if (ring_input_init() < 0) {
 		perror("fuzz_ring: setup");
 		abort();
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	verbose = getenv("FUZZ_VERBOSE") && strcmp(getenv("FUZZ_VERBOSE"), "0");
 	trace_seq_init(&tseq);
 	/* before libFuzzer loads the corpus: its forks stay cheap */
@@ -165,200 +138,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static size_t split(const uint8_t *data, size_t size, const char *sep, struct chunk *c, size_t max)
-{
-	const size_t sl = strlen(sep);
-	size_t n = 0;
-
-	while (n < max) {
-		const uint8_t *s = memmem(data, size, sep, sl);
-		size_t l = s ? (size_t)(s - data) : size;
-
-		c[n++] = (struct chunk){ data, l };
-		if (!s)
-			break;
-		data += l + sl;
-		size -= l + sl;
-	}
-	return n;
-}
-
-/* Where the segments go and how big the file is. */
-struct layout {
-	uint64_t file_size;
-	uint32_t stride; /* distance between segment starts */
-	uint32_t nseg;
-};
-
-static void layout(uint8_t *sb, uint8_t ctl, size_t nchunks, struct layout *l)
-{
-	uint32_t s, n;
-	uint64_t fsz;
-
-	if (ctl & CTL_GEOMETRY) {
-		s = ctl & CTL_BIG_SEG ? 256u << 10 : UEV_RING_SEG_MIN;
-		n = (uint32_t)(nchunks - 1 < UEV_RING_MIN_SEGMENTS ? UEV_RING_MIN_SEGMENTS : nchunks - 1);
-		n += ctl >> 6;
-		fsz = UEV_RING_SUPER_SIZE + (uint64_t)n * s;
-		memcpy(sb, "UEVRING", 8);
-		uev_put32(sb + 8, UEV_RING_VERSION);
-		uev_put32(sb + 12, UEV_RING_SUPER_SIZE);
-		uev_put64(sb + 16, fsz);
-		uev_put32(sb + 24, s);
-		uev_put32(sb + 28, n);
-		*l = (struct layout){ fsz, s, n };
-		return;
-	}
-	/* The superblock as the fuzzer left it. Segments are placed where the
-	 * reader will look for them if its segment_size is usable at all, and
-	 * the file gets the size it claims when that is not absurd, so that
-	 * every geometry and size check can be reached both ways. */
-	s = uev_get32(sb + 24);
-	n = uev_get32(sb + 28);
-	fsz = uev_get64(sb + 16);
-	l->stride = s >= 4096 && s <= UEV_RING_SEG_MAX ? s : UEV_RING_SEG_MIN;
-	l->nseg = (uint32_t)nchunks - 1;
-	if (fsz >= UEV_RING_SUPER_SIZE && fsz <= MAX_FILE)
-		l->file_size = fsz;
-	else
-		l->file_size = UEV_RING_SUPER_SIZE + (uint64_t)l->nseg * l->stride;
-	(void)n;
-}
-
-/* The writer's side of the record rules, applied to a fuzzed segment so
- * that its records stay valid where ctl asks for it. */
-static void fix_records(uint8_t *seg, size_t have, uint32_t S, uint8_t ctl)
-{
-	uint64_t sseq = uev_get64(seg + 8), rseq = uev_get64(seg + 16);
-	uint32_t pos = UEV_RING_SEG_HDR;
-	uint8_t zero[UEV_RING_REC_HDR] = { 0 };
-
-	while (pos + UEV_RING_REC_HDR <= have && memcmp(seg + pos, zero, sizeof(zero))) {
-		uint8_t *b = seg + pos;
-		uint32_t len = uev_get32(b + 4);
-
-		if (len > S - pos - UEV_RING_REC_HDR)
-			break;
-		if (ctl & CTL_REC_SEQ) {
-			uev_put64(b + 8, rseq++);
-			uev_put32(b + 16, (uint32_t)sseq);
-		}
-		if (ctl & CTL_REC_CRC)
-			uev_put32(b + 20, uev_crc32c(uev_crc32c(0, b, 20), b + UEV_RING_REC_HDR, len));
-		pos += (uint32_t)uev_ring_rec_size(len);
-	}
-}
-
-/* The pieces of one segment chunk into segbuf (zero): the end of the
- * furthest one. */
-static size_t place(const struct chunk *seg, uint32_t S)
-{
-	struct chunk piece[MAX_PIECES];
-	size_t n = split(seg->p, seg->len, FUZZ_AT, piece, MAX_PIECES), end = 0;
-
-	for (size_t k = 0; k < n; k++) {
-		const uint8_t *b = piece[k].p;
-		size_t len = piece[k].len;
-		uint32_t at = 0;
-
-		if (k > 0) {
-			if (len < 4)
-				continue;
-			at = uev_get32(b) % S;
-			b += 4;
-			len -= 4;
-		}
-		if (len > S - at)
-			len = S - at;
-		memcpy(segbuf + at, b, len);
-		end = at + len > end ? at + len : end;
-	}
-	return end;
-}
-
-/* What build_file() found, for the update that may follow. */
-static struct layout cur_layout;
-static uint8_t cur_ctl;
-
-/* Segment @index of the file from a chunk of pieces, with ctl's fixes. */
-static void write_segment(uint32_t index, const struct chunk *c)
-{
-	const struct layout *l = &cur_layout;
-	uint64_t off = UEV_RING_SUPER_SIZE + (uint64_t)index * l->stride;
-	size_t have, wr;
-
-	if (off >= l->file_size)
-		return;
-	/* Only what the last chunk wrote is cleared: a 4 MiB memset per
-	 * segment would dominate the run time. The record walk reads up to
-	 * the segment end, so the rest must stay zero. */
-	memset(segbuf, 0, segdirty);
-	have = place(c, l->stride);
-	segdirty = have > UEV_RING_SEG_HDR ? have : UEV_RING_SEG_HDR;
-	if ((cur_ctl & CTL_SEG_CRC) && have > 0) {
-		uev_put32(segbuf + 4, uev_crc32c(0, segbuf + 8, UEV_RING_SEG_HDR - 8));
-		have = have < UEV_RING_SEG_HDR ? UEV_RING_SEG_HDR : have;
-	}
-	if (cur_ctl & (CTL_REC_CRC | CTL_REC_SEQ))
-		fix_records(segbuf, have, l->stride, cur_ctl);
-	wr = have < l->file_size - off ? have : (size_t)(l->file_size - off);
-	if (wr && pwrite(memfd, segbuf, wr, (off_t)off) != (ssize_t)wr)
-		abort();
-}
-
-static int build_file(const uint8_t *data, size_t size)
-{
-	struct chunk c[MAX_CHUNKS + 1];
-	size_t n = split(data, size, FUZZ_SEP, c, MAX_CHUNKS + 1);
-	uint8_t sb[UEV_RING_SUPER_SIZE] = { 0 };
-
-	if (n == 0 || c[0].len == 0)
-		return -1;
-	cur_ctl = c[0].p[0];
-	memcpy(sb, c[0].p + 1, c[0].len - 1 < sizeof(sb) ? c[0].len - 1 : sizeof(sb));
-	layout(sb, cur_ctl, n, &cur_layout);
-	if (cur_ctl & CTL_SUPER_CRC)
-		uev_put32(sb + 124, uev_crc32c(0, sb, 124));
-
-	/* ftruncate to 0 and back gives an all-zero file without writing it. */
-	if (ftruncate(memfd, 0) < 0 || ftruncate(memfd, (off_t)cur_layout.file_size) < 0)
-		abort();
-	if (pwrite(memfd, sb, cur_layout.file_size < sizeof(sb) ? cur_layout.file_size : sizeof(sb),
-		   0) < 0)
-		abort();
-	for (size_t k = 1; k < n; k++)
-		write_segment((uint32_t)(k - 1), &c[k]);
-	return 0;
-}
-
-/* The update after LATER: segments written over the file, as a writer
- * goes on (or a damaged one scribbles). */
-static void update_file(const uint8_t *data, size_t size)
-{
-	struct chunk c[MAX_CHUNKS];
-	size_t n = split(data, size, FUZZ_SEP, c, MAX_CHUNKS);
-	uint32_t nseg = cur_layout.nseg ? cur_layout.nseg : 1;
-
-	for (size_t k = 0; k < n; k++) {
-		struct chunk rest = { c[k].p + 1, c[k].len - 1 };
-
-		if (c[k].len)
-			write_segment(c[k].p[0] % nseg, &rest);
-	}
-}
-
-static void save(const char *to)
-{
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	off_t off = 0;
-	char buf[65536];
-	ssize_t n;
-
-	while (out >= 0 && (n = pread(memfd, buf, sizeof(buf), off)) > 0 && write(out, buf, (size_t)n) == n)
-		off += n;
-	if (out < 0 || close(out) < 0)
-		perror(to);
-}
 
 /* ---- what the reader and the decoder hand out must be usable ----------- */
 
@@ -473,7 +252,7 @@ static void read_all(const uint8_t *later, size_t later_len)
 	struct reading g = { 0 };
 	char err[256];
 
-	if (uev_ring_reader_open(&r, path, report, NULL, err, sizeof(err)) < 0) {
+	if (uev_ring_reader_open(&r, ring_input_path(), report, NULL, err, sizeof(err)) < 0) {
 		sink += strlen(err);
 		if (verbose)
 			fprintf(stderr, "open: %s\n", err);
@@ -483,7 +262,7 @@ static void read_all(const uint8_t *later, size_t later_len)
 	if (later)
 		uev_ring_reader_follow(r);
 	if (next_all(r, &g) >= 0 && later) {
-		update_file(later, later_len);
+		ring_input_update(later, later_len);
 		for (int poll = 0; poll < 5; poll++) {
 			int add = uev_ring_reader_refresh(r);
 
@@ -500,19 +279,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
 
-	const uint8_t *later = memmem(data, size, FUZZ_LATER, sizeof(FUZZ_LATER) - 1);
+	const uint8_t *later = memmem(data, size, RING_INPUT_LATER, sizeof(RING_INPUT_LATER) - 1);
 	size_t base = later ? (size_t)(later - data) : size;
 
 	if (later)
-		later += sizeof(FUZZ_LATER) - 1;
+		later += sizeof(RING_INPUT_LATER) - 1;
 	if (verbose) /* where one input's output begins, when a process reads many */
 		fprintf(stderr, "input %zu bytes crc %08x\n", size, uev_crc32c(0, data, size));
-	if (build_file(data, base) < 0)
+	if (ring_input_build(data, base) < 0)
 		return 0;
-	read_all(later, later ? size - (size_t)(later - data) : 0);
+	/* Without an update the decoder's two passes read the file through
+	 * the same reader, whose promises (a record inside the file and the
+	 * bytes read, seq only growing) ring-read.c asserts on every record:
+	 * a third read here would find nothing they do not. Following a
+	 * file that changes is this pass's alone. */
+	if (later)
+		read_all(later, size - (size_t)(later - data));
 	if (getenv("FUZZ_RING_SAVE"))
-		save(getenv("FUZZ_RING_SAVE"));
-	if (uev_ring_decode(path, report, NULL, on_rec, NULL, err, sizeof(err)) < 0)
+		ring_input_save(getenv("FUZZ_RING_SAVE"));
+	if (uev_ring_decode(ring_input_path(), report, NULL, on_rec, NULL, err, sizeof(err)) < 0)
 		sink += strlen(err);
 	return 0;
 }
