@@ -100,6 +100,15 @@ void uev_decoder_free(struct uev_decoder *d)
 	free(d);
 }
 
+/* The tep handle reads kernel records' fields (common_type, pid, what it
+ * prints) in the pages' byte order, and longs and pointers at their size
+ * (uev_decoder_layout). */
+static void tep_layout(struct uev_decoder *d)
+{
+	tep_set_file_bigendian(d->tep, d->big_endian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_long_size(d->tep, d->long_size);
+}
+
 int uev_decoder_layout(struct uev_decoder *d, int big_endian, unsigned long_size)
 {
 	struct uev_page_layout l;
@@ -115,13 +124,9 @@ int uev_decoder_layout(struct uev_decoder *d, int big_endian, unsigned long_size
 	d->kbuf = kb;
 	d->loaded = 0;
 	d->lay = l;
-	/* tep reads the fields of kernel records (common_type, pid, what it
-	 * prints) in the file's byte order, and longs and pointers at its
-	 * size. */
-	tep_set_file_bigendian(d->tep, big_endian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
-	tep_set_long_size(d->tep, (int)long_size);
 	d->big_endian = big_endian;
 	d->long_size = (int)long_size;
+	tep_layout(d);
 	return 0;
 }
 
@@ -142,10 +147,8 @@ int uev_decoder_set_tep(struct uev_decoder *d, struct tep_handle *tep)
 	d->nkdefs = 0;
 	d->raw_id = -1;
 	find_raw(d);
-	if (d->long_size) {
-		tep_set_file_bigendian(tep, d->big_endian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
-		tep_set_long_size(tep, d->long_size);
-	}
+	if (d->long_size)
+		tep_layout(d);
 	return 0;
 }
 

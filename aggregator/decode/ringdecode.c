@@ -271,19 +271,31 @@ static int new_run(struct state *s, const struct uev_ring_rec *rec)
 	return 0;
 }
 
+/* Is FORMAT record @f a step of its run (@known: the ids the run has had
+ * so far, updated)? 1 with *id (-1 the header page), or 0: an event id
+ * seen before in the run, or beyond the ids tracked, is not. The one rule
+ * for the prescan and the decode, which must count the same steps. */
+static int format_step(const struct uev_ring_format_rec *f, uint64_t *known, int *id)
+{
+	if (f->kind == UEV_RING_FMT_HEADER_PAGE) {
+		*id = -1;
+		return 1;
+	}
+	if (f->kind != UEV_RING_FMT_EVENT || f->id >= 65536 || (known[f->id / 64] >> (f->id % 64) & 1))
+		return 0;
+	known[f->id / 64] |= 1ull << (f->id % 64);
+	*id = (int)f->id;
+	return 1;
+}
+
 static int format(struct state *s, const struct uev_ring_rec *rec)
 {
 	struct uev_ring_format_rec f;
+	int id;
 
-	if (!s->in_run || uev_ring_rec_format(rec, &f) < 0)
+	if (!s->in_run || uev_ring_rec_format(rec, &f) < 0 || !format_step(&f, s->known, &id))
 		return 0;
-	if (f.kind == UEV_RING_FMT_HEADER_PAGE)
-		return step(s, -1, "", f.text, rec->offset);
-	if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !(s->known[f.id / 64] >> (f.id % 64) & 1)) {
-		s->known[f.id / 64] |= 1ull << (f.id % 64);
-		return step(s, (int)f.id, f.system, f.text, rec->offset);
-	}
-	return 0;
+	return step(s, id, id < 0 ? "" : f.system, f.text, rec->offset);
 }
 
 /* What the prescan learns from one record: a run's steps (as format() will
@@ -293,6 +305,7 @@ static int prescan_rec(struct state *s, const struct uev_ring_rec *rec, uint64_t
 	struct uev_ring_announce_rec a;
 	struct uev_ring_format_rec f;
 	struct runsteps *rs = s->nruns ? &s->runs[s->nruns - 1] : NULL;
+	int id;
 
 	if (rec->type == UEV_RING_RUN_START && rec->run_id != *cur) {
 		*cur = rec->run_id;
@@ -301,13 +314,9 @@ static int prescan_rec(struct state *s, const struct uev_ring_rec *rec, uint64_t
 			return -ENOMEM;
 		s->runs[s->nruns++] = (struct runsteps){ 0, 0 };
 	} else if (rec->type == UEV_RING_FORMAT && rs && uev_ring_rec_format(rec, &f) == 0) {
-		if (f.kind == UEV_RING_FMT_HEADER_PAGE) {
+		if (format_step(&f, known, &id)) {
 			rs->n++;
-			rs->hash = uev_tstep_hash(rs->hash, -1, "", f.text);
-		} else if (f.kind == UEV_RING_FMT_EVENT && f.id < 65536 && !(known[f.id / 64] >> (f.id % 64) & 1)) {
-			known[f.id / 64] |= 1ull << (f.id % 64);
-			rs->n++;
-			rs->hash = uev_tstep_hash(rs->hash, (int)f.id, f.system, f.text);
+			rs->hash = uev_tstep_hash(rs->hash, id, id < 0 ? "" : f.system, f.text);
 		}
 	} else if (uev_ring_rec_announce(rec, &a) == 0) {
 		if (UEV_GROW(s->ann, s->ann_cap, s->nann + 1) < 0 || !(s->ann[s->nann].def = strdup(a.def)))
