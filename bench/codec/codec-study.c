@@ -57,13 +57,15 @@ enum codec { NONE, LZ4, LZ4HC, ZSTD };
 struct config {
 	const char *name;
 	enum codec codec;
-	int level;
+	int level;    /* lz4: acceleration; lz4hc, zstd: level */
+	int hash_log; /* zstd: ZSTD_c_hashLog, 0 = the level's */
 };
 
 static const struct config configs[] = {
-	{ "lz4", LZ4, 1 },       { "lz4hc-4", LZ4HC, 4 },
-	{ "lz4hc-9", LZ4HC, 9 },  { "zstd--3", ZSTD, -3 }, { "zstd-1", ZSTD, 1 },
-	{ "zstd-3", ZSTD, 3 },    { "zstd-6", ZSTD, 6 },   { "zstd-9", ZSTD, 9 },
+	{ "lz4", LZ4, 1, 0 },         { "lz4-a4", LZ4, 4, 0 },     { "lz4hc-4", LZ4HC, 4, 0 },
+	{ "lz4hc-9", LZ4HC, 9, 0 },   { "zstd--3", ZSTD, -3, 0 },  { "zstd--1", ZSTD, -1, 0 },
+	{ "zstd-1", ZSTD, 1, 0 },     { "zstd-1h12", ZSTD, 1, 12 }, { "zstd-3", ZSTD, 3, 0 },
+	{ "zstd-6", ZSTD, 6, 0 },     { "zstd-9", ZSTD, 9, 0 },
 };
 
 static double cpu_ms(void)
@@ -155,11 +157,15 @@ static size_t compress1(const struct config *c, ZSTD_CCtx *zc, void *dst, size_t
 
 	switch (c->codec) {
 	case LZ4:
-		return (size_t)LZ4_compress_default(src, dst, (int)n, (int)cap);
+		return (size_t)LZ4_compress_fast(src, dst, (int)n, (int)cap, c->level);
 	case LZ4HC:
 		return (size_t)LZ4_compress_HC(src, dst, (int)n, (int)cap, c->level);
 	case ZSTD:
-		r = ZSTD_compressCCtx(zc, dst, cap, src, n, c->level);
+		ZSTD_CCtx_reset(zc, ZSTD_reset_session_and_parameters);
+		ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, c->level);
+		if (c->hash_log)
+			ZSTD_CCtx_setParameter(zc, ZSTD_c_hashLog, c->hash_log);
+		r = ZSTD_compress2(zc, dst, cap, src, n);
 		return ZSTD_isError(r) ? 0 : r;
 	default:
 		return 0;
@@ -216,7 +222,7 @@ static void study(const struct config *c, size_t ukb, const uint8_t *ub, const s
 		}
 		best_d = dsum < best_d ? dsum : best_d;
 	}
-	printf("%-9s %7zu %6zu %8.2f %8.2f %6.2f %8.2f %9.2f %9.2f\n", c->name, ukb, nu, mib,
+	printf("%-10s %7zu %6zu %8.2f %8.2f %6.2f %8.2f %9.2f %9.2f\n", c->name, ukb, nu, mib,
 	       total / 1048576.0, (double)in / total, events > 0 ? total / events : 0.0, best_c / mib,
 	       best_d / mib);
 }
@@ -251,9 +257,9 @@ int main(int argc, char **argv)
 	back = xrealloc(NULL, 4u << 20);
 	printf("# %s: %zu pages, %.2f MiB of page payloads; %s\n", argv[1], np, in / 1048576.0,
 	       "zstd " ZSTD_VERSION_STRING ", lz4 " LZ4_VERSION_STRING);
-	printf("%-9s %7s %6s %8s %8s %6s %8s %9s %9s\n", "codec", "unit_kb", "units", "in_MiB", "out_MiB",
+	printf("%-10s %7s %6s %8s %8s %6s %8s %9s %9s\n", "codec", "unit_kb", "units", "in_MiB", "out_MiB",
 	       "ratio", "B/event", "comp_ms/M", "dec_ms/M");
-	printf("%-9s %7s %6zu %8.2f %8.2f %6.2f %8.2f %9s %9s\n", "none", "page", np, in / 1048576.0,
+	printf("%-10s %7s %6zu %8.2f %8.2f %6.2f %8.2f %9s %9s\n", "none", "page", np, in / 1048576.0,
 	       raw / 1048576.0, (double)in / raw, events > 0 ? raw / events : 0.0, "-", "-");
 	size_t nunits = argc > 3 ? (size_t)(argc - 3) : sizeof(def_units) / sizeof(def_units[0]);
 
