@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The test daemon of aggtest.h. */
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@ char agg_dir[] = "/tmp/uevagg.XXXXXX";
 struct uev_event agg_tick = UEV_EVENT_INIT("agg_tick", "u32 seq; u32 thread; __rel_loc char[] msg");
 struct uev_event agg_mark = UEV_EVENT_INIT("agg_mark", "u32 k; u8 after");
 const char *agg_ring_size = "16M";
+static pid_t agg_owner; /* the test program, whose children run the tests */
 void (*agg_in_child)(void);
 
 void agg_setup(int argc, char **argv)
@@ -30,16 +33,49 @@ void agg_setup(int argc, char **argv)
 		exit(2);
 	}
 	agg_path = argv[1];
+	agg_owner = getpid();
 	if (!mkdtemp(agg_dir)) {
 		perror("mkdtemp");
 		exit(1);
 	}
 }
 
+/*
+ * A test that fails or times out ends in the child Check forked for it. Its
+ * daemons get SIGTERM then (PR_SET_PDEATHSIG) and remove their instance as
+ * on any stop; one the test killed with SIGKILL, or started with
+ * --keep-instance, leaves it. Every seat is named after this program
+ * (agg_start), so what is left is found here, once the daemons are gone
+ * (an instance with a reader still attached refuses rmdir: EBUSY).
+ */
+static void sweep_instances(void)
+{
+	static const char dir[] = "/sys/kernel/tracing/instances";
+	char want[48], path[512];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t wl = (size_t)snprintf(want, sizeof(want), "uev.agg%d_", (int)agg_owner);
+
+	for (; d && (de = readdir(d));) {
+		if (strncmp(de->d_name, want, wl))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		for (int i = 0; i < 50 && rmdir(path) < 0 && errno == EBUSY; i++)
+			usleep(100000);
+		if (access(path, F_OK) == 0)
+			fprintf(stderr, "cleanup: could not remove %s\n", path);
+		else
+			fprintf(stderr, "cleanup: removed %s, left by a failed test\n", path);
+	}
+	if (d)
+		closedir(d);
+}
+
 void agg_cleanup(void)
 {
 	char cmd[64];
 
+	sweep_instances();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", agg_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup of %s failed\n", agg_dir);
@@ -50,7 +86,8 @@ void agg_start(struct daemon *d, const char *extra, unsigned flush_ms)
 	static int n;
 	FILE *f;
 
-	snprintf(d->seat, sizeof(d->seat), "agg%d_%d", (int)getpid(), n++);
+	/* this program's pid (sweep_instances), then the test's */
+	snprintf(d->seat, sizeof(d->seat), "agg%d_%d_%d", (int)agg_owner, (int)getpid(), n++);
 	snprintf(d->conf, sizeof(d->conf), "%s/%s.conf", agg_dir, d->seat);
 	snprintf(d->ring, sizeof(d->ring), "%s/%s.ring", agg_dir, d->seat);
 	snprintf(d->run, sizeof(d->run), "%s/run", agg_dir);
