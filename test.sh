@@ -40,12 +40,14 @@ else
 	rc=1
 fi
 # uev-replay on a machine with neither libtracefs nor liburing (a bug report
-# read elsewhere): -Drecorder=false, and pkg-config sees only a copy of
-# libtraceevent's .pc (so libtracecmd, which requires libtracefs, is not
-# found either). Every step runs with that view, a rebuild's reconfigure too.
+# read elsewhere): -Drecorder=false, and pkg-config sees only copies of
+# libtraceevent's and libzstd's .pc (so libtracecmd, which requires
+# libtracefs, is not found either). Every step runs with that view, a
+# rebuild's reconfigure too.
 replay_pc=$(mktemp -d /tmp/uev-replay-pc.XXXXXX)
 cp "$(pkg-config --variable=pcfiledir libtraceevent)/libtraceevent.pc" "$replay_pc/"
-echo "== build-replay: build (-Drecorder=false, pkg-config sees libtraceevent only)"
+cp "$(pkg-config --variable=pcfiledir libzstd)/libzstd.pc" "$replay_pc/"
+echo "== build-replay: build (-Drecorder=false, pkg-config sees libtraceevent and libzstd only)"
 if PKG_CONFIG_LIBDIR=$replay_pc PKG_CONFIG_PATH='' build build-replay -Drecorder=false; then
 	echo "== build-replay: test"
 	PKG_CONFIG_LIBDIR=$replay_pc PKG_CONFIG_PATH='' \

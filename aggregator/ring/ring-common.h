@@ -166,6 +166,15 @@ void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_rin
 void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
 void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
 
+/* UNIT payloads (ring-unit.c): a writer's two scratch buffers, the raw
+ * entries and the payload packed from them, grown as needed. */
+struct uev_ring_unit_bufs {
+	uint8_t *raw, *out;
+	size_t raw_cap, out_cap;
+};
+int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int level, struct uev_ring_unit_bufs *b,
+		       size_t *out_len);
+
 /* The portable table version of uev_crc32c(), for tests of the fast one. */
 uint32_t uev_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 

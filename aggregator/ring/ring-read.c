@@ -110,6 +110,7 @@ void uev_ring_reader_close(struct uev_ring_reader *r)
 		close(r->fd);
 	free(r->segs);
 	free(r->buf);
+	uev_ring_unit_buf_free(&r->ubuf);
 	free(r);
 }
 
@@ -227,6 +228,21 @@ static int load(struct uev_ring_reader *r)
 	return 1;
 }
 
+/* @seq (and @sub, within a unit) as the last one read: the order every
+ * record returned must keep. */
+static void note_seq(struct uev_ring_reader *r, uint64_t seq, uint32_t sub)
+{
+	struct uev_ring_stats *st = &r->st;
+
+	if (!r->have_last)
+		st->seq_first = seq;
+	else if (seq != r->last_seq)
+		st->seq_gaps += seq - r->last_seq - 1;
+	st->seq_last = r->last_seq = seq;
+	r->last_sub = sub;
+	r->have_last = 1;
+}
+
 static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
 {
 	struct uev_ring_stats *st = &r->st;
@@ -240,12 +256,50 @@ static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
 		st->lost_kernel += lost.count;
 		st->lost_unknown += lost.count == 0;
 	}
-	if (!r->have_last)
-		st->seq_first = rec->seq;
-	else
-		st->seq_gaps += rec->seq - r->last_seq - 1;
-	st->seq_last = r->last_seq = rec->seq;
-	r->have_last = 1;
+	note_seq(r, rec->seq, rec->sub);
+}
+
+/*
+ * A valid UNIT record @u: unpacked, its pages are handed out by next()
+ * one by one before anything after it (1). One that does not unpack is
+ * damage: reported, its pages lost, reading goes on after it (0).
+ */
+static int unit_begin(struct uev_ring_reader *r, const struct uev_ring_rec *u)
+{
+	struct uev_ring_unit_rec ur;
+	const char *why = "its header is malformed";
+	int e;
+
+	r->st.units++;
+	r->st.unit_bytes += u->len;
+	if ((e = uev_ring_rec_unit(u, &ur)) == 0)
+		e = uev_ring_unit_unpack(&ur, &r->ubuf, &why);
+	if (e == -ENOMEM)
+		return e;
+	if (e < 0) {
+		r->st.units_bad++;
+		note_seq(r, u->seq, 0);
+		say(r->report, r->ctx, u->offset, "record seq %llu: a compressed unit of CPU %u: %s; its pages skipped",
+		    (unsigned long long)u->seq, u->cpu, why);
+		return 0;
+	}
+	r->unit = *u;
+	r->unit.type = UEV_RING_PAGE;
+	r->unit.unit_pages = ur.pages;
+	r->uleft = ur.pages;
+	r->ucur = 0;
+	return 1;
+}
+
+/* The next page of the unit being handed out. */
+static void unit_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
+{
+	*rec = r->unit;
+	rec->sub = rec->unit_pages - r->uleft--;
+	rec->payload = uev_ring_unit_page(r->ubuf.data, &r->ucur, &rec->len);
+	assert(rec->sub == 0 ? !r->have_last || rec->seq > r->last_seq
+			     : r->have_last && rec->seq == r->last_seq && rec->sub == r->last_sub + 1);
+	account(r, rec);
 }
 
 /*
@@ -278,6 +332,10 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		uint32_t at, pad;
 		int l;
 
+		if (r->uleft) {
+			unit_next(r, rec);
+			return 1;
+		}
 		if (!r->loaded) {
 			if (r->cur >= r->nsegs)
 				return 0;
@@ -319,7 +377,7 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		}
 		*rec = (struct uev_ring_rec){ (enum uev_ring_type)h.type, h.cpu, h.len, h.seq, g->seq,
 					      r->run_id, uev_ring_seg_base(r, g->index) + at,
-					      r->buf + (at - r->wbase) + UEV_RING_REC_HDR };
+					      r->buf + (at - r->wbase) + UEV_RING_REC_HDR, 0, 0 };
 		/* What every caller builds on (the fuzzers run every input
 		 * through here): a record lies in the file, after the
 		 * superblock and its segment's header, its payload inside the
@@ -328,6 +386,11 @@ int uev_ring_reader_next(struct uev_ring_reader *r, struct uev_ring_rec *rec)
 		       rec->offset + UEV_RING_REC_HDR + rec->len <= r->sb.file_size);
 		assert(at >= r->wbase && at - r->wbase + UEV_RING_REC_HDR + (uint64_t)h.len <= r->wlen);
 		assert(!r->have_last || rec->seq > r->last_seq);
+		if (rec->type == UEV_RING_UNIT) {
+			if ((l = unit_begin(r, rec)) < 0)
+				return l;
+			continue;
+		}
 		account(r, rec);
 		return 1;
 	}

@@ -32,6 +32,13 @@ struct uev_ring_reader {
 	uint64_t run_id;    /* the run the records read belong to (uev_ring_run_step) */
 	uint32_t run_segment;
 	uint64_t behind;   /* records of this segment not after the last returned */
+	/* The UNIT being handed out page by page (ring-read.c): its record
+	 * as the pages report it, and where the next page is in ubuf. */
+	struct uev_ring_rec unit;
+	struct uev_ring_unit_buf ubuf;
+	size_t ucur;
+	uint32_t uleft;
+	uint32_t last_sub;
 	int have_last;
 	uint64_t last_seq; /* of the last record returned */
 	struct uev_ring_stats st;

@@ -420,6 +420,19 @@ int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count
 	return data(w, UEV_RING_LOST, cpu, b, sizeof(b), NULL);
 }
 
+int uev_ring_writer_unit(struct uev_ring_writer *w, unsigned cpu, const struct uev_ring_page_in *pages,
+			 unsigned n, int level)
+{
+	size_t len;
+	int r;
+
+	if (!w->running)
+		return -EINVAL;
+	if ((r = uev_ring_unit_pack(pages, n, level, &w->unit, &len)) < 0)
+		return r;
+	return data(w, UEV_RING_UNIT, cpu, w->unit.out, len, NULL);
+}
+
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info)
 {
 	int r;
@@ -456,6 +469,8 @@ void uev_ring_writer_free(struct uev_ring_writer *w)
 	uev_ring_buf_put(w, w->spare);
 	uev_ring_stage_close(w, w->clean);
 	free(w->ext);
+	free(w->unit.raw);
+	free(w->unit.out);
 	free(w);
 }
 

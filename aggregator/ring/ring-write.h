@@ -86,6 +86,7 @@ struct uev_ring_writer {
 	struct comm_ent comm[COMM_MAX];
 	uint16_t chash[2 * COMM_MAX], mru, lru;
 	unsigned ncomm, ndirty;
+	struct uev_ring_unit_bufs unit;
 };
 
 static inline uint64_t now_ns(void)

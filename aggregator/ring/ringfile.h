@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define UEV_RING_VERSION 3     /* written by this build */
+#define UEV_RING_VERSION 4     /* written by this build */
 #define UEV_RING_VERSION_MIN 1 /* the oldest it reads (and upgrades) */
 #define UEV_RING_SUPER_SIZE 4096u
 #define UEV_RING_MIN_SEGMENTS 4u
@@ -31,6 +31,7 @@ enum uev_ring_type {
 	UEV_RING_PAGE = 6,
 	UEV_RING_LOST = 7,
 	UEV_RING_RUN_END = 8,
+	UEV_RING_UNIT = 9, /* since version 4: compressed PAGEs of one CPU */
 };
 
 enum uev_ring_format_kind {
@@ -40,7 +41,7 @@ enum uev_ring_format_kind {
 };
 
 struct uev_ring_super {
-	uint32_t version; /* as found (1 to 3); a writer upgrades older ones to 3 at begin_run */
+	uint32_t version; /* as found (1 to 4); a writer upgrades older ones to 4 at begin_run */
 	uint64_t file_size;
 	uint32_t segment_size, segment_count;
 	uint8_t uuid[16];
@@ -180,6 +181,21 @@ int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *
 /* Data. @cpu is at most UEV_RING_CPU_MAX, else -EINVAL. */
 int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len);
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count);
+/*
+ * @n PAGEs of @cpu (1 to UEV_RING_UNIT_PAGES_MAX, at most
+ * UEV_RING_UNIT_RAW_MAX bytes together with their entry headers) as one
+ * UNIT record, compressed with zstd at @level (1 to 19), or stored as
+ * they are when that does not make them smaller. Readers hand the pages
+ * out in order, as if each were its own PAGE record. -E2BIG when the
+ * unit would not fit a segment, -EINVAL for bad arguments, -ENOBUFS as
+ * for a PAGE.
+ */
+struct uev_ring_page_in {
+	const void *data;
+	size_t len;
+};
+int uev_ring_writer_unit(struct uev_ring_writer *w, unsigned cpu, const struct uev_ring_page_in *pages,
+			 unsigned n, int level);
 /* A LOST record (when @lost; @count 0 = unknown) and the PAGE it precedes,
  * both or neither: after -ENOBUFS nothing was appended. */
 int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len,
@@ -264,6 +280,11 @@ struct uev_ring_rec {
 				* segment, else of the segment header */
 	uint64_t offset;       /* of the record header in the file */
 	const void *payload;   /* valid until the next call */
+	/* A PAGE the reader took out of a UNIT record: its index there (seq
+	 * and offset are the unit's: (seq, sub) grows as seq alone does
+	 * for other records), and the unit's page count; 0, 0 for a record
+	 * read as it is in the file. */
+	uint32_t sub, unit_pages;
 };
 
 struct uev_ring_stats {
@@ -277,6 +298,8 @@ struct uev_ring_stats {
 	uint64_t seq_gaps;      /* records missing between surviving segments */
 	uint64_t wraps;         /* times the writer came round: max segment_seq / N */
 	uint64_t bytes_used;
+	uint64_t units, unit_bytes; /* UNIT records read, their payload bytes (compressed) */
+	uint64_t units_bad;         /* valid records whose unit did not unpack: pages lost */
 };
 
 /* Open for reading: -EINVAL/-ENOENT/... with the reason in @err (not a
@@ -375,6 +398,43 @@ struct uev_ring_page_rec {
 	const void *data;
 };
 int uev_ring_rec_page(const struct uev_ring_rec *rec, struct uev_ring_page_rec *out);
+
+/*
+ * UNIT: a CPU up to UEV_RING_CPU_MAX, a 16-byte header (codec: 0 stored,
+ * 1 zstd; pages 1 to UEV_RING_UNIT_PAGES_MAX; raw_len up to
+ * UEV_RING_UNIT_RAW_MAX; raw_crc, the CRC-32C of the unpacked bytes),
+ * then the packed bytes. uev_ring_unit_unpack() gives the pages.
+ */
+#define UEV_RING_UNIT_HDR 16u
+#define UEV_RING_UNIT_RAW_MAX (1u << 20)
+#define UEV_RING_UNIT_PAGES_MAX 4096u
+enum uev_ring_codec { UEV_RING_CODEC_STORED = 0, UEV_RING_CODEC_ZSTD = 1 };
+struct uev_ring_unit_rec {
+	uint16_t cpu;
+	enum uev_ring_codec codec;
+	uint32_t pages, raw_len, raw_crc;
+	const uint8_t *data; /* packed */
+	uint32_t data_len;
+};
+int uev_ring_rec_unit(const struct uev_ring_rec *rec, struct uev_ring_unit_rec *out);
+/*
+ * Unpack @u into @b (its buffer grown as needed) and check it: the
+ * unpacked length and CRC, and entries that are whole pages of at least
+ * UEV_RING_PAGE_MIN bytes, as many as the header says. 0, or -EINVAL with
+ * *why set (-ENOMEM). The pages are then read with uev_ring_unit_page()
+ * from b->data, in order. @b starts zeroed, is reused from unit to unit
+ * (it keeps the decompression context too) and is released with
+ * uev_ring_unit_buf_free().
+ */
+struct uev_ring_unit_buf {
+	uint8_t *data;
+	size_t cap;
+	void *zctx;
+};
+int uev_ring_unit_unpack(const struct uev_ring_unit_rec *u, struct uev_ring_unit_buf *b, const char **why);
+void uev_ring_unit_buf_free(struct uev_ring_unit_buf *b);
+/* The page at *cursor of an unpacked unit, and the cursor moved past it. */
+const uint8_t *uev_ring_unit_page(const uint8_t *buf, size_t *cursor, uint32_t *len);
 
 /* LOST: a CPU up to UEV_RING_CPU_MAX, exactly 8 bytes: the count (0: lost,
  * count unknown). */

@@ -27,7 +27,7 @@ T=/sys/kernel/tracing
 build=${BUILD:-build-bench}
 
 [ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
-# a build directory made before libzstd-dev was installed has no codec-study
+# a build directory made before liblz4-dev was installed has no codec-study
 [ -f "$build/bench/codec/codec-study" ] || meson setup --reconfigure "$build" >/dev/null
 ninja -C "$build" aggregator/uev-aggregator aggregator/uev-replay bench/replay/fill \
 	bench/drain/produce bench/codec/codec-study >/dev/null

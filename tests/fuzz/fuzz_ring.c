@@ -201,6 +201,7 @@ static int on_rec(void *ctx, const struct uev_ringdec_run *run, const struct uev
 /* Every record the reader returns, checked against its promises. */
 struct reading {
 	uint64_t last, fsz, n;
+	uint32_t sub;
 	int have;
 };
 
@@ -212,19 +213,22 @@ static int next_all(struct uev_ring_reader *r, struct reading *g)
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0) {
 		/* The reader's promise that replay builds on, across
 		 * refreshes too. */
-		if (g->have && rec.seq <= g->last) {
-			fprintf(stderr, "fuzz_ring: seq %llu returned after %llu\n",
-				(unsigned long long)rec.seq, (unsigned long long)g->last);
+		/* (The pages of a UNIT share its seq, their sub counting up.) */
+		if (g->have && (rec.sub ? rec.seq != g->last || rec.sub != g->sub + 1 : rec.seq <= g->last)) {
+			fprintf(stderr, "fuzz_ring: seq %llu.%u returned after %llu.%u\n",
+				(unsigned long long)rec.seq, rec.sub, (unsigned long long)g->last, g->sub);
 			abort();
 		}
-		/* A record lies inside a segment, after the superblock. */
+		/* A record lies inside a segment, after the superblock (a
+		 * page of a unit: the unit does, the page is unpacked). */
 		if (rec.offset < UEV_RING_SUPER_SIZE + UEV_RING_SEG_HDR ||
-		    rec.offset + UEV_RING_REC_HDR + rec.len > g->fsz) {
+		    rec.offset + UEV_RING_REC_HDR + (rec.unit_pages ? 0 : rec.len) > g->fsz) {
 			fprintf(stderr, "fuzz_ring: record at %llu, %u bytes, in a file of %llu\n",
 				(unsigned long long)rec.offset, rec.len, (unsigned long long)g->fsz);
 			abort();
 		}
 		g->last = rec.seq;
+		g->sub = rec.sub;
 		g->have = 1;
 		g->n++;
 		touch(rec.payload, rec.len);

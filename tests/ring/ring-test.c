@@ -123,7 +123,8 @@ int rt_read(const char *path, struct rt_read *r)
 		}
 		x = &r->rec[r->n++];
 		*x = (struct rt_rec){ rec.type, rec.cpu, rec.len, rec.seq, rec.segment_seq,
-				      rec.run_id, rec.offset, malloc(rec.len ? rec.len : 1) };
+				      rec.run_id, rec.offset, malloc(rec.len ? rec.len : 1), rec.sub,
+				      rec.unit_pages };
 		ck_assert_ptr_nonnull(x->payload);
 		memcpy(x->payload, rec.payload, rec.len);
 	}

@@ -29,6 +29,7 @@ struct rt_rec {
 	uint32_t len;
 	uint64_t seq, segment_seq, run_id, offset;
 	uint8_t *payload;
+	uint32_t sub, unit_pages; /* a page of a UNIT (uev_ring_rec) */
 };
 
 struct rt_read {

@@ -315,7 +315,7 @@ START_TEST(t_written)
 	for (size_t i = 0; i < r.n; i++) {
 		const struct rt_rec *x = &r.rec[i];
 		struct uev_ring_rec rec = { x->type, x->cpu, x->len, x->seq, x->segment_seq, x->run_id,
-					    x->offset, x->payload };
+					    x->offset, x->payload, 0, 0 };
 		union {
 			struct uev_ring_run_start_rec rs;
 			struct uev_ring_sync sy;

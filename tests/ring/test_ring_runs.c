@@ -352,7 +352,8 @@ END_TEST
  * every run starts a segment, as in version 1. */
 static uint32_t old_run_start_len(uint32_t version)
 {
-	return version == 1 ? UEV_RING_RUN_START_V1_LEN : UEV_RING_RUN_START_V2_LEN;
+	return version == 1 ? UEV_RING_RUN_START_V1_LEN
+	     : version == 2 ? UEV_RING_RUN_START_V2_LEN : UEV_RING_RUN_START_LEN;
 }
 
 static void make_old(const char *path, uint32_t version, uint8_t **out, size_t *size)
@@ -392,7 +393,7 @@ static void make_old(const char *path, uint32_t version, uint8_t **out, size_t *
 	*size = sb.file_size;
 }
 
-/* Files of versions 1 and 2 (_i) read as they are, with the page layout
+/* Files of versions 1 to 3 (_i) read as they are, with the page layout
  * of the only machines that wrote them (little-endian, 8-byte long), and
  * a writer upgrades them to this version. */
 START_TEST(t_old_upgrade)
@@ -439,7 +440,8 @@ START_TEST(t_old_upgrade)
 		uev_put32(b + 124, uev_crc32c(0, b, 124));
 		spill(path, b, size);
 		ck_assert_int_eq(rt_read(path, &t), -EINVAL);
-		ck_assert_msg(strstr(t.errmsg, "unsupported ring version 4"), "%s", t.errmsg);
+		snprintf((char *)sb, sizeof(sb), "unsupported ring version %u", UEV_RING_VERSION + 1);
+		ck_assert_msg(strstr(t.errmsg, (char *)sb), "%s", t.errmsg);
 		free(b);
 	}
 
@@ -480,7 +482,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_torn_next_header);
 	tcase_add_test(tc, t_run_spans);
 	tcase_add_test(tc, t_run_attribution);
-	tcase_add_loop_test(tc, t_old_upgrade, 1, 3);
+	tcase_add_loop_test(tc, t_old_upgrade, 1, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,6 +23,7 @@ LIBS = {
     "libtracefs": {"tracefs.h"},
     "liburing": {"liburing.h"},
     "libtracecmd": {"trace-cmd.h"},
+    "libzstd": {"zstd.h", "zdict.h", "zstd_errors.h"},
 }
 
 # folder: (its public headers, the folders it may use, the libraries it may use)
@@ -31,7 +32,7 @@ FOLDERS = {
     "libuev/shared":       (["uev-abi.h", "uev-def.h", "uev-grow.h"], ["libuev/include"], []),
     "libuev":              ([], ["libuev/include", "libuev/shared"], []),
     "schemas":             (["schema-parse.h"], ["libuev/include", "libuev/shared"], []),
-    "aggregator/ring":     (["ringfile.h"], ["libuev/shared"], []),  # uev-grow.h: libc too
+    "aggregator/ring":     (["ringfile.h"], ["libuev/shared"], ["libzstd"]),  # uev-grow.h: libc too
     "aggregator/decode":   (["uev-decode.h"], ["aggregator/ring", "libuev/shared"], ["libtraceevent"]),
     "aggregator/config":   (["config.h"], ["aggregator/decode", "libuev/shared"], []),
     "aggregator/seat":     (["uev-seat.h"], ["aggregator/decode", "libuev/shared"],
@@ -57,7 +58,7 @@ LINKS = {
     "uev-ringdump":   (["liburing", "libtracefs", "libtracecmd"], {}),
     "uev-seat":       (["liburing", "libtracecmd"], {}),
     "uev-aggregator": (["libtracecmd"], {}),
-    "libuev.so":      (["libtraceevent", "libtracefs", "liburing", "libtracecmd"], {}),
+    "libuev.so":      (["libtraceevent", "libtracefs", "liburing", "libtracecmd", "libzstd"], {}),
     "test_crc":       (["libtraceevent", "libtracefs", "liburing", "libtracecmd"], {}),  # ring/ alone
 }
 
