@@ -7,7 +7,8 @@
 # seeds (sub-buffers as trace_pipe_raw gives them, cut to header + commit).
 # Then the files replay-mkforeign synthesizes for machines of another byte
 # order or word size (and one of a layout no decoder reads) as fuzz_ring
-# seeds: the decoders' other layouts.
+# seeds: the decoders' other layouts; and the little-endian one again with
+# its pages packed into UNIT records (replay-mkunits): compressed units.
 #
 # usage: make-corpus.sh [BUILD_DIR]   (default build-fuzz; needs root and
 #        tracefs; BUILD_DIR must have uev-aggregator and uev-demo built)
@@ -22,12 +23,13 @@ build=${1:-$src/build-fuzz}
 agg=$build/aggregator/uev-aggregator
 demo=$build/libuev/demo/uev-demo
 mkforeign=$build/tests/replay/replay-mkforeign
+mkunits=$build/tests/replay/replay-mkunits
 out=$src/tests/fuzz/corpus
 
 if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/kernel/tracing/trace ]; then
 	echo "make-corpus.sh: needs root and tracefs" >&2; exit 1
 fi
-for b in "$agg" "$demo" "$mkforeign"; do
+for b in "$agg" "$demo" "$mkforeign" "$mkunits"; do
 	[ -x "$b" ] || { echo "make-corpus.sh: $b is not built (ninja -C $build)" >&2; exit 1; }
 done
 
@@ -202,17 +204,21 @@ PY
 for l in be64 le32 be32 bad; do
 	"$mkforeign" "$dir/$l.ring" "$l"
 done
+# Compressed units (tests/replay/mkunits.c): the le64 file with its pages
+# in UNIT records.
+"$mkforeign" "$dir/le64.ring" le64
+"$mkunits" "$dir/le64.ring" "$dir/units.ring" >/dev/null
 python3 - "$dir" "$out" <<'PY'
 import struct, sys
 
 SEP = b"--uev-fuzz-segment--"
 d, out = sys.argv[1], sys.argv[2]
-for l in ("be64", "le32", "be32", "bad"):
+for l in ("be64", "le32", "be32", "bad", "units"):
     data = open(f"{d}/{l}.ring", "rb").read()
     S = struct.unpack_from("<I", data, 24)[0]
     seg = data[4096:4096 + S].rstrip(b"\0")
     assert SEP not in seg
-    with open(f"{out}/fuzz_ring/foreign-{l}", "wb") as f:
+    with open(f"{out}/fuzz_ring/" + ("units-le64" if l == "units" else f"foreign-{l}"), "wb") as f:
         f.write(bytes([0x1f]) + data[:128] + SEP + seg)
 PY
 ls -l "$out"/*
