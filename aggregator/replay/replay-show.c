@@ -85,6 +85,19 @@ static void unclean_line(FILE *fp, const struct rp_main *m, const struct rp_file
 	fputc('\n', fp);
 }
 
+/* How the pages are stored: "none compressed", or the units' ratio. */
+static void storage(FILE *fp, uint64_t unit_pages, uint64_t units, uint64_t page_bytes, uint64_t packed)
+{
+	if (!units) {
+		fputs("none compressed", fp);
+		return;
+	}
+	fprintf(fp, "%llu in %llu compressed unit%s, %.2f MiB in %.2f MiB (%.2f:1)",
+		(unsigned long long)unit_pages, (unsigned long long)units, units == 1 ? "" : "s",
+		(double)page_bytes / 1048576.0, (double)packed / 1048576.0,
+		packed ? (double)page_bytes / (double)packed : 0.0);
+}
+
 static void header(struct rp_main *m, FILE *fp)
 {
 	char a[64], b[64];
@@ -101,6 +114,11 @@ static void header(struct rp_main *m, FILE *fp)
 			size > 0 ? 100.0 * (double)f->st.bytes_used / size : 0.0, (unsigned long long)f->st.wraps,
 			f->nruns, f->nruns == 1 ? "" : "s", (unsigned long long)f->st.records,
 			(unsigned long long)f->st.lost_kernel);
+		if (f->st.units) {
+			fputs("#   pages: ", fp);
+			storage(fp, f->st.unit_pages, f->st.units, f->st.unit_page_bytes, f->st.unit_bytes);
+			fputc('\n', fp);
+		}
 		for (unsigned k = 0; k < f->nruns; k++) {
 			const struct rp_run *run = &f->runs[k];
 
@@ -237,18 +255,30 @@ static int cmp_count(const void *a, const void *b)
 
 struct totals {
 	unsigned runs, unclean;
+	/* pages, their bytes; of those, the ones unpacked from units, their
+	 * bytes, and the units' packed bytes */
+	uint64_t pages, page_bytes, unit_pages, unit_page_bytes, units, unit_bytes;
 };
 
 static struct totals totals(const struct rp_main *m)
 {
-	struct totals t = { 0, 0 };
+	struct totals t = { 0 };
 
 	for (unsigned i = 0; i < m->nfiles; i++) {
+		const struct uev_ring_stats *st = &m->files[i].st;
+
 		t.runs += m->files[i].nruns;
 		t.unclean += m->files[i].unclean;
+		t.pages += st->pages;
+		t.page_bytes += st->page_bytes;
+		t.unit_pages += st->unit_pages;
+		t.unit_page_bytes += st->unit_page_bytes;
+		t.units += st->units;
+		t.unit_bytes += st->unit_bytes;
 	}
 	return t;
 }
+
 
 /* --stats --json: the same numbers as one object, keys as uev-replay(1)
  * lists them. */
@@ -283,7 +313,19 @@ static void stats_json(struct rp_main *m)
 		rp_buf_put(b, ":", 1);
 		rp_buf_u64(b, m->per_event[i].n);
 	}
-	rp_buf_puts(b, "},\"runs\":");
+	rp_buf_puts(b, "},\"pages\":");
+	rp_buf_u64(b, t.pages);
+	rp_buf_puts(b, ",\"page_bytes\":");
+	rp_buf_u64(b, t.page_bytes);
+	rp_buf_puts(b, ",\"units\":");
+	rp_buf_u64(b, t.units);
+	rp_buf_puts(b, ",\"unit_pages\":");
+	rp_buf_u64(b, t.unit_pages);
+	rp_buf_puts(b, ",\"unit_page_bytes\":");
+	rp_buf_u64(b, t.unit_page_bytes);
+	rp_buf_puts(b, ",\"unit_bytes\":");
+	rp_buf_u64(b, t.unit_bytes);
+	rp_buf_puts(b, ",\"runs\":");
 	rp_buf_u64(b, t.runs);
 	rp_buf_puts(b, ",\"unclean_runs\":");
 	rp_buf_u64(b, t.unclean);
@@ -319,7 +361,9 @@ static void stats(struct rp_main *m)
 	printf("per event:\n");
 	for (size_t i = 0; i < m->nper_event; i++)
 		printf("  %-40s %12llu\n", m->per_event[i].name, (unsigned long long)m->per_event[i].n);
-	printf("runs: %u, %u ended without a clean stop (killed, crashed or still running)\n", t.runs, t.unclean);
+	printf("pages: %llu (%.2f MiB), ", (unsigned long long)t.pages, (double)t.page_bytes / 1048576.0);
+	storage(stdout, t.unit_pages, t.units, t.unit_page_bytes, t.unit_bytes);
+	printf("\nruns: %u, %u ended without a clean stop (killed, crashed or still running)\n", t.runs, t.unclean);
 	printf("torn tails of those runs, skipped: %llu\n", (unsigned long long)m->ctx.torn_ends);
 	printf("problems in the files: %llu\n", (unsigned long long)m->ctx.problems);
 	printf("files whose reading failed part way: %llu\n", (unsigned long long)m->ctx.io_errors);

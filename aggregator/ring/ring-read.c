@@ -252,6 +252,8 @@ static void account(struct uev_ring_reader *r, const struct uev_ring_rec *rec)
 	if (rec->type == UEV_RING_PAGE) {
 		st->pages++;
 		st->page_bytes += rec->len;
+		st->unit_pages += rec->unit_pages != 0;
+		st->unit_page_bytes += rec->unit_pages ? rec->len : 0;
 	} else if (uev_ring_rec_lost(rec, &lost) == 0) {
 		st->lost_kernel += lost.count;
 		st->lost_unknown += lost.count == 0;

@@ -299,6 +299,7 @@ struct uev_ring_stats {
 	uint64_t wraps;         /* times the writer came round: max segment_seq / N */
 	uint64_t bytes_used;
 	uint64_t units, unit_bytes; /* UNIT records read, their payload bytes (compressed) */
+	uint64_t unit_pages, unit_page_bytes; /* of pages (page_bytes), those unpacked from units */
 	uint64_t units_bad;         /* valid records whose unit did not unpack: pages lost */
 };
 

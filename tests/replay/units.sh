@@ -47,7 +47,9 @@ agg=
 show() {
 	"$REPLAY" --json "$1" >"$T/$2.json" 2>"$T/$2.jerr" || { echo "FAIL: uev-replay --json $2"; cat "$T/$2.jerr"; fail=1; }
 	"$REPLAY" "$1" 2>&1 | grep -v '^#' >"$T/$2.txt"
-	"$REPLAY" --stats "$1" 2>&1 | grep -v '^#' >"$T/$2.stats"
+	# (the "pages:" line says how they are stored: checked below)
+	"$REPLAY" --stats "$1" 2>&1 | grep -v '^#' | grep -v '^pages: ' >"$T/$2.stats"
+	"$REPLAY" --stats "$1" 2>&1 | grep '^pages: ' >"$T/$2.pages"
 	"$RINGDUMP" "$1" >"$T/$2.dump" 2>&1 || { echo "FAIL: uev-ringdump $2"; cat "$T/$2.dump"; fail=1; }
 }
 show "$T/in.ring" in
@@ -66,7 +68,16 @@ for per in 8 1; do
 			fail=1
 		fi
 	done
-	[ "$fail" = 0 ] && echo "PASS: $(cat "$T/mk$per.log"): $events events shown as without units"
+	"$REPLAY" "$T/u$per.ring" >"$T/u$per.head" 2>&1
+	grep -q "^#   pages: [0-9]* in [0-9]* compressed unit" "$T/u$per.head" ||
+		{ echo "FAIL: the header of u$per has no line on its units"; fail=1; }
+	# the same pages, all of them from units, and what they take
+	np=$(sed -n 's/^pages: \([0-9]*\) .*/\1/p' "$T/in.pages")
+	grep -Eq "^pages: $np \([0-9.]+ MiB\), $np in [0-9]+ compressed units?, [0-9.]+ MiB in [0-9.]+ MiB \([0-9.]+:1\)$" "$T/u$per.pages" ||
+		{ echo "FAIL: --stats pages line: $(cat "$T/u$per.pages") (file without units: $(cat "$T/in.pages"))"; fail=1; }
+	grep -Eq "^pages: $np \([0-9.]+ MiB\), none compressed$" "$T/in.pages" ||
+		{ echo "FAIL: --stats pages line without units: $(cat "$T/in.pages")"; fail=1; }
+	[ "$fail" = 0 ] && echo "PASS: $(cat "$T/mk$per.log"): $events events shown as without units; $(cat "$T/u$per.pages")"
 done
 
 # Damage: flip a byte inside every unit's packed bytes, record CRC fixed
