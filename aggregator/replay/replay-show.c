@@ -279,7 +279,6 @@ static struct totals totals(const struct rp_main *m)
 	return t;
 }
 
-
 /* --stats --json: the same numbers as one object, keys as uev-replay(1)
  * lists them. */
 static void stats_json(struct rp_main *m)
@@ -313,28 +312,28 @@ static void stats_json(struct rp_main *m)
 		rp_buf_put(b, ":", 1);
 		rp_buf_u64(b, m->per_event[i].n);
 	}
-	rp_buf_puts(b, "},\"pages\":");
-	rp_buf_u64(b, t.pages);
-	rp_buf_puts(b, ",\"page_bytes\":");
-	rp_buf_u64(b, t.page_bytes);
-	rp_buf_puts(b, ",\"units\":");
-	rp_buf_u64(b, t.units);
-	rp_buf_puts(b, ",\"unit_pages\":");
-	rp_buf_u64(b, t.unit_pages);
-	rp_buf_puts(b, ",\"unit_page_bytes\":");
-	rp_buf_u64(b, t.unit_page_bytes);
-	rp_buf_puts(b, ",\"unit_bytes\":");
-	rp_buf_u64(b, t.unit_bytes);
-	rp_buf_puts(b, ",\"runs\":");
-	rp_buf_u64(b, t.runs);
-	rp_buf_puts(b, ",\"unclean_runs\":");
-	rp_buf_u64(b, t.unclean);
-	rp_buf_puts(b, ",\"torn_tails\":");
-	rp_buf_u64(b, m->ctx.torn_ends);
-	rp_buf_puts(b, ",\"problems\":");
-	rp_buf_u64(b, m->ctx.problems);
-	rp_buf_puts(b, ",\"read_failures\":");
-	rp_buf_u64(b, m->ctx.io_errors);
+	rp_buf_puts(b, "}");
+	const struct {
+		const char *key;
+		uint64_t v;
+	} keys[] = {
+		{ "pages", t.pages },
+		{ "page_bytes", t.page_bytes },
+		{ "units", t.units },
+		{ "unit_pages", t.unit_pages },
+		{ "unit_page_bytes", t.unit_page_bytes },
+		{ "unit_bytes", t.unit_bytes },
+		{ "runs", t.runs },
+		{ "unclean_runs", t.unclean },
+		{ "torn_tails", m->ctx.torn_ends },
+		{ "problems", m->ctx.problems },
+		{ "read_failures", m->ctx.io_errors },
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(num, sizeof(num), ",\"%s\":", keys[i].key);
+		rp_buf_puts(b, num);
+		rp_buf_u64(b, keys[i].v);
+	}
 	rp_buf_puts(b, "}\n");
 	if (!b->oom)
 		fwrite(b->s, 1, b->len, stdout);
