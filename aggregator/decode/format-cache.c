@@ -11,17 +11,11 @@
 #include <string.h>
 
 #include "format-vet.h"
+#include "uev-hash.h"
 
 static uint64_t key_hash(const char *system, const char *text)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	for (const char *p = system; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	h = (h ^ 0xff) * 0x100000001b3ull; /* the NUL: "a"+"bc" is not "ab"+"c" */
-	for (const char *p = text; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	return h;
+	return uev_hash_str(uev_hash_str(UEV_HASH_INIT, system), text);
 }
 
 /* The entry of @c holding (@system, @text), or NULL. */

@@ -14,28 +14,14 @@
 #include "format-vet.h"
 #include "tep-kept.h"
 #include "uev-grow.h"
+#include "uev-hash.h"
 
 static pthread_mutex_t tkept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tkept *tkept[TKEPT_MAX]; /* not in use; [0] the newest */
 
 uint64_t uev_tstep_hash(uint64_t h, int id, const char *system, const char *text)
 {
-	const uint64_t p = 0x100000001b3ull; /* FNV-1a, over id, system, NUL, text, NUL */
-
-	h ^= 0xcbf29ce484222325ull;
-	for (unsigned i = 0; i < 4; i++)
-		h = (h ^ (uint8_t)((uint32_t)id >> (8 * i))) * p;
-	for (const char *c = system;; c++) {
-		h = (h ^ (uint8_t)*c) * p;
-		if (!*c)
-			break;
-	}
-	for (const char *c = text;; c++) {
-		h = (h ^ (uint8_t)*c) * p;
-		if (!*c)
-			break;
-	}
-	return h;
+	return uev_hash_str(uev_hash_str(uev_hash_u32(h ^ UEV_HASH_INIT, (uint32_t)id), system), text);
 }
 
 struct tkept *tkept_new(unsigned layout)

@@ -14,6 +14,7 @@
 #include "uev-decode.h"
 #include "replay.h"
 #include "uev-grow.h"
+#include "uev-hash.h"
 
 /*
  * A run's end is its newest event, which only the newest page of each CPU
@@ -170,16 +171,9 @@ int rp_read_failed(struct rp_ctx *c, struct rp_file *f, int err, const char *wha
 	return err;
 }
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return (h ^ 0xff) * 0x100000001b3ull; /* "ab","c" differs from "a","bc" */
-}
-
 void rp_report_once(struct rp_ctx *c, const char *path, uint64_t off, const char *msg, const char *what)
 {
-	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ull, path), msg), what);
+	uint64_t h = uev_hash_str(uev_hash_str(uev_hash_str(UEV_HASH_INIT, path), msg), what);
 
 	for (size_t i = 0; i < c->nsaid; i++)
 		if (c->said[i] == h)
