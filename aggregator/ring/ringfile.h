@@ -305,7 +305,8 @@ struct uev_ring_stats {
 
 /* Open for reading: -EINVAL/-ENOENT/... with the reason in @err (not a
  * ring file, unsupported version, size mismatch). Memory use is a fixed
- * window (128 KiB, more only for a longer record), whatever the file size. */
+ * window (128 KiB, more only for a longer record) and one unpacked unit
+ * (at most UEV_RING_UNIT_RAW_MAX), whatever the file size. */
 int uev_ring_reader_open(struct uev_ring_reader **out, const char *path,
 			 uev_ring_report_fn report, void *ctx, char *err, size_t errsize);
 const struct uev_ring_super *uev_ring_reader_super(const struct uev_ring_reader *r);
