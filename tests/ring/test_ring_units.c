@@ -208,6 +208,55 @@ START_TEST(t_unit_damage_costs_its_pages)
 }
 END_TEST
 
+/* A reader following the file as units are written (uev_ring_reader_follow,
+ * refresh after each flush): every page once, in the order written, across
+ * segment boundaries, zstd and stored units alike. */
+START_TEST(t_units_followed)
+{
+	const char *path = rt_path(0, "follow.ring");
+	struct uev_ring_writer *w = rt_open(path, 1 * MiB);
+	static uint8_t pages[3 * 2000];
+	struct uev_ring_page_in in[3];
+	struct uev_ring_reader *rd;
+	struct uev_ring_rec rec;
+	uint64_t next = 0, segs_seen = 0, last_seg = 0;
+	uint8_t one[1000];
+	char err[256];
+	int k;
+
+	rt_begin(w);
+	ck_assert_int_eq(uev_ring_writer_flush(w), 0);
+	ck_assert_int_eq(uev_ring_reader_open(&rd, path, NULL, NULL, err, sizeof(err)), 0);
+	uev_ring_reader_follow(rd);
+	for (unsigned it = 0; it < 40; it++) {
+		uint64_t c = 4 * (uint64_t)it;
+
+		make_pages(pages, in, 3, 2000, c, it % 2 == 0);
+		ck_assert_int_eq(uev_ring_writer_unit(w, it % 2, in, 3, 1), 0);
+		rt_gen(one, sizeof(one), c + 3);
+		ck_assert_int_eq(rt_page(w, it % 2, one, sizeof(one)), 0);
+		ck_assert_int_eq(uev_ring_writer_flush(w), 0);
+		ck_assert_int_ge(uev_ring_reader_refresh(rd), 0);
+		while ((k = uev_ring_reader_next(rd, &rec)) == 1) {
+			if (rec.type != UEV_RING_PAGE)
+				continue;
+			ck_assert_uint_eq(uev_get64(rec.payload), next);
+			ck_assert_uint_eq(rec.unit_pages ? rec.sub : 3, next % 4);
+			next++;
+			segs_seen += rec.segment_seq != last_seg;
+			last_seg = rec.segment_seq;
+		}
+		ck_assert_int_eq(k, 0);
+		ck_assert_uint_eq(next, c + 4); /* all of it, at once */
+	}
+	ck_assert_uint_ge(segs_seen, 3); /* two segment boundaries crossed at least */
+	ck_assert_uint_eq(uev_ring_reader_stats(rd)->units, 40);
+	ck_assert_uint_eq(uev_ring_reader_stats(rd)->units_bad, 0);
+	uev_ring_reader_close(rd);
+	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
+}
+END_TEST
+
 START_TEST(t_unit_refuses_bad_arguments)
 {
 	const char *path = rt_path(0, "args.ring");
@@ -297,6 +346,7 @@ int main(void)
 	tcase_add_test(tc, t_units_read_back);
 	tcase_add_loop_test(tc, t_unit_damage_costs_its_pages, 0,
 			    (int)(sizeof(edits) / sizeof(edits[0])));
+	tcase_add_test(tc, t_units_followed);
 	tcase_add_test(tc, t_unit_refuses_bad_arguments);
 	tcase_add_test(tc, t_unit_header_rules);
 	suite_add_tcase(s, tc);
