@@ -120,9 +120,20 @@ n=$(grep -c "compressed unit of CPU" "$T/bad.err")
 [ "$n" = 3 ] || { echo "FAIL: 3 damaged units, $n reported:"; cat "$T/bad.err"; fail=1; }
 lost=$(( events - $(wc -l <"$T/bad.json") ))
 [ "$lost" -gt 0 ] || { echo "FAIL: damaged units still gave their events"; fail=1; }
-if [ "$(sort "$T/bad.json" | uniq -d | wc -l)" != 0 ]; then echo "FAIL: an event shown twice"; fail=1; fi
-if [ -n "$(comm -23 <(sort "$T/bad.json") <(sort "$T/in.json") | head -1)" ]; then
-	echo "FAIL: events that the file without units does not hold"; fail=1
-fi
+# An event is compared by what the file holds of it, not by the name
+# replay gives its task (a lost unit may hold the exec that renamed it).
+python3 - "$T/in.json" "$T/bad.json" <<'PY' || fail=1
+import json, sys
+def events(path):
+    return [(e["run"], e["cpu"], e["trace_ns"], e["pid"], e["event"], json.dumps(e["fields"], sort_keys=True))
+            for e in map(json.loads, open(path))]
+whole, bad = events(sys.argv[1]), events(sys.argv[2])
+if len(set(bad)) != len(bad):
+    print("FAIL: an event shown twice"); sys.exit(1)
+extra = set(bad) - set(whole)
+if extra:
+    print("FAIL: %d events that the file without units does not hold, e.g. %s" % (len(extra), sorted(extra)[0]))
+    sys.exit(1)
+PY
 [ "$fail" = 0 ] && echo "PASS: 3 damaged units reported, their $lost events missing, the rest shown"
 exit "$fail"
