@@ -141,10 +141,14 @@ int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int lev
 	if (UEV_GROW(b->raw, b->raw_cap, raw) < 0 ||
 	    UEV_GROW(b->out, b->out_cap, UEV_RING_UNIT_HDR + ZSTD_compressBound(raw)) < 0)
 		return -ENOMEM;
-	memset(b->raw, 0, raw);
+	/* each byte written once: the header, the page, then its padding */
 	for (size_t i = 0, at = 0; i < n; at += entry_size(pages[i].len), i++) {
-		uev_put32(b->raw + at, (uint32_t)pages[i].len);
-		memcpy(b->raw + at + ENTRY_HDR, pages[i].data, pages[i].len);
+		size_t len = pages[i].len;
+
+		uev_put32(b->raw + at, (uint32_t)len);
+		uev_put32(b->raw + at + 4, 0);
+		memcpy(b->raw + at + ENTRY_HDR, pages[i].data, len);
+		memset(b->raw + at + ENTRY_HDR + len, 0, entry_size(len) - ENTRY_HDR - len);
 	}
 	z = ZSTD_compress(b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, b->raw, raw, level);
 	if (ZSTD_isError(z))
