@@ -184,8 +184,9 @@ int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count
 /*
  * @n PAGEs of @cpu (1 to UEV_RING_UNIT_PAGES_MAX, at most
  * UEV_RING_UNIT_RAW_MAX bytes together with their entry headers) as one
- * UNIT record, compressed with zstd at @level (1 to 19), or stored as
- * they are when that does not make them smaller. Readers hand the pages
+ * UNIT record, compressed with zstd at @level (1 to ZSTD_maxCLevel(), 22
+ * with libzstd 1.5), or stored as they are when that does not make them
+ * smaller. Readers hand the pages
  * out in order, as if each were its own PAGE record. -E2BIG when the
  * unit would not fit a segment, -EINVAL for bad arguments, -ENOBUFS as
  * for a PAGE.
