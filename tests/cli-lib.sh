@@ -14,6 +14,21 @@ expect() { # exit-code stderr-substring command...
 		echo "FAIL: $* -> exit $rc, stderr '$out' (wanted $code, '$text')"; fail=1
 	fi
 }
+# agg_workdir NAME: a new work directory /tmp/NAME.XXXXXX in $T for the
+# test of seat $seat; at exit the aggregator agg_up started ($agg), the
+# seat's instance and the directory are removed (UEV_KEEP=1 keeps the
+# directory and says where).
+agg_workdir() {
+	T=$(mktemp -d "/tmp/$1.XXXXXX")
+	agg=
+	trap agg_workdir_cleanup EXIT
+}
+agg_workdir_cleanup() {
+	[ -z "$agg" ] || kill "$agg" 2>/dev/null
+	wait 2>/dev/null
+	rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null
+	if [ -n "${UEV_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
 # agg_up AGGREGATOR SEAT CONF DIR: uev-aggregator on SEAT with CONF, its run
 # directory DIR/run and its stderr in DIR/agg.log, in the background; $agg
 # is its pid once the seat's enable page exists (it records from then on).

@@ -16,16 +16,8 @@ for p in taskset "$py"; do command -v "$p" >/dev/null || { echo "SKIP: $p is not
 [ "$(nproc)" -ge 2 ] || { echo "SKIP: needs 2 CPUs"; exit 77; }
 [ -w /dev/kmsg ] || { echo "SKIP: /dev/kmsg is not writable"; exit 77; }
 
-T=$(mktemp -d /tmp/uevcomm.XXXXXX)
 seat=uevco$$
-agg=
-cleanup() {
-	[ -z "$agg" ] || kill "$agg" 2>/dev/null
-	wait 2>/dev/null
-	rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null
-	if [ -n "${UEV_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
+agg_workdir uevcomm
 
 # One flush for the whole scenario: fork, exec and the messages land in the
 # kernel buffers long before the drain reads them, CPU by CPU.

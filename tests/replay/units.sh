@@ -12,16 +12,8 @@ set -uo pipefail
 AGG=$1 REPLAY=$2 RINGDUMP=$3 EMIT=$4 MK=$5
 . "$(dirname "$0")/../cli-lib.sh"
 
-T=$(mktemp -d /tmp/uevunits.XXXXXX)
 seat=uevun$$
-agg=
-cleanup() {
-	[ -z "$agg" ] || kill "$agg" 2>/dev/null
-	wait 2>/dev/null
-	rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null
-	if [ -n "${UEV_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
+agg_workdir uevunits
 
 cat >"$T/s.conf" <<CONF
 [seat]
