@@ -3,7 +3,8 @@
  * Ring file reader, where a segment's records end (docs/ring-format.md,
  * "Edge cases": stale bytes, torn ends, damage): slack behind a segment
  * its run went on from, the clean end of a run, zeros, the torn end of a
- * run a kill stopped, or damage with records after it.
+ * run a kill stopped, or damage with records after it (read on from the
+ * first of them).
  */
 #include <stdint.h>
 
@@ -41,13 +42,14 @@ static int tail_zero(struct uev_ring_reader *r, uint32_t pos)
 
 /*
  * Does a record of the current segment begin somewhere after @pos: valid,
- * with a seq beyond r->expect? 1, 0, -errno. Records are 8-byte aligned,
- * so every aligned offset is tried; the segment_lo and seq fields rule out
- * nearly all of them before a CRC is computed. Bytes made to pass those
- * at every offset would cost a CRC of up to S each: past a budget of 2 S
- * checked, the answer is yes (damage, reported), never a slow read.
+ * with a seq beyond r->expect? 1 with its offset and seq in *@at, *@seq;
+ * 2 (there is damage, but no record was located), 0, -errno. Records are
+ * 8-byte aligned, so every aligned offset is tried; the segment_lo and seq
+ * fields rule out nearly all of them before a CRC is computed. Bytes made
+ * to pass those at every offset would cost a CRC of up to S each: past a
+ * budget of 2 S checked, the answer is 2, never a slow read.
  */
-static int resumes(struct uev_ring_reader *r, uint32_t pos)
+static int resumes(struct uev_ring_reader *r, uint32_t pos, uint32_t *at, uint64_t *seq_at)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	uint32_t S = r->sb.segment_size;
@@ -79,12 +81,15 @@ static int resumes(struct uev_ring_reader *r, uint32_t pos)
 		if (uev_ring_rec_size(len) <= S - p)
 			need = (uint32_t)uev_ring_rec_size(len);
 		if (need > budget)
-			return 1;
+			return 2;
 		budget -= need;
 		if ((w = uev_ring_window(r, p, need)) < 0)
 			return w;
-		if (uev_ring_rec_check(r->buf + (p - r->wbase), S - p, 0, g->seq, seq, &h, &why))
+		if (uev_ring_rec_check(r->buf + (p - r->wbase), S - p, 0, g->seq, seq, &h, &why)) {
+			*at = p;
+			*seq_at = seq;
 			return 1;
+		}
 	}
 	return 0;
 }
@@ -94,33 +99,118 @@ static int resumes(struct uev_ring_reader *r, uint32_t pos)
  * A writer only appends, so one that is killed or crashes leaves its last
  * segment ending in a partly written record, then zeros or stale bytes of
  * an earlier lap: never a record of this segment. That is the torn end of
- * the run, expected after a kill. A valid record of the segment further on
- * means bytes were damaged after they were written, and records with them.
+ * the run, expected after a kill. (A valid record of the segment further
+ * on is damage, which uev_ring_segment_end() has ruled out.)
  */
-static int torn_tail(struct uev_ring_reader *r, uint64_t off, const char *why)
+static void torn_tail(struct uev_ring_reader *r, uint64_t off, const char *why)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
-	int k = resumes(r, r->pos);
 
-	if (k < 0)
-		return k;
 	r->st.torn++;
-	if (k) {
+	r->st.torn_end++;
+	uev_ring_say(r->report, r->ctx, UEV_RING_TORN_END, off,
+		     "segment %u: torn tail at seq %llu, where a run stopped without a clean end (%s)",
+		     g->index, (unsigned long long)r->expect, why);
+}
+
+/*
+ * The run of the records from @at on (the first valid record after damage
+ * at r->pos, seq @seq), when it can be told for sure; 0 when not. Damage
+ * may have hidden a RUN_START, and a record handed out under the wrong run
+ * would be decoded with another run's formats. Sure answers: a RUN_START
+ * further on (runs are numbered one by one, so what precedes run X's
+ * start is run X - 1); the next segment going on with this run exactly
+ * where these records stop; or one record lost whose header still gives
+ * the length to the next and a type that starts no run.
+ */
+static uint64_t run_after(struct uev_ring_reader *r, uint32_t at, uint64_t seq)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
+	uint32_t S = r->sb.segment_size, p = at;
+	struct uev_ring_rechdr h;
+	const char *why;
+	int w;
+
+	for (;;) {
+		uint32_t need = UEV_RING_REC_HDR;
+		uint64_t len;
+
+		if (S - p < UEV_RING_REC_HDR || uev_ring_window(r, p, need) < 0)
+			break;
+		len = uev_get32(r->buf + (p - r->wbase) + 4);
+		if (uev_ring_rec_size(len) <= S - p)
+			need = (uint32_t)uev_ring_rec_size(len);
+		if ((w = uev_ring_window(r, p, need)) < 0 ||
+		    !uev_ring_rec_check(r->buf + (p - r->wbase), S - p, 0, g->seq, seq, &h, &why))
+			break;
+		if (h.type == UEV_RING_RUN_START && h.len >= 8) {
+			uint64_t x = uev_get64(r->buf + (p - r->wbase) + UEV_RING_REC_HDR);
+
+			return x > r->run_id ? x - 1 : x == r->run_id ? x : 0;
+		}
+		p += need;
+		seq++;
+	}
+	if (nx && nx->seq == g->seq + 1 && nx->run_segment > 0 && nx->first_seq == seq)
+		return nx->run_id >= r->run_id ? nx->run_id : 0;
+	if (seq > r->expect && uev_ring_window(r, r->pos, UEV_RING_REC_HDR) >= 0) {
+		const uint8_t *b = r->buf + (r->pos - r->wbase);
+		uint16_t type = uev_get16(b);
+
+		if (uev_get64(b + 8) == r->expect && r->pos + uev_ring_rec_size(uev_get32(b + 4)) == at &&
+		    type > UEV_RING_RUN_START && type <= UEV_RING_UNIT)
+			return r->run_id;
+	}
+	return 0;
+}
+
+/*
+ * Bytes damaged after they were written: the invalid record at r->pos is
+ * followed by valid records of the same segment. Reading resumes at the
+ * first of them, so damage costs the records it hit (a unit of pages, at
+ * worst), not the rest of the segment. 1 resumed, 0 not (the record after
+ * could not be located within the budget: skipped to the segment's end,
+ * reported), or no damage found (2), -errno.
+ */
+static int resume(struct uev_ring_reader *r, uint64_t off, const char *why)
+{
+	const struct uev_ring_seginfo *g = &r->segs[r->cur];
+	uint64_t seq = 0, run;
+	uint32_t at = 0;
+	int k = resumes(r, r->pos, &at, &seq);
+
+	if (k <= 0)
+		return k < 0 ? k : 2;
+	r->st.torn++;
+	if (k == 2) {
 		say(r->report, r->ctx, off,
 		    "segment %u: corrupt record at seq %llu (%s), records of the segment after it; skipped to its end",
 		    g->index, (unsigned long long)r->expect, why);
 		return 0;
 	}
-	r->st.torn_end++;
-	uev_ring_say(r->report, r->ctx, UEV_RING_TORN_END, off,
-		     "segment %u: torn tail at seq %llu, where a run stopped without a clean end (%s)",
-		     g->index, (unsigned long long)r->expect, why);
-	return 0;
+	if (!(run = run_after(r, at, seq))) {
+		say(r->report, r->ctx, off,
+		    "segment %u: corrupt record at seq %llu (%s), records of the segment after it, whose run "
+		    "cannot be told; skipped to its end", g->index, (unsigned long long)r->expect, why);
+		return 0;
+	}
+	say(r->report, r->ctx, off, "segment %u: corrupt record at seq %llu (%s); %llu record%s lost, "
+	    "reading goes on at seq %llu", g->index, (unsigned long long)r->expect, why,
+	    (unsigned long long)(seq - r->expect), seq - r->expect == 1 ? "" : "s", (unsigned long long)seq);
+	if (run != r->run_id)
+		r->run_segment = 0; /* its RUN_START was lost here: this is its first segment */
+	r->run_id = run;
+	r->pos = at;
+	r->expect = seq;
+	return 1;
 }
 
 /*
  * The segment ended at r->pos (the record there is invalid for @why).
- * Whatever follows is a clean end when the run current here went on in the
+ * A valid record of this segment further on means the bytes between were
+ * damaged: reading resumes at that record. Otherwise, whatever follows
+ * is a clean end when the run current here went on in the
  * next segment exactly where this one stopped (the rest is slack, possibly
  * stale bytes of an earlier lap), when the run ended here, or when only
  * zeros follow. Anything else is a torn write or damage.
@@ -135,14 +225,20 @@ int uev_ring_segment_end(struct uev_ring_reader *r, const char *why)
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
 	uint64_t off = uev_ring_seg_base(r, g->index) + r->pos;
-	int cont = nx && nx->seq == g->seq + 1 && nx->run_segment > 0;
+	int cont = nx && nx->seq == g->seq + 1 && nx->run_segment > 0, k;
 
+	if ((k = resume(r, off, why)) < 0)
+		return k;
+	if (k == 1)
+		return 0; /* the segment goes on after the damage */
 	r->st.bytes_used += r->pos;
 	if (r->behind)
 		say(r->report, r->ctx, uev_ring_seg_base(r, g->index),
 		    "segment %u: %llu records not after seq %llu already read; skipped", g->index,
 		    (unsigned long long)r->behind, (unsigned long long)r->last_seq);
-	if (cont && (nx->first_seq != r->expect || nx->run_id != r->run_id ||
+	if (k == 0) {
+		/* damage, reported */
+	} else if (cont && (nx->first_seq != r->expect || nx->run_id != r->run_id ||
 		     nx->run_segment != r->run_segment + 1)) {
 		r->st.torn++;
 		say(r->report, r->ctx, off,
@@ -152,10 +248,10 @@ int uev_ring_segment_end(struct uev_ring_reader *r, const char *why)
 	} else if (!cont && r->last_type != UEV_RING_RUN_END) {
 		int z = tail_zero(r, r->pos);
 
-		if (!z)
-			z = torn_tail(r, off, why);
 		if (z < 0)
 			return z;
+		if (!z)
+			torn_tail(r, off, why);
 	}
 	r->loaded = 0;
 	r->cur++;

@@ -96,7 +96,7 @@ START_TEST(t_torn_end_or_damage)
 	part[4] = 1000 & 0xff, part[5] = 1000 >> 8, part[6] = part[7] = 0;
 	poke(path, end, part, sizeof(part));
 	{
-		uint64_t mid_off = mid->offset + 24 + 100;
+		uint64_t mid_off = mid->offset + 24 + 100, mid_rec = mid->offset;
 		size_t n = r.n;
 
 		rt_read_free(&r);
@@ -110,14 +110,18 @@ START_TEST(t_torn_end_or_damage)
 		ck_assert_uint_eq(r.st.torn_end, 1);
 		rt_read_free(&r);
 
+		/* A flipped byte costs its record only: reading goes on at
+		 * the next one, and the torn end after it is still one. */
 		flip(path, mid_off);
 		ck_assert_int_eq(rt_read(path, &r), 0);
-		ck_assert_uint_eq(r.n, n / 2);
-		ck_assert_msg(r.nreports == 1 && r.nkind[0] == 1, "%u reports, %u damage: %s", r.nreports,
-			      r.nkind[0], rt_report0(&r));
-		ck_assert_msg(strstr(r.report[0], "records of the segment after it"), "%s", r.report[0]);
-		ck_assert_uint_eq(r.st.torn, 1);
-		ck_assert_uint_eq(r.st.torn_end, 0);
+		ck_assert_uint_eq(r.n, n - 1);
+		ck_assert_msg(r.nreports == 2 && r.nkind[0] == 1 && r.nkind[1] == 1, "%u reports, %u damage: %s",
+			      r.nreports, r.nkind[0], rt_report0(&r));
+		ck_assert_msg(strstr(r.report[0], "; 1 record lost, reading goes on at seq"), "%s", r.report[0]);
+		ck_assert_uint_eq(r.report_off[0], mid_rec);
+		ck_assert_uint_eq(r.st.torn, 2);
+		ck_assert_uint_eq(r.st.torn_end, 1);
+		ck_assert_uint_eq(r.st.seq_gaps, 1);
 	}
 	rt_read_free(&r);
 }
@@ -169,9 +173,9 @@ START_TEST(t_forged_tail)
 }
 END_TEST
 
-/* A run that ended cleanly, damaged in its last segment: the RUN_END is
- * not read, but records of the segment follow the damage, so it is not
- * taken for a torn end. */
+/* A run that ended cleanly, damaged in its last segment: records of the
+ * segment follow the damage, so it is not taken for a torn end, and
+ * reading goes on after the damaged record, RUN_END included. */
 START_TEST(t_clean_run_damaged)
 {
 	const char *path = rt_path(1, "clean.ring");
@@ -193,7 +197,8 @@ START_TEST(t_clean_run_damaged)
 	flip(path, r.rec[n - 3].offset + 24 + 7);
 	rt_read_free(&r);
 	ck_assert_int_eq(rt_read(path, &r), 0);
-	ck_assert_uint_eq(r.n, n - 3);
+	ck_assert_uint_eq(r.n, n - 1);
+	ck_assert_int_eq(r.rec[r.n - 1].type, UEV_RING_RUN_END);
 	ck_assert_msg(r.nreports == 1 && r.nkind[0] == 1 && r.st.torn_end == 0, "%u reports, %u damage: %s",
 		      r.nreports, r.nkind[0], rt_report0(&r));
 	rt_read_free(&r);
