@@ -22,7 +22,8 @@
 #define UEV_RING_SEG_MIN (64u << 10)
 #define UEV_RING_SEG_MAX (4u << 20)
 #define UEV_RING_COMM_ENT 20u  /* {pid s32, comm[16]} */
-#define UEV_RING_RUN_START_LEN 273u    /* written since version 3 */
+#define UEV_RING_RUN_START_LEN 274u    /* written since version 4 */
+#define UEV_RING_RUN_START_V3_LEN 273u /* version 3: without compression */
 #define UEV_RING_RUN_START_V2_LEN 271u /* version 2: without byte_order, long_size */
 #define UEV_RING_RUN_START_V1_LEN 267u /* the shortest accepted: without flush_interval_ms */
 #define UEV_RING_SYNC_LEN 32u
@@ -167,13 +168,30 @@ void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
 void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
 
 /* UNIT payloads (ring-unit.c): a writer's two scratch buffers, the raw
- * entries and the payload packed from them, grown as needed. */
+ * entries and the payload packed from them, grown as needed, and its
+ * zstd compression context (kept: making one per unit costs more than
+ * compressing a small unit). */
 struct uev_ring_unit_bufs {
 	uint8_t *raw, *out;
 	size_t raw_cap, out_cap;
+	void *zctx;
 };
-int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int level, struct uev_ring_unit_bufs *b,
-		       size_t *out_len);
+/* The UNIT payload of @n pages of run @run_id into b->out, its length in
+ * *out_len, the raw entries built in b->raw first. zstd at @level, or
+ * stored when that is not smaller. 0, -EINVAL, -E2BIG (more than
+ * UEV_RING_UNIT_RAW_MAX raw), -ENOMEM. */
+int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int level, uint64_t run_id,
+		       struct uev_ring_unit_bufs *b, size_t *out_len);
+/* The same from @raw_len bytes of @n entries already built (an open
+ * unit's area, ring-pending.c). */
+int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int level, uint64_t run_id,
+			   struct uev_ring_unit_bufs *b, size_t *out_len);
+/* Bytes the entry of a @len-byte page takes; writing one at @dst, which
+ * returns that size. */
+size_t uev_ring_unit_entry_size(size_t len);
+size_t uev_ring_unit_entry_put(uint8_t *dst, const void *page, size_t len);
+/* The unit buffers' memory and context, freed. */
+void uev_ring_unit_bufs_free(struct uev_ring_unit_bufs *b);
 
 /* The portable table version of uev_crc32c(), for tests of the fast one. */
 uint32_t uev_crc32c_sw(uint32_t crc, const void *buf, size_t len);

@@ -206,7 +206,7 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 			 size_t errsize)
 {
 	struct uev_ring_writer *w;
-	uint32_t S, N;
+	uint32_t S, N, nareas = 0, area_size = 0;
 	struct stat st;
 	int r = 1;
 
@@ -224,6 +224,7 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 	w->fd = -1;
 	w->io_fd = -1;
 	w->mru = w->lru = NIL;
+	w->pend.packed = -1;
 	memset(w->chash, 0xff, sizeof(w->chash));
 	w->ckpt_fixed = uev_ring_rec_size(UEV_RING_RUN_START_LEN) + uev_ring_rec_size(UEV_RING_SYNC_LEN);
 	/* A name that appears between lstat() and creating it is then
@@ -255,8 +256,18 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 		r = wait_for_old_writes(w, c->path, err, errsize);
 	/* What a killed writer left in the stage goes in first; the writer
 	 * then continues after it. */
-	if (r == 0 && c->stage_path)
-		r = uev_ring_stage_open(w, c->stage_path, c->stage_extra, err, errsize);
+	if (r == 0 && (r = uev_ring_pending_init(w, c, &nareas, &area_size)) < 0)
+		fail(err, errsize, r, "%s: compression level %d: zstd has 1 to %d", c->path, c->compression,
+		     uev_ring_zstd_max_level());
+	if (r == 0 && c->stage_path) {
+		r = uev_ring_stage_open(w, c->stage_path, c->stage_extra, nareas, area_size, err, errsize);
+	} else if (r == 0 && nareas) {
+		if (!(w->pend.heap = calloc(nareas, area_size)))
+			r = fail(err, errsize, -ENOMEM, "%s: out of memory", c->path);
+		w->pend.areas = w->pend.heap;
+		w->pend.nareas = w->pend.heap ? nareas : 0;
+		w->pend.area_size = area_size;
+	}
 	if (r == 0 && (r = uev_ring_find_end(w->fd, &w->sb, &w->at)) < 0)
 		fail(err, errsize, r, "%s: scanning: %s", c->path, strerror(-r));
 	if (r < 0) {

@@ -274,7 +274,11 @@ static int unit_begin(struct uev_ring_reader *r, const struct uev_ring_rec *u)
 
 	r->st.units++;
 	r->st.unit_bytes += u->len;
-	if ((e = uev_ring_rec_unit(u, &ur)) == 0)
+	if ((e = uev_ring_rec_unit(u, &ur)) == 0 && ur.run_lo != (uint32_t)u->run_id) {
+		why = "it names another run"; /* read under the wrong run: not decodable as this one's */
+		e = -EINVAL;
+	}
+	if (e == 0)
 		e = uev_ring_unit_unpack(&ur, &r->ubuf, &why);
 	if (e == -ENOMEM)
 		return e;

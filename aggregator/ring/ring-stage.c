@@ -43,7 +43,7 @@
 #define STAGE_VERSION 1u
 #define STAGE_SLOTS (MAX_SEGS + 4u)
 
-struct staged_page {
+struct staged_page { /* a PAGE record, or a UNIT's raw length and CRC */
 	uint16_t cpu;
 	uint32_t len, crc;
 };
@@ -56,8 +56,9 @@ struct uev_ring_stage {
 	uint32_t nslots;
 	uint32_t used; /* bitmap of slots in use */
 	int keep;
-	struct staged_page *pages;
-	size_t npages, pages_cap;
+	struct staged_page *pages, *units;
+	size_t npages, pages_cap, nunits, units_cap;
+	uint32_t nareas, area_size; /* the open units' areas, after the slots */
 	struct uev_ring_stage_report rep;
 };
 
@@ -66,7 +67,8 @@ static uint8_t *slot(const struct uev_ring_stage *st, uint32_t k, uint32_t S)
 	return st->map + STAGE_HDR + (size_t)k * S;
 }
 
-static void hdr_encode(uint8_t *b, const struct uev_ring_writer *w, uint32_t nslots, size_t extra)
+static void hdr_encode(uint8_t *b, const struct uev_ring_writer *w, uint32_t nslots, uint32_t nareas,
+		       uint32_t area_size, size_t extra)
 {
 	memset(b, 0, 64);
 	memcpy(b, "UEVSTAGE", 8);
@@ -76,27 +78,35 @@ static void hdr_encode(uint8_t *b, const struct uev_ring_writer *w, uint32_t nsl
 	uev_put32(b + 32, w->sb.segment_count);
 	uev_put32(b + 36, nslots);
 	uev_put64(b + 40, extra);
+	uev_put32(b + 48, nareas);
+	uev_put32(b + 52, area_size);
 	uev_put32(b + 60, uev_crc32c(0, b, 60));
 }
 
 /* NULL when the header @b describes a stage of this ring whose segment
  * slots can be recovered (its file being @size bytes), else why not. The
- * caller's area may have another size (another CPU count or sub-buffer
- * size): *@extra says which. */
+ * open units' areas and the caller's area may have another size (another
+ * CPU count, unit size or sub-buffer size, or compression turned on or
+ * off): *@nareas, *@area_size and *@extra say which. */
 static const char *hdr_check(const uint8_t *b, const struct uev_ring_writer *w, uint32_t nslots,
-			     uint64_t size, size_t *extra)
+			     uint64_t size, uint32_t *nareas, uint32_t *area_size, size_t *extra)
 {
 	uint8_t want[64];
 
 	if (memcmp(b, "UEVSTAGE", 8) || uev_get32(b + 60) != uev_crc32c(0, b, 60))
 		return "not a stage file";
 	*extra = (size_t)uev_get64(b + 40);
-	hdr_encode(want, w, nslots, *extra);
+	*nareas = uev_get32(b + 48);
+	*area_size = uev_get32(b + 52);
+	if (*nareas > UEV_RING_CPU_MAX || *area_size > UEV_RING_UNIT_RAW_MAX || *area_size % 4096 ||
+	    (*nareas && *area_size <= UEV_RING_AREA_HDR))
+		return "its open unit areas are not valid";
+	hdr_encode(want, w, nslots, *nareas, *area_size, *extra);
 	if (memcmp(b + 12, want + 12, 16))
 		return "it belongs to another ring file";
 	if (memcmp(b, want, 64))
 		return "it was made for another ring geometry or stage version";
-	if (size != STAGE_HDR + (uint64_t)nslots * w->sb.segment_size + *extra)
+	if (size != STAGE_HDR + (uint64_t)nslots * w->sb.segment_size + (uint64_t)*nareas * *area_size + *extra)
 		return "its size is not the one its header gives";
 	return NULL;
 }
@@ -117,10 +127,13 @@ static uint32_t valid_prefix(struct uev_ring_writer *w, const uint8_t *img, cons
 	     seq++) {
 		uint32_t size = (uint32_t)uev_ring_rec_size(rh.len);
 
-		if (fresh != UINT32_MAX && rh.type == UEV_RING_PAGE &&
-		    UEV_GROW(st->pages, st->pages_cap, st->npages + 1) == 0)
-			st->pages[st->npages++] = (struct staged_page){
-				rh.cpu, rh.len, uev_crc32c(0, img + pos + UEV_RING_REC_HDR, rh.len) };
+		if (fresh != UINT32_MAX && rh.type == UEV_RING_PAGE)
+			uev_ring_stage_note_page(w, rh.cpu, img + pos + UEV_RING_REC_HDR, rh.len);
+		if (fresh != UINT32_MAX && rh.type == UEV_RING_UNIT && rh.len > UEV_RING_UNIT_HDR &&
+		    UEV_GROW(st->units, st->units_cap, st->nunits + 1) == 0)
+			st->units[st->nunits++] = (struct staged_page){
+				rh.cpu, uev_get32(img + pos + UEV_RING_REC_HDR + 4),
+				uev_get32(img + pos + UEV_RING_REC_HDR + 8) };
 		if (fresh != UINT32_MAX && pos + size > fresh) {
 			st->rep.records++;
 			st->rep.bytes += size;
@@ -233,11 +246,11 @@ static int open_file(struct uev_ring_stage *st, const char *path, struct stat *s
 	return 0;
 }
 
-int uev_ring_stage_open(struct uev_ring_writer *w, const char *path, size_t extra, char *err,
-			size_t errsize)
+int uev_ring_stage_open(struct uev_ring_writer *w, const char *path, size_t extra, uint32_t nareas,
+			uint32_t area_size, char *err, size_t errsize)
 {
 	struct uev_ring_stage *st = calloc(1, sizeof(*st));
-	uint32_t S = w->sb.segment_size;
+	uint32_t S = w->sb.segment_size, old_n = 0, old_a = 0;
 	uint8_t head[64] = { 0 };
 	const char *why = NULL;
 	size_t old_extra = 0, slots;
@@ -261,33 +274,49 @@ int uev_ring_stage_open(struct uev_ring_writer *w, const char *path, size_t extr
 	if (sb.st_size > 0 && uev_ring_pread(st->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
 		why = "shorter than its header";
 	else if (sb.st_size > 0)
-		why = hdr_check(head, w, st->nslots, (uint64_t)sb.st_size, &old_extra);
+		why = hdr_check(head, w, st->nslots, (uint64_t)sb.st_size, &old_n, &old_a, &old_extra);
 	if (why)
 		snprintf(st->rep.discarded, sizeof(st->rep.discarded), "%s", why);
 	if (sb.st_size > 0 && !why) {
-		/* Recovered as it is, then resized for this writer's caller. */
+		/* Recovered as it is, then resized for this writer. */
 		st->rep.recovered = 1;
-		if ((r = map(st, slots + old_extra)) < 0 || (r = recover(w, err, errsize)) < 0) {
+		if ((r = map(st, slots + (size_t)old_n * old_a + old_extra)) < 0 || (r = recover(w, err, errsize)) < 0) {
 			if (!err[0])
 				snprintf(err, errsize, "stage %s: %s", path, strerror(-r));
 			return r;
 		}
-		if (old_extra != st->extra) {
+		w->pend.areas = st->map + slots;
+		w->pend.nareas = old_n;
+		w->pend.area_size = old_a;
+		uev_ring_pending_recover(w, &st->rep);
+		/* Units left open keep their areas where they are, whatever
+		 * this writer would have made: this run seals them. */
+		if (st->rep.units) {
+			nareas = old_n;
+			area_size = old_a;
+		}
+		if (old_extra != st->extra)
 			snprintf(st->rep.discarded, sizeof(st->rep.discarded),
 				 "its page area was made for another CPU count or sub-buffer size");
-			if (ftruncate(st->fd, (off_t)slots) < 0)
-				r = -errno;
-		}
+		if (old_n != nareas || old_a != area_size)
+			r = ftruncate(st->fd, (off_t)slots) < 0 ? -errno : 0;
+		else if (old_extra != st->extra)
+			r = ftruncate(st->fd, (off_t)(slots + (size_t)old_n * old_a)) < 0 ? -errno : 0;
 	} else if (ftruncate(st->fd, 0) < 0) { /* start it afresh */
 		r = -errno;
 	}
+	st->nareas = nareas;
+	st->area_size = area_size;
 	if (r == 0)
-		r = map(st, slots + st->extra);
+		r = map(st, slots + (size_t)nareas * area_size + st->extra);
 	if (r < 0) {
 		snprintf(err, errsize, "stage %s: %s", path, strerror(-r));
 		return r;
 	}
-	hdr_encode(st->map, w, st->nslots, st->extra);
+	w->pend.areas = nareas ? st->map + slots : NULL;
+	w->pend.nareas = nareas;
+	w->pend.area_size = area_size;
+	hdr_encode(st->map, w, st->nslots, nareas, area_size, st->extra);
 	for (uint32_t k = 0; k < st->nslots; k++)
 		memset(slot(st, k, S), 0, UEV_RING_SEG_HDR);
 	return 0;
@@ -337,6 +366,7 @@ void uev_ring_stage_close(struct uev_ring_writer *w, int clean)
 	if (st->fd >= 0)
 		close(st->fd);
 	free(st->pages);
+	free(st->units);
 	free(st->path);
 	free(st);
 	w->stage = NULL;
@@ -349,7 +379,26 @@ void *uev_ring_writer_stage_area(struct uev_ring_writer *w, size_t *len)
 	if (!st || !st->extra)
 		return NULL;
 	*len = st->extra;
-	return st->map + STAGE_HDR + (size_t)st->nslots * w->sb.segment_size;
+	return st->map + STAGE_HDR + (size_t)st->nslots * w->sb.segment_size + (size_t)st->nareas * st->area_size;
+}
+
+void uev_ring_stage_note_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len)
+{
+	struct uev_ring_stage *st = w->stage;
+
+	if (st && UEV_GROW(st->pages, st->pages_cap, st->npages + 1) == 0)
+		st->pages[st->npages++] = (struct staged_page){ (uint16_t)cpu, (uint32_t)len,
+								 uev_crc32c(0, page, len) };
+}
+
+int uev_ring_stage_had_unit(const struct uev_ring_writer *w, unsigned cpu, uint32_t raw_len, uint32_t raw_crc)
+{
+	const struct uev_ring_stage *st = w->stage;
+
+	for (size_t i = 0; st && i < st->nunits; i++)
+		if (st->units[i].cpu == cpu && st->units[i].len == raw_len && st->units[i].crc == raw_crc)
+			return 1;
+	return 0;
 }
 
 int uev_ring_writer_stage_had_page(const struct uev_ring_writer *w, unsigned cpu, const void *page,

@@ -117,11 +117,12 @@ static void torn_tail(struct uev_ring_reader *r, uint64_t off, const char *why)
  * The run of the records from @at on (the first valid record after damage
  * at r->pos, seq @seq), when it can be told for sure; 0 when not. Damage
  * may have hidden a RUN_START, and a record handed out under the wrong run
- * would be decoded with another run's formats. Sure answers: a RUN_START
- * further on (runs are numbered one by one, so what precedes run X's
- * start is run X - 1); the next segment going on with this run exactly
- * where these records stop; or one record lost whose header still gives
- * the length to the next and a type that starts no run.
+ * would be decoded with another run's formats. Sure answers: a UNIT
+ * further on, which names its run, with no RUN_START before it; a
+ * RUN_START further on (runs are numbered one by one, so what precedes
+ * run X's start is run X - 1); the next segment going on with this run
+ * exactly where these records stop; or one record lost whose header
+ * still gives the length to the next and a type that starts no run.
  */
 static uint64_t run_after(struct uev_ring_reader *r, uint32_t at, uint64_t seq)
 {
@@ -149,6 +150,9 @@ static uint64_t run_after(struct uev_ring_reader *r, uint32_t at, uint64_t seq)
 
 			return x > r->run_id ? x - 1 : x == r->run_id ? x : 0;
 		}
+		if (h.type == UEV_RING_UNIT && h.len > UEV_RING_UNIT_HDR) /* runs only grow */
+			return r->run_id + (uint32_t)(uev_get32(r->buf + (p - r->wbase) + UEV_RING_REC_HDR + 12) -
+						      (uint32_t)r->run_id);
 		p += need;
 		seq++;
 	}

@@ -34,13 +34,14 @@ int uev_ring_rec_unit(const struct uev_ring_rec *rec, struct uev_ring_unit_rec *
 
 	memset(out, 0, sizeof(*out));
 	if (rec->type != UEV_RING_UNIT || rec->len <= UEV_RING_UNIT_HDR || rec->cpu > UEV_RING_CPU_MAX ||
-	    p[0] > UEV_RING_CODEC_ZSTD || p[1] || uev_get32(p + 12))
+	    p[0] > UEV_RING_CODEC_ZSTD || p[1])
 		return -EINVAL;
 	out->cpu = rec->cpu;
 	out->codec = (enum uev_ring_codec)p[0];
 	out->pages = uev_get16(p + 2);
 	out->raw_len = uev_get32(p + 4);
 	out->raw_crc = uev_get32(p + 8);
+	out->run_lo = uev_get32(p + 12);
 	out->data = p + UEV_RING_UNIT_HDR;
 	out->data_len = rec->len - UEV_RING_UNIT_HDR;
 	if (!out->pages || out->pages > UEV_RING_UNIT_PAGES_MAX || out->raw_len > UEV_RING_UNIT_RAW_MAX ||
@@ -57,6 +58,14 @@ void uev_ring_unit_buf_free(struct uev_ring_unit_buf *b)
 	free(b->data);
 	ZSTD_freeDCtx(b->zctx);
 	*b = (struct uev_ring_unit_buf){ 0 };
+}
+
+void uev_ring_unit_bufs_free(struct uev_ring_unit_bufs *b)
+{
+	free(b->raw);
+	free(b->out);
+	ZSTD_freeCCtx(b->zctx);
+	*b = (struct uev_ring_unit_bufs){ 0 };
 }
 
 int uev_ring_unit_unpack(const struct uev_ring_unit_rec *u, struct uev_ring_unit_buf *b, const char **why)
@@ -118,18 +127,60 @@ const uint8_t *uev_ring_unit_page(const uint8_t *buf, size_t *cursor, uint32_t *
 	return p + ENTRY_HDR;
 }
 
-/*
- * The UNIT payload of @n pages into *out (grown as needed), its length in
- * *out_len; the raw entries are built in *raw. zstd at @level, or stored
- * when that is not smaller. 0, -EINVAL, -E2BIG (more than
- * UEV_RING_UNIT_RAW_MAX raw), -ENOMEM.
- */
-int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int level, struct uev_ring_unit_bufs *b,
-		       size_t *out_len)
+size_t uev_ring_unit_entry_size(size_t len)
 {
-	size_t raw = 0, z;
+	return entry_size(len);
+}
 
-	if (!n || n > UEV_RING_UNIT_PAGES_MAX || level < 1 || level > ZSTD_maxCLevel())
+size_t uev_ring_unit_entry_put(uint8_t *dst, const void *page, size_t len)
+{
+	/* each byte written once: the header, the page, then its padding */
+	uev_put32(dst, (uint32_t)len);
+	uev_put32(dst + 4, 0);
+	memcpy(dst + ENTRY_HDR, page, len);
+	memset(dst + ENTRY_HDR + len, 0, entry_size(len) - ENTRY_HDR - len);
+	return entry_size(len);
+}
+
+int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int level, uint64_t run_id,
+			   struct uev_ring_unit_bufs *b, size_t *out_len)
+{
+	size_t z;
+
+	if (!n || n > UEV_RING_UNIT_PAGES_MAX || level < 1 || level > ZSTD_maxCLevel() ||
+	    raw_len < n * entry_size(UEV_RING_PAGE_MIN))
+		return -EINVAL;
+	if (raw_len > UEV_RING_UNIT_RAW_MAX)
+		return -E2BIG;
+	if (UEV_GROW(b->out, b->out_cap, UEV_RING_UNIT_HDR + ZSTD_compressBound(raw_len)) < 0)
+		return -ENOMEM;
+	if (!b->zctx && !(b->zctx = ZSTD_createCCtx()))
+		return -ENOMEM;
+	z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, raw,
+			      raw_len, level);
+	if (ZSTD_isError(z))
+		return -EIO;
+	b->out[0] = UEV_RING_CODEC_ZSTD;
+	if (z >= raw_len) {
+		memcpy(b->out + UEV_RING_UNIT_HDR, raw, raw_len);
+		z = raw_len;
+		b->out[0] = UEV_RING_CODEC_STORED;
+	}
+	b->out[1] = 0;
+	uev_put16(b->out + 2, (uint16_t)n);
+	uev_put32(b->out + 4, (uint32_t)raw_len);
+	uev_put32(b->out + 8, uev_crc32c(0, raw, raw_len));
+	uev_put32(b->out + 12, (uint32_t)run_id);
+	*out_len = UEV_RING_UNIT_HDR + z;
+	return 0;
+}
+
+int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int level, uint64_t run_id,
+		       struct uev_ring_unit_bufs *b, size_t *out_len)
+{
+	size_t raw = 0;
+
+	if (!n || n > UEV_RING_UNIT_PAGES_MAX)
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++) {
 		if (pages[i].len < UEV_RING_PAGE_MIN || pages[i].len > UEV_RING_UNIT_RAW_MAX)
@@ -138,32 +189,9 @@ int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int lev
 	}
 	if (raw > UEV_RING_UNIT_RAW_MAX)
 		return -E2BIG;
-	if (UEV_GROW(b->raw, b->raw_cap, raw) < 0 ||
-	    UEV_GROW(b->out, b->out_cap, UEV_RING_UNIT_HDR + ZSTD_compressBound(raw)) < 0)
+	if (UEV_GROW(b->raw, b->raw_cap, raw) < 0)
 		return -ENOMEM;
-	/* each byte written once: the header, the page, then its padding */
-	for (size_t i = 0, at = 0; i < n; at += entry_size(pages[i].len), i++) {
-		size_t len = pages[i].len;
-
-		uev_put32(b->raw + at, (uint32_t)len);
-		uev_put32(b->raw + at + 4, 0);
-		memcpy(b->raw + at + ENTRY_HDR, pages[i].data, len);
-		memset(b->raw + at + ENTRY_HDR + len, 0, entry_size(len) - ENTRY_HDR - len);
-	}
-	z = ZSTD_compress(b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, b->raw, raw, level);
-	if (ZSTD_isError(z))
-		return -EIO;
-	b->out[0] = UEV_RING_CODEC_ZSTD;
-	if (z >= raw) {
-		memcpy(b->out + UEV_RING_UNIT_HDR, b->raw, raw);
-		z = raw;
-		b->out[0] = UEV_RING_CODEC_STORED;
-	}
-	b->out[1] = 0;
-	uev_put16(b->out + 2, (uint16_t)n);
-	uev_put32(b->out + 4, (uint32_t)raw);
-	uev_put32(b->out + 8, uev_crc32c(0, b->raw, raw));
-	uev_put32(b->out + 12, 0);
-	*out_len = UEV_RING_UNIT_HDR + z;
-	return 0;
+	for (size_t i = 0, at = 0; i < n; i++)
+		at += uev_ring_unit_entry_put(b->raw + at, pages[i].data, pages[i].len);
+	return uev_ring_unit_pack_raw(b->raw, raw, n, level, run_id, b, out_len);
 }

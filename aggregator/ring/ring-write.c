@@ -374,12 +374,8 @@ static int emit_comms(struct uev_ring_writer *w)
 
 /* ---- data -------------------------------------------------------------- */
 
-/* A data record, after a LOST of @lost (8 bytes, or NULL for none) when
- * given: room is found for both first, so the two go in together or not at
- * all (a LOST without its PAGE, offered again after -ENOBUFS, would count
- * the loss twice). */
-static int data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const void *p, size_t len,
-		const uint8_t *lost)
+int uev_ring_put_data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const void *p, size_t len,
+		      const uint8_t *lost)
 {
 	uint64_t need = uev_ring_rec_size(len) + (lost ? uev_ring_rec_size(8) : 0);
 	int r;
@@ -398,43 +394,9 @@ static int data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const vo
 	return 0;
 }
 
-int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len)
-{
-	return data(w, UEV_RING_PAGE, cpu, page, len, NULL);
-}
-
-int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len,
-			      int lost, uint64_t count)
-{
-	uint8_t b[8];
-
-	uev_put64(b, count);
-	return data(w, UEV_RING_PAGE, cpu, page, len, lost ? b : NULL);
-}
-
-int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count)
-{
-	uint8_t b[8];
-
-	uev_put64(b, count);
-	return data(w, UEV_RING_LOST, cpu, b, sizeof(b), NULL);
-}
-
-int uev_ring_writer_unit(struct uev_ring_writer *w, unsigned cpu, const struct uev_ring_page_in *pages,
-			 unsigned n, int level)
-{
-	size_t len;
-	int r;
-
-	if (!w->running)
-		return -EINVAL;
-	if ((r = uev_ring_unit_pack(pages, n, level, &w->unit, &len)) < 0)
-		return r;
-	return data(w, UEV_RING_UNIT, cpu, w->unit.out, len, NULL);
-}
-
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info)
 {
+	struct uev_ring_run_info ri;
 	int r;
 
 	if (w->running || !info)
@@ -445,7 +407,9 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 	    (r = uev_ring_resume(w, ckpt_size(w))) < 0)
 		return r;
 	w->run_id = w->at.max_run_id + 1;
-	uev_ring_run_start_encode(w->run_start, w->run_id, info);
+	ri = *info;
+	ri.compression = (uint8_t)w->pend.level;
+	uev_ring_run_start_encode(w->run_start, w->run_id, &ri);
 	w->running = 1;
 	if (r)
 		uev_ring_put_checkpoint(w);
@@ -469,8 +433,8 @@ void uev_ring_writer_free(struct uev_ring_writer *w)
 	uev_ring_buf_put(w, w->spare);
 	uev_ring_stage_close(w, w->clean);
 	free(w->ext);
-	free(w->unit.raw);
-	free(w->unit.out);
+	uev_ring_unit_bufs_free(&w->unit);
+	free(w->pend.heap);
 	free(w);
 }
 
@@ -487,7 +451,7 @@ int uev_ring_writer_close(struct uev_ring_writer *w, const struct uev_ring_count
 		for (size_t i = 0; i < w->next; i++)
 			w->ext[i].pending = 1;
 		uev_ring_run_end_encode(b, now_ns(), end);
-		if (!(r = uev_ring_writer_flush(w)) && !(r = emit_comms(w)) &&
+		if (!(r = uev_ring_writer_flush(w)) && !(r = uev_ring_pending_seal_all(w)) && !(r = emit_comms(w)) &&
 		    (r = room_for(w, uev_ring_rec_size(sizeof(b)))) >= 0) {
 			emit(w, r, UEV_RING_RUN_END, b, sizeof(b), NO_CPU, 0);
 			r = 0;

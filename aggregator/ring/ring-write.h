@@ -53,6 +53,28 @@ struct comm_ent {
 
 struct uev_ring_stage;
 
+/*
+ * Open units (ring-pending.c): each CPU's pages wait in an area of their
+ * own until they are packed into one UNIT record. An area starts with its
+ * state word, the only word that says what the area holds:
+ *   bits 0-31 bytes of whole page entries (the unit's raw form) after the
+ *   area header; bits 32-47 how many; bits 48-63 the CPU.
+ * It is stored once, after the entry bytes, so a kill -9 at any instant
+ * leaves an area holding exactly the pages it had taken.
+ */
+#define UEV_RING_AREA_HDR 64u
+struct uev_ring_pending {
+	int level;           /* zstd level of new units; 0: pages go out as PAGE records */
+	uint8_t *areas;      /* nareas x area_size: in the stage, or heap */
+	uint32_t nareas, area_size;
+	uint8_t *heap;       /* areas, when there is no stage */
+	/* w->unit.out holds the unit of area `packed` packed from
+	 * packed_fill bytes: a seal that found no room does not pack again */
+	int64_t packed;
+	uint32_t packed_fill;
+	size_t packed_len;
+};
+
 struct uev_ring_writer {
 	int fd, running, have_sync;
 	struct uev_ring_stage *stage; /* NULL: segment buffers on the heap */
@@ -87,6 +109,7 @@ struct uev_ring_writer {
 	uint16_t chash[2 * COMM_MAX], mru, lru;
 	unsigned ncomm, ndirty;
 	struct uev_ring_unit_bufs unit;
+	struct uev_ring_pending pend;
 };
 
 static inline uint64_t now_ns(void)
@@ -102,12 +125,42 @@ static inline uint64_t now_ns(void)
  * else the heap (-ENOMEM). put() gives it back (ring-stage.c). */
 int uev_ring_buf_get(struct uev_ring_writer *w, uint8_t **buf);
 void uev_ring_buf_put(struct uev_ring_writer *w, uint8_t *buf);
-/* Opens or creates the stage at @path with @extra bytes for the caller,
- * writing back what a killed writer left in it; 0 or -errno (@err). */
-int uev_ring_stage_open(struct uev_ring_writer *w, const char *path, size_t extra, char *err,
-			size_t errsize);
+/* Opens or creates the stage at @path with @nareas open unit areas of
+ * @area_size bytes and @extra bytes for the caller, writing back what a
+ * killed writer left in it (areas with units still open are kept as they
+ * are, with their own geometry); sets w->pend's areas. 0 or -errno (@err). */
+int uev_ring_stage_open(struct uev_ring_writer *w, const char *path, size_t extra, uint32_t nareas,
+			uint32_t area_size, char *err, size_t errsize);
 /* Unmaps the stage; @clean (everything written) also removes its file. */
 void uev_ring_stage_close(struct uev_ring_writer *w, int clean);
+
+/* A data record, after a LOST of @lost (8 bytes, or NULL for none) when
+ * given: room is found for both first, so the two go in together or not at
+ * all (a LOST without its PAGE, offered again after -ENOBUFS, would count
+ * the loss twice). 0, -EINVAL (not running, CPU), -E2BIG, -ENOBUFS,
+ * -ENOMEM (ring-write.c). */
+int uev_ring_put_data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const void *p, size_t len,
+		      const uint8_t *lost);
+
+/* The open units' geometry for a writer of @c: area size and count (0, 0
+ * without compression), and heap areas when there is no stage; checks the
+ * level (ring-pending.c). */
+int uev_ring_pending_init(struct uev_ring_writer *w, const struct uev_ring_create *c, uint32_t *nareas,
+			  uint32_t *area_size);
+/* Areas a killed writer left (mapped at w->pend.areas with their own
+ * geometry): those whose unit the recovered stage holds are emptied, the
+ * others stay open units of this writer, their pages noted for
+ * uev_ring_writer_stage_had_page(). Counted in @rep (ring-pending.c). */
+void uev_ring_pending_recover(struct uev_ring_writer *w, struct uev_ring_stage_report *rep);
+/* Every open unit into a UNIT record, writing first as often as needed
+ * (close). */
+int uev_ring_pending_seal_all(struct uev_ring_writer *w);
+
+/* What the stage recovered (ring-stage.c): a page the killed writer had
+ * taken (for uev_ring_writer_stage_had_page()), and whether a recovered
+ * segment image holds a UNIT of @cpu with this raw length and CRC. */
+void uev_ring_stage_note_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len);
+int uev_ring_stage_had_unit(const struct uev_ring_writer *w, unsigned cpu, uint32_t raw_len, uint32_t raw_crc);
 
 /* Releases segments that are closed and entirely written. */
 void uev_ring_seg_reap(struct uev_ring_writer *w);

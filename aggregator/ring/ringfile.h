@@ -70,6 +70,10 @@ struct uev_ring_run_info {
 	 * little-endian and 8: those writers ran on x86-64 only. */
 	uint8_t byte_order;
 	uint8_t long_size;
+	/* The zstd level of the run's UNIT records, 0 for PAGE records only
+	 * (and for a RUN_START written before the field existed). The writer
+	 * fills it in from its uev_ring_create. */
+	uint8_t compression;
 };
 
 enum uev_ring_byte_order {
@@ -115,7 +119,25 @@ struct uev_ring_create {
 	/* The stage (see uev_ring_writer_stage_area()): NULL for none. */
 	const char *stage_path;
 	size_t stage_extra; /* bytes of the stage that are the caller's own */
+	/*
+	 * Compressed units (docs/ring-format.md): 0 writes every page as a
+	 * PAGE record; 1 to ZSTD_maxCLevel() gathers each CPU's pages into
+	 * UNIT records compressed with zstd at that level. A unit is
+	 * sealed when it is full (unit_size bytes of pages, 0 for
+	 * UEV_RING_UNIT_SIZE, at most a quarter segment), before a LOST of
+	 * its CPU, at uev_ring_writer_seal() and at close. Until then its
+	 * pages live in the stage like appended records.
+	 */
+	int compression;
+	uint32_t unit_size;
+	/* CPUs that can have a unit open at once, one area of unit_size
+	 * bytes each (0: the machine's configured CPUs); the pages of any
+	 * further CPU go out as PAGE records. */
+	unsigned unit_cpus;
 };
+#define UEV_RING_UNIT_SIZE (256u << 10)
+/* The highest compression level (zstd's; 22 with libzstd 1.5). */
+int uev_ring_zstd_max_level(void);
 
 /*
  * Open or create the ring file. Refuses (message in @err): a symlink
@@ -141,6 +163,11 @@ struct uev_ring_stage_report {
 	int recovered;            /* a stage of this ring was found and written back */
 	uint32_t segments;        /* live segment images in it */
 	uint64_t records, bytes;  /* records (bytes) of those the ring file lacked */
+	/* Open units it held that were not sealed yet: they stay open in
+	 * this writer (their metadata must be recorded again, see
+	 * uev_ring_writer_stage_pages()). */
+	uint32_t units;
+	uint64_t unit_pages;
 	char discarded[96];       /* non-empty: an unusable stage was reset, and why */
 };
 const struct uev_ring_stage_report *uev_ring_writer_stage_report(const struct uev_ring_writer *w);
@@ -153,6 +180,16 @@ void *uev_ring_writer_stage_area(struct uev_ring_writer *w, size_t *len);
  * exactly these @len bytes (it was recorded before the kill), else 0. */
 int uev_ring_writer_stage_had_page(const struct uev_ring_writer *w, unsigned cpu, const void *page,
 				   size_t len);
+/*
+ * The pages of the open units a killed writer left (stage report: units),
+ * oldest first per CPU, each handed to @fn; a non-zero return stops the
+ * walk and is returned. They are recorded in this writer's run, so
+ * whatever they need to be decoded (formats, names) must be recorded in
+ * it too, before they are sealed: call this before begin_run, and record
+ * it then.
+ */
+int uev_ring_writer_stage_pages(struct uev_ring_writer *w,
+				int (*fn)(void *ctx, unsigned cpu, const void *page, size_t len), void *ctx);
 /* Keep the stage file at close: the caller's area still holds something. */
 void uev_ring_writer_stage_keep(struct uev_ring_writer *w);
 
@@ -178,7 +215,9 @@ int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const
 int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm);
 int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s);
 
-/* Data. @cpu is at most UEV_RING_CPU_MAX, else -EINVAL. */
+/* Data. @cpu is at most UEV_RING_CPU_MAX, else -EINVAL. With compression
+ * a page goes into its CPU's open unit, which may seal the one before
+ * (-ENOBUFS as for a PAGE then, with nothing taken). */
 int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len);
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count);
 /*
@@ -201,6 +240,12 @@ int uev_ring_writer_unit(struct uev_ring_writer *w, unsigned cpu, const struct u
  * both or neither: after -ENOBUFS nothing was appended. */
 int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *page, size_t len,
 			      int lost, uint64_t count);
+/*
+ * Seal every open unit now (a flush interval ended: what was read is to
+ * be in the file). 0, or -ENOBUFS when the writer must write first: the
+ * units not sealed yet stay open, as safe as before.
+ */
+int uev_ring_writer_seal(struct uev_ring_writer *w);
 
 /*
  * Getting records to disk. Appended records sit in memory until written.
@@ -352,7 +397,7 @@ void uev_ring_reader_close(struct uev_ring_reader *r);
  */
 
 /* RUN_START: 267 bytes at least (version 1; the flush interval is 0 then),
- * 271 (version 2) or 273; longer payloads are accepted and the rest
+ * 271 (version 2), 273 or 274 (with compression); longer payloads are accepted and the rest
  * ignored. Every text field ends in a NUL. A payload without byte_order
  * and long_size reads as little-endian, 8 (those writers ran on x86-64
  * only); the two are returned as found, for uev_ring_layout_check(). */
@@ -405,8 +450,9 @@ int uev_ring_rec_page(const struct uev_ring_rec *rec, struct uev_ring_page_rec *
 /*
  * UNIT: a CPU up to UEV_RING_CPU_MAX, a 16-byte header (codec: 0 stored,
  * 1 zstd; pages 1 to UEV_RING_UNIT_PAGES_MAX; raw_len up to
- * UEV_RING_UNIT_RAW_MAX; raw_crc, the CRC-32C of the unpacked bytes),
- * then the packed bytes. uev_ring_unit_unpack() gives the pages.
+ * UEV_RING_UNIT_RAW_MAX; raw_crc, the CRC-32C of the unpacked bytes;
+ * run_lo, the low 32 bits of the run it was written in), then the packed
+ * bytes. uev_ring_unit_unpack() gives the pages.
  */
 #define UEV_RING_UNIT_HDR 16u
 #define UEV_RING_UNIT_RAW_MAX (1u << 20)
@@ -415,7 +461,7 @@ enum uev_ring_codec { UEV_RING_CODEC_STORED = 0, UEV_RING_CODEC_ZSTD = 1 };
 struct uev_ring_unit_rec {
 	uint16_t cpu;
 	enum uev_ring_codec codec;
-	uint32_t pages, raw_len, raw_crc;
+	uint32_t pages, raw_len, raw_crc, run_lo;
 	const uint8_t *data; /* packed */
 	uint32_t data_len;
 };

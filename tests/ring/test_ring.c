@@ -105,7 +105,7 @@ static void run_start_payload(uint8_t *b, uint64_t run_id)
 	struct uev_ring_run_info ri;
 
 	rt_run_info(&ri);
-	memset(b, 0, 273);
+	memset(b, 0, 274);
 	le(b, run_id, 8);
 	strcpy((char *)b + 8, ri.boot_id);
 	strcpy((char *)b + 8 + 37, ri.kernel_release);
@@ -118,6 +118,7 @@ static void run_start_payload(uint8_t *b, uint64_t run_id)
 	/* the page layout: this machine's, as the writer records it unasked */
 	b[271] = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 2 : 1;
 	b[272] = (uint8_t)sizeof(long);
+	b[273] = 0; /* compression: none (rt_open asks for none) */
 }
 
 /* Is @e (a metadata record) carried by one of the checkpoint records
@@ -169,8 +170,8 @@ static void match_stream(const struct rt_read *r, uint64_t S, const uint8_t *run
 				      "segment %llu does not start with its first record",
 				      (unsigned long long)segseq);
 			ck_assert_int_eq(x->type, UEV_RING_RUN_START);
-			ck_assert_uint_eq(x->len, 273);
-			ck_assert_mem_eq(x->payload, run_start, 273);
+			ck_assert_uint_eq(x->len, 274);
+			ck_assert_mem_eq(x->payload, run_start, 274);
 			inck = 1;
 			nck = 0;
 		}
@@ -301,7 +302,7 @@ START_TEST(t_round_trip)
 {
 	const char *path = rt_path(0, "rt.ring");
 	uint64_t S, N, bytes = 0;
-	uint8_t b[4096], rs[273];
+	uint8_t b[4096], rs[274];
 	struct rt_read r;
 	struct uev_ring_writer *w = rt_open(path, 4 * MiB);
 	struct uev_ring_counters end = { 1000, 0, 5 };
@@ -458,7 +459,7 @@ END_TEST
 START_TEST(t_runs)
 {
 	const char *path = rt_path(0, "runs.ring");
-	uint8_t b[2048], rs[273];
+	uint8_t b[2048], rs[274];
 	uint64_t S, N, run_first_segseq[4] = { 0 }, run_last_segseq[4] = { 0 }, pages[4] = { 0 };
 	struct rt_read r;
 
@@ -489,7 +490,7 @@ START_TEST(t_runs)
 		run_last_segseq[x->run_id] = x->segment_seq;
 		if (x->type == UEV_RING_RUN_START) {
 			run_start_payload(rs, x->run_id);
-			ck_assert_mem_eq(x->payload, rs, 273);
+			ck_assert_mem_eq(x->payload, rs, 274);
 		}
 		if (x->type == UEV_RING_PAGE) {
 			ck_assert(rt_gen_check(x->payload, x->len, &c));

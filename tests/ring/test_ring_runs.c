@@ -353,7 +353,7 @@ END_TEST
 static uint32_t old_run_start_len(uint32_t version)
 {
 	return version == 1 ? UEV_RING_RUN_START_V1_LEN
-	     : version == 2 ? UEV_RING_RUN_START_V2_LEN : UEV_RING_RUN_START_LEN;
+	     : version == 2 ? UEV_RING_RUN_START_V2_LEN : version == 3 ? UEV_RING_RUN_START_V3_LEN : UEV_RING_RUN_START_LEN;
 }
 
 static void make_old(const char *path, uint32_t version, uint8_t **out, size_t *size)

@@ -168,7 +168,13 @@ static void codec_unknown(uint8_t *p, uint32_t len)
 	p[0] = 7;
 }
 
-static void (*const edits[])(uint8_t *, uint32_t) = { flip_packed, wrong_raw_crc, codec_unknown };
+static void other_run(uint8_t *p, uint32_t len)
+{
+	(void)len;
+	uev_put32(p + 12, uev_get32(p + 12) + 1);
+}
+
+static void (*const edits[])(uint8_t *, uint32_t) = { flip_packed, wrong_raw_crc, codec_unknown, other_run };
 
 START_TEST(t_unit_damage_costs_its_pages)
 {
@@ -315,8 +321,9 @@ START_TEST(t_unit_header_rules)
 	p[1] = 1; /* reserved */
 	ck_assert_int_eq(uev_ring_rec_unit(&rec, &u), -EINVAL);
 	p[1] = 0;
-	uev_put32(p + 12, 1); /* reserved */
-	ck_assert_int_eq(uev_ring_rec_unit(&rec, &u), -EINVAL);
+	uev_put32(p + 12, 0x12345678); /* run_lo: any value, checked against the run by the reader */
+	ck_assert_int_eq(uev_ring_rec_unit(&rec, &u), 0);
+	ck_assert_uint_eq(u.run_lo, 0x12345678);
 	uev_put32(p + 12, 0);
 	uev_put16(p + 2, 0); /* no page */
 	ck_assert_int_eq(uev_ring_rec_unit(&rec, &u), -EINVAL);
