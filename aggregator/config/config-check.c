@@ -5,6 +5,7 @@
  * adds those).
  */
 #include "config.h"
+#include "ringfile.h"
 #include "uev-grow.h"
 #include "uev-decode.h"
 
@@ -29,6 +30,7 @@ const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS] = {
 	[UEV_CFG_RING_MODE] = { "ring", "mode", 0 },
 	[UEV_CFG_RING_GROUP] = { "ring", "group", 0 },
 	[UEV_CFG_RING_DIRECT] = { "ring", "direct_io", 0 },
+	[UEV_CFG_RING_COMPRESSION] = { "ring", "compression", 0 },
 	[UEV_CFG_SCHEMA] = { "user", "schema", 1 },
 	[UEV_CFG_USER_EVENT] = { "user", "event", 1 },
 	[UEV_CFG_KERNEL_EVENT] = { "kernel", "event", 1 },
@@ -123,6 +125,32 @@ static int set_bool(int *dst, const char *v, char *msg, size_t msgsize)
 	else
 		FAIL("%s is not a boolean (yes, no, true, false, 1 or 0)", Q(v));
 	return 0;
+}
+
+int uev_compression_parse(const char *v, int *level, char *msg, size_t msgsize)
+{
+	unsigned long long n;
+	char q[128];
+	int max = uev_ring_zstd_max_level();
+
+	if (!strcmp(v, "none"))
+		*level = 0;
+	else if (!strcmp(v, "zstd"))
+		*level = UEV_COMPRESSION_DEFAULT;
+	else if (strncmp(v, "zstd:", 5) || parse_uint(v + 5, (unsigned long long)max, &n) < 0 || n < 1)
+		FAIL("%s is not a compression: none, zstd, or zstd:LEVEL with a level of 1 to %d", Q(v), max);
+	else
+		*level = (int)n;
+	return 0;
+}
+
+const char *uev_compression_name(int level, char *buf, size_t size)
+{
+	if (level <= 0)
+		snprintf(buf, size, "none");
+	else
+		snprintf(buf, size, "zstd:%d", level);
+	return buf;
 }
 
 /* A name or an fnmatch glob of name characters: * ? and [...] classes. */
@@ -462,6 +490,8 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 		return set_bool(&c->keep_instance, v, msg, msgsize);
 	case UEV_CFG_RING_DIRECT:
 		return set_bool(&c->ring_direct, v, msg, msgsize);
+	case UEV_CFG_RING_COMPRESSION:
+		return uev_compression_parse(v, &c->ring_compression, msg, msgsize);
 	case UEV_CFG_RING_PATH:
 		return path_check(c, v, msg, msgsize);
 	case UEV_CFG_RING_SIZE:

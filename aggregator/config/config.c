@@ -224,6 +224,7 @@ int uev_config_default(struct uev_config *c, const char *seat, const char *schem
 	c->ring_size = (uint64_t)64 << 20;
 	c->ring_mode = 0640;
 	c->ring_direct = 1;
+	c->ring_compression = UEV_COMPRESSION_DEFAULT;
 	for (size_t i = 0; !r && i < sizeof default_kevents / sizeof *default_kevents; i++)
 		r = uev_cfg_kevent_push(c, default_kevents[i][0], default_kevents[i][1], NULL);
 	if (!r)
@@ -388,6 +389,7 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 	fprintf(out, "size = %s\nmode = %04o\n", v, c->ring_mode);
 	put_group(out, c->ring_gid);
 	fprintf(out, "direct_io = %s\n", c->ring_direct ? "yes" : "no");
+	fprintf(out, "compression = %s\n", uev_compression_name(c->ring_compression, v, sizeof v));
 
 	fputs("\n[user]\n", out);
 	put_list(out, "schema", c->schemas, c->nschemas);

@@ -30,6 +30,7 @@ struct uev_config {
 	unsigned ring_mode;
 	long ring_gid; /* -1: none */
 	int ring_direct; /* O_DIRECT where the file system allows it */
+	int ring_compression; /* zstd level of the ring's units; 0: none */
 	/* Lists: n entries of a cap-sized array (UEV_GROW); a list moves
 	 * between configurations with its capacity. */
 	char **schemas;
@@ -76,6 +77,14 @@ void uev_config_free(struct uev_config *c);
  * overflow of 64 bits. */
 int uev_parse_size(const char *s, uint64_t *out);
 
+/* [ring] compression, shared with --compression: "none" (0), "zstd"
+ * (UEV_COMPRESSION_DEFAULT) or "zstd:N" (N from 1 to zstd's highest
+ * level) into *level. 0, or -EINVAL with the reason in @msg. */
+#define UEV_COMPRESSION_DEFAULT 1
+int uev_compression_parse(const char *v, int *level, char *msg, size_t msgsize);
+/* @level as uev_compression_parse() reads it back: "none" or "zstd:N". */
+const char *uev_compression_name(int level, char *buf, size_t size);
+
 /* The DRM debug categories of drm.debug that [dyndbg] drm_debug may name:
  * bit 0 core .. bit 9 drmres (docs/uev.conf.5). */
 #define UEV_DRM_DEBUG_KNOWN 0x3ffu
@@ -99,7 +108,7 @@ enum uev_cfg_key {
 	UEV_CFG_CLOCK, UEV_CFG_BUFFER_KB, UEV_CFG_SUBBUF_KB, UEV_CFG_FLUSH_MS,
 	UEV_CFG_FSYNC, UEV_CFG_FSYNC_INTERVAL, UEV_CFG_KEEP_INSTANCE,
 	UEV_CFG_RING_PATH, UEV_CFG_RING_SIZE, UEV_CFG_RING_MODE, UEV_CFG_RING_GROUP,
-	UEV_CFG_RING_DIRECT,
+	UEV_CFG_RING_DIRECT, UEV_CFG_RING_COMPRESSION,
 	UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
 	UEV_CFG_DRM_DEBUG,
 	UEV_CFG_NKEYS

@@ -56,6 +56,7 @@ static int stage_plan(struct agg *a, struct uev_ring_create *rc)
 	else
 		rc->stage_path = a->stage;
 	rc->stage_extra = uev_drain_stage_bytes(ncpu, page);
+	rc->unit_cpus = ncpu; /* an open unit per CPU */
 	return 0;
 }
 
@@ -67,6 +68,10 @@ static void ring_report(const struct agg *a, const struct uev_ring_create *rc)
 
 	if (sr && sr->discarded[0])
 		fprintf(stderr, "uev-aggregator: %s: reset: %s\n", rc->stage_path, sr->discarded);
+	if (sr && sr->units)
+		fprintf(stderr, "uev-aggregator: %s: %u open units (%llu pages) that a stopped aggregator "
+			"had drained go into this run\n", a->cfg.ring_path, sr->units,
+			(unsigned long long)sr->unit_pages);
 	if (sr && sr->records)
 		fprintf(stderr, "uev-aggregator: %s: wrote %llu records (%llu bytes) that a stopped "
 			"aggregator had drained but not written\n", a->cfg.ring_path,
@@ -86,6 +91,7 @@ int agg_ring_open(struct agg *a)
 		.gid = a->cfg.ring_gid >= 0 ? (gid_t)a->cfg.ring_gid : (gid_t)-1,
 		.recreate = a->opt.recreate,
 		.direct = a->cfg.ring_direct,
+		.compression = a->cfg.ring_compression,
 	};
 	int r;
 

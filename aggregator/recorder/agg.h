@@ -34,6 +34,7 @@ struct agg_opts {
 	const char *seat, *ring;
 	uint64_t size;      /* 0: the configuration's */
 	long flush_ms;      /* 0: the configuration's */
+	int compression;    /* -1: the configuration's, else a zstd level or 0 */
 	int keep, recreate, print;
 };
 

@@ -153,6 +153,8 @@ static int record_header(struct uev_capture *c, struct tracefs_instance *inst,
 	return r;
 }
 
+static int adopt(void *ctx, unsigned cpu, const void *page, size_t len);
+
 int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
 		    struct tracefs_instance *instance, const char *const *systems,
 		    char *err, size_t errsize)
@@ -179,6 +181,12 @@ int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
 		r = record_header(c, instance, UEV_RING_FMT_HEADER_PAGE, "events/header_page");
 	if (r == 0)
 		r = record_header(c, instance, UEV_RING_FMT_HEADER_EVENT, "events/header_event");
+	if (r == 0 && (r = uev_ring_writer_stage_pages(w, adopt, c)) < 0) {
+		snprintf(err, errsize, "recording what the open units a stopped aggregator left need: %s",
+			 strerror(-r));
+		uev_capture_free(c);
+		return r;
+	}
 	if (r < 0) {
 		snprintf(err, errsize, "cannot read the event formats from tracefs: %s", strerror(-r));
 		uev_capture_free(c);
@@ -321,7 +329,7 @@ size_t uev_capture_keep(const void *page, size_t len)
  * already named is not named again), its LOST and PAGE records go in
  * together, and the counters move only once it is in.
  */
-int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len)
+static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t len, int record)
 {
 	struct uev_page_walk walk;
 	const uint8_t *data;
@@ -378,16 +386,31 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 	}
 	if (r == 0 && c->have_sync && (r = uev_ring_writer_sync(c->w, &c->sync)) == 0)
 		c->have_sync = 0;
-	if (r == 0)
+	if (r == 0 && record)
 		r = uev_ring_writer_page_lost(c->w, cpu, page, keep, missed != 0, missed > 0 ? (uint64_t)missed : 0);
 	if (r < 0)
 		return r;
 	c->st.events += events;
 	c->st.announcements += announcements;
 	c->st.comms += comms;
-	c->st.lost += missed > 0 ? (uint64_t)missed : 0;
-	c->st.lost_unknown += missed < 0;
+	if (record) { /* an adopted page's LOST is the killed run's */
+		c->st.lost += missed > 0 ? (uint64_t)missed : 0;
+		c->st.lost_unknown += missed < 0;
+	}
 	c->st.pages++;
 	c->st.bytes += keep;
 	return 0;
+}
+
+int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len)
+{
+	return capture(c, cpu, page, len, 1);
+}
+
+/* A page of an open unit a killed writer left: its metadata is recorded
+ * again, as for a page read now, since the unit becomes this run's. Its
+ * LOST record went in before it, in the killed run. */
+static int adopt(void *ctx, unsigned cpu, const void *page, size_t len)
+{
+	return capture(ctx, cpu, page, len, 0);
 }

@@ -24,7 +24,9 @@ struct tracefs_instance;
  * size is the instance's own) and the formats of the event systems
  * @systems (NULL-terminated; only events of these can be in the seat's
  * instance, and ftrace and user_events are always added) from tracefs, and
- * records the two headers. 0 or -errno (message in @err). */
+ * records the two headers, then what the pages of open units a killed
+ * writer left need (uev_ring_writer_stage_pages()): call it before the
+ * run begins. 0 or -errno (message in @err). */
 int uev_capture_new(struct uev_capture **out, struct uev_ring_writer *w,
 		    struct tracefs_instance *instance, const char *const *systems,
 		    char *err, size_t errsize);

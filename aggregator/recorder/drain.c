@@ -248,6 +248,11 @@ static int flush(struct drain_loop *l, int64_t now)
 
 	for (int i = 0; i < l->ncpu && r == 0; i++)
 		r = drain_read_cpu(l, i, l->buffer_pages);
+	/* What was read is to be in the file within the interval, open
+	 * units too; one the writer has no room for yet stays in the stage
+	 * and is sealed at the next flush. */
+	if (r == 0 && (r = uev_ring_writer_seal(l->o->writer)) == -ENOBUFS)
+		r = 0;
 	if (l->o->hooks.on_flush)
 		l->o->hooks.on_flush(l->o->hooks.ctx);
 	submit_writes(l, 1);
@@ -312,12 +317,16 @@ static int finish(struct drain_loop *l, int r)
 	for (int i = 0; i < l->ncpu && r == 0; i++)
 		r = drain_read_cpu(l, i, l->buffer_pages); /* what the buffer held at the signal */
 	for (;;) {
-		int stalled = 0;
+		int stalled = 0, open_units = 0;
 
 		for (int i = 0; i < l->ncpu; i++)
 			stalled |= l->cpu[i].stalled;
+		if (r == 0 && !stalled && (u = uev_ring_writer_seal(l->o->writer)) < 0) {
+			open_units = u == -ENOBUFS;
+			r = open_units ? 0 : u;
+		}
 		submit_writes(l, 1);
-		if (!stalled && !l->writes && !l->fsyncs)
+		if (!stalled && !open_units && !l->writes && !l->fsyncs)
 			break;
 		if (now_ns() > said) {
 			uev_log_say(&l->o->log, "stopping: ring file writes are slow; waiting up to %lld s",

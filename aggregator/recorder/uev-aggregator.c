@@ -28,6 +28,7 @@ static void usage(FILE *f)
 		"  --ring PATH           ring file (default /var/lib/uev/NAME.ring)\n"
 		"  --size BYTES[K|M|G]   ring size when creating it (default 64M)\n"
 		"  --flush-interval MS   data reaches the file within MS (default 1000)\n"
+		"  --compression C       none, zstd or zstd:LEVEL (default zstd:1)\n"
 		"  --keep-instance       leave the instance (and what it holds) on exit\n"
 		"  --recreate            replace a ring file of another format or size\n"
 		"  --run-dir DIR         where marker enable pages live (default /run/uev)\n"
@@ -47,6 +48,7 @@ static int parse_args(int argc, char **argv, struct agg *a)
 		{ "ring", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "flush-interval", required_argument, NULL, 'f' },
+		{ "compression", required_argument, NULL, 'C' },
 		{ "keep-instance", no_argument, NULL, 'k' },
 		{ "recreate", no_argument, NULL, 'R' },
 		{ "run-dir", required_argument, NULL, 'd' },
@@ -55,9 +57,10 @@ static int parse_args(int argc, char **argv, struct agg *a)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	char *end;
+	char *end, msg[256];
 	int c;
 
+	o->compression = -1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->seat = optarg; break;
@@ -73,6 +76,12 @@ static int parse_args(int argc, char **argv, struct agg *a)
 			o->flush_ms = strtol(optarg, &end, 10);
 			if (*end || o->flush_ms < 10 || o->flush_ms > 600000) {
 				fprintf(stderr, "uev-aggregator: --flush-interval: '%s' is not 10..600000 ms\n", optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			if (uev_compression_parse(optarg, &o->compression, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "uev-aggregator: --compression: %s\n", msg);
 				return 2;
 			}
 			break;
@@ -125,6 +134,8 @@ static int config_load(struct agg *a)
 		a->cfg.ring_size = a->opt.size;
 	if (a->opt.flush_ms)
 		a->cfg.flush_interval_ms = (unsigned)a->opt.flush_ms;
+	if (a->opt.compression >= 0)
+		a->cfg.ring_compression = a->opt.compression;
 	a->cfg.keep_instance |= a->opt.keep;
 	return 0;
 }

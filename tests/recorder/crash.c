@@ -27,6 +27,7 @@
 
 struct rec {
 	uint64_t seq;
+	uint32_t sub; /* a page's index in its unit (compressed units share a seq) */
 	uint32_t crc;
 };
 
@@ -48,7 +49,7 @@ static void count_report(void *ctx, enum uev_ring_report_kind kind, uint64_t off
 	s->damage += kind != UEV_RING_TORN_END;
 }
 
-/* Every valid record of the file as (seq, crc of type+payload). */
+/* Every valid record of the file as (seq, sub, crc of type+payload). */
 static int snapshot(const char *path, struct snap *s)
 {
 	struct uev_ring_reader *r;
@@ -71,6 +72,7 @@ static int snapshot(const char *path, struct snap *s)
 				abort();
 		}
 		s->v[s->n].seq = rec.seq;
+		s->v[s->n].sub = rec.sub;
 		s->v[s->n].crc = uev_crc32c(rec.type, rec.payload, rec.len);
 		s->n++;
 	}
@@ -127,7 +129,9 @@ static int cmp_rec(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
 
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->sub < y->sub ? -1 : x->sub > y->sub;
 }
 
 /* The scratch directory, the seat's configuration and ring in it. */
@@ -166,9 +170,10 @@ static int check_after_kill(int round, const struct snap *before, struct snap *a
 	int failed = 0;
 
 	for (size_t i = 1; i < after->n; i++)
-		if (after->v[i].seq <= after->v[i - 1].seq) {
-			fprintf(stderr, "round %d: seq %llu after %llu\n", round,
-				(unsigned long long)after->v[i].seq, (unsigned long long)after->v[i - 1].seq);
+		if (cmp_rec(&after->v[i], &after->v[i - 1]) <= 0) {
+			fprintf(stderr, "round %d: seq %llu.%u after %llu.%u\n", round,
+				(unsigned long long)after->v[i].seq, after->v[i].sub,
+				(unsigned long long)after->v[i - 1].seq, after->v[i - 1].sub);
 			failed = 1;
 			break;
 		}
@@ -179,8 +184,8 @@ static int check_after_kill(int round, const struct snap *before, struct snap *a
 		if (after->n && before->v[i].seq < after->v[0].seq)
 			continue; /* overwritten by the wrap */
 		if (!hit || hit->crc != before->v[i].crc) {
-			fprintf(stderr, "round %d: record seq %llu %s after the kill\n", round,
-				(unsigned long long)before->v[i].seq, hit ? "changed" : "lost");
+			fprintf(stderr, "round %d: record seq %llu.%u %s after the kill\n", round,
+				(unsigned long long)before->v[i].seq, before->v[i].sub, hit ? "changed" : "lost");
 			failed = 1;
 		}
 	}

@@ -22,6 +22,7 @@ flush_interval_ms = 200
 [ring]
 path = $T/in.ring
 size = 8M
+compression = none
 [kernel]
 event = printk:console
 event = sched:sched_process_fork

@@ -34,7 +34,7 @@ FOLDERS = {
     "schemas":             (["schema-parse.h"], ["libuev/include", "libuev/shared"], []),
     "aggregator/ring":     (["ringfile.h"], ["libuev/shared"], ["libzstd"]),  # uev-grow.h: libc too
     "aggregator/decode":   (["uev-decode.h"], ["aggregator/ring", "libuev/shared"], ["libtraceevent"]),
-    "aggregator/config":   (["config.h"], ["aggregator/decode", "libuev/shared"], []),
+    "aggregator/config":   (["config.h"], ["aggregator/decode", "aggregator/ring", "libuev/shared"], []),
     "aggregator/seat":     (["uev-seat.h"], ["aggregator/decode", "libuev/shared"],
                             ["libtracefs", "libtraceevent"]),
     "aggregator/tracedat": (["tracedat.h"], ["aggregator/decode", "aggregator/ring", "libuev/shared"],
