@@ -237,6 +237,7 @@ int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 	run->flush_interval_ms = ri.flush_interval_ms;
 	run->byte_order = ri.byte_order;
 	run->long_size = ri.long_size;
+	run->compression = ri.compression;
 	return r;
 }
 
@@ -326,17 +327,25 @@ static void scan_sync(struct scan *sc, const struct uev_ring_rec *rec)
 }
 
 /* A PAGE: its CPU is seen; a page of the current run widens the run's
- * span by its header's timestamp and is kept as its CPU's newest. */
+ * span by its header's timestamp, counts its events (for the header: what
+ * the ring holds) and is kept as its CPU's newest. */
 static int scan_page(struct scan *sc, const struct uev_ring_rec *rec)
 {
 	struct rp_run *run = sc->run;
 	struct uev_ring_page_rec pg;
 	struct uev_page_layout lay;
+	struct uev_page_walk walk;
+	const uint8_t *body;
+	const char *why;
+	uint32_t size;
 	uint64_t ts;
 
 	if (!run || run->run_id != rec->run_id || uev_ring_rec_page(rec, &pg) < 0)
 		return keep_page(&sc->lp, -1, rec); /* seen, nothing to keep */
 	lay = run_layout(run);
+	if (uev_page_walk_init_as(&walk, pg.data, pg.len, &lay, &why) == 0) /* the events it holds */
+		while (uev_page_walk_next(&walk, &body, &size, &why) > 0)
+			sc->f->events++;
 	ts = uev_page_get64(&lay, pg.data); /* the header's timestamp */
 	if (!run->first_ts || ts < run->first_ts)
 		run->first_ts = ts;

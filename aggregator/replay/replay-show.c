@@ -110,9 +110,10 @@ static void header(struct rp_main *m, FILE *fp)
 		if (!f->usable)
 			continue;
 		fprintf(fp, "# %s: seat %s, %.1f MiB ring, %.0f%% used, wrapped %llu times, %u run%s, %llu records, "
-			    "%llu lost in the kernel\n", f->path, f->sb.seat, (double)f->sb.file_size / 1048576.0,
-			size > 0 ? 100.0 * (double)f->st.bytes_used / size : 0.0, (unsigned long long)f->st.wraps,
-			f->nruns, f->nruns == 1 ? "" : "s", (unsigned long long)f->st.records,
+			    "%llu events, %llu lost in the kernel\n", f->path, f->sb.seat,
+			(double)f->sb.file_size / 1048576.0, size > 0 ? 100.0 * (double)f->st.bytes_used / size : 0.0,
+			(unsigned long long)f->st.wraps, f->nruns, f->nruns == 1 ? "" : "s",
+			(unsigned long long)f->st.records, (unsigned long long)f->events,
 			(unsigned long long)f->st.lost_kernel);
 		if (f->st.units) {
 			fputs("#   pages: ", fp);
@@ -130,6 +131,8 @@ static void header(struct rp_main *m, FILE *fp)
 				    .byte_order = run->byte_order, .long_size = run->long_size }))
 				fprintf(fp, ", pages %s", uev_ring_layout_name(a, sizeof(a), run->byte_order,
 									      run->long_size));
+			if (run->compression)
+				fprintf(fp, ", compression zstd:%u", run->compression);
 			if (run_span(&m->ctx, run, &x, &y)) {
 				rp_format_wall(a, sizeof(a), x, m->out.utc);
 				rp_format_wall(b, sizeof(b), y, m->out.utc);

@@ -31,6 +31,7 @@ struct rp_run {
 	/* Its pages' layout (enum uev_ring_byte_order, long size): the
 	 * recording machine's, decoded as such on any machine. */
 	uint8_t byte_order, long_size;
+	uint8_t compression; /* zstd level of its units, 0: PAGE records */
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
 	int ended;                  /* its RUN_END was read: it stopped cleanly */
 	uint64_t sync_trace, sync_real; /* the run's first SYNC (prescan) */
@@ -52,6 +53,7 @@ struct rp_file {
 	const char *path;
 	struct uev_ring_super sb;
 	struct uev_ring_stats st;
+	uint64_t events; /* in its pages (prescan), for the header */
 	struct rp_run *runs;
 	unsigned nruns;
 	size_t capruns;

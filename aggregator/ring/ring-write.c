@@ -291,8 +291,14 @@ int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const
 int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s)
 {
 	uint8_t b[UEV_RING_SYNC_LEN];
-	int fresh = w->running ? room_for(w, uev_ring_rec_size(sizeof(b))) : 0;
+	int fresh;
 
+	/* A sync point applies to the pages after it in the file: pages
+	 * taken before it must not follow it inside a unit sealed later
+	 * (a drifting clock would put them off by the drift since). */
+	if (w->running && (fresh = uev_ring_writer_seal(w)) < 0)
+		return fresh;
+	fresh = w->running ? room_for(w, uev_ring_rec_size(sizeof(b))) : 0;
 	if (fresh < 0)
 		return fresh;
 	w->sync = *s;

@@ -213,6 +213,8 @@ int uev_ring_writer_format(struct uev_ring_writer *w, enum uev_ring_format_kind 
 			   const char *system, const char *name, const char *text);
 int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const char *def);
 int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm);
+/* A SYNC seals the open units first: the pages taken before it come
+ * before it in the file (-ENOBUFS as for a unit). */
 int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s);
 
 /* Data. @cpu is at most UEV_RING_CPU_MAX, else -EINVAL. With compression

@@ -16,6 +16,8 @@
  *
  * The ring walk trusts a freshly created file (zeros after the last record
  * of each segment) and does not check CRCs: it is a counter, not a reader.
+ * It reads PAGE records and the pages packed in UNIT records itself (with
+ * libzstd), not through the ring module it counts for.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -30,6 +32,7 @@
 #include <unistd.h>
 #include <event-parse.h>
 #include <kbuffer.h>
+#include <zstd.h>
 #ifdef HAVE_TRACECMD
 #include <trace-cmd.h>
 #endif
@@ -67,16 +70,62 @@ static uint16_t le16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v;
 static uint32_t le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
+/* The events of produce in one sub-buffer @p of @len bytes. */
+static uint64_t page_events(struct kbuffer *kb, uint8_t *page, const uint8_t *p, uint32_t len)
+{
+	uint64_t events = 0;
+	unsigned long long ts;
+	void *data;
+
+	memcpy(page, p, len);
+	memset(page + len, 0, 64);
+	if (kbuffer_load_subbuffer(kb, page) == 0)
+		for (data = kbuffer_read_event(kb, &ts); data; data = kbuffer_next_event(kb, &ts))
+			events += is_ours(data, kbuffer_event_size(kb));
+	return events;
+}
+
+/* A UNIT payload (docs/ring-format.md, "Compressed units"): 16 bytes of
+ * header, then zstd (codec 1) or the raw entries (codec 0); each entry is
+ * {u32 len, u32 0, page, pad to 8}. Adds its pages' events. */
+static void unit_events(struct kbuffer *kb, uint8_t *page, const uint8_t *p, uint32_t len, uint8_t *raw,
+			uint64_t *events, uint64_t *pages, uint64_t *page_bytes)
+{
+	uint32_t raw_len = le32(p + 4), at = 0;
+	size_t got = raw_len;
+
+	if (len < 16 || raw_len > (1u << 20))
+		return;
+	if (p[0] == 1)
+		got = ZSTD_decompress(raw, 1u << 20, p + 16, len - 16);
+	else if (len - 16 == raw_len)
+		memcpy(raw, p + 16, raw_len);
+	else
+		return;
+	if (ZSTD_isError(got) || got != raw_len)
+		return;
+	while (at + 8 <= raw_len) {
+		uint32_t n = le32(raw + at);
+
+		if (n > raw_len - at - 8)
+			break;
+		*events += page_events(kb, page, raw + at + 8, n);
+		(*pages)++;
+		*page_bytes += n;
+		at += 8 + ((n + 7) & ~7u);
+	}
+}
+
 static int count_ring(const char *file, const struct stat *st)
 {
 	uint64_t events = 0, lost = 0, used = 4096, pages = 0, page_bytes = 0, segs = 0;
 	long lost_unknown = 0;
 	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
-	uint8_t *page = calloc(1, (1u << 20) + 64), *seg = NULL, super[4096];
+	uint8_t *page = calloc(1, (1u << 20) + 64), *raw = malloc(1u << 20), *seg = NULL, super[4096];
 	uint32_t S, N;
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || !kb || !page) {
+	if (fd < 0 || !kb || !page || !raw) {
 		perror(file);
 		return 1;
 	}
@@ -105,20 +154,14 @@ static int count_ring(const char *file, const struct stat *st)
 			unsigned type = le16(r);
 			uint32_t len = le32(r + 4);
 
-			if (type < 1 || type > 8 || pos + 24 + len > S)
+			if (type < 1 || type > 9 || pos + 24 + len > S)
 				break;
 			if (type == 6 && len <= (1u << 20)) { /* PAGE */
-				void *data;
-				unsigned long long ts;
-
-				memcpy(page, r + 24, len);
-				memset(page + len, 0, 64);
 				pages++;
 				page_bytes += len;
-				if (kbuffer_load_subbuffer(kb, page) == 0)
-					for (data = kbuffer_read_event(kb, &ts); data;
-					     data = kbuffer_next_event(kb, &ts))
-						events += is_ours(data, kbuffer_event_size(kb));
+				events += page_events(kb, page, r + 24, len);
+			} else if (type == 9) { /* UNIT */
+				unit_events(kb, page, r + 24, len, raw, &events, &pages, &page_bytes);
 			} else if (type == 7 && len >= 8) { /* LOST */
 				uint64_t c = le64(r + 24);
 
@@ -138,6 +181,7 @@ static int count_ring(const char *file, const struct stat *st)
 	       (long long)st->st_size, (long long)st->st_blocks * 512, (unsigned long long)segs, S,
 	       (unsigned long long)pages, (unsigned long long)page_bytes);
 	kbuffer_free(kb);
+	free(raw);
 	free(page);
 	free(seg);
 	return 0;

@@ -14,8 +14,10 @@
 #
 # Drainers:
 #   uev   build/aggregator/uev-aggregator, instance uev.drainbench (ring file
-#         written with O_DIRECT, the default)
+#         written with O_DIRECT and compressed units of zstd level 1: the
+#         defaults)
 #   uevpc the same with [ring] direct_io = no (through the page cache)
+#   uevnc the same with [ring] compression = none (a PAGE record per page)
 #   tc    trace-cmd record (Debian 3.1.6) with its defaults: file version 7,
 #         zstd-compressed, per-CPU recorder processes splicing trace_pipe_raw
 #   tcnc  the same with --compression none
@@ -58,7 +60,7 @@ verify_max=${VERIFY_MAX:-1500000}
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build aggregator/uev-aggregator >/dev/null
 out=$(mktemp -d /tmp/uev-bench-drain.XXXXXX)
-if ninja -C build -t targets all 2>/dev/null | grep -q '^bench/drain/produce:'; then
+if ninja -C build -t targets all 2>/dev/null | grep '^bench/drain/produce:' >/dev/null; then # not -q: an early exit would be a SIGPIPE failure under pipefail
 	ninja -C build bench/drain/produce bench/drain/drainrun bench/drain/drain_count >/dev/null
 	bin=$root/build/bench/drain
 else # bench/meson.build does not (yet) have subdir('drain')
@@ -67,8 +69,8 @@ else # bench/meson.build does not (yet) have subdir('drain')
 	cc -O2 -Wall -pthread -o "$bin/produce" bench/drain/produce.c
 	cc -O2 -Wall -o "$bin/drainrun" bench/drain/drainrun.c
 	# shellcheck disable=SC2046 # pkg-config output is a word list
-	cc -O2 -Wall -DHAVE_TRACECMD $(pkg-config --cflags libtracecmd libtraceevent) \
-		-o "$bin/drain_count" bench/drain/drain_count.c $(pkg-config --libs libtracecmd libtraceevent)
+	cc -O2 -Wall -DHAVE_TRACECMD $(pkg-config --cflags libtracecmd libtraceevent libzstd) \
+		-o "$bin/drain_count" bench/drain/drain_count.c $(pkg-config --libs libtracecmd libtraceevent libzstd)
 fi
 agg=$root/build/aggregator/uev-aggregator
 
@@ -104,7 +106,7 @@ tc_ready() { [ "$(cat $T/instances/drainpeer/tracing_on 2>/dev/null)" = 1 ]; }
 # waits until it records; sets run_one's inst, ring and runner_pid.
 start_drainer() {
 	case $d in
-	uev|uevpc)
+	uev|uevpc|uevnc)
 		inst=$T/instances/uev.drainbench
 		ring=$w/uev.ring
 		local mb
@@ -121,6 +123,7 @@ start_drainer() {
 		path = $ring
 		size = ${mb}M
 		direct_io = $([ "$d" = uevpc ] && echo no || echo yes)
+		compression = $([ "$d" = uevnc ] && echo none || echo zstd)
 		[kernel]
 		event = printk:console
 		EOF
@@ -148,7 +151,7 @@ start_drainer() {
 # ents; exits on a failed run.
 count_recorded() {
 	case $d in
-	uev|uevpc)
+	uev|uevpc|uevnc)
 		[ "$exitc" = 0 ] || { echo "uev-aggregator exited $exitc:" >&2; cat "$w/stderr" >&2; exit 1; }
 		read -r ev ub < <("$bin/drain_count" ring "$ring" | awk '{print $2, $8}')
 		kernlost=$(sed -n 's/.* \([0-9][0-9]*\) events lost in the kernel.*/\1/p' "$w/stderr")
