@@ -30,6 +30,7 @@ START_TEST(test_all_keys)
 		 "mode = 0600\n"
 		 "group = root\n"
 		 "direct_io = no\n"
+		 "compression = zstd:3\n"
 		 "[user]\n"
 		 "schema = %s\n"
 		 "schema = %s\n"
@@ -56,6 +57,7 @@ START_TEST(test_all_keys)
 	ck_assert_uint_eq(cfg.ring_mode, 0600);
 	ck_assert_int_eq(cfg.ring_gid, 0);
 	ck_assert_int_eq(cfg.ring_direct, 0);
+	ck_assert_int_eq(cfg.ring_compression, 3);
 	ck_assert_uint_eq(cfg.nschemas, 2); /* file order, not sorted */
 	ck_assert_str_eq(cfg.schemas[0], path_in("b.uev"));
 	ck_assert_str_eq(cfg.schemas[1], path_in("a.uev"));
@@ -107,6 +109,9 @@ static const struct good {
 	{ "ring", "mode", "00600", "384" },
 	{ "ring", "group", "root", "0" }, { "ring", "group", "0", "0" },
 	{ "ring", "direct_io", "no", "0" }, { "ring", "direct_io", "yes", "1" },
+	{ "ring", "compression", "none", "0" }, { "ring", "compression", "zstd", "1" },
+	{ "ring", "compression", "zstd:1", "1" }, { "ring", "compression", "zstd:19", "19" },
+	{ "ring", "compression", "zstd:22", "22" },
 	{ "ring", "group", "1234", "1234" }, { "ring", "group", "4294967294", "4294967294" },
 	{ "user", "event", "weston_frame", "weston_frame" }, { "user", "event", "*", "*" },
 	{ "user", "event", "a?c[xyz]_*", "a?c[xyz]_*" },
@@ -156,6 +161,8 @@ static void field(char *out, size_t size, const char *key, const char *sec)
 		snprintf(out, size, "%d", cfg.keep_instance);
 	else if (!strcmp(key, "direct_io"))
 		snprintf(out, size, "%d", cfg.ring_direct);
+	else if (!strcmp(key, "compression"))
+		snprintf(out, size, "%d", cfg.ring_compression);
 	else if (!strcmp(key, "path"))
 		snprintf(out, size, "%s", cfg.ring_path);
 	else if (!strcmp(key, "size"))
@@ -233,6 +240,12 @@ static const struct bad {
 	{ "seat", "keep_instance", "Yes", "not a boolean" },
 	{ "seat", "keep_instance", "2", "not a boolean" },
 	{ "ring", "direct_io", "auto", "not a boolean" },
+	{ "ring", "compression", "lz4", "'lz4' is not a compression: none, zstd, or zstd:LEVEL with a level of 1 to 22" },
+	{ "ring", "compression", "zstd:0", "not a compression" },
+	{ "ring", "compression", "zstd:23", "not a compression" },
+	{ "ring", "compression", "zstd:", "not a compression" },
+	{ "ring", "compression", "zstd:-1", "not a compression" },
+	{ "ring", "compression", "ZSTD", "not a compression" },
 	{ "ring", "path", "relative.ring", "not an absolute path" },
 	{ "ring", "path", "/var/lib/uev/", "ends with '/'" },
 	{ "ring", "size", "266239", "out of range (260K .. 1T)" },

@@ -27,6 +27,19 @@ expect 2 "bad seat name" "$agg" --seat "a/b"
 expect 2 "--size: 'huge' is not a size" run --size huge
 expect 2 "--flush-interval: '5' is not 10..600000 ms" run --flush-interval 5
 expect 2 "unrecognized option" run --frobnicate
+expect 2 "--compression: 'gzip' is not a compression: none, zstd, or zstd:LEVEL" run --compression gzip
+expect 2 "--compression: 'zstd:40' is not a compression" run --compression zstd:40
+# --compression over [ring] compression, and the default: printed back by name
+printf '[ring]\ncompression = none\n' >"$dir/comp.conf"
+run --config "$dir/comp.conf" --compression zstd:4 --print-config | grep -qx 'compression = zstd:4' ||
+	{ echo "FAIL: --compression does not override [ring] compression"; fail=1; }
+run --config "$dir/comp.conf" --print-config | grep -qx 'compression = none' ||
+	{ echo "FAIL: [ring] compression = none not printed back"; fail=1; }
+run --print-config | grep -qx 'compression = zstd:1' ||
+	{ echo "FAIL: the default compression is not zstd:1"; fail=1; }
+printf '[ring]\ncompression = lz4\n' >"$dir/comp.conf"
+expect 2 "$dir/comp.conf:2: [ring] compression: 'lz4' is not a compression" run --config "$dir/comp.conf" --ring "$dir/z.ring"
+[ ! -e "$dir/z.ring" ] || { echo "FAIL: a bad compression created the ring file"; fail=1; }
 
 printf '[seat]\nclock = sundial\nbuffer_kb = lots\n[ring]\nsize = 64M\nbogus = 1\n' >"$dir/bad.conf"
 expect 2 "$dir/bad.conf:2: [seat] clock:" run --config "$dir/bad.conf" --ring "$dir/a.ring"

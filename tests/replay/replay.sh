@@ -100,6 +100,15 @@ if command -v trace-cmd >/dev/null; then
 	trace-cmd report -i "$T/a.dat" >"$T/a.dat.txt" 2>"$T/a.dat.err" || { echo "FAIL: trace-cmd report"; fail=1; }
 fi
 python3 "$CHECK" "$T" "$N" "$since" "$until" || fail=1
+# Retention in the header: the events the file holds (as --stats counts
+# them: all of them, the two sync markers and the announcements aside)
+# and how its pages are stored.
+held=$(sed -n 's/^# .*A\.ring: .* records, \([0-9]*\) events, .*/\1/p' "$T/a.txt")
+shown=$("$REPLAY" --stats "$T/A.ring" 2>/dev/null | sed -n 's/^events: \([0-9]*\) shown.*/\1/p')
+[ -n "$held" ] && [ "$held" -ge "$shown" ] && [ "$held" -le $((shown + 40)) ] ||
+	{ echo "FAIL: the header says ${held:-no} events, --stats shows $shown"; fail=1; }
+grep -q "^#   run 1: .*, compression zstd:1, " "$T/a.txt" || { echo "FAIL: the header does not name the run's compression"; fail=1; }
+grep -q "^#   pages: [0-9]* in [0-9]* compressed units" "$T/a.txt" || { echo "FAIL: the header has no pages line"; fail=1; }
 
 # Damage: the reader reports, skips and goes on; exit 1 only when nothing
 # could be read. The checks on what survives are in check.py's damage part.

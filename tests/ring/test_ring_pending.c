@@ -219,6 +219,40 @@ START_TEST(t_flip_costs_one_unit)
 }
 END_TEST
 
+/* A SYNC seals the open units first: every page taken before it comes
+ * before it in the file, every page taken after it after. */
+START_TEST(t_sync_seals_first)
+{
+	const char *ring = rt_path(0, "s.ring");
+	struct uev_ring_writer *w;
+	struct uev_ring_sync sy = { 1, 2, 3, 4 };
+	struct rt_read r;
+	char err[256];
+	uint64_t c;
+	int after_sync = 0, syncs = 0;
+
+	ck_assert_msg(open_units(&w, ring, NULL, 1, 2, err, sizeof(err)) == 0, "%s", err);
+	rt_begin(w);
+	put_pages(w, 1, 7, 0);   /* both CPUs have a unit open */
+	ck_assert_int_eq(uev_ring_writer_sync(w, &sy), 0);
+	put_pages(w, 8, 5, 0);
+	ck_assert_int_eq(uev_ring_writer_close(w, NULL), 0);
+	ck_assert_int_eq(rt_read(ring, &r), 0);
+	for (size_t i = 0; i < r.n; i++) {
+		if (r.rec[i].type == UEV_RING_SYNC) { /* no checkpoint after it: one segment */
+			syncs++;
+			after_sync = 1;
+		}
+		if (r.rec[i].type != UEV_RING_PAGE)
+			continue;
+		ck_assert(gen_check(r.rec[i].payload, r.rec[i].len, &c));
+		ck_assert_msg(after_sync == (c >= 8), "page %llu on the wrong side of the SYNC", (unsigned long long)c);
+	}
+	ck_assert_int_eq(syncs, 1);
+	rt_read_free(&r);
+}
+END_TEST
+
 struct shared {
 	uint64_t appended; /* counter of the last page page() took */
 };
@@ -423,6 +457,7 @@ int main(void)
 	tcase_add_test(tc, t_pages_become_units);
 	tcase_add_test(tc, t_no_free_area);
 	tcase_add_test(tc, t_flip_costs_one_unit);
+	tcase_add_test(tc, t_sync_seals_first);
 	tcase_add_test(tc, t_kill_units);
 	tcase_add_test(tc, t_had_page_in_open_unit);
 	suite_add_tcase(s, tc);
