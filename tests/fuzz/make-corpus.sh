@@ -2,7 +2,8 @@
 # Regenerate the seed corpus (tests/fuzz/corpus/) from real data of this
 # host: a 300K ring file that uev-aggregator fills with two runs of the demo
 # emitter, a kernel message and a few execs (the second run continues the
-# first one's segment, as ring format version 2 allows), converted to fuzz_ring's
+# first one's segment, as ring format version 2 allows; the first writes
+# PAGE records, the second compressed units), converted to fuzz_ring's
 # input encoding (see fuzz_ring.c), and the PAGE records it holds as fuzz_page
 # seeds (sub-buffers as trace_pipe_raw gives them, cut to header + commit).
 # Then the files replay-mkforeign synthesizes for machines of another byte
@@ -57,9 +58,9 @@ event = sched:sched_process_fork if parent_comm == "uev-demo" || parent_comm == 
 event = task:task_rename if newcomm == "uev-demo" || newcomm == "true"
 EOF
 
-one_run() { # demo events per thread
+one_run() { # demo events per thread, compression
 	"$agg" --seat "$seat" --config "$dir/seat.conf" --ring "$dir/r.ring" --size 300K \
-		--run-dir "$dir/run" --flush-interval 100 2>"$dir/agg.log" &
+		--run-dir "$dir/run" --flush-interval 100 --compression "$2" 2>"$dir/agg.log" &
 	agg_pid=$!
 	for _ in $(seq 200); do
 		[ -e "$dir/run/$seat.enable" ] && [ -e "/sys/kernel/tracing/instances/uev.$seat" ] && break
@@ -74,8 +75,10 @@ one_run() { # demo events per thread
 	wait "$agg_pid" || { cat "$dir/agg.log" >&2; echo "make-corpus.sh: aggregator failed" >&2; exit 1; }
 	agg_pid=
 }
-one_run 4
-one_run 2
+# The first run writes PAGE records (the fuzz_page seeds come from
+# them), the second compressed units, as uev-aggregator does by default.
+one_run 4 none
+one_run 2 zstd
 rmdir "/sys/kernel/tracing/instances/uev.$seat" 2>/dev/null || true
 
 rm -rf "$out"
@@ -117,7 +120,8 @@ def records(s):
 
 # The second run starts in the middle of the first segment, with its
 # RUN_START (type 1) right after the first run's RUN_END.
-assert struct.unpack_from("<I", sb, 8)[0] == 3, "not a version 3 ring"
+assert struct.unpack_from("<I", sb, 8)[0] == 4, "not a version 4 ring"
+assert any(typ == 9 for pos, typ in records(segs[0])), "the second run wrote no UNIT record"
 starts = [pos for pos, typ in records(segs[0]) if typ == 1]
 assert len(starts) > 1, ("the second run took a new segment: the first left less than a "
                          "quarter segment (kernel messages of other users?); run again")
