@@ -48,30 +48,21 @@ echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: 
 echo "# command: bench/codec/run.sh $*"
 echo "# uev: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# shellcheck disable=SC1091 # sourced from the repository
+. bench/agg-lib.sh
+
 # start LOAD CLOCK EVENTS...: an aggregator on a fresh seat, ready to record
 start() {
-	local load=$1 clock=$2 seat=uevcz$$$1 e
+	local load=$1 clock=$2 e
 	shift 2
 	{
 		printf '[seat]\nclock = %s\nflush_interval_ms = 200\nbuffer_kb = 8192\n' "$clock"
 		printf '[ring]\npath = %s\nsize = 64M\n[kernel]\n' "$out/$load.ring"
 		for e in "$@"; do printf 'event = %s\n' "$e"; done
 	} >"$out/$load.conf"
-	inst=$T/instances/uev.$seat
-	"$agg" --seat "$seat" --config "$out/$load.conf" --run-dir "$out/run" 2>"$out/$load.log" &
-	agg_pid=$!
-	for _ in $(seq 300); do [ -e "$out/run/$seat.enable" ] && break; sleep 0.1; done
-	[ -e "$out/run/$seat.enable" ] || { echo "uev-aggregator did not get ready:" >&2; cat "$out/$load.log" >&2; exit 1; }
-	seat_name=$seat
+	bench_agg_start "$load" "uevcz$$$load"
 }
-
-stop() {
-	sleep 0.5 # > flush_interval_ms: the last pages reach the file
-	kill -TERM "$agg_pid"
-	wait "$agg_pid" || { echo "uev-aggregator failed:" >&2; cat "$out/$1.log" >&2; exit 1; }
-	agg_pid=
-	inst=
-}
+stop() { bench_agg_stop "$1"; }
 
 start drain mono printk:console
 "$root/$build/bench/drain/produce" "$inst/trace_marker_raw" 200000 3 >"$out/drain.load"

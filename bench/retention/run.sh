@@ -78,30 +78,21 @@ sys.exit(0 if top > N else 1)
 PY
 }
 
+# shellcheck disable=SC1091 # sourced from the repository
+. bench/agg-lib.sh
+
 # start NAME COMPRESSION CLOCK EVENTS...: an aggregator on a fresh seat
 start() {
-	local name=$1 comp=$2 clock=$3 seat=uevrt$$$1 e
+	local name=$1 comp=$2 clock=$3 e
 	shift 3
 	{
 		printf '[seat]\nclock = %s\nflush_interval_ms = 200\nbuffer_kb = 8192\n' "$clock"
 		printf '[ring]\npath = %s\nsize = %s\ncompression = %s\n[kernel]\n' "$out/$name.ring" "$ring_size" "$comp"
 		for e in "$@"; do printf 'event = %s\n' "$e"; done
 	} >"$out/$name.conf"
-	inst=$T/instances/uev.$seat
-	"$agg" --seat "$seat" --config "$out/$name.conf" --run-dir "$out/run" 2>"$out/$name.log" &
-	agg_pid=$!
-	for _ in $(seq 300); do [ -e "$out/run/$seat.enable" ] && break; sleep 0.1; done
-	[ -e "$out/run/$seat.enable" ] || { echo "uev-aggregator did not get ready:" >&2; cat "$out/$name.log" >&2; exit 1; }
-	seat_name=$seat
+	bench_agg_start "$name" "uevrt$$$name"
 }
-
-stop() {
-	sleep 0.5 # > flush_interval_ms: the last pages reach the file
-	kill -TERM "$agg_pid"
-	wait "$agg_pid" || { echo "uev-aggregator failed:" >&2; cat "$out/$1.log" >&2; exit 1; }
-	agg_pid=
-	inst=
-}
+stop() { bench_agg_stop "$1"; }
 
 round_drain() { "$root/$build/bench/drain/produce" "$inst/trace_marker_raw" 0 2 >>"$out/$1.load"; }
 round_mixed() {

@@ -5,8 +5,10 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ring-test.h"
@@ -268,6 +270,19 @@ uint64_t rt_check_pages(const char *path, uint64_t end)
 	ck_assert_uint_eq(k, end);
 	rt_read_free(&r);
 	return n;
+}
+
+uint64_t rt_kill_child(pid_t pid, const uint64_t *appended, uint64_t *seed)
+{
+	int st;
+
+	while (!__atomic_load_n(appended, __ATOMIC_SEQ_CST))
+		usleep(100);
+	usleep((useconds_t)(rt_rand(seed) % 20000));
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	return __atomic_load_n(appended, __ATOMIC_SEQ_CST);
 }
 
 int rt_run(Suite *s)

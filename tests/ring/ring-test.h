@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <check.h>
 
@@ -70,6 +71,10 @@ int rt_gen_check(const uint8_t *p, size_t len, uint64_t *counter);
 uint64_t rt_check_pages(const char *path, uint64_t end);
 
 uint64_t rt_rand(uint64_t *state);
+/* A writer child killed at a random moment: once *@appended (shared with
+ * it) is non-zero, up to 20 ms later, SIGKILL, reaped; returns *@appended
+ * as the kill left it. */
+uint64_t rt_kill_child(pid_t pid, const uint64_t *appended, uint64_t *seed);
 /* The segment size and count the format prescribes for a file of @size
  * bytes (docs/ring-format.md), computed here, not by the module. */
 void rt_geometry(uint64_t size, uint64_t *S, uint64_t *N);

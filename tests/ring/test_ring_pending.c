@@ -335,20 +335,14 @@ START_TEST(t_kill_units)
 		const struct uev_ring_stage_report *rep;
 		char err[256];
 		pid_t pid;
-		int st;
 
 		sh->appended = 0;
 		pid = fork();
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0)
 			child(ring, stage, sh, seed + round, next);
-		while (!__atomic_load_n(&sh->appended, __ATOMIC_SEQ_CST))
-			usleep(100);
-		usleep((useconds_t)(rt_rand(&seed) % 20000));
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		ck_assert(WIFSIGNALED(st));
-		have = __atomic_load_n(&sh->appended, __ATOMIC_SEQ_CST);
+		/* Until it has appended something, then a while longer. */
+		have = rt_kill_child(pid, &sh->appended, &seed);
 		if (round % 2 == 0) {
 			/* Whether page have + 1 went in before the kill, as the
 			 * stage says; a writer that never runs leaves the stage

@@ -114,7 +114,6 @@ START_TEST(t_kill)
 		uint64_t have, area_n = 0;
 		uint8_t *area;
 		pid_t pid;
-		int st;
 
 		sh->appended = 0;
 		pid = fork();
@@ -122,13 +121,7 @@ START_TEST(t_kill)
 		if (pid == 0)
 			child(ring, stage, sh, seed + round, next);
 		/* Until it has appended something, then a while longer. */
-		while (!__atomic_load_n(&sh->appended, __ATOMIC_SEQ_CST))
-			usleep(100);
-		usleep((useconds_t)(rt_rand(&seed) % 20000));
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		ck_assert(WIFSIGNALED(st));
-		have = __atomic_load_n(&sh->appended, __ATOMIC_SEQ_CST);
+		have = rt_kill_child(pid, &sh->appended, &seed);
 
 		ck_assert_msg(open_staged(&w, ring, stage, err, sizeof(err)) == 0, "%s", err);
 		rep = uev_ring_writer_stage_report(w);
