@@ -130,6 +130,7 @@ static int seal(struct uev_ring_writer *w, uint32_t k)
 	}
 	if ((r = uev_ring_put_data(w, UEV_RING_UNIT, CPU(s), w->unit.out, w->pend.packed_len, NULL)) < 0)
 		return r;
+	w->pend.ratio = (uint32_t)(((uint64_t)w->pend.packed_len << 16) / FILL(s));
 	w->pend.packed = -1;
 	state_set(a, 0, 0, 0);
 	return 0;
@@ -169,6 +170,29 @@ int uev_ring_pending_seal_all(struct uev_ring_writer *w)
 	return -ENOBUFS;
 }
 
+/* Bytes a unit of @fill raw bytes is expected to take as a record. */
+static uint64_t expected(const struct uev_ring_writer *w, uint64_t fill)
+{
+	return ((fill * w->pend.ratio) >> 16) + UEV_RING_UNIT_HDR + 2 * UEV_RING_REC_HDR;
+}
+
+/*
+ * A unit that would no longer fit the rest of the open segment once it
+ * takes one more page is sealed now, while it fits: otherwise the unit
+ * starts the next segment and the end of this one stays empty (2-3 % of
+ * a full ring of 256 KiB units). By the last unit's ratio: a guess, and
+ * a wrong one only costs that slack back.
+ */
+static int fits_now_only(struct uev_ring_writer *w, uint32_t fill, size_t entry)
+{
+	uint64_t room;
+
+	if (!w->pend.ratio || !fill)
+		return 0;
+	room = uev_ring_room(w);
+	return expected(w, fill) <= room && expected(w, fill + entry) > room;
+}
+
 /* A page (and the LOST before it, when @lost) into @cpu's open unit, or as
  * records of their own when it cannot go into one. */
 static int page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t len, const uint8_t *lost)
@@ -188,7 +212,7 @@ static int page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t l
 		s = state_get(area(w, (uint32_t)k));
 		/* A LOST goes between the pages it separates: the unit so far first. */
 		if (!w->pend.level || lost || len < UEV_RING_PAGE_MIN || entry > capacity(w) - FILL(s) ||
-		    COUNT(s) >= UEV_RING_UNIT_PAGES_MAX) {
+		    COUNT(s) >= UEV_RING_UNIT_PAGES_MAX || fits_now_only(w, FILL(s), entry)) {
 			if ((r = seal(w, (uint32_t)k)) < 0)
 				return r;
 			k = -1;

@@ -86,6 +86,16 @@ static uint64_t ckpt_size(const struct uev_ring_writer *w)
 	return w->ckpt_fixed + uev_ring_rec_size(UEV_RING_COMM_ENT * ckpt_comms(w));
 }
 
+uint64_t uev_ring_room(struct uev_ring_writer *w)
+{
+	struct seg *c = cur(w);
+	uint64_t comms = w->ndirty ? uev_ring_rec_size((uint64_t)w->ndirty * UEV_RING_COMM_ENT) : 0;
+
+	if (!c || c->fill + comms >= w->sb.segment_size)
+		return 0;
+	return w->sb.segment_size - c->fill - comms;
+}
+
 /* 0: the open segment has room for @need more bytes; 1: a new segment is
  * needed and can be started now; or -ENOBUFS / -ENOMEM. */
 static int room_for(struct uev_ring_writer *w, uint64_t need)

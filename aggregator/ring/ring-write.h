@@ -73,6 +73,9 @@ struct uev_ring_pending {
 	int64_t packed;
 	uint32_t packed_fill;
 	size_t packed_len;
+	/* packed / raw of the last unit sealed, in 1/65536: what a unit
+	 * will take, to fit one into the end of a segment */
+	uint32_t ratio;
 };
 
 struct uev_ring_writer {
@@ -141,6 +144,10 @@ void uev_ring_stage_close(struct uev_ring_writer *w, int clean);
  * -ENOMEM (ring-write.c). */
 int uev_ring_put_data(struct uev_ring_writer *w, unsigned type, unsigned cpu, const void *p, size_t len,
 		      const uint8_t *lost);
+
+/* Bytes a record may still take in the open segment, after the names
+ * waiting to be written; 0 without one (ring-write.c). */
+uint64_t uev_ring_room(struct uev_ring_writer *w);
 
 /* The open units' geometry for a writer of @c: area size and count (0, 0
  * without compression), and heap areas when there is no stage; checks the
