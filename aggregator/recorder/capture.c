@@ -237,15 +237,19 @@ static int record_format(struct uev_capture *c, int id)
 	return r;
 }
 
-/* The comm of @pid, once per pid per run: from /proc while it lives (the
- * common case: emitters and kernel threads outlive a flush interval). */
+/* The comm of @pid for the page being taken: the writer's when it knows
+ * the pid (it then names it again in a segment that has not yet), else
+ * from /proc while it lives (the common case: emitters and kernel threads
+ * outlive a flush interval). 1: named now. */
 static int record_comm(struct uev_capture *c, int pid)
 {
 	char path[32], comm[32] = "";
 	ssize_t n;
 	int fd;
 
-	if (pid <= 0 || pid >= MAX_PIDS || (c->pid_seen[pid / 8] & (1u << (pid % 8))))
+	if (pid <= 0 || pid >= MAX_PIDS)
+		return 0;
+	if ((c->pid_seen[pid / 8] & (1u << (pid % 8))) && uev_ring_writer_comm_use(c->w, pid) != -ENOENT)
 		return 0;
 	c->pid_seen[pid / 8] |= (uint8_t)(1u << (pid % 8));
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);

@@ -224,6 +224,7 @@ int uev_ring_writer_open(struct uev_ring_writer **out, const struct uev_ring_cre
 	w->fd = -1;
 	w->io_fd = -1;
 	w->mru = w->lru = NIL;
+	w->tick = 1;
 	w->pend.packed = -1;
 	memset(w->chash, 0xff, sizeof(w->chash));
 	w->ckpt_fixed = uev_ring_rec_size(UEV_RING_RUN_START_LEN) + uev_ring_rec_size(UEV_RING_SYNC_LEN);

@@ -35,6 +35,7 @@
 #include <zstd.h>
 
 #include "ring-write.h"
+#include "uev-grow.h"
 
 static uint8_t *area(const struct uev_ring_writer *w, uint32_t k)
 {
@@ -207,6 +208,10 @@ static int page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t l
 		return -EINVAL;
 	if (!w->pend.nareas)
 		return uev_ring_put_data(w, UEV_RING_PAGE, cpu, p, len, lost);
+	if (UEV_GROW(w->pend.first, w->pend.first_cap, w->pend.nareas) < 0)
+		return -ENOMEM;
+	for (; w->pend.nfirst < w->pend.nareas; w->pend.nfirst++)
+		w->pend.first[w->pend.nfirst] = 0;
 	k = find(w, cpu);
 	if (k >= 0) {
 		s = state_get(area(w, (uint32_t)k));
@@ -226,14 +231,36 @@ static int page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t l
 		return r;
 	a = area(w, (uint32_t)k);
 	s = state_get(a);
+	if (!FILL(s))
+		w->pend.first[k] = w->tick;
 	uev_ring_unit_entry_put(a + UEV_RING_AREA_HDR + FILL(s), p, len);
 	state_set(a, FILL(s) + (uint32_t)entry, COUNT(s) + 1, cpu);
 	return 0;
 }
 
+/* A page taken: the names used from now on are the next page's. */
+static int took(struct uev_ring_writer *w, int r)
+{
+	w->tick += r == 0;
+	return r;
+}
+
+uint64_t uev_ring_pending_horizon(const struct uev_ring_writer *w)
+{
+	uint64_t h = w->tick;
+
+	for (uint32_t k = 0; k < w->pend.nareas; k++)
+		if (FILL(state_get(area(w, k)))) {
+			uint64_t t = k < w->pend.nfirst ? w->pend.first[k] : 0;
+
+			h = t < h ? t : h;
+		}
+	return h;
+}
+
 int uev_ring_writer_page(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t len)
 {
-	return page(w, cpu, p, len, NULL);
+	return took(w, page(w, cpu, p, len, NULL));
 }
 
 int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const void *p, size_t len,
@@ -242,7 +269,7 @@ int uev_ring_writer_page_lost(struct uev_ring_writer *w, unsigned cpu, const voi
 	uint8_t b[8];
 
 	uev_put64(b, count);
-	return page(w, cpu, p, len, lost ? b : NULL);
+	return took(w, page(w, cpu, p, len, lost ? b : NULL));
 }
 
 int uev_ring_writer_lost(struct uev_ring_writer *w, unsigned cpu, uint64_t count)
@@ -271,7 +298,7 @@ int uev_ring_writer_unit(struct uev_ring_writer *w, unsigned cpu, const struct u
 	w->pend.packed = -1; /* its buffer is used here */
 	if ((r = uev_ring_unit_pack(pages, n, level, w->run_id, &w->unit, &len)) < 0)
 		return r;
-	return uev_ring_put_data(w, UEV_RING_UNIT, cpu, w->unit.out, len, NULL);
+	return took(w, uev_ring_put_data(w, UEV_RING_UNIT, cpu, w->unit.out, len, NULL));
 }
 
 /* ---- what a killed writer left open ------------------------------------- */

@@ -20,6 +20,7 @@
  * COMM records are batched: comm() only marks the pid's entry, and the
  * changed entries go out as one COMM record just before the next PAGE,
  * LOST or RUN_END, that is, before anything that could refer to them.
+ * Which names a segment carries is ring-comm.c.
  *
  * Opening the file, and continuing after what it holds, is ring-open.c;
  * a run that continues the newest segment, ring-resume.c; handing the
@@ -146,11 +147,12 @@ static void put(struct uev_ring_writer *w, unsigned type, const void *p, uint32_
 	rec_seal(w);
 }
 
-/* A COMM record of @k entries, most recently seen first: the changed
- * ones, or (a checkpoint) all; then the checkpoint leaves none changed. */
+/* A COMM record of the @k most recently used entries, or of the first @k
+ * changed ones (@changed_only); the open segment now carries them. */
 static void put_comms(struct uev_ring_writer *w, uint32_t k, int changed_only)
 {
 	uint8_t *p = rec_begin(w, UEV_RING_COMM, NO_CPU, k * UEV_RING_COMM_ENT);
+	uint64_t seg = cur(w)->seq;
 
 	for (uint16_t i = w->mru; i != NIL && k; i = w->comm[i].next) {
 		struct comm_ent *e = &w->comm[i];
@@ -163,11 +165,8 @@ static void put_comms(struct uev_ring_writer *w, uint32_t k, int changed_only)
 		k--;
 		w->ndirty -= e->dirty;
 		e->dirty = 0;
+		e->seg = seg;
 	}
-	for (unsigned i = 0; !changed_only && i < w->ncomm; i++)
-		w->comm[i].dirty = 0;
-	if (!changed_only)
-		w->ndirty = 0;
 	rec_seal(w);
 }
 
@@ -184,7 +183,8 @@ void uev_ring_put_checkpoint(struct uev_ring_writer *w)
 			if (w->meta[i].class == cls)
 				put(w, cls == 3 ? UEV_RING_ANNOUNCE : UEV_RING_FORMAT, w->meta[i].payload,
 				    w->meta[i].len, NO_CPU);
-	put_comms(w, ckpt_comms(w), 0);
+	/* the names in use (ring-comm.c); more changed ones follow it */
+	put_comms(w, uev_ring_comm_in_use(w, ckpt_comms(w)), 0);
 }
 
 /* The next segment in index order, headed by the run's checkpoint. Its
@@ -319,59 +319,6 @@ int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *
 	return 0;
 }
 
-static void lru_unlink(struct uev_ring_writer *w, uint16_t i)
-{
-	struct comm_ent *e = &w->comm[i];
-
-	*(e->prev != NIL ? &w->comm[e->prev].next : &w->mru) = e->next;
-	*(e->next != NIL ? &w->comm[e->next].prev : &w->lru) = e->prev;
-}
-
-static uint16_t *comm_slot(struct uev_ring_writer *w, int32_t pid)
-{
-	return &w->chash[((uint32_t)pid * 2654435761u) >> 19]; /* 13 bits */
-}
-
-int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm)
-{
-	char c[16] = { 0 };
-	uint16_t *slot = comm_slot(w, pid), i, *p;
-	struct comm_ent *e;
-	int fresh;
-
-	memcpy(c, comm ? comm : "", comm ? strnlen(comm, 15) : 0);
-	for (i = *slot; i != NIL && w->comm[i].pid != pid; i = w->comm[i].hnext)
-		;
-	fresh = i == NIL;
-	if (!fresh) {
-		lru_unlink(w, i);
-	} else if (w->ncomm < COMM_MAX) {
-		i = (uint16_t)w->ncomm++;
-	} else { /* forget the least recently seen pid */
-		i = w->lru;
-		lru_unlink(w, i);
-		for (p = comm_slot(w, w->comm[i].pid); *p != i; p = &w->comm[*p].hnext)
-			;
-		*p = w->comm[i].hnext;
-		w->ndirty -= w->comm[i].dirty;
-	}
-	e = &w->comm[i];
-	if (fresh) {
-		*e = (struct comm_ent){ .pid = pid, .hnext = *slot };
-		*slot = i;
-	}
-	e->prev = NIL; /* most recently seen */
-	e->next = w->mru;
-	*(w->mru != NIL ? &w->comm[w->mru].prev : &w->lru) = i;
-	w->mru = i;
-	if (fresh || memcmp(e->comm, c, 16)) {
-		memcpy(e->comm, c, 16);
-		w->ndirty += !e->dirty;
-		e->dirty = 1;
-	}
-	return 0;
-}
-
 static int emit_comms(struct uev_ring_writer *w)
 {
 	while (w->ndirty) {
@@ -380,7 +327,7 @@ static int emit_comms(struct uev_ring_writer *w)
 
 		if (fresh < 0)
 			return fresh;
-		if (fresh) /* its checkpoint carries them */
+		if (fresh) /* its checkpoint carries those in use */
 			start_segment(w);
 		else
 			put_comms(w, k, 1);
@@ -451,6 +398,7 @@ void uev_ring_writer_free(struct uev_ring_writer *w)
 	free(w->ext);
 	uev_ring_unit_bufs_free(&w->unit);
 	free(w->pend.heap);
+	free(w->pend.first);
 	free(w);
 }
 

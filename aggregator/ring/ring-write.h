@@ -44,11 +44,13 @@ struct meta { /* a FORMAT (class = kind) or an ANNOUNCE (class 3) */
 	uint8_t *payload;
 };
 
-struct comm_ent {
+struct comm_ent { /* ring-comm.c */
 	int32_t pid;
 	char comm[16];
-	uint16_t prev, next, hnext; /* LRU list (mru first), hash chain */
-	uint8_t dirty;              /* changed since the last COMM record */
+	uint16_t prev, next, hnext; /* recency list (mru first), hash chain */
+	uint8_t dirty;              /* to be named before the next data record */
+	uint64_t used;              /* tick of the last page that used it */
+	uint64_t seg;               /* segment_seq that last named it (UINT64_MAX: none) */
 };
 
 struct uev_ring_stage;
@@ -76,6 +78,10 @@ struct uev_ring_pending {
 	/* packed / raw of the last unit sealed, in 1/65536: what a unit
 	 * will take, to fit one into the end of a segment */
 	uint32_t ratio;
+	/* the tick of each area's first page (0 for [nfirst, nareas) and for
+	 * units a killed writer left): ring-comm.c's horizon */
+	uint64_t *first;
+	size_t nfirst, first_cap;
 };
 
 struct uev_ring_writer {
@@ -111,6 +117,7 @@ struct uev_ring_writer {
 	struct comm_ent comm[COMM_MAX];
 	uint16_t chash[2 * COMM_MAX], mru, lru;
 	unsigned ncomm, ndirty;
+	uint64_t tick; /* pages taken, from 1: the page being taken now */
 	struct uev_ring_unit_bufs unit;
 	struct uev_ring_pending pend;
 };
@@ -162,6 +169,12 @@ void uev_ring_pending_recover(struct uev_ring_writer *w, struct uev_ring_stage_r
 /* Every open unit into a UNIT record, writing first as often as needed
  * (close). */
 int uev_ring_pending_seal_all(struct uev_ring_writer *w);
+/* The tick of the oldest page not yet in a record: the first page of the
+ * oldest open unit, else the page being taken (ring-pending.c). */
+uint64_t uev_ring_pending_horizon(const struct uev_ring_writer *w);
+/* How many of the most recently used names, at most @cap, were used since
+ * the horizon: what a checkpoint carries (ring-comm.c). */
+uint32_t uev_ring_comm_in_use(const struct uev_ring_writer *w, uint32_t cap);
 
 /* What the stage recovered (ring-stage.c): a page the killed writer had
  * taken (for uev_ring_writer_stage_had_page()), and whether a recovered

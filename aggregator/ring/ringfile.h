@@ -212,7 +212,17 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 int uev_ring_writer_format(struct uev_ring_writer *w, enum uev_ring_format_kind kind, uint32_t id,
 			   const char *system, const char *name, const char *text);
 int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const char *def);
+/*
+ * Names. comm() names @pid (or renames it) for the page about to be
+ * taken; comm_use() says that page uses @pid under the name it has, or
+ * -ENOENT when the writer does not remember it (it keeps the 4096 pids
+ * used most recently): name it again. Every pid a page refers to must be
+ * one or the other before the page is taken: a segment names only the
+ * pids its own pages use, so a pid named once and never used again is
+ * not carried into later segments.
+ */
 int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm);
+int uev_ring_writer_comm_use(struct uev_ring_writer *w, int32_t pid);
 /* A SYNC seals the open units first: the pages taken before it come
  * before it in the file (-ENOBUFS as for a unit). */
 int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s);
