@@ -175,6 +175,8 @@ struct uev_ring_unit_bufs {
 	uint8_t *raw, *out;
 	size_t raw_cap, out_cap;
 	void *zctx;
+	uint8_t *split, *words; /* the split form, and its word run as it grows */
+	size_t split_cap, words_cap;
 };
 /* The UNIT payload of @n pages of run @run_id into b->out, its length in
  * *out_len, the raw entries built in b->raw first. zstd at @level, or
@@ -192,6 +194,14 @@ size_t uev_ring_unit_entry_size(size_t len);
 size_t uev_ring_unit_entry_put(uint8_t *dst, const void *page, size_t len);
 /* The unit buffers' memory and context, freed. */
 void uev_ring_unit_bufs_free(struct uev_ring_unit_bufs *b);
+
+/* The split form of @raw_len bytes of unit entries (ring-split.c): a u32
+ * count of word bytes, the other bytes in order, then the words, in @out
+ * (raw_len + 4 bytes; @words is scratch of raw_len bytes). Returns its
+ * length. unsplit() is its inverse: 0, or -EINVAL when @in is not the
+ * split form of any raw_len bytes. */
+size_t uev_ring_split(const uint8_t *raw, size_t raw_len, uint8_t *out, uint8_t *words);
+int uev_ring_unsplit(const uint8_t *in, size_t in_len, uint8_t *raw, size_t raw_len);
 
 /* The portable table version of uev_crc32c(), for tests of the fast one. */
 uint32_t uev_crc32c_sw(uint32_t crc, const void *buf, size_t len);

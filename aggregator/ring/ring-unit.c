@@ -34,7 +34,7 @@ int uev_ring_rec_unit(const struct uev_ring_rec *rec, struct uev_ring_unit_rec *
 
 	memset(out, 0, sizeof(*out));
 	if (rec->type != UEV_RING_UNIT || rec->len <= UEV_RING_UNIT_HDR || rec->cpu > UEV_RING_CPU_MAX ||
-	    p[0] > UEV_RING_CODEC_ZSTD || p[1])
+	    p[0] > UEV_RING_CODEC_ZSTD_SPLIT || p[1])
 		return -EINVAL;
 	out->cpu = rec->cpu;
 	out->codec = (enum uev_ring_codec)p[0];
@@ -56,6 +56,7 @@ int uev_ring_rec_unit(const struct uev_ring_rec *rec, struct uev_ring_unit_rec *
 void uev_ring_unit_buf_free(struct uev_ring_unit_buf *b)
 {
 	free(b->data);
+	free(b->split);
 	ZSTD_freeDCtx(b->zctx);
 	*b = (struct uev_ring_unit_buf){ 0 };
 }
@@ -64,6 +65,8 @@ void uev_ring_unit_bufs_free(struct uev_ring_unit_bufs *b)
 {
 	free(b->raw);
 	free(b->out);
+	free(b->split);
+	free(b->words);
 	ZSTD_freeCCtx(b->zctx);
 	*b = (struct uev_ring_unit_bufs){ 0 };
 }
@@ -79,17 +82,29 @@ int uev_ring_unit_unpack(const struct uev_ring_unit_rec *u, struct uev_ring_unit
 	if (u->codec == UEV_RING_CODEC_STORED) {
 		memcpy(buf, u->data, u->raw_len);
 	} else {
-		/* The frame must say its size, and say raw_len: zstd then
-		 * never writes past it, whatever the packed bytes hold. */
+		/* The frame must say its size, and say what the codec
+		 * unpacks to: zstd then never writes past it, whatever the
+		 * packed bytes hold. */
+		int split = u->codec == UEV_RING_CODEC_ZSTD_SPLIT;
+		size_t want = u->raw_len + (split ? 4 : 0);
 		unsigned long long fs = ZSTD_getFrameContentSize(u->data, u->data_len);
+		uint8_t *dst = buf;
 
-		if (fs != u->raw_len) {
+		if (split && UEV_GROW(b->split, b->split_cap, want) < 0)
+			return -ENOMEM;
+		if (split)
+			dst = b->split;
+		if (fs != want) {
 			*why = "its zstd frame does not give the unit's length";
 			return -EINVAL;
 		}
-		got = ZSTD_decompressDCtx(b->zctx, buf, u->raw_len, u->data, u->data_len);
-		if (ZSTD_isError(got) || got != u->raw_len) {
+		got = ZSTD_decompressDCtx(b->zctx, dst, want, u->data, u->data_len);
+		if (ZSTD_isError(got) || got != want) {
 			*why = "its zstd frame does not decompress";
+			return -EINVAL;
+		}
+		if (split && uev_ring_unsplit(dst, want, buf, u->raw_len) < 0) {
+			*why = "its split form does not join up";
 			return -EINVAL;
 		}
 	}
@@ -145,6 +160,9 @@ size_t uev_ring_unit_entry_put(uint8_t *dst, const void *page, size_t len)
 int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int level, uint64_t run_id,
 			   struct uev_ring_unit_bufs *b, size_t *out_len)
 {
+	/* The split form is made for kernel pages of this layout; elsewhere
+	 * it would still round-trip, but gain nothing. */
+	int split = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && sizeof(long) == 8;
 	size_t z;
 
 	if (!n || n > UEV_RING_UNIT_PAGES_MAX || level < 1 || level > ZSTD_maxCLevel() ||
@@ -152,15 +170,21 @@ int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int l
 		return -EINVAL;
 	if (raw_len > UEV_RING_UNIT_RAW_MAX)
 		return -E2BIG;
-	if (UEV_GROW(b->out, b->out_cap, UEV_RING_UNIT_HDR + ZSTD_compressBound(raw_len)) < 0)
+	if (UEV_GROW(b->out, b->out_cap, UEV_RING_UNIT_HDR + ZSTD_compressBound(raw_len + 4)) < 0 ||
+	    (split && (UEV_GROW(b->split, b->split_cap, raw_len + 4) < 0 ||
+		       UEV_GROW(b->words, b->words_cap, raw_len) < 0)))
 		return -ENOMEM;
 	if (!b->zctx && !(b->zctx = ZSTD_createCCtx()))
 		return -ENOMEM;
-	z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, raw,
-			      raw_len, level);
+	if (split)
+		z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, b->split,
+				      uev_ring_split(raw, raw_len, b->split, b->words), level);
+	else
+		z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, raw,
+				      raw_len, level);
 	if (ZSTD_isError(z))
 		return -EIO;
-	b->out[0] = UEV_RING_CODEC_ZSTD;
+	b->out[0] = split ? UEV_RING_CODEC_ZSTD_SPLIT : UEV_RING_CODEC_ZSTD;
 	if (z >= raw_len) {
 		memcpy(b->out + UEV_RING_UNIT_HDR, raw, raw_len);
 		z = raw_len;

@@ -461,7 +461,7 @@ int uev_ring_rec_page(const struct uev_ring_rec *rec, struct uev_ring_page_rec *
 
 /*
  * UNIT: a CPU up to UEV_RING_CPU_MAX, a 16-byte header (codec: 0 stored,
- * 1 zstd; pages 1 to UEV_RING_UNIT_PAGES_MAX; raw_len up to
+ * 1 zstd, 2 zstd of the split form; pages 1 to UEV_RING_UNIT_PAGES_MAX; raw_len up to
  * UEV_RING_UNIT_RAW_MAX; raw_crc, the CRC-32C of the unpacked bytes;
  * run_lo, the low 32 bits of the run it was written in), then the packed
  * bytes. uev_ring_unit_unpack() gives the pages.
@@ -469,7 +469,7 @@ int uev_ring_rec_page(const struct uev_ring_rec *rec, struct uev_ring_page_rec *
 #define UEV_RING_UNIT_HDR 16u
 #define UEV_RING_UNIT_RAW_MAX (1u << 20)
 #define UEV_RING_UNIT_PAGES_MAX 4096u
-enum uev_ring_codec { UEV_RING_CODEC_STORED = 0, UEV_RING_CODEC_ZSTD = 1 };
+enum uev_ring_codec { UEV_RING_CODEC_STORED = 0, UEV_RING_CODEC_ZSTD = 1, UEV_RING_CODEC_ZSTD_SPLIT = 2 };
 struct uev_ring_unit_rec {
 	uint16_t cpu;
 	enum uev_ring_codec codec;
@@ -491,6 +491,8 @@ struct uev_ring_unit_buf {
 	uint8_t *data;
 	size_t cap;
 	void *zctx;
+	uint8_t *split; /* codec 2: the split form, before unsplit */
+	size_t split_cap;
 };
 int uev_ring_unit_unpack(const struct uev_ring_unit_rec *u, struct uev_ring_unit_buf *b, const char **why);
 void uev_ring_unit_buf_free(struct uev_ring_unit_buf *b);

@@ -23,7 +23,8 @@
 # in service is. Events held: uev-replay --stats (every event of every
 # kind it shows; the span it covers).
 #
-# trace-cmd, for the same events as the full raw ring: uev-replay
+# trace-cmd, for the same events as the full raw ring (and, zstd only,
+# as the full compressed ring): uev-replay
 # --trace-dat writes them as a trace.dat (uncompressed, the kernel's pages
 # copied), and `trace-cmd convert` rewrites that file as trace-cmd record
 # writes its own: --compression zstd (record's default here) and
@@ -132,6 +133,16 @@ tc_same() {
 	echo "$ev $(stat -c %s "$out/$load-tczstd.dat") $(stat -c %s "$out/$load-tcnone.dat")" >"$out/$load-tc.res"
 }
 
+# tc_zsame LOAD: trace-cmd's zstd file for the events of the full
+# compressed ring: "events bytes"
+tc_zsame() {
+	local load=$1
+	"$replay" --trace-dat "$out/$load-z.dat" "$out/$load-zstd.ring" >/dev/null 2>"$out/$load-z.dat.err"
+	trace-cmd convert -i "$out/$load-z.dat" -o "$out/$load-z-tczstd.dat" --compression zstd >/dev/null 2>&1
+	rm -f "$out/$load-z.dat"
+	echo "$(awk '{print $1}' "$out/$load-zstd.res") $(stat -c %s "$out/$load-z-tczstd.dat")" >"$out/$load-tcz.res"
+}
+
 # tc_live COMP: trace-cmd record of the drain load at 400 000/s for 5 s:
 # "events bytes"
 tc_live() {
@@ -158,12 +169,14 @@ for load in drain mixed; do
 	record "$load" zstd
 	record "$load" none
 	tc_same "$load"
+	tc_zsame "$load"
 done
 live_z=$(tc_live zstd)
 live_n=$(tc_live none)
 
 echo
-echo "Events held by a full $ring_size ring (uev: counted in the ring; trace-cmd: $ring_size / its bytes per event):"
+echo "Events held by a full $ring_size ring (uev: counted in the ring; trace-cmd: $ring_size / its bytes per event;"
+echo "\"the zstd ring's events\": trace-cmd's file for exactly the events the compressed ring holds):"
 echo
 echo "| load | recorder | events held | x uev none | B/event | span held |"
 echo "|---|---|---|---|---|---|"
@@ -171,13 +184,16 @@ for load in drain mixed; do
 	read -r ez sz rz <"$out/$load-zstd.res"
 	read -r en sn rn <"$out/$load-none.res"
 	read -r et bz bn <"$out/$load-tc.res"
+	read -r ezt bzt <"$out/$load-tcz.res"
 	awk -v l="$load" -v rb="$ring_bytes" -v ez="$ez" -v sz="$sz" -v en="$en" -v sn="$sn" -v et="$et" \
-		-v bz="$bz" -v bn="$bn" 'BEGIN {
+		-v bz="$bz" -v bn="$bn" -v ezt="$ezt" -v bzt="$bzt" 'BEGIN {
 		printf "| %s | uev, compression zstd:1 | %d | %.2f | %.2f | %.1f s |\n", l, ez, ez / en, rb / ez, sz
 		printf "| %s | uev, compression none | %d | 1 | %.2f | %.1f s |\n", l, en, rb / en, sn
 		tz = rb / (bz / et); tn = rb / (bn / et)
 		printf "| %s | trace-cmd file, zstd (convert) | %d | %.2f | %.2f | |\n", l, tz, tz / en, bz / et
 		printf "| %s | trace-cmd file, none (convert) | %d | %.2f | %.2f | |\n", l, tn, tn / en, bn / et
+		tzz = rb / (bzt / ezt)
+		printf "| %s | trace-cmd file, zstd (convert), the zstd ring'"'"'s events | %d | %.2f | %.2f | |\n", l, tzz, tzz / en, bzt / ezt
 	}'
 	if [ "$load" = drain ]; then
 		awk -v rb="$ring_bytes" -v en="$en" -v z="$live_z" -v n="$live_n" 'BEGIN {
