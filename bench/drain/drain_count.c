@@ -85,9 +85,77 @@ static uint64_t page_events(struct kbuffer *kb, uint8_t *page, const uint8_t *p,
 	return events;
 }
 
+/* Codec 2's split form back into entries, as docs/ring-format.md
+ * ("Compressed units") describes it, written here from that text: 1 when
+ * both runs are used up exactly. */
+static int join(const uint8_t *in, uint32_t raw_len, uint8_t *raw)
+{
+	uint32_t nw = le32(in), a = 0, rp = 4, wp, wend = 4 + raw_len;
+
+	if (nw > raw_len || nw % 4)
+		return 0;
+	wp = 4 + raw_len - nw;
+#define REST(dst, n)                                           \
+	do {                                                   \
+		if ((uint64_t)rp + (n) > 4 + raw_len - nw)     \
+			return 0;                              \
+		memcpy((dst), in + rp, (n));                   \
+		rp += (n);                                     \
+	} while (0)
+	while (a + 8 <= raw_len) {
+		uint32_t len, pos, e, c;
+		uint64_t size;
+		uint8_t *pg = raw + a + 8;
+
+		if (rp + 4 > 4 + raw_len - nw)
+			return 0;
+		len = le32(in + rp);
+		size = 8 + (((uint64_t)len + 7) & ~7ull);
+		if (size > raw_len - a)
+			break;
+		REST(raw + a, 8);
+		pos = len < 16 ? len : 16;
+		REST(pg, pos);
+		e = len;
+		if (len >= 16) {
+			c = le32(pg + 8) & ((1u << 27) - 1);
+			e = c < len - 16 ? 16 + c : len;
+		}
+		while (e - pos >= 4) {
+			uint32_t w, r, t, b;
+
+			if (wp + 4 > wend)
+				return 0;
+			memcpy(pg + pos, in + wp, 4);
+			wp += 4;
+			w = le32(pg + pos);
+			pos += 4;
+			r = e - pos;
+			t = w & 31;
+			if (t == 0 || (t == 29 && (w >> 5)))
+				b = r >= 4 ? (rp + 4 <= 4 + raw_len - nw ? le32(in + rp) : 0xffffffffu) : r;
+			else if (t == 29)
+				b = r;
+			else if (t >= 30)
+				b = 4;
+			else
+				b = 4 * t;
+			b = b < r ? b : r;
+			REST(pg + pos, b);
+			pos += b;
+		}
+		REST(pg + pos, (uint32_t)size - 8 - pos);
+		a += (uint32_t)size;
+	}
+	REST(raw + a, raw_len - a);
+#undef REST
+	return rp == 4 + raw_len - nw && wp == wend;
+}
+
 /* A UNIT payload (docs/ring-format.md, "Compressed units"): 16 bytes of
- * header, then zstd (codec 1) or the raw entries (codec 0); each entry is
- * {u32 len, u32 0, page, pad to 8}. Adds its pages' events. */
+ * header, then zstd of the entries (codec 1), zstd of their split form
+ * (codec 2) or the raw entries (codec 0); each entry is {u32 len, u32 0,
+ * page, pad to 8}. Adds its pages' events. */
 static void unit_events(struct kbuffer *kb, uint8_t *page, const uint8_t *p, uint32_t len, uint8_t *raw,
 			uint64_t *events, uint64_t *pages, uint64_t *page_bytes)
 {
@@ -96,9 +164,16 @@ static void unit_events(struct kbuffer *kb, uint8_t *page, const uint8_t *p, uin
 
 	if (len < 16 || raw_len > (1u << 20))
 		return;
-	if (p[0] == 1)
+	if (p[0] == 1) {
 		got = ZSTD_decompress(raw, 1u << 20, p + 16, len - 16);
-	else if (len - 16 == raw_len)
+	} else if (p[0] == 2) {
+		static uint8_t split[(1u << 20) + 4];
+
+		got = ZSTD_decompress(split, sizeof(split), p + 16, len - 16);
+		if (ZSTD_isError(got) || got != (size_t)raw_len + 4 || !join(split, raw_len, raw))
+			return;
+		got = raw_len;
+	} else if (len - 16 == raw_len)
 		memcpy(raw, p + 16, raw_len);
 	else
 		return;
