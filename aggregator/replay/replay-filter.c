@@ -175,9 +175,9 @@ static int glob_any(char **v, size_t n, const char *name)
 
 int rp_filter_match(const struct rp_filter *f, const struct rp_event *e)
 {
-	if (f->have_since && e->key < f->since)
+	if (f->have_since && rp_event_when(e) < f->since)
 		return 0;
-	if (f->have_until && e->key > f->until)
+	if (f->have_until && rp_event_when(e) > f->until)
 		return 0;
 	if (f->ninc && !glob_any(f->inc, f->ninc, e->r.name))
 		return 0;

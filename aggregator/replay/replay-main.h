@@ -29,7 +29,8 @@ struct rp_main {
 	/* what was shown */
 	uint64_t read, shown;
 	long long lost, lost_unknown;
-	int64_t first, last;
+	int64_t first, last;           /* merge keys of the first and last shown: the elapsed time */
+	int64_t first_wall, last_wall; /* their wall times (the key where none is known) */
 	struct rp_count *per_event;
 	size_t nper_event, capper_event;
 	uint64_t *per_cpu;   /* [nper_cpu], by CPU number; grown to the highest seen */

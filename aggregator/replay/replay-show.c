@@ -26,13 +26,17 @@ static int clock_find(const struct rp_ctx *c, const struct rp_run *run, int64_t 
 	return 0;
 }
 
-/* A run's span on the merge timeline; 0 when it has no pages or no sync. */
+/* A run's span in wall time, by the run's own first sync point (the
+ * wall clock may have been stepped between two runs of one boot, which
+ * share the merge timeline); 0 when it has no pages or no sync. */
 static int run_span(const struct rp_ctx *c, const struct rp_run *run, int64_t *a, int64_t *b)
 {
 	int64_t off;
 
 	if (!run->first_ts || !clock_find(c, run, &off))
 		return 0;
+	if (run->have_sync)
+		off = (int64_t)run->sync_real - (int64_t)run->sync_trace;
 	*a = (int64_t)run->first_ts + off;
 	*b = (int64_t)run->last_ts + off;
 	return 1;
@@ -233,8 +237,14 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 			return 0;
 	}
 	m->shown++;
-	m->first = e->key < m->first ? e->key : m->first;
-	m->last = e->key > m->last ? e->key : m->last;
+	if (e->key < m->first) {
+		m->first = e->key;
+		m->first_wall = rp_event_when(e);
+	}
+	if (e->key > m->last) {
+		m->last = e->key;
+		m->last_wall = rp_event_when(e);
+	}
 	if (m->stats) {
 		if (e->r.cpu >= 0 && count_cpu(m, (unsigned)e->r.cpu) < 0)
 			return -ENOMEM;
@@ -349,9 +359,16 @@ static void stats(struct rp_main *m)
 
 	printf("events: %llu shown of %llu read\n", (unsigned long long)m->shown, (unsigned long long)m->read);
 	if (m->shown) {
-		rp_format_wall(a, sizeof(a), m->first, m->out.utc);
-		rp_format_wall(b, sizeof(b), m->last, m->out.utc);
-		printf("span: %s to %s (%.6f s)\n", a, b, (double)(m->last - m->first) / 1e9);
+		rp_format_wall(a, sizeof(a), m->first_wall, m->out.utc);
+		rp_format_wall(b, sizeof(b), m->last_wall, m->out.utc);
+		int64_t tr = m->last - m->first, wa = m->last_wall - m->first_wall;
+
+		/* they differ when the wall clock was stepped in between */
+		if (llabs(tr - wa) > 1000000)
+			printf("span: %s to %s (%.6f s on the trace clock, %.6f s on the wall clock)\n", a, b,
+			       (double)tr / 1e9, (double)wa / 1e9);
+		else
+			printf("span: %s to %s (%.6f s)\n", a, b, (double)tr / 1e9);
 	}
 	printf("lost in the kernel: %lld", m->lost);
 	if (m->lost_unknown)

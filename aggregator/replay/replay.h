@@ -150,6 +150,15 @@ struct rp_event {
 	long long lost;          /* >0 lost before this event, -1 lost (count unknown) */
 };
 
+/* An event's wall time as shown: from its run's latest sync point, or its
+ * merge key when none is known. --since/--until and the span go by it:
+ * the merge key of a boot keeps one offset, and the wall clock may have
+ * been stepped since (NTP, a virtual machine restored). */
+static inline int64_t rp_event_when(const struct rp_event *e)
+{
+	return e->have_wall ? e->wall : e->key;
+}
+
 struct rp_stream;
 
 /* A stream of CPU @cpu of @f: 0, or -errno with "path: why" in @err. */

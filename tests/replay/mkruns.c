@@ -8,6 +8,11 @@
  * for the wrong run decodes a page with the other run's format (or none).
  * Exits 0 when written and both runs' records are in one segment (which
  * run a record belongs to is left to the tools under test).
+ *
+ * replay-mkruns FILE step: both runs of one boot instead, run 2 ten
+ * seconds later on the trace clock, but 15 s later on the wall clock:
+ * the wall clock was stepped 5 s forward between the runs (NTP, a
+ * virtual machine restored), as their SYNC records say.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,24 +21,27 @@
 #include "fake-kernel.h"
 
 
+static int step; /* the second form above */
+
 static int run(const char *path, int k)
 {
+	uint64_t t = T0 + (step && k ? 10000000000ull : 0);
 	struct uev_ring_create c = { .path = path, .size = 1 << 20, .seat = "mkruns", .mode = 0644, .gid = (gid_t)-1 };
 	struct uev_ring_run_info ri = { .trace_clock = "boot", .seat = "mkruns", .host = "h",
 					.kernel_release = "6.0-test", .flush_interval_ms = 1000 };
-	struct uev_ring_sync sy = { T0, WALL + (uint64_t)k * 60000000000ull, T0, T0 };
+	struct uev_ring_sync sy = { t, WALL + (uint64_t)k * (step ? 15000000000ull : 60000000000ull), t, t };
 	struct uev_ring_writer *w;
 	char fmt[1024], err[256];
 	uint8_t page[64] = { 0 };
 	uint32_t len = k ? 16 : 12; /* common fields + value, or + big */
 
-	snprintf(ri.boot_id, sizeof(ri.boot_id), "%08d-0000-4000-8000-000000000000", k + 1);
+	snprintf(ri.boot_id, sizeof(ri.boot_id), "%08d-0000-4000-8000-000000000000", step ? 1 : k + 1);
 	snprintf(fmt, sizeof(fmt), "name: %s\nID: 600\n%s\tfield:%s;\toffset:8;\tsize:%u;\tsigned:%d;\n\n"
 		 "print fmt: \"%s=%%%s\", REC->%s\n", k ? "beta" : "alpha", common,
 		 k ? "u64 big" : "int value", len - 8, !k, k ? "big" : "value", k ? "llu" : "d",
 		 k ? "big" : "value");
 	/* sub-buffer: timestamp, commit; one event: type_len = len / 4, delta 0 */
-	uev_put64(page, T0);
+	uev_put64(page, t);
 	uev_put64(page + 8, 4 + len);
 	uev_put32(page + 16, len / 4);
 	uev_put16(page + 20, 600);
@@ -67,10 +75,11 @@ int main(int argc, char **argv)
 	char err[256];
 	int same = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: replay-mkruns FILE\n");
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "step"))) {
+		fprintf(stderr, "usage: replay-mkruns FILE [step]\n");
 		return 2;
 	}
+	step = argc == 3;
 	remove(argv[1]);
 	if (run(argv[1], 0) < 0 || run(argv[1], 1) < 0)
 		return 1;
