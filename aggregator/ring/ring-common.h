@@ -188,9 +188,15 @@ int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int lev
  * unit's area, ring-pending.c). */
 int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int level, uint64_t run_id,
 			   struct uev_ring_unit_bufs *b, size_t *out_len);
-/* Bytes the entry of a @len-byte page takes; writing one at @dst, which
- * returns that size. */
-size_t uev_ring_unit_entry_size(size_t len);
+/* A unit entry: its header (u32 len, u32 reserved), the page, zeros to a
+ * multiple of 8. The bytes the entry of a @len-byte page takes, in 64
+ * bits so that a length read from a file cannot wrap; writing one at
+ * @dst, which returns that size. */
+#define UEV_RING_UNIT_ENTRY_HDR 8u
+static inline uint64_t uev_ring_unit_entry_size(uint64_t len)
+{
+	return UEV_RING_UNIT_ENTRY_HDR + ((len + 7) & ~(uint64_t)7);
+}
 size_t uev_ring_unit_entry_put(uint8_t *dst, const void *page, size_t len);
 /* The unit buffers' memory and context, freed. */
 void uev_ring_unit_bufs_free(struct uev_ring_unit_bufs *b);

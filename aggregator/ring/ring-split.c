@@ -22,7 +22,6 @@
 
 #include "ring-common.h"
 
-#define ENTRY_HDR 8u
 #define PAGE_HDR 16u               /* u64 timestamp, u64 commit word (little-endian, 64-bit long) */
 #define COMMIT_MASK ((1u << 27) - 1)
 
@@ -43,10 +42,6 @@ static uint32_t body(uint32_t w, uint32_t rest, uint32_t next)
 	return b < rest ? b : rest;
 }
 
-static uint64_t entry_size(uint64_t len)
-{
-	return ENTRY_HDR + ((len + 7) & ~(uint64_t)7);
-}
 
 /* Where the walk of a page's events ends (all of it is the page header). */
 static uint32_t commit_end(const uint8_t *page, uint32_t len)
@@ -64,17 +59,17 @@ size_t uev_ring_split(const uint8_t *raw, size_t raw_len, uint8_t *out, uint8_t 
 	uint8_t *p = out + 4;
 	size_t nw = 0, a = 0;
 
-	while (a + ENTRY_HDR <= raw_len) {
+	while (a + UEV_RING_UNIT_ENTRY_HDR <= raw_len) {
 		uint32_t len = uev_get32(raw + a), end, pos;
-		const uint8_t *page = raw + a + ENTRY_HDR;
+		const uint8_t *page = raw + a + UEV_RING_UNIT_ENTRY_HDR;
 		size_t tail;
 
-		if (entry_size(len) > raw_len - a) /* not an area's entry: the rest as it is */
+		if (uev_ring_unit_entry_size(len) > raw_len - a) /* not an area's entry: the rest as it is */
 			break;
 		end = commit_end(page, len);
 		pos = len < PAGE_HDR ? len : PAGE_HDR;
-		memcpy(p, raw + a, ENTRY_HDR + pos);
-		p += ENTRY_HDR + pos;
+		memcpy(p, raw + a, UEV_RING_UNIT_ENTRY_HDR + pos);
+		p += UEV_RING_UNIT_ENTRY_HDR + pos;
 		while (end - pos >= 4) {
 			uint32_t w = uev_get32(page + pos), b;
 
@@ -86,10 +81,10 @@ size_t uev_ring_split(const uint8_t *raw, size_t raw_len, uint8_t *out, uint8_t 
 			p += b;
 			pos += b;
 		}
-		tail = (size_t)entry_size(len) - ENTRY_HDR - pos;
+		tail = (size_t)uev_ring_unit_entry_size(len) - UEV_RING_UNIT_ENTRY_HDR - pos;
 		memcpy(p, page + pos, tail);
 		p += tail;
-		a += (size_t)entry_size(len);
+		a += (size_t)uev_ring_unit_entry_size(len);
 	}
 	memcpy(p, raw + a, raw_len - a);
 	p += raw_len - a;
@@ -117,16 +112,16 @@ int uev_ring_unsplit(const uint8_t *in, size_t in_len, uint8_t *raw, size_t raw_
 		memcpy((dst), p, (n));                        \
 		p += (n);                                     \
 	} while (0)
-	while (a + ENTRY_HDR <= raw_len) {
+	while (a + UEV_RING_UNIT_ENTRY_HDR <= raw_len) {
 		uint32_t len, end, pos;
-		uint8_t *page = raw + a + ENTRY_HDR;
+		uint8_t *page = raw + a + UEV_RING_UNIT_ENTRY_HDR;
 
-		if (pend - p < (ptrdiff_t)ENTRY_HDR)
+		if (pend - p < (ptrdiff_t)UEV_RING_UNIT_ENTRY_HDR)
 			return -EINVAL;
 		len = uev_get32(p);
-		if (entry_size(len) > raw_len - a)
+		if (uev_ring_unit_entry_size(len) > raw_len - a)
 			break;
-		TAKE(raw + a, ENTRY_HDR);
+		TAKE(raw + a, UEV_RING_UNIT_ENTRY_HDR);
 		pos = len < PAGE_HDR ? len : PAGE_HDR;
 		TAKE(page, pos);
 		end = commit_end(page, len);
@@ -145,8 +140,8 @@ int uev_ring_unsplit(const uint8_t *in, size_t in_len, uint8_t *raw, size_t raw_
 			TAKE(page + pos, b);
 			pos += b;
 		}
-		TAKE(page + pos, (size_t)entry_size(len) - ENTRY_HDR - pos);
-		a += (size_t)entry_size(len);
+		TAKE(page + pos, (size_t)uev_ring_unit_entry_size(len) - UEV_RING_UNIT_ENTRY_HDR - pos);
+		a += (size_t)uev_ring_unit_entry_size(len);
 	}
 	TAKE(raw + a, raw_len - a);
 #undef TAKE

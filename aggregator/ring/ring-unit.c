@@ -21,12 +21,6 @@
 #include "ring-common.h"
 #include "uev-grow.h"
 
-#define ENTRY_HDR 8u
-
-static size_t entry_size(size_t len)
-{
-	return ENTRY_HDR + ((len + 7) & ~(size_t)7);
-}
 
 int uev_ring_rec_unit(const struct uev_ring_rec *rec, struct uev_ring_unit_rec *out)
 {
@@ -45,7 +39,7 @@ int uev_ring_rec_unit(const struct uev_ring_rec *rec, struct uev_ring_unit_rec *
 	out->data = p + UEV_RING_UNIT_HDR;
 	out->data_len = rec->len - UEV_RING_UNIT_HDR;
 	if (!out->pages || out->pages > UEV_RING_UNIT_PAGES_MAX || out->raw_len > UEV_RING_UNIT_RAW_MAX ||
-	    out->raw_len < out->pages * entry_size(UEV_RING_PAGE_MIN) ||
+	    out->raw_len < out->pages * uev_ring_unit_entry_size(UEV_RING_PAGE_MIN) ||
 	    (out->codec == UEV_RING_CODEC_STORED && out->data_len != out->raw_len)) {
 		memset(out, 0, sizeof(*out));
 		return -EINVAL;
@@ -90,10 +84,11 @@ int uev_ring_unit_unpack(const struct uev_ring_unit_rec *u, struct uev_ring_unit
 		unsigned long long fs = ZSTD_getFrameContentSize(u->data, u->data_len);
 		uint8_t *dst = buf;
 
-		if (split && UEV_GROW(b->split, b->split_cap, want) < 0)
-			return -ENOMEM;
-		if (split)
+		if (split) {
+			if (UEV_GROW(b->split, b->split_cap, want) < 0)
+				return -ENOMEM;
 			dst = b->split;
+		}
 		if (fs != want) {
 			*why = "its zstd frame does not give the unit's length";
 			return -EINVAL;
@@ -115,16 +110,17 @@ int uev_ring_unit_unpack(const struct uev_ring_unit_rec *u, struct uev_ring_unit
 	for (uint32_t i = 0; i < u->pages; i++) {
 		uint32_t len;
 
-		if (u->raw_len - at < ENTRY_HDR) {
+		if (u->raw_len - at < UEV_RING_UNIT_ENTRY_HDR) {
 			*why = "fewer pages than its header says";
 			return -EINVAL;
 		}
 		len = uev_get32(buf + at);
-		if (uev_get32(buf + at + 4) || len < UEV_RING_PAGE_MIN || entry_size(len) > u->raw_len - at) {
+		if (uev_get32(buf + at + 4) || len < UEV_RING_PAGE_MIN ||
+		    uev_ring_unit_entry_size(len) > u->raw_len - at) {
 			*why = "a page entry that does not fit";
 			return -EINVAL;
 		}
-		at += entry_size(len);
+		at += uev_ring_unit_entry_size(len);
 	}
 	if (at != u->raw_len) {
 		*why = "bytes after its last page";
@@ -138,23 +134,20 @@ const uint8_t *uev_ring_unit_page(const uint8_t *buf, size_t *cursor, uint32_t *
 	const uint8_t *p = buf + *cursor;
 
 	*len = uev_get32(p);
-	*cursor += entry_size(*len);
-	return p + ENTRY_HDR;
-}
-
-size_t uev_ring_unit_entry_size(size_t len)
-{
-	return entry_size(len);
+	*cursor += uev_ring_unit_entry_size(*len);
+	return p + UEV_RING_UNIT_ENTRY_HDR;
 }
 
 size_t uev_ring_unit_entry_put(uint8_t *dst, const void *page, size_t len)
 {
+	size_t size = (size_t)uev_ring_unit_entry_size(len);
+
 	/* each byte written once: the header, the page, then its padding */
 	uev_put32(dst, (uint32_t)len);
 	uev_put32(dst + 4, 0);
-	memcpy(dst + ENTRY_HDR, page, len);
-	memset(dst + ENTRY_HDR + len, 0, entry_size(len) - ENTRY_HDR - len);
-	return entry_size(len);
+	memcpy(dst + UEV_RING_UNIT_ENTRY_HDR, page, len);
+	memset(dst + UEV_RING_UNIT_ENTRY_HDR + len, 0, size - UEV_RING_UNIT_ENTRY_HDR - len);
+	return size;
 }
 
 int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int level, uint64_t run_id,
@@ -163,10 +156,11 @@ int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int l
 	/* The split form is made for kernel pages of this layout; elsewhere
 	 * it would still round-trip, but gain nothing. */
 	int split = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && sizeof(long) == 8;
-	size_t z;
+	const uint8_t *src;
+	size_t z, src_len;
 
 	if (!n || n > UEV_RING_UNIT_PAGES_MAX || level < 1 || level > ZSTD_maxCLevel() ||
-	    raw_len < n * entry_size(UEV_RING_PAGE_MIN))
+	    raw_len < n * uev_ring_unit_entry_size(UEV_RING_PAGE_MIN))
 		return -EINVAL;
 	if (raw_len > UEV_RING_UNIT_RAW_MAX)
 		return -E2BIG;
@@ -176,12 +170,14 @@ int uev_ring_unit_pack_raw(const uint8_t *raw, size_t raw_len, unsigned n, int l
 		return -ENOMEM;
 	if (!b->zctx && !(b->zctx = ZSTD_createCCtx()))
 		return -ENOMEM;
-	if (split)
-		z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, b->split,
-				      uev_ring_split(raw, raw_len, b->split, b->words), level);
-	else
-		z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, raw,
-				      raw_len, level);
+	src = raw;
+	src_len = raw_len;
+	if (split) {
+		src_len = uev_ring_split(raw, raw_len, b->split, b->words);
+		src = b->split;
+	}
+	z = ZSTD_compressCCtx(b->zctx, b->out + UEV_RING_UNIT_HDR, b->out_cap - UEV_RING_UNIT_HDR, src, src_len,
+			      level);
 	if (ZSTD_isError(z))
 		return -EIO;
 	b->out[0] = split ? UEV_RING_CODEC_ZSTD_SPLIT : UEV_RING_CODEC_ZSTD;
@@ -209,7 +205,7 @@ int uev_ring_unit_pack(const struct uev_ring_page_in *pages, unsigned n, int lev
 	for (unsigned i = 0; i < n; i++) {
 		if (pages[i].len < UEV_RING_PAGE_MIN || pages[i].len > UEV_RING_UNIT_RAW_MAX)
 			return -EINVAL;
-		raw += entry_size(pages[i].len);
+		raw += uev_ring_unit_entry_size(pages[i].len);
 	}
 	if (raw > UEV_RING_UNIT_RAW_MAX)
 		return -E2BIG;
