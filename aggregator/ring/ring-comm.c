@@ -35,6 +35,15 @@ static void lru_unlink(struct uev_ring_writer *w, uint16_t i)
 	*(e->next != NIL ? &w->comm[e->next].prev : &w->lru) = e->prev;
 }
 
+/* Entry @i (not in the list) at its front: the most recently used. */
+static void lru_push(struct uev_ring_writer *w, uint16_t i)
+{
+	w->comm[i].prev = NIL;
+	w->comm[i].next = w->mru;
+	*(w->mru != NIL ? &w->comm[w->mru].prev : &w->lru) = i;
+	w->mru = i;
+}
+
 static uint16_t *comm_slot(struct uev_ring_writer *w, int32_t pid)
 {
 	return &w->chash[((uint32_t)pid * 2654435761u) >> 19]; /* 13 bits */
@@ -68,10 +77,7 @@ static void use(struct uev_ring_writer *w, uint16_t i)
 
 	if (w->mru != i) {
 		lru_unlink(w, i);
-		e->prev = NIL;
-		e->next = w->mru;
-		*(w->mru != NIL ? &w->comm[w->mru].prev : &w->lru) = i;
-		w->mru = i;
+		lru_push(w, i);
 	}
 	e->used = w->tick;
 	if (e->seg == UINT64_MAX || e->seg != open_seg(w))
@@ -96,10 +102,8 @@ int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *com
 			*p = w->comm[i].hnext;
 			w->ndirty -= w->comm[i].dirty;
 		}
-		w->comm[i] = (struct comm_ent){ .pid = pid, .hnext = *slot, .seg = UINT64_MAX,
-						.prev = NIL, .next = w->mru };
-		*(w->mru != NIL ? &w->comm[w->mru].prev : &w->lru) = i;
-		w->mru = i;
+		w->comm[i] = (struct comm_ent){ .pid = pid, .hnext = *slot, .seg = UINT64_MAX };
+		lru_push(w, i);
 		*slot = i;
 		memcpy(w->comm[i].comm, c, 16);
 	}
