@@ -33,10 +33,12 @@ static int run_span(const struct rp_ctx *c, const struct rp_run *run, int64_t *a
 {
 	int64_t off;
 
-	if (!run->first_ts || !clock_find(c, run, &off))
+	if (!run->first_ts)
 		return 0;
 	if (run->have_sync)
 		off = (int64_t)run->sync_real - (int64_t)run->sync_trace;
+	else if (!clock_find(c, run, &off))
+		return 0;
 	*a = (int64_t)run->first_ts + off;
 	*b = (int64_t)run->last_ts + off;
 	return 1;
