@@ -281,6 +281,9 @@ struct scan {
 	struct rp_file *f;
 	struct rp_run *run;     /* the run of the records being read, NULL: none yet */
 	struct last_pages lp;
+	/* Pages of a run this file has no valid RUN_START of (damage hit
+	 * it): they cannot be decoded, and are said once at the end. */
+	uint64_t orphans, orphan_run, orphan_off;
 	char *err;
 	size_t errsize;
 };
@@ -340,8 +343,14 @@ static int scan_page(struct scan *sc, const struct uev_ring_rec *rec)
 	uint32_t size;
 	uint64_t ts;
 
-	if (!run || run->run_id != rec->run_id || uev_ring_rec_page(rec, &pg) < 0)
+	if (!run || run->run_id != rec->run_id || uev_ring_rec_page(rec, &pg) < 0) {
+		if ((!run || run->run_id != rec->run_id) && !find_run(sc->f, rec->run_id) &&
+		    !sc->orphans++) {
+			sc->orphan_run = rec->run_id;
+			sc->orphan_off = rec->offset;
+		}
 		return keep_page(&sc->lp, -1, rec); /* seen, nothing to keep */
+	}
 	lay = run_layout(run);
 	if (uev_page_walk_init_as(&walk, pg.data, pg.len, &lay, &why) == 0) /* the events it holds */
 		while (uev_page_walk_next(&walk, &body, &size, &why) > 0)
@@ -396,6 +405,14 @@ int rp_prescan(struct rp_ctx *c, struct rp_file *f, char *err, size_t errsize)
 	if (ret < 0 && ret != -ENOMEM) {
 		rp_read_failed(c, f, ret, uev_ring_reader_error(r));
 		ret = 0;
+	}
+	if (sc.orphans) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "%llu page%s skipped (the first of run %llu): no valid RUN_START of "
+			 "their run in the file (damaged), so they cannot be decoded", (unsigned long long)sc.orphans,
+			 sc.orphans == 1 ? "" : "s", (unsigned long long)sc.orphan_run);
+		rp_report(c, f->path, sc.orphan_off, msg);
 	}
 	if (ret >= 0)
 		ret = last_events(f, &sc.lp);

@@ -114,6 +114,35 @@ static void torn_tail(struct uev_ring_reader *r, uint64_t off, const char *why)
 }
 
 /*
+ * 1 when the records lost between r->pos and @at (seq @seq) still have
+ * their headers: each has the seq expected, a type that starts no run, and
+ * a length that leads exactly to the next one and the last to @at. The
+ * damage then hit their payloads only (the usual case: a payload is most
+ * of a record), so no RUN_START can hide among them.
+ */
+static int lost_chain(struct uev_ring_reader *r, uint32_t at, uint64_t seq)
+{
+	uint32_t p = r->pos;
+
+	for (uint64_t want = r->expect; want < seq; want++) {
+		const uint8_t *b;
+		uint64_t size;
+		uint16_t type;
+
+		if (p >= at || at - p < UEV_RING_REC_HDR || uev_ring_window(r, p, UEV_RING_REC_HDR) < 0)
+			return 0;
+		b = r->buf + (p - r->wbase);
+		type = uev_get16(b);
+		size = uev_ring_rec_size(uev_get32(b + 4));
+		if (uev_get64(b + 8) != want || type <= UEV_RING_RUN_START || type > UEV_RING_UNIT ||
+		    size > at - p)
+			return 0;
+		p += (uint32_t)size;
+	}
+	return p == at;
+}
+
+/*
  * The run of the records from @at on (the first valid record after damage
  * at r->pos, seq @seq), when it can be told for sure; 0 when not. Damage
  * may have hidden a RUN_START, and a record handed out under the wrong run
@@ -121,14 +150,15 @@ static void torn_tail(struct uev_ring_reader *r, uint64_t off, const char *why)
  * further on, which names its run, with no RUN_START before it; a
  * RUN_START further on (runs are numbered one by one, so what precedes
  * run X's start is run X - 1); the next segment going on with this run
- * exactly where these records stop; or one record lost whose header
- * still gives the length to the next and a type that starts no run.
+ * exactly where these records stop; or records lost whose headers still
+ * chain to the next with types that start no run (lost_chain()).
  */
 static uint64_t run_after(struct uev_ring_reader *r, uint32_t at, uint64_t seq)
 {
 	const struct uev_ring_seginfo *g = &r->segs[r->cur];
 	const struct uev_ring_seginfo *nx = r->cur + 1 < r->nsegs ? &r->segs[r->cur + 1] : NULL;
 	uint32_t S = r->sb.segment_size, p = at;
+	uint64_t seq_at = seq;
 	struct uev_ring_rechdr h;
 	const char *why;
 	int w;
@@ -158,15 +188,7 @@ static uint64_t run_after(struct uev_ring_reader *r, uint32_t at, uint64_t seq)
 	}
 	if (nx && nx->seq == g->seq + 1 && nx->run_segment > 0 && nx->first_seq == seq)
 		return nx->run_id >= r->run_id ? nx->run_id : 0;
-	if (seq > r->expect && uev_ring_window(r, r->pos, UEV_RING_REC_HDR) >= 0) {
-		const uint8_t *b = r->buf + (r->pos - r->wbase);
-		uint16_t type = uev_get16(b);
-
-		if (uev_get64(b + 8) == r->expect && r->pos + uev_ring_rec_size(uev_get32(b + 4)) == at &&
-		    type > UEV_RING_RUN_START && type <= UEV_RING_UNIT)
-			return r->run_id;
-	}
-	return 0;
+	return lost_chain(r, at, seq_at) ? r->run_id : 0;
 }
 
 /*

@@ -208,16 +208,41 @@ def tracedat_checks(T, N, a):
         check(any('uevreplay A kmsg %d' % k in l for l in evl), 'trace-cmd report: kmsg %d missing' % k)
 
 def damage_checks(T):
-    a = {(tag_of(e), e['fields']['thread'], e['fields']['seq']) for e in ticks(load(T + '/a.json'))}
+    orig = load(T + '/a.json')
+    a = {(tag_of(e), e['fields']['thread'], e['fields']['seq']) for e in ticks(orig)}
+    flips = open(T + '/flipped.at').read().split()
     for name in ('zeroed.json', 'flipped.json'):
         d = load(T + '/' + name)
         keys = [(tag_of(e), e['fields']['thread'], e['fields']['seq']) for e in ticks(d)]
-        check(len(keys) == len(set(keys)), '%s: duplicates' % name)
-        check(set(keys) <= a, '%s: events that were never emitted' % name)
-        check(0 < len(keys) < len(a), '%s: %d of %d events' % (name, len(keys), len(a)))
+        where = name + (' (bits flipped at %s)' % ' '.join(flips) if name == 'flipped.json' else '')
+        check(len(keys) == len(set(keys)), '%s: duplicates' % where)
+        check(set(keys) <= a, '%s: events that were never emitted' % where)
+        check(0 < len(keys) < len(a), '%s: %d of %d events' % (where, len(keys), len(a)))
         for e in ticks(d):
             k = (tag_of(e), e['fields']['thread'], e['fields']['seq'])
-            check(e['fields']['msg'] == '%s-t%d-s%d-\u00e9' % k, '%s: damaged field %s' % (name, e))
+            check(e['fields']['msg'] == '%s-t%d-s%d-\u00e9' % k, '%s: damaged field %s' % (where, e))
+    # Without the format of ftrace:raw_data, the markers that carry rp_tick
+    # (and the one raw marker) show as their bare event id, each once, at
+    # the same time and place; so do the emitters' announcements (one per
+    # process), which are hidden when they can be decoded. Every other
+    # event is exactly as before.
+    d = load(T + '/noformat.json')
+    carried = ('rp_tick', 'ftrace:raw_data')
+    check(not any(e['event'] in carried for e in d),
+          'noformat.json: markers decoded without the format of ftrace:raw_data')
+    key = lambda e: (e['trace_ns'], e['cpu'], e['pid'])
+    bare = [e for e in d if re.fullmatch(r'id:[0-9]+', e['event'])]
+    want = sorted(key(e) for e in orig if e['event'] in carried)
+    got = sorted(key(e) for e in bare)
+    extra = [e for e in bare if key(e) not in set(want)]
+    check(len(got) == len(set(got)) and set(want) <= set(got),
+          'noformat.json: %d events shown by id, %d markers expected among them' % (len(got), len(want)))
+    check(all(e['comm'] == 'replay-emit' for e in extra) and
+          len({e['pid'] for e in extra}) == len(extra),
+          'noformat.json: events by id beyond one announcement per emitter: %s' % extra[:3])
+    rest = lambda evs: sorted(json.dumps(e, sort_keys=True) for e in evs
+                              if e['event'] not in carried and not e['event'].startswith('id:'))
+    check(rest(d) == rest(orig), 'noformat.json: events other than the markers differ')
 
 
 if sys.argv[1] == '--damage':

@@ -114,7 +114,12 @@ grep -q "^#   pages: [0-9]* in [0-9]* compressed units" "$T/a.txt" || { echo "FA
 # could be read. The checks on what survives are in check.py's damage part.
 # The damage lands inside the part of the file the recording used, which
 # compression makes a fraction of what raw pages take: zeros over its
-# middle fifth (whole blocks), bit flips anywhere in it.
+# middle fifth (whole blocks); a bit flipped in each of the four largest
+# data records (each costs its own unit of pages, nothing else); a bit
+# flipped in the format of ftrace:raw_data, which carries every user event
+# on this kernel (the only copy in this one-segment file: those events can
+# no longer be decoded and must show by id, each once, never misdecoded,
+# while every other event is untouched).
 used() { python3 -c "import sys; print(len(open(sys.argv[1],'rb').read().rstrip(b'\0')))" "$1"; }
 u=$(used "$T/A.ring")
 z0=$(( (4096 + (u - 4096) * 2 / 5) / 4096 )) z1=$(( (4096 + (u - 4096) * 3 / 5) / 4096 ))
@@ -125,13 +130,15 @@ dd if=/dev/zero of="$T/zeroed.ring" bs=4096 seek="$z0" count=$((z1 - z0)) conv=n
 # writing them (a torn end, in the header by default): --verbose reports
 # both kinds line by line.
 expect 0 "at offset" "$REPLAY" --verbose "$T/zeroed.ring"
-cp "$T/A.ring" "$T/flipped.ring"
-python3 -c "import random,sys
-random.seed(7); b=bytearray(open(sys.argv[1],'rb').read())
-for _ in range(4):
-    i=random.randrange(4096, int(sys.argv[2])); b[i]^=1<<random.randrange(8)
-open(sys.argv[1],'wb').write(b)" "$T/flipped.ring" "$u"
+DAMAGE=$(dirname "$CHECK")/damage.py
+python3 "$DAMAGE" "$T/A.ring" "$T/flipped.ring" units "${RANDOM}" >"$T/flipped.at" || fail=1
 expect 0 "record CRC mismatch" "$REPLAY" "$T/flipped.ring"
+python3 "$DAMAGE" "$T/A.ring" "$T/noformat.ring" format ftrace:raw_data >/dev/null || fail=1
+expect 0 "record CRC mismatch" "$REPLAY" "$T/noformat.ring"
+# A run whose only RUN_START is damaged: its pages cannot be decoded, and
+# that is said with how many, never passed over in silence.
+python3 "$DAMAGE" "$T/A.ring" "$T/norun.ring" runstart - >/dev/null || fail=1
+expect 0 "pages skipped (the first of run 1): no valid RUN_START" "$REPLAY" "$T/norun.ring"
 head -c 100000 "$T/A.ring" >"$T/trunc.ring"
 expect 1 "size mismatch" "$REPLAY" "$T/trunc.ring"
 : >"$T/empty.ring"
@@ -148,6 +155,7 @@ expect 2 "exactly one" "$REPLAY" --trace-dat "$T/x.dat" "$T/A.ring" "$T/B.ring"
 expect 2 "unrecognized" "$REPLAY" --bogus "$T/A.ring"
 run zeroed.json --json "$T/zeroed.ring"
 run flipped.json --json "$T/flipped.ring"
+run noformat.json --json "$T/noformat.ring"
 python3 "$CHECK" --damage "$T" || fail=1
 [ "$fail" -eq 0 ] && echo "PASS"
 exit "$fail"

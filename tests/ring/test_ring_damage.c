@@ -306,6 +306,69 @@ START_TEST(t_corruption)
 }
 END_TEST
 
+/*
+ * Bytes flipped in the payloads of 1 to 4 consecutive PAGE records in the
+ * middle of a segment (their headers intact, as when the damage hits the
+ * bulk of a record): exactly those records are lost, reported once, and
+ * reading goes on with the same run. The headers chaining to the next
+ * valid record rule out a RUN_START among the lost ones, so the records
+ * after them are not dropped as "run cannot be told", even when more damage
+ * follows before any record that names its run.
+ */
+START_TEST(t_payload_runs)
+{
+	const char *path = rt_path(1, "runs.ring");
+	size_t at = 0;
+
+	build_original();
+	/* a stretch of 4 PAGEs of one segment, then 2 more records of it */
+	for (size_t i = good.n / 3; i + 6 < good.n && !at; i++) {
+		size_t k = 0;
+
+		while (k < 6 && good.rec[i + k].type == UEV_RING_PAGE && good.rec[i + k].len > 16 &&
+		       good.rec[i + k].segment_seq == good.rec[i].segment_seq)
+			k++;
+		if (k == 6)
+			at = i;
+	}
+	ck_assert_uint_gt(at, 0);
+	for (unsigned k = 1; k <= 4; k++) {
+		uint8_t *bad = malloc(orig_size);
+		struct rt_read r;
+		FILE *f;
+
+		memcpy(bad, orig, orig_size);
+		for (unsigned j = 0; j < k; j++) {
+			const struct rt_rec *x = &good.rec[at + j];
+
+			bad[x->offset + 24 + x->len / 2] ^= 0x40;
+		}
+		/* with k == 4, the 5th record holds, the 6th is damaged too */
+		if (k == 4)
+			bad[good.rec[at + 5].offset + 24 + good.rec[at + 5].len / 2] ^= 0x40;
+		f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(bad, 1, orig_size, f), orig_size);
+		fclose(f);
+		ck_assert_int_eq(rt_read(path, &r), 0);
+		ck_assert_uint_eq(r.n, good.n - k - (k == 4));
+		ck_assert_uint_eq(r.nreports, 1 + (k == 4));
+		ck_assert_msg(rt_reported_at(&r, good.rec[at].offset), "%u: %s", k, rt_report0(&r));
+		ck_assert_msg(!strstr(r.report[0], "cannot be told"), "%u: %s", k, r.report[0]);
+		for (size_t i = 0, o = 0; i < r.n; i++, o++) {
+			while (o >= at && o < at + k + 2 && (o < at + k || (k == 4 && o == at + 5)))
+				o++;
+			ck_assert_uint_eq(r.rec[i].seq, good.rec[o].seq);
+			ck_assert_uint_eq(r.rec[i].run_id, good.rec[o].run_id);
+			ck_assert_uint_eq(r.rec[i].len, good.rec[o].len);
+		}
+		rt_read_free(&r);
+		free(bad);
+	}
+	free_original();
+}
+END_TEST
+
 /* Each segment header wiped in turn: reported at the header, the records
  * of a middle segment counted as a gap. */
 START_TEST(t_wiped_header)
@@ -392,6 +455,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, rt_dir_setup, rt_dir_teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, t_corruption);
+	tcase_add_test(tc, t_payload_runs);
 	tcase_add_test(tc, t_wiped_header);
 	tcase_add_test(tc, t_noise);
 	suite_add_tcase(s, tc);
