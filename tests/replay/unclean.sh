@@ -102,28 +102,36 @@ grep -q "^runs: [0-9]*, $unclean ended without a clean stop" "$T/stats.txt" &&
 # Real damage is still reported line by line: a byte flipped in the
 # first record of a run's last segment, which has records after it, looks
 # like no kill: the run's records stop there with records of the segment
-# after them.
-read -r off < <(python3 -c "import struct,sys
+# after them. That record is the segment's RUN_START: when the segment is
+# its run's first (run_segment 0), no other copy of it exists, and the
+# run's pages there are skipped and said so, a second problem.
+read -r off rseg < <(python3 -c "import struct,sys
 b=open(sys.argv[1],'rb').read(); S=struct.unpack_from('<I',b,24)[0]; N=struct.unpack_from('<I',b,28)[0]
 segs={}
 for i in range(N):
     base=4096+i*S
     if b[base:base+4]==b'USEG':
-        seq,first,run=struct.unpack_from('<QQQ',b,base+8); segs[seq]=(run,base)
+        seq,first,run,rs=struct.unpack_from('<QQQI',b,base+8); segs[seq]=(run,base,rs)
 hits=[]
-for seq,(run,base) in sorted(segs.items()):
+for seq,(run,base,rs) in sorted(segs.items()):
     if seq+1 in segs and segs[seq+1][0]==run: continue
     ln=struct.unpack_from('<I',b,base+64+4)[0]
     nxt=base+64+((24+ln+7)&~7)
-    if struct.unpack_from('<I',b,nxt+16)[0]==seq&0xffffffff: hits.append(base+64+24)
-print(hits[len(hits)//2])" "$T/c.ring")
+    if struct.unpack_from('<I',b,nxt+16)[0]==seq&0xffffffff: hits.append((base+64+24,rs))
+print(*hits[len(hits)//2])" "$T/c.ring")
 cp "$T/c.ring" "$T/flipped.ring"
 python3 -c "import sys
 f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); c=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([c[0]^0x40]))" \
 	"$T/flipped.ring" "$off"
 expect 0 "record CRC mismatch); 1 record lost, reading goes on at seq" "$REPLAY" "$T/flipped.ring"
 "$REPLAY" "$T/flipped.ring" >"$T/flipped.txt" 2>/dev/null
-grep -q ", 1 problems in the files$" "$T/flipped.txt" || { echo "FAIL: flipped summary"; tail -1 "$T/flipped.txt"; fail=1; }
+want=1
+if [ "$rseg" -eq 0 ]; then
+	want=2
+	expect 0 "pages skipped (the first of run" "$REPLAY" "$T/flipped.ring"
+fi
+grep -q ", $want problems in the files$" "$T/flipped.txt" ||
+	{ echo "FAIL: flipped summary (run_segment $rseg)"; tail -1 "$T/flipped.txt"; fail=1; }
 
 # A file that shrinks while --follow reads it: the failure is named with
 # its offset, the replay ends (no file left to follow), exit status 1.
