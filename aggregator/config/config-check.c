@@ -36,6 +36,7 @@ const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS] = {
 	[UEV_CFG_KERNEL_EVENT] = { "kernel", "event", 1 },
 	[UEV_CFG_DYNDBG_QUERY] = { "dyndbg", "query", 1 },
 	[UEV_CFG_DRM_DEBUG] = { "dyndbg", "drm_debug", 0 },
+	[UEV_CFG_BOOT_INSTANCE] = { "boot", "persistent_instance", 0 },
 };
 
 #define RING_MIN ((uint64_t)260 << 10)
@@ -444,6 +445,28 @@ static int path_check(struct uev_config *c, const char *v, char *msg, size_t msg
 	return 0;
 }
 
+/* A tracefs instance name the kernel command line can give
+ * (trace_instance=NAME...): letters, digits, '_', '-', '.', and not one of
+ * the seats' own instances. "none" turns it off. */
+static int boot_instance_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
+{
+	char q[128];
+
+	if (!strcmp(v, "none")) {
+		c->boot_instance[0] = 0;
+		return 0;
+	}
+	if (strlen(v) >= sizeof c->boot_instance)
+		FAIL("%s is too long (at most %zu characters)", Q(v), sizeof c->boot_instance - 1);
+	for (const char *p = v; *p; p++)
+		if (!uev_cfg_word_char(*p) && *p != '-' && *p != '.')
+			FAIL("%s is not an instance name (letters, digits, '_', '-', '.'), or none", Q(v));
+	if (!strncmp(v, "uev.", 4) || !strcmp(v, ".") || !strcmp(v, ".."))
+		FAIL("%s names a seat's own instance, not the one trace_instance= puts on reserved memory", Q(v));
+	strcpy(c->boot_instance, v);
+	return 0;
+}
+
 static int size_check(struct uev_config *c, const char *v, char *msg, size_t msgsize)
 {
 	uint64_t size = 0;
@@ -512,6 +535,8 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 		return r < 0 ? r : strv_add_unique(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap, v, dup);
 	case UEV_CFG_DRM_DEBUG:
 		return uev_cfg_drm_parse(v, &c->drm_debug, msg, msgsize);
+	case UEV_CFG_BOOT_INSTANCE:
+		return boot_instance_check(c, v, msg, msgsize);
 	case UEV_CFG_NKEYS:
 		break;
 	}

@@ -18,7 +18,7 @@
 
 enum { SEC_NONE = -1, SEC_SKIP = -2 };
 
-static const char *const sections[] = { "seat", "ring", "user", "kernel", "dyndbg" };
+static const char *const sections[] = { "seat", "ring", "user", "kernel", "dyndbg", "boot" };
 #define NSECTIONS (int)(sizeof sections / sizeof *sections)
 
 struct parser {

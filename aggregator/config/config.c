@@ -419,5 +419,7 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 
 		fprintf(out, "drm_debug = %s\n", uev_drm_debug_names(c->drm_debug, names, sizeof names));
 	}
+	fputs("\n[boot]\n", out);
+	put(out, "persistent_instance", c->boot_instance[0] ? c->boot_instance : "none");
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }

@@ -42,6 +42,10 @@ struct uev_config {
 	char **dyndbg;
 	size_t ndyndbg, dyndbg_cap;
 	unsigned drm_debug; /* DRM debug categories the seat adds to drm.debug; 0: none */
+	/* [boot] persistent_instance: the tracefs instance on memory that
+	 * survives a warm reboot (trace_instance=NAME^traceoff@LABEL), ""
+	 * for none (the default). */
+	char boot_instance[64];
 };
 
 /* The embedded default for @seat: clock boot, buffer_kb 4096, subbuf_kb 0,
@@ -110,7 +114,7 @@ enum uev_cfg_key {
 	UEV_CFG_RING_PATH, UEV_CFG_RING_SIZE, UEV_CFG_RING_MODE, UEV_CFG_RING_GROUP,
 	UEV_CFG_RING_DIRECT, UEV_CFG_RING_COMPRESSION,
 	UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
-	UEV_CFG_DRM_DEBUG,
+	UEV_CFG_DRM_DEBUG, UEV_CFG_BOOT_INSTANCE,
 	UEV_CFG_NKEYS
 };
 

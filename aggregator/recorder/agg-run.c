@@ -105,6 +105,8 @@ static void on_flush(void *ctx)
 	 * clocks that drift from the wall clock are synced more often. */
 	if (time(NULL) - a->last_sync >= (a->clock ? a->clock->every_s : 60))
 		sync_point(a);
+	if (a->boot.inst && time(NULL) != a->boot_marked)
+		agg_boot_mark(a);
 	uev_drm_debug_poll(&a->setup.drm); /* DRM loaded after the start */
 }
 
@@ -163,15 +165,9 @@ static int on_signal(void *ctx, int signo)
 static void run_info(const struct agg *a, struct uev_ring_run_info *ri)
 {
 	struct utsname u;
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
 
 	memset(ri, 0, sizeof(*ri));
-	if (f) {
-		if (!fgets(ri->boot_id, sizeof(ri->boot_id), f))
-			ri->boot_id[0] = 0;
-		ri->boot_id[strcspn(ri->boot_id, "\n")] = 0;
-		fclose(f);
-	}
+	agg_boot_id(ri->boot_id);
 	if (uname(&u) == 0) {
 		snprintf(ri->kernel_release, sizeof(ri->kernel_release), "%s", u.release);
 		snprintf(ri->host, sizeof(ri->host), "%s", u.nodename);
@@ -216,6 +212,7 @@ int agg_run(struct agg *a)
 			 strerror(-r));
 	} else {
 		sync_point(a); /* a sync marker needs markers on */
+		agg_boot_arm(a);
 		r = uev_drain_run(&o, a->err, sizeof(a->err));
 	}
 	agg_notify("STOPPING=1");

@@ -30,6 +30,7 @@ void agg_init(struct agg *a)
 	memset(a, 0, sizeof(*a));
 	a->userev.fd = -1;
 	a->sigfd = -1;
+	a->boot.marker_fd = -1;
 	a->log.fn = say;
 }
 
@@ -184,6 +185,7 @@ int agg_stop(struct agg *a, int r)
 	}
 	uev_capture_free(a->cap);
 	uev_userev_close(&a->userev);
+	uev_boot_ring_close(&a->boot); /* it records on: the next crash leaves the same evidence */
 	uev_setup_revert(&a->setup);
 	if (a->seat.instance)
 		uev_seat_close(&a->seat, !a->cfg.keep_instance);

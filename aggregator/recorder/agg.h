@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "boot-ring.h"
 #include "capture.h"
 #include "config.h"
 #include "log.h"
@@ -53,6 +54,13 @@ struct agg {
 	time_t last_sync;
 	const struct uev_clock_info *clock; /* the instance's: a reload keeps it */
 	int sync_final, sync_warned;
+	/* [boot] persistent_instance (agg-boot.c) */
+	struct uev_boot_ring boot;         /* inst NULL: none */
+	int boot_clear;                    /* its content was taken this start: clear it */
+	uint64_t boot_imported;            /* events recovered into the file */
+	struct uev_boot_mark boot_mark;
+	time_t boot_marked;
+	int boot_mark_warned;
 	char err[8192];                    /* what failed, said once by main */
 };
 
@@ -75,6 +83,21 @@ int agg_run(struct agg *a);
 /* Say @r (0 or what start or run returned), undo what start did, close the
  * ring file with the capture's counters. Returns the exit status. */
 int agg_stop(struct agg *a, int r);
+
+/* This boot's id (/proc/sys/kernel/random/boot_id; the environment's
+ * UEV_BOOT_ID instead, for tests that play a later boot). */
+void agg_boot_id(char out[37]);
+/* [boot] persistent_instance: before the ring file is opened for the
+ * run, what that instance kept of the previous boot goes into the file
+ * as a recovered run, or is refused with the reason (said). Always 0: the
+ * seat records either way. */
+int agg_boot_import(struct agg *a);
+/* After the run started: record the seat's selection into that instance
+ * too (cleared first when its content was taken) and mark it with this
+ * file and run. 0 (what fails is said; the seat goes on without it). */
+int agg_boot_arm(struct agg *a);
+/* The mark again, on every CPU (each CPU's buffer wraps on its own). */
+int agg_boot_mark(struct agg *a);
 
 /* sd_notify without libsystemd: @msg to $NOTIFY_SOCKET, if set. */
 void agg_notify(const char *msg);

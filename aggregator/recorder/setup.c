@@ -124,21 +124,27 @@ static int enable_one(void *ctx, const char *sys, const char *ev)
 	return tracefs_event_file_write(e->inst, sys, ev, "enable", "1") < 0 ? -EIO : 0;
 }
 
-static int set_kevents(struct uev_seat *seat, const struct uev_config *c, int on, char *err, size_t errsize)
+int uev_setup_kevents(struct tracefs_instance *inst, const char *inst_name, const struct uev_config *c, int on,
+		      char *err, size_t errsize)
 {
 	int fail = 0;
 
 	for (size_t i = 0; i < c->nkevents; i++) {
-		struct enable_ctx e = { seat->instance, c->kevents[i].filter, on };
+		struct enable_ctx e = { inst, c->kevents[i].filter, on };
 
 		each_event(&c->kevents[i], enable_one, &e, &fail);
 		if (fail && err) {
-			snprintf(err, errsize, "%s: cannot %s kernel event %s:%s", seat->instance_name,
+			snprintf(err, errsize, "%s: cannot %s kernel event %s:%s", inst_name,
 				 on ? "enable" : "disable", c->kevents[i].system, c->kevents[i].event);
 			return -EIO;
 		}
 	}
 	return 0;
+}
+
+static int set_kevents(struct uev_seat *seat, const struct uev_config *c, int on, char *err, size_t errsize)
+{
+	return uev_setup_kevents(seat->instance, seat->instance_name, c, on, err, errsize);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 struct uev_config;
 struct uev_seat;
+struct tracefs_instance;
 
 /* A dyndbg callsite the seat's queries changed (see setup.c). */
 struct uev_dd_site {
@@ -44,6 +45,10 @@ int uev_setup_systems(const struct uev_config *c, const char **out, size_t max);
  * exists and every filter parses. 0 or -EINVAL with all problems in @err. */
 int uev_setup_check(const struct uev_config *c, char *err, size_t errsize);
 
+/* Enable (@on) or disable the kernel events of @c, with their filters, in
+ * @inst (named @inst_name in @err). 0 or -EIO, @err naming the event. */
+int uev_setup_kevents(struct tracefs_instance *inst, const char *inst_name, const struct uev_config *c, int on,
+		      char *err, size_t errsize);
 /* Apply @c to the seat's instance; drm.debug keeps its record in @run_dir
  * (NULL: the default). What does not stop the setup (a dyndbg query the
  * kernel refused, drm.debug steps) is said to @log (copied; NULL: nowhere),

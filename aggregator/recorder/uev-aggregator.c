@@ -197,6 +197,8 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = kernel_check(&a);
 	if (r == 0)
+		r = agg_boot_import(&a);
+	if (r == 0)
 		r = agg_ring_open(&a);
 	if (r) {
 		uev_config_free(&a.cfg);

@@ -50,8 +50,23 @@ int uev_userev_check(const struct uev_config *c, char *err, size_t errsize)
 
 static int enable(struct uev_userev *u, const char *name, int on)
 {
+	/* The mirror records on after the aggregator stops: it is never
+	 * turned off here. */
+	if (on && u->mirror)
+		tracefs_event_file_write(u->mirror, "user_events", name, "enable", "1");
 	return tracefs_event_file_write(u->seat->instance, "user_events", name, "enable",
 					on ? "1" : "0") < 0 ? -EIO : 0;
+}
+
+int uev_userev_mirror(struct uev_userev *u, struct tracefs_instance *inst)
+{
+	int bad = 0;
+
+	u->mirror = inst;
+	for (size_t i = 0; i < u->n && u->fd >= 0; i++)
+		if (tracefs_event_file_write(inst, "user_events", u->names[i], "enable", "1") < 0)
+			bad++;
+	return bad ? -EIO : 0;
 }
 
 static int add_name(struct uev_userev *u, const char *name)

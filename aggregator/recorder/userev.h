@@ -15,6 +15,7 @@
 
 struct uev_config;
 struct uev_seat;
+struct tracefs_instance;
 
 struct uev_userev {
 	int fd;               /* user_events_data, -1 on marker kernels */
@@ -24,6 +25,7 @@ struct uev_userev {
 	char **globs;         /* [user] event entries */
 	size_t nglobs;
 	struct uev_seat *seat;
+	struct tracefs_instance *mirror; /* also enabled there (a boot ring), or NULL */
 	char warning[512];    /* set up, but not everything: said once by main */
 };
 
@@ -39,6 +41,10 @@ int uev_userev_check(const struct uev_config *c, char *err, size_t errsize);
 int uev_userev_setup(struct uev_userev *u, struct uev_seat *seat, const struct uev_config *c,
 		     char *err, size_t errsize);
 
+/* Enable every event enabled in the seat's instance in @inst too, now and
+ * as they appear (the boot's persistent instance, boot-ring.h); they stay
+ * enabled there after close. 0, or -EIO when one could not be enabled. */
+int uev_userev_mirror(struct uev_userev *u, struct tracefs_instance *inst);
 /* Enable events matching the configured globs that appeared since. */
 void uev_userev_rescan(struct uev_userev *u);
 

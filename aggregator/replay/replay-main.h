@@ -28,6 +28,7 @@ struct rp_main {
 	size_t nall, nheap, nwait, capall;
 	/* what was shown */
 	uint64_t read, shown;
+	uint64_t recovered;            /* of those shown: from a recovered run */
 	long long lost, lost_unknown;
 	int64_t first, last;           /* merge keys of the first and last shown: the elapsed time */
 	int64_t first_wall, last_wall; /* their wall times (the key where none is known) */

@@ -365,6 +365,8 @@ void rp_out_json(struct rp_out *o, const struct rp_event *e)
 	rp_json_string(b, e->run->seat, strlen(e->run->seat));
 	rp_buf_puts(b, ",\"run\":");
 	rp_buf_u64(b, e->run->run_id);
+	if (e->run->recovered_from)
+		rp_buf_puts(b, ",\"recovered\":true");
 	rp_buf_puts(b, ",\"cpu\":");
 	rp_buf_i64(b, e->r.cpu);
 	rp_buf_puts(b, ",\"pid\":");

@@ -238,6 +238,7 @@ int rp_run_parse(struct rp_run *run, const struct uev_ring_rec *rec)
 	run->byte_order = ri.byte_order;
 	run->long_size = ri.long_size;
 	run->compression = ri.compression;
+	run->recovered_from = ri.recovered_from;
 	return r;
 }
 

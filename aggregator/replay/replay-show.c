@@ -139,6 +139,9 @@ static void header(struct rp_main *m, FILE *fp)
 									      run->long_size));
 			if (run->compression)
 				fprintf(fp, ", compression zstd:%u", run->compression);
+			if (run->recovered_from)
+				fprintf(fp, ", recovered from kernel memory after a reboot: the last of run %llu",
+					(unsigned long long)run->recovered_from);
 			if (run_span(&m->ctx, run, &x, &y)) {
 				rp_format_wall(a, sizeof(a), x, m->out.utc);
 				rp_format_wall(b, sizeof(b), y, m->out.utc);
@@ -239,6 +242,7 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 			return 0;
 	}
 	m->shown++;
+	m->recovered += e->run->recovered_from != 0;
 	if (e->key < m->first) {
 		m->first = e->key;
 		m->first_wall = rp_event_when(e);
@@ -307,6 +311,8 @@ static void stats_json(struct rp_main *m)
 	rp_buf_u64(b, m->shown);
 	rp_buf_puts(b, ",\"events_read\":");
 	rp_buf_u64(b, m->read);
+	rp_buf_puts(b, ",\"events_recovered\":");
+	rp_buf_u64(b, m->recovered);
 	rp_buf_puts(b, ",\"lost_kernel\":");
 	rp_buf_i64(b, m->lost);
 	rp_buf_puts(b, ",\"lost_unknown\":");
@@ -372,6 +378,9 @@ static void stats(struct rp_main *m)
 		else
 			printf("span: %s to %s (%.6f s)\n", a, b, (double)tr / 1e9);
 	}
+	if (m->recovered)
+		printf("recovered from kernel memory: %llu of them (the end of a boot that a persistent "
+		       "ring kept across a reboot)\n", (unsigned long long)m->recovered);
 	printf("lost in the kernel: %lld", m->lost);
 	if (m->lost_unknown)
 		printf(" (and %lld times a count unknown)", m->lost_unknown);

@@ -32,6 +32,9 @@ struct rp_run {
 	 * recording machine's, decoded as such on any machine. */
 	uint8_t byte_order, long_size;
 	uint8_t compression; /* zstd level of its units, 0: PAGE records */
+	/* Not 0: its pages are what a boot's persistent ring kept in kernel
+	 * memory across a warm reboot, the end of that run's boot. */
+	uint64_t recovered_from;
 	uint64_t first_ts, last_ts; /* first page's start, newest event (0: no pages) */
 	int ended;                  /* its RUN_END was read: it stopped cleanly */
 	uint64_t sync_trace, sync_real; /* the run's first SYNC (prescan) */

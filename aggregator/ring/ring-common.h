@@ -23,6 +23,7 @@
 #define UEV_RING_SEG_MAX (4u << 20)
 #define UEV_RING_COMM_ENT 20u  /* {pid s32, comm[16]} */
 #define UEV_RING_RUN_START_LEN 274u    /* written since version 4 */
+#define UEV_RING_RUN_START_RECOVERED_LEN 282u /* a recovered run's: recovered_from */
 #define UEV_RING_RUN_START_V3_LEN 273u /* version 3: without compression */
 #define UEV_RING_RUN_START_V2_LEN 271u /* version 2: without byte_order, long_size */
 #define UEV_RING_RUN_START_V1_LEN 267u /* the shortest accepted: without flush_interval_ms */
@@ -161,9 +162,10 @@ ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 /* Payload encoders of the fixed-layout records (text fields NUL-padded,
  * always NUL-terminated in the file); the decoders are ringfile.h's
  * uev_ring_rec_*() (ring-records.c). */
-/* RUN_START: writes UEV_RING_RUN_START_LEN bytes (this machine's byte
- * order and long size where @ri leaves them 0). */
-void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
+/* RUN_START: writes UEV_RING_RUN_START_LEN bytes, or
+ * UEV_RING_RUN_START_RECOVERED_LEN for a recovered run (this machine's byte
+ * order and long size where @ri leaves them 0); returns the length. */
+uint32_t uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
 void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
 void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
 

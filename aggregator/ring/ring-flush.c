@@ -128,6 +128,16 @@ uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w)
 	return w->backlog;
 }
 
+uint64_t uev_ring_writer_run_id(const struct uev_ring_writer *w)
+{
+	return w->running ? w->run_id : 0;
+}
+
+const struct uev_ring_super *uev_ring_writer_super(const struct uev_ring_writer *w)
+{
+	return &w->sb;
+}
+
 int uev_ring_writer_fd(const struct uev_ring_writer *w)
 {
 	return w->io_fd;

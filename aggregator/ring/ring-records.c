@@ -91,9 +91,9 @@ static int get_str(char *d, const uint8_t *p, size_t size)
 
 /* RUN_START field offsets, in payload order. */
 enum { RS_BOOT = 8, RS_KREL = 45, RS_SEAT = 110, RS_CLOCK = 174, RS_HOST = 190, RS_PID = 255,
-       RS_TIME = 259, RS_FLUSH = 267, RS_ORDER = 271, RS_LONG = 272, RS_COMP = 273 };
+       RS_TIME = 259, RS_FLUSH = 267, RS_ORDER = 271, RS_LONG = 272, RS_COMP = 273, RS_RECOVERED = 274 };
 
-void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri)
+uint32_t uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri)
 {
 	uev_put64(p, run_id);
 	put_str(p + RS_BOOT, ri->boot_id, sizeof(ri->boot_id));
@@ -107,6 +107,10 @@ void uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_rin
 	p[RS_ORDER] = ri->byte_order ? ri->byte_order : uev_ring_host_byte_order();
 	p[RS_LONG] = ri->long_size ? ri->long_size : uev_ring_host_long_size();
 	p[RS_COMP] = ri->compression;
+	if (!ri->recovered_from)
+		return UEV_RING_RUN_START_LEN;
+	uev_put64(p + RS_RECOVERED, ri->recovered_from);
+	return UEV_RING_RUN_START_RECOVERED_LEN;
 }
 
 /* The layout bytes are returned as found: a value the format does not
@@ -136,6 +140,7 @@ int uev_ring_rec_run_start(const struct uev_ring_rec *rec, struct uev_ring_run_s
 	ri->byte_order = len >= UEV_RING_RUN_START_V3_LEN ? p[RS_ORDER] : UEV_RING_LITTLE_ENDIAN;
 	ri->long_size = len >= UEV_RING_RUN_START_V3_LEN ? p[RS_LONG] : 8;
 	ri->compression = len >= UEV_RING_RUN_START_LEN ? p[RS_COMP] : 0;
+	ri->recovered_from = len >= UEV_RING_RUN_START_RECOVERED_LEN ? uev_get64(p + RS_RECOVERED) : 0;
 	return 0;
 }
 

@@ -174,7 +174,7 @@ void uev_ring_put_checkpoint(struct uev_ring_writer *w)
 {
 	uint8_t b[UEV_RING_SYNC_LEN];
 
-	put(w, UEV_RING_RUN_START, w->run_start, sizeof(w->run_start), NO_CPU);
+	put(w, UEV_RING_RUN_START, w->run_start, w->run_start_len, NO_CPU);
 	uev_ring_sync_encode(b, &w->sync);
 	if (w->have_sync)
 		put(w, UEV_RING_SYNC, b, sizeof(b), NO_CPU);
@@ -364,6 +364,9 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 
 	if (w->running || !info)
 		return -EINVAL;
+	if (info->recovered_from) /* a longer RUN_START in every checkpoint */
+		w->ckpt_fixed += uev_ring_rec_size(UEV_RING_RUN_START_RECOVERED_LEN) -
+				 uev_ring_rec_size(UEV_RING_RUN_START_LEN);
 	if (UEV_RING_SEG_HDR + ckpt_size(w) > w->sb.segment_size)
 		return -E2BIG; /* the rule; ckpt_fixed <= S/2 keeps it from happening */
 	if ((r = room_for(w, 0)) < 0 || (r = uev_ring_super_upgrade(w)) < 0 ||
@@ -372,7 +375,7 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 	w->run_id = w->at.max_run_id + 1;
 	ri = *info;
 	ri.compression = (uint8_t)w->pend.level;
-	uev_ring_run_start_encode(w->run_start, w->run_id, &ri);
+	w->run_start_len = uev_ring_run_start_encode(w->run_start, w->run_id, &ri);
 	w->running = 1;
 	if (r)
 		uev_ring_put_checkpoint(w);

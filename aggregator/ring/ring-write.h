@@ -99,7 +99,8 @@ struct uev_ring_writer {
 	struct uev_ring_end at; /* where the next segment and record go */
 	uint64_t run_id, backlog;
 	uint32_t run_segment;
-	uint8_t run_start[UEV_RING_RUN_START_LEN];
+	uint8_t run_start[UEV_RING_RUN_START_RECOVERED_LEN];
+	uint32_t run_start_len;
 	struct uev_ring_sync sync;
 	struct meta *meta;
 	size_t nmeta, meta_cap;

@@ -74,6 +74,13 @@ struct uev_ring_run_info {
 	 * (and for a RUN_START written before the field existed). The writer
 	 * fills it in from its uev_ring_create. */
 	uint8_t compression;
+	/* Not 0: this run holds no recording of its own but what a boot's
+	 * persistent ring buffer kept in memory across a warm reboot, the
+	 * last moments of the boot that run @recovered_from recorded; its
+	 * boot id, kernel, clock and layout are that run's (written since
+	 * version 4, in a RUN_START of UEV_RING_RUN_START_RECOVERED_LEN bytes;
+	 * readers before it see a run like any other). */
+	uint64_t recovered_from;
 };
 
 enum uev_ring_byte_order {
@@ -299,6 +306,10 @@ int uev_ring_writer_due(const struct uev_ring_writer *w, uint64_t batch);
 uint64_t uev_ring_writer_backlog(const struct uev_ring_writer *w);
 /* The descriptor to write the ranges with (O_DIRECT in direct mode). */
 int uev_ring_writer_fd(const struct uev_ring_writer *w);
+/* The current run's id (0 before uev_ring_writer_begin_run), and the
+ * file's superblock (its uuid names the file). */
+uint64_t uev_ring_writer_run_id(const struct uev_ring_writer *w);
+const struct uev_ring_super *uev_ring_writer_super(const struct uev_ring_writer *w);
 /* 1 when the file is written with O_DIRECT (asked for, and the file system
  * took it), 0 when through the page cache. */
 int uev_ring_writer_direct(const struct uev_ring_writer *w);
@@ -409,8 +420,8 @@ void uev_ring_reader_close(struct uev_ring_reader *r);
  */
 
 /* RUN_START: 267 bytes at least (version 1; the flush interval is 0 then),
- * 271 (version 2), 273 or 274 (with compression); longer payloads are accepted and the rest
- * ignored. Every text field ends in a NUL. A payload without byte_order
+ * 271 (version 2), 273 or 274 (with compression), 282 (a recovered run:
+ * recovered_from); longer payloads are accepted and the rest ignored. Every text field ends in a NUL. A payload without byte_order
  * and long_size reads as little-endian, 8 (those writers ran on x86-64
  * only); the two are returned as found, for uev_ring_layout_check(). */
 struct uev_ring_run_start_rec {

@@ -99,6 +99,12 @@ static inline void uev_page_publish(struct uev_enable_page *pg, int enabled, int
  * just before the write; aggregator/decode/clock-sync.h). Only the reader's own
  * records (by their kernel-set pid) are believed. */
 #define UEV_MARKER_SYNC 0x53564555u /* "UEVS" little-endian */
+/* The aggregator's mark in a boot's persistent instance (a trace_instance=
+ * on reserved memory, [boot] persistent_instance): which ring file and run
+ * recorded that boot, so that after a warm reboot the pages it kept are
+ * decoded with that run's formats (payload: aggregator/recorder/boot-ring.h).
+ * Only records written by the run's own aggregator (by pid) are believed. */
+#define UEV_MARKER_BOOT 0x42564555u /* "UEVB" little-endian */
 /* trace_marker_raw rejects more than this many bytes (id included). */
 #define UEV_MARKER_MAX 4064u
 

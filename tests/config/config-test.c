@@ -122,6 +122,7 @@ void assert_cfg_eq(const struct uev_config *a, const struct uev_config *b)
 	for (size_t i = 0; i < a->ndyndbg; i++)
 		ck_assert_str_eq(a->dyndbg[i], b->dyndbg[i]);
 	ck_assert_uint_eq(a->drm_debug, b->drm_debug);
+	ck_assert_str_eq(a->boot_instance, b->boot_instance);
 }
 
 /* uev_config_write(cfg) parsed on top of a fresh default equals cfg. */

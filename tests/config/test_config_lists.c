@@ -181,6 +181,27 @@ START_TEST(test_drm_debug)
 }
 END_TEST
 
+/* [boot] persistent_instance: an instance name or none, never a seat's
+ * own instance, written back as given. */
+START_TEST(test_boot_instance)
+{
+	ck_assert_str_eq(cfg.boot_instance, "");
+	P_ok("[boot]\npersistent_instance = boot_map\n");
+	ck_assert_str_eq(cfg.boot_instance, "boot_map");
+	assert_round_trip();
+	P_err("[boot]\npersistent_instance = uev.seat0\n", "t.conf:2: [boot] persistent_instance: ",
+	      "names a seat's own instance");
+	P_err("[boot]\npersistent_instance = a/b\n", "t.conf:2: [boot] persistent_instance: ",
+	      "is not an instance name");
+	P_err("[boot]\npersistent_instance = ..\n", "t.conf:2: [boot] persistent_instance: ",
+	      "names a seat's own instance");
+	ck_assert_str_eq(cfg.boot_instance, "boot_map"); /* nothing of a refused file applies */
+	P_ok("[boot]\npersistent_instance = none\n");
+	ck_assert_str_eq(cfg.boot_instance, "");
+	assert_round_trip();
+}
+END_TEST
+
 START_TEST(test_write_format)
 {
 	char *out = NULL;
@@ -198,6 +219,7 @@ START_TEST(test_write_format)
 	ck_assert_ptr_nonnull(strstr(out, "\n[user]\nschema =\nevent = w_*\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\n[kernel]\nevent = \"x:y if a == \\\" #\\\"\"\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\n[dyndbg]\nquery =\ndrm_debug = none\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n[boot]\npersistent_instance = none\n"));
 	free(out);
 	assert_round_trip();
 	P_ok("[dyndbg]\ndrm_debug = DP, Atomic,kms\n");
@@ -227,5 +249,6 @@ void config_add_list_tests(TCase *tc)
 	tcase_add_test(tc, test_parse_size);
 	tcase_add_test(tc, test_size_written);
 	tcase_add_test(tc, test_drm_debug);
+	tcase_add_test(tc, test_boot_instance);
 	tcase_add_test(tc, test_write_format);
 }

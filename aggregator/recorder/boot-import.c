@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The previous boot's persistent pages into the ring file (boot-import.h).
+ *
+ * Why a run of its own: event ids mean something only within a run (a
+ * user event's id is assigned when it is registered, so it differs from
+ * boot to boot), and every reader keys formats by run. A run that carries
+ * the recording run's formats, announcements and sync point, and says
+ * which run that was, is decoded by any reader exactly as that run's own
+ * pages, and merges with them by time (same boot, same trace clock).
+ *
+ * Why cut: during that boot the seat's instance and the persistent one
+ * recorded the same events, each stamping its own copy; what the run
+ * wrote before the crash is in the file already. The copy of its last
+ * event on each CPU marks where the new part begins.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event-parse.h>
+#include <kbuffer.h>
+
+#include "boot-import.h"
+#include "page-check.h"
+#include "uev-grow.h"
+
+/* ---- The run that recorded the previous boot --------------------------- */
+
+struct load {
+	struct uev_boot_prev *p;
+	uint64_t order;
+	int seen;
+	/* the newest page of each CPU, copied */
+	struct { unsigned cpu; uint8_t *page; uint32_t len; } *lastpg;
+	size_t nlastpg, caplastpg;
+};
+
+static char *dup_or(const char *s, int *fail)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		*fail = 1;
+	return d;
+}
+
+static int keep_format(struct load *l, const struct uev_ring_rec *rec)
+{
+	struct uev_boot_prev *p = l->p;
+	struct uev_ring_format_rec f;
+	struct uev_boot_fmt *x = NULL;
+	int fail = 0;
+
+	if (uev_ring_rec_format(rec, &f) < 0)
+		return 0; /* reported by the reader's caller as malformed: skipped */
+	for (size_t i = 0; i < p->nfmt && !x; i++)
+		if (p->fmt[i].kind == f.kind && p->fmt[i].id == f.id)
+			x = &p->fmt[i];
+	if (!x) {
+		if (UEV_GROW(p->fmt, p->capfmt, p->nfmt + 1) < 0)
+			return -ENOMEM;
+		x = &p->fmt[p->nfmt++];
+		memset(x, 0, sizeof(*x));
+	}
+	free(x->system);
+	free(x->name);
+	free(x->text);
+	x->kind = f.kind; /* the latest FORMAT of an id wins */
+	x->id = f.id;
+	x->system = dup_or(f.system, &fail);
+	x->name = dup_or(f.name, &fail);
+	x->text = dup_or(f.text, &fail);
+	return fail ? -ENOMEM : 0;
+}
+
+static int keep_announce(struct load *l, const struct uev_ring_rec *rec)
+{
+	struct uev_boot_prev *p = l->p;
+	struct uev_ring_announce_rec a;
+	struct uev_boot_ann *x = NULL;
+	int fail = 0;
+
+	if (uev_ring_rec_announce(rec, &a) < 0)
+		return 0;
+	for (size_t i = 0; i < p->nann && !x; i++)
+		if (p->ann[i].id == a.id)
+			x = &p->ann[i];
+	if (!x) {
+		if (UEV_GROW(p->ann, p->capann, p->nann + 1) < 0)
+			return -ENOMEM;
+		x = &p->ann[p->nann++];
+		x->def = NULL;
+	}
+	free(x->def);
+	x->id = a.id;
+	x->def = dup_or(a.def, &fail);
+	return fail ? -ENOMEM : 0;
+}
+
+static int keep_comm(struct load *l, const struct uev_ring_rec *rec)
+{
+	struct uev_boot_prev *p = l->p;
+	struct uev_ring_comm_rec c;
+
+	if (uev_ring_rec_comm(rec, &c) < 0)
+		return 0;
+	if (UEV_GROW(p->names, p->capnames, p->nnames + c.count) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c.count; i++) {
+		struct uev_boot_name *n = &p->names[p->nnames++];
+
+		uev_ring_comm_entry(&c, i, &n->pid, n->comm);
+		n->order = l->order++;
+	}
+	return 0;
+}
+
+static int keep_page(struct load *l, const struct uev_ring_rec *rec)
+{
+	struct uev_ring_page_rec pg;
+	size_t i = 0;
+	uint8_t *copy;
+
+	if (uev_ring_rec_page(rec, &pg) < 0)
+		return 0;
+	while (i < l->nlastpg && l->lastpg[i].cpu != pg.cpu)
+		i++;
+	if (i == l->nlastpg) {
+		if (UEV_GROW(l->lastpg, l->caplastpg, l->nlastpg + 1) < 0)
+			return -ENOMEM;
+		l->lastpg[l->nlastpg++] = (typeof(*l->lastpg)){ pg.cpu, NULL, 0 };
+	}
+	if (!(copy = malloc(pg.len ? pg.len : 1)))
+		return -ENOMEM;
+	memcpy(copy, pg.data, pg.len);
+	free(l->lastpg[i].page);
+	l->lastpg[i].page = copy;
+	l->lastpg[i].len = pg.len;
+	return 0;
+}
+
+static int load_rec(struct load *l, const struct uev_ring_rec *rec)
+{
+	struct uev_boot_prev *p = l->p;
+
+	if (rec->run_id != p->run_id)
+		return 0;
+	switch (rec->type) {
+	case UEV_RING_RUN_START: {
+		struct uev_ring_run_start_rec rs;
+
+		if (uev_ring_rec_run_start(rec, &rs) == 0 && rs.run_id == p->run_id) {
+			p->info = rs.info;
+			l->seen = 1;
+		}
+		return 0;
+	}
+	case UEV_RING_SYNC:
+		if (uev_ring_rec_sync(rec, &p->sync) == 0)
+			p->have_sync = 1;
+		return 0;
+	case UEV_RING_FORMAT:
+		return keep_format(l, rec);
+	case UEV_RING_ANNOUNCE:
+		return keep_announce(l, rec);
+	case UEV_RING_COMM:
+		return keep_comm(l, rec);
+	case UEV_RING_PAGE:
+		return keep_page(l, rec);
+	default:
+		return 0;
+	}
+}
+
+static int by_pid_then_order(const void *a, const void *b)
+{
+	const struct uev_boot_name *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* One name per pid, the latest. */
+static void names_settle(struct uev_boot_prev *p)
+{
+	size_t k = 0;
+
+	qsort(p->names, p->nnames, sizeof(*p->names), by_pid_then_order);
+	for (size_t i = 0; i < p->nnames; i++) {
+		if (k && p->names[k - 1].pid == p->names[i].pid)
+			k--;
+		p->names[k++] = p->names[i];
+	}
+	p->nnames = k;
+}
+
+/* The last event of each CPU's newest page: where the cut goes. */
+static int last_events(struct load *l)
+{
+	struct uev_boot_prev *p = l->p;
+	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+
+	if (!kb)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->nlastpg; i++) {
+		unsigned long long ts = 0, t;
+		void *d, *last = NULL;
+		int size = 0;
+
+		if (l->lastpg[i].len < UEV_PAGE_HDR ||
+		    uev_page_commit(l->lastpg[i].page, l->lastpg[i].len) + UEV_PAGE_HDR > l->lastpg[i].len ||
+		    kbuffer_load_subbuffer(kb, l->lastpg[i].page) < 0)
+			continue;
+		for (d = kbuffer_read_event(kb, &t); d; d = kbuffer_next_event(kb, &t)) {
+			last = d;
+			ts = t;
+			size = kbuffer_event_size(kb);
+		}
+		if (!last || size <= 0)
+			continue;
+		if (UEV_GROW(p->last, p->caplast, p->nlast + 1) < 0 || !(p->last[p->nlast].body = malloc((size_t)size))) {
+			kbuffer_free(kb);
+			return -ENOMEM;
+		}
+		memcpy(p->last[p->nlast].body, last, (size_t)size);
+		p->last[p->nlast].cpu = l->lastpg[i].cpu;
+		p->last[p->nlast].ts = ts;
+		p->last[p->nlast++].size = (uint32_t)size;
+	}
+	kbuffer_free(kb);
+	return 0;
+}
+
+static void quiet(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
+{
+	(void)ctx, (void)kind, (void)off, (void)msg; /* damage costs what it hit; replay reports it */
+}
+
+int uev_boot_prev_load(const char *path, uint64_t run_id, struct uev_boot_prev *p, char *err, size_t errsize)
+{
+	struct load l = { .p = p };
+	struct uev_ring_reader *r;
+	struct uev_ring_rec rec;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->run_id = run_id;
+	if ((ret = uev_ring_reader_open(&r, path, quiet, NULL, err, errsize)) < 0)
+		return ret;
+	while ((ret = uev_ring_reader_next(r, &rec)) > 0)
+		if ((ret = load_rec(&l, &rec)) < 0)
+			break;
+	if (ret < 0)
+		snprintf(err, errsize, "%s: reading run %llu: %s", path, (unsigned long long)run_id,
+			 uev_ring_reader_error(r)[0] ? uev_ring_reader_error(r) : strerror(-ret));
+	uev_ring_reader_close(r);
+	if (ret >= 0 && !l.seen) {
+		snprintf(err, errsize, "%s holds no run %llu any more (overwritten since)", path,
+			 (unsigned long long)run_id);
+		ret = -ENOENT;
+	}
+	if (ret >= 0 && !uev_ring_layout_is_host(&p->info)) {
+		snprintf(err, errsize, "%s: run %llu was recorded on a machine of another layout", path,
+			 (unsigned long long)run_id);
+		ret = -ENOTSUP;
+	}
+	if (ret >= 0) {
+		names_settle(p);
+		ret = last_events(&l);
+	}
+	for (size_t i = 0; i < l.nlastpg; i++)
+		free(l.lastpg[i].page);
+	free(l.lastpg);
+	if (ret < 0)
+		uev_boot_prev_free(p);
+	return ret < 0 ? ret : 0;
+}
+
+void uev_boot_prev_free(struct uev_boot_prev *p)
+{
+	for (size_t i = 0; i < p->nfmt; i++) {
+		free(p->fmt[i].system);
+		free(p->fmt[i].name);
+		free(p->fmt[i].text);
+	}
+	for (size_t i = 0; i < p->nann; i++)
+		free(p->ann[i].def);
+	for (size_t i = 0; i < p->nlast; i++)
+		free(p->last[i].body);
+	free(p->fmt);
+	free(p->ann);
+	free(p->names);
+	free(p->last);
+	memset(p, 0, sizeof(*p));
+}

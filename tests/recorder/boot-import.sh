@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# [boot] persistent_instance on this machine's kernel, a warm reboot
+# played without rebooting: an ordinary instance stands in for the one
+# trace_instance= puts on reserved memory (the kernel keeps it the same
+# way across a reboot; tests/qemu proves that part), and the "reboot" is
+# what a reboot does to everything else: the aggregator is killed -9 with
+# events it never wrote, its seat instance and run directory (tmpfs) are
+# gone, and the next start sees another boot id (UEV_BOOT_ID plays the
+# previous boot). Numbered kernel messages go in before the kill, in
+# between and after: uev-replay of the ring file must show every one
+# exactly once, in order, the part only the kernel kept marked as
+# recovered. Then the refusals: pages without a mark, and a mark of
+# another ring file, are not imported and the seat records on.
+# usage: boot-import.sh UEV-AGGREGATOR UEV-REPLAY
+set -uo pipefail
+AGG=$1 REPLAY=$2
+. "$(dirname "$0")/../cli-lib.sh"
+seat=uevbi$$
+P=uevboot$$
+TR=/sys/kernel/tracing
+agg_workdir uevbootimport
+trap 'agg_workdir_cleanup; rmdir "$TR/instances/$P" 2>/dev/null' EXIT
+fail=0
+mkdir "$TR/instances/$P" || { echo "FAIL: cannot create instance $P"; exit 1; }
+
+conf() { # conf RING
+	cat <<CONF
+[seat]
+clock = boot
+flush_interval_ms = 300
+[ring]
+path = $1
+size = 4M
+[kernel]
+event = printk:console
+event = sched:sched_process_exec
+[boot]
+persistent_instance = $P
+CONF
+}
+conf "$T/r.ring" >"$T/r.conf"
+kmsg() { # kmsg FROM TO TAG
+	for i in $(seq "$1" "$2"); do echo "$3 n=$i" >/dev/kmsg; done
+}
+# what a reboot leaves of everything but the persistent instance
+reboot() {
+	kill -KILL "$agg"; wait "$agg" 2>/dev/null
+	# the killed process's io_uring lets go of the instance a moment later
+	for _ in $(seq 50); do rmdir "$TR/instances/uev.$seat" 2>/dev/null && break; sleep 0.1; done
+	[ ! -e "$TR/instances/uev.$seat" ] || { echo "FAIL: seat instance stays"; fail=1; }
+	rm -rf "$T/run"
+}
+tag=uevbi-$$
+
+# Boot 1: recorded, flushed, then events the aggregator never writes.
+UEV_BOOT_ID=0b0b0b0b-1111-4222-8333-444455556666 agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+kmsg 1 150 "$tag"
+sleep 1.2 # flushed: these are in the file
+kmsg 151 300 "$tag"
+reboot
+kmsg 301 320 "$tag" # after the aggregator died, before the "reboot"
+
+# Boot 2: imports, then records on.
+agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+kmsg 321 340 "$tag"
+sleep 0.8
+kill -TERM "$agg"; wait "$agg" || { echo "FAIL: second aggregator exit $?"; fail=1; }
+agg=
+# the cut met the first run's last event (its copy in the persistent
+# instance) on at least one CPU, rather than falling back to timestamps
+grep -q "recovered from kernel memory, [0-9]* it had written already left out, .* met on [1-9]" "$T/agg.log" ||
+	{ echo "FAIL: no import said, or no cut met"; cat "$T/agg.log"; fail=1; }
+
+"$REPLAY" --json "$T/r.ring" >"$T/r.json" 2>"$T/r.err" || { echo "FAIL: replay"; cat "$T/r.err"; fail=1; }
+"$REPLAY" "$T/r.ring" >"$T/r.txt" 2>/dev/null
+python3 - "$T/r.json" "$tag" <<'PY' || fail=1
+import json, re, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+mine = [(e['trace_ns'], int(re.search(r' n=(\d+)', e['fields']['msg']).group(1)), e.get('recovered', False), e['run'])
+        for e in evs if e['event'] == 'printk:console' and sys.argv[2] + ' ' in e['fields'].get('msg', '')]
+ns = [n for _, n, _, _ in mine]
+bad = []
+if sorted(ns) != list(range(1, 341)):
+    missing = sorted(set(range(1, 341)) - set(ns))
+    dups = sorted({n for n in ns if ns.count(n) > 1})
+    bad.append('messages: %d, missing %s, twice %s' % (len(ns), missing[:10], dups[:10]))
+if ns != sorted(ns):
+    bad.append('not in order: %s' % [n for i, n in enumerate(ns) if i and n < ns[i - 1]][:5])
+rec = [n for _, n, r, _ in mine if r]
+# what the first run wrote is not recovered again; what it never wrote is
+if not rec or min(rec) <= 150 or max(rec) != 320:
+    bad.append('recovered part: %s..%s (%d)' % (min(rec) if rec else None, max(rec) if rec else None, len(rec)))
+for b in bad:
+    print('FAIL: ' + b)
+sys.exit(1 if bad else 0)
+PY
+grep -q "^#   run 2: .*recovered from kernel memory after a reboot: the last of run 1" "$T/r.txt" ||
+	{ echo "FAIL: header"; grep '^#' "$T/r.txt"; fail=1; }
+"$REPLAY" --stats "$T/r.ring" 2>/dev/null | grep -q "^recovered from kernel memory: [1-9]" ||
+	{ echo "FAIL: --stats"; fail=1; }
+
+# A restart within the same boot takes nothing and clears nothing.
+agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+kill -TERM "$agg"; wait "$agg"; agg=
+if grep -q "recovered from kernel memory\|not imported" "$T/agg.log"; then
+	echo "FAIL: a restart in the same boot imported"; cat "$T/agg.log"; fail=1
+fi
+
+# Refused: pages without a mark (someone else's events in the instance).
+rm -rf "$T/run"
+echo > "$TR/instances/$P/trace"
+echo 1 > "$TR/instances/$P/events/printk/console/enable"
+kmsg 1 5 "$tag-nomark"
+agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator after a refusal: exit $?"; fail=1; }; agg=
+grep -q "not imported, nothing of it decoded: it holds [0-9]* pages but no uev mark" "$T/agg.log" ||
+	{ echo "FAIL: no-mark refusal"; cat "$T/agg.log"; fail=1; }
+
+# Refused: a mark of another ring file.
+conf "$T/other.ring" >"$T/other.conf"
+rm -rf "$T/run"
+UEV_BOOT_ID=0b0b0b0b-1111-4222-8333-777777777777 agg_up "$AGG" "$seat" "$T/other.conf" "$T"
+kmsg 1 5 "$tag-other"
+sleep 0.5
+reboot
+agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator after a refusal: exit $?"; fail=1; }; agg=
+grep -q "not imported, nothing of it decoded: the run that recorded them wrote another ring file" "$T/agg.log" ||
+	{ echo "FAIL: other-file refusal"; cat "$T/agg.log"; fail=1; }
+n=$("$REPLAY" --json "$T/r.ring" 2>/dev/null | grep -c -- "$tag-other")
+[ "$n" -eq 0 ] || { echo "FAIL: $n events of another ring file's run imported"; fail=1; }
+
+[ "$fail" -eq 0 ] && echo PASS
+exit "$fail"
