@@ -22,7 +22,7 @@
 
 #include "boot-import.h"
 #include "capture.h"
-#include "page-check.h"
+#include "uev-decode.h"
 
 #define CUT_WINDOW_NS 1000000ull
 

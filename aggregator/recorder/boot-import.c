@@ -24,7 +24,7 @@
 #include <kbuffer.h>
 
 #include "boot-import.h"
-#include "page-check.h"
+#include "uev-decode.h"
 #include "uev-grow.h"
 
 /* ---- The run that recorded the previous boot --------------------------- */

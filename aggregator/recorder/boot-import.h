@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "ringfile.h"
-#include "snapshot.h"
+#include "uev-seat.h"
 
 struct uev_boot_fmt {
 	enum uev_ring_format_kind kind;

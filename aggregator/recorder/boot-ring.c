@@ -21,7 +21,6 @@
 #include "uev-decode.h"
 #include "uev-seat.h"
 
-#include "formats.h"
 
 int uev_boot_ring_open(struct uev_boot_ring *b, const char *name, char *err, size_t errsize)
 {

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "snapshot.h"
+#include "uev-seat.h"
 
 struct tracefs_instance;
 
