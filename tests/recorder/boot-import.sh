@@ -130,5 +130,33 @@ grep -q "not imported, nothing of it decoded: the run that recorded them wrote a
 n=$("$REPLAY" --json "$T/r.ring" 2>/dev/null | grep -c -- "$tag-other")
 [ "$n" -eq 0 ] || { echo "FAIL: $n events of another ring file's run imported"; fail=1; }
 
+# Refused: marks that name what this file cannot decode them with (forged
+# here; the kernel keeps a persistent ring only for the same kernel, so a
+# real one of another kernel comes from a build that kept the layout).
+uuid=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read()[32:48].hex())" "$T/r.ring")
+forged() { # forged RELEASE RUN BOOT WANT: a mark, kernel messages, then a start
+	rm -rf "$T/run"
+	echo > "$TR/instances/$P/trace"
+	python3 - "$TR/instances/$P/trace_marker_raw" "$uuid" "$1" "$2" "$3" <<'PY'
+import struct, sys
+path, uuid, release, run, boot = sys.argv[1:]
+m = struct.pack('<II16sQ37s65s', 0x42564555, 1, bytes.fromhex(uuid), int(run), boot.encode(), release.encode())
+open(path, 'wb').write(m)
+PY
+	kmsg 1 3 "$tag-forged"
+	agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+	kill -TERM "$agg"; wait "$agg" || { echo "FAIL: aggregator after a refusal: exit $?"; fail=1; }; agg=
+	grep -q "$4" "$T/agg.log" || { echo "FAIL: refusal '$4'"; cat "$T/agg.log"; fail=1; }
+}
+rel=$(uname -r)
+forged 0.0.0-other 1 0b0b0b0b-1111-4222-8333-444455556666 \
+	"not imported, nothing of it decoded: they were recorded by kernel 0.0.0-other, this is $rel"
+forged "$rel" 999 0b0b0b0b-1111-4222-8333-444455556666 "not imported: .* holds no run 999 any more"
+forged "$rel" 1 0b0b0b0b-1111-4222-8333-999999999999 \
+	"not imported, nothing of it decoded: run 1 of .* is of boot 0b0b0b0b-1111-4222-8333-444455556666"
+n=$("$REPLAY" --json "$T/r.ring" 2>/dev/null | grep -c -- "$tag-forged")
+# written before any seat recorded: only the refused instance had them
+[ "$n" -eq 0 ] || { echo "FAIL: $n messages of refused pages in the file"; fail=1; }
+
 [ "$fail" -eq 0 ] && echo PASS
 exit "$fail"
