@@ -11,6 +11,22 @@
 # only line on stdout is the path of bzImage, so callers can write
 # `kernel=$(kernel/build-kernel.sh)`.
 #
+# Another kernel source: `build-kernel.sh --source PKG` (first argument) or
+# UEV_KERNEL_SOURCE=PKG (the argument wins; default linux-source-6.12). PKG is
+# one of the packages in the table source_suites below, e.g.
+#
+#   UEV_KERNEL_SOURCE=linux-source-7.3 kernel/build-kernel.sh
+#
+# linux-source-6.12 is installed with apt from the system's suites, as always.
+# A package of another release's suite (linux-source-7.3: trixie-backports) is
+# never installed: it is downloaded through a private apt configuration whose
+# only source is derived from the system's debian.sources (see fetch_source),
+# and unpacked with dpkg -x into ${UEV_KERNEL_CACHE%/kernel}/src/PKG_VERSION/,
+# which later runs reuse without network (remove that directory to fetch a
+# newer version). Such kernels are cached as <pkg>-<version>-<sha256[:16]>/.
+# A fragment option that no Kconfig file of the tree defines (say
+# CONFIG_PROC_SYSCTL, gone by 7.3) is reported and skipped, not a failure.
+#
 # Exit status: 0 bzImage ready; 77 SKIP (the source package cannot be had:
 # no network, not root); anything else a real failure, said on stderr.
 #
@@ -18,21 +34,53 @@
 # qemu-system-x86, cpio), so kernel/ and tests/qemu/ have one install step.
 #
 # `build-kernel.sh --print-backports` prints the deb822 entry it would add for
-# CODENAME-backports (see add_backports) and changes nothing.
+# CODENAME-backports (see add_backports) and changes nothing;
+# `build-kernel.sh --print-suite SUITE` prints the one it derives for any SUITE
+# (e.g. trixie-backports, what --source linux-source-7.3 downloads from).
 #
-# Environment: UEV_KERNEL_CACHE (cache root), UEV_KERNEL_BUILD_DIR (where to
-# unpack and build; default /dev/shm when it has room, else the cache root),
-# UEV_KERNEL_KEEP_BUILD=1 (keep the unpacked, built tree for debugging; a
-# failed build always keeps it, with build.log),
+# Environment: UEV_KERNEL_SOURCE (see above), UEV_KERNEL_CACHE (cache root),
+# UEV_KERNEL_BUILD_DIR (where to unpack and build; default /dev/shm when it
+# has room, else the cache root), UEV_KERNEL_KEEP_BUILD=1 (keep the unpacked,
+# built tree for debugging; a failed build always keeps it, with build.log),
 # UEV_KERNEL_JOBS (make -j, default 2: the size of this project's machines).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fragment=$here/uev.config
 cache_root=${UEV_KERNEL_CACHE:-/var/cache/uev/kernel}
+# Sources fetched from another release's suite, unpacked (see fetch_source).
+src_cache=${cache_root%/kernel}/src
 jobs=${UEV_KERNEL_JOBS:-2}
-src_pkg=linux-source-6.12
-src_tar=/usr/src/$src_pkg.tar.xz
+default_src_pkg=linux-source-6.12
+src_pkg=${UEV_KERNEL_SOURCE:-$default_src_pkg}
+case ${1:-} in
+--source)
+	(($# >= 2)) || { echo "usage: $0 [--source PKG] [--print-backports | --print-suite SUITE]" >&2; exit 2; }
+	src_pkg=$2
+	shift 2
+	;;
+--source=*)
+	src_pkg=${1#--source=}
+	shift
+	;;
+esac
+# Where each kernel source package comes from:
+#   system  installed with apt-get from the system's own suites (on Debian 12
+#           bookworm-security or bookworm-backports, whose entry add_backports
+#           derives when it is missing); the tarball is /usr/src/PKG.tar.xz
+#   SUITE   another release's suite: downloaded, never installed, through a
+#           private apt configuration (fetch_source) and unpacked into the cache
+declare -A source_suites=(
+	[linux-source-6.12]=system
+	[linux-source-7.3]=trixie-backports
+)
+src_suite=${source_suites[$src_pkg]:-}
+if [[ -z $src_suite ]]; then
+	printf 'build-kernel: FAIL: unknown kernel source %s (known: %s)\n' \
+		"$src_pkg" "${!source_suites[*]}" >&2
+	exit 1
+fi
+src_tar=/usr/src/$src_pkg.tar.xz # for "system"; fetch_source sets it otherwise
 # What the build and the qemu test need besides the source, by Debian
 # package name.
 build_deps=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
@@ -67,33 +115,49 @@ if command -v apt-config >/dev/null; then
 fi
 debian_sources=$sources_dir/debian.sources
 
-# derive_backports CODENAME: a deb822 entry for CODENAME-backports on stdout,
-# derived from the system's own debian.sources stanza for CODENAME: same
-# URIs, Components, Signed-By and whatever else it says, only Suites changed.
-# No mirror name is written here: the machine's configuration decides where
-# packages come from.
-derive_backports() {
-	awk -v want="$1" -v suite="$1-backports" '
-		# deb822: stanzas separated by blank lines; "#" lines are comments.
+# derive_suite FROM SUITE: a deb822 entry for SUITE on stdout, derived from
+# the system's own debian.sources stanza that lists suite FROM: same URIs,
+# Components, Signed-By and whatever else it says, only Suites changed. FROM
+# is the system's release (bookworm) for SUITE = bookworm-backports as well as
+# for another release's trixie-backports: the same archive serves both. No
+# mirror name is written here: the machine's configuration decides where
+# packages come from. Prints nothing when no stanza lists FROM.
+derive_suite() {
+	awk -v want="$1" -v suite="$2" '
+		# deb822: stanzas separated by blank lines; "#" lines are comments;
+		# a line starting with white space continues the field before it.
 		function flush() {
 			if (n && hit) {
 				for (i = 1; i <= n; i++)
-					print (lines[i] ~ /^Suites:/ ? "Suites: " suite : lines[i])
+					if (!skip[i])
+						print (lines[i] ~ /^Suites:/ ? "Suites: " suite : lines[i])
 				found = 1
 				exit
 			}
-			n = 0; hit = 0
+			n = 0; hit = 0; in_suites = 0
 		}
 		/^[[:space:]]*$/ { flush(); next }
 		/^#/ { next }
 		{
 			lines[++n] = $0
-			if ($1 == "Suites:")
-				for (i = 2; i <= NF; i++)
+			skip[n] = 0
+			first = 2
+			if ($0 ~ /^[[:space:]]/) {
+				first = 1
+				skip[n] = in_suites # continuation of Suites: replaced whole
+			} else
+				in_suites = ($1 == "Suites:")
+			if (in_suites)
+				for (i = first; i <= NF; i++)
 					if ($i == want) hit = 1
 		}
 		END { if (!found) flush() }
 	' "$debian_sources"
+}
+
+# derive_backports CODENAME: derive_suite's entry for CODENAME-backports.
+derive_backports() {
+	derive_suite "$1" "$1-backports"
 }
 
 # add_backports CODENAME: write derive_backports' entry into sources.list.d.
@@ -115,7 +179,91 @@ codename() {
 	(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
 }
 
+# fetch_source SUITE: $src_pkg from another release's SUITE, without touching
+# the system's apt state: a private apt configuration (its own sources,
+# lists, cache and an empty dpkg status; the system's trusted keys and
+# apt.conf.d, e.g. a proxy, still apply) whose only source is derive_suite's
+# entry for SUITE; `apt-get download` + `dpkg -x` into
+# $src_cache/PKG_VERSION/. Sets src_tar and version. An unpacked copy is
+# reused as is, without network (the newest one when there are several).
+fetch_source() {
+	local suite=$1 dir d v best='' tmp deb
+	for d in "$src_cache/${src_pkg}_"*/; do
+		[[ -r ${d}usr/src/$src_pkg.tar.xz ]] || continue
+		v=${d%/}
+		v=${v##*/"${src_pkg}_"}
+		if [[ -z $best ]] || dpkg --compare-versions "$v" gt "$best"; then
+			best=$v
+		fi
+	done
+	if [[ -n $best ]]; then
+		version=$best
+		src_tar=$src_cache/${src_pkg}_$version/usr/src/$src_pkg.tar.xz
+		return
+	fi
+	command -v apt-get >/dev/null || skip "no apt-get: cannot download $src_pkg"
+	if ! mkdir -p "$src_cache" 2>/dev/null || [[ ! -w $src_cache ]]; then
+		skip "$src_pkg is not in $src_cache, which is not writable (run as root once, or set UEV_KERNEL_CACHE)"
+	fi
+	[[ -r $debian_sources ]] || skip "no $debian_sources to derive a $suite entry from"
+	local from
+	from=$(codename)
+	[[ -n $from ]] || skip "unknown Debian release: no stanza to derive $suite from"
+	tmp=$(mktemp -d "$src_cache/.fetch-$src_pkg.XXXXXX")
+	# shellcheck disable=SC2064 # expand $tmp now
+	trap "rm -rf '$tmp'" EXIT
+	mkdir -p "$tmp/sources.list.d" "$tmp/preferences.d" "$tmp/lists/partial" \
+		"$tmp/cache/archives/partial" "$tmp/download"
+	derive_suite "$from" "$suite" >"$tmp/sources.list.d/uev-$suite.sources"
+	[[ -s $tmp/sources.list.d/uev-$suite.sources ]] ||
+		skip "$debian_sources has no stanza for suite $from to derive $suite from"
+	: >"$tmp/status"
+	cat >"$tmp/apt.conf" <<-EOF
+		Dir::Etc::sourcelist "$tmp/sources.list";
+		Dir::Etc::sourceparts "$tmp/sources.list.d";
+		Dir::Etc::preferences "$tmp/preferences";
+		Dir::Etc::preferencesparts "$tmp/preferences.d";
+		Dir::State::lists "$tmp/lists";
+		Dir::State::status "$tmp/status";
+		Dir::Cache "$tmp/cache";
+		Acquire::Languages "none";
+	EOF
+	# apt's download sandbox user must reach the files it writes.
+	chmod 755 "$tmp"
+	if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+		chown _apt "$tmp/download"
+	fi
+	say "fetching $src_pkg from $suite (private apt configuration in $tmp):"
+	sed 's/^/    /' "$tmp/sources.list.d/uev-$suite.sources" >&2
+	APT_CONFIG=$tmp/apt.conf apt-get update -qq >&2 || skip "apt-get update for $suite failed (no network?)"
+	# apt-get update only warns when an index cannot be fetched.
+	APT_CONFIG=$tmp/apt.conf have_candidate "$src_pkg" ||
+		skip "apt knows no $src_pkg in $suite (no network?)"
+	(cd "$tmp/download" && APT_CONFIG=$tmp/apt.conf apt-get download -q "$src_pkg" >&2) ||
+		skip "cannot download $src_pkg from $suite (no network?)"
+	deb=$(find "$tmp/download" -maxdepth 1 -name "${src_pkg}_*.deb" | head -n1)
+	[[ -n $deb ]] || die "apt-get download $src_pkg left no .deb"
+	version=$(dpkg-deb -f "$deb" Version)
+	[[ -n $version ]] || die "$deb has no Version"
+	say "unpacking $(basename "$deb")"
+	dpkg -x "$deb" "$tmp/x"
+	dir=$src_cache/${src_pkg}_$version
+	[[ -r $tmp/x/usr/src/$src_pkg.tar.xz ]] || die "$deb has no usr/src/$src_pkg.tar.xz"
+	# One rename: a half-unpacked tree never looks complete; a concurrent
+	# run that got there first wins.
+	mv -T "$tmp/x" "$dir" 2>/dev/null || [[ -r $dir/usr/src/$src_pkg.tar.xz ]] ||
+		die "cannot move the unpacked $src_pkg to $dir"
+	rm -rf "$tmp"
+	trap - EXIT
+	src_tar=$dir/usr/src/$src_pkg.tar.xz
+	say "$src_pkg $version in $dir"
+}
+
 ensure_source_package() {
+	if [[ $src_suite != system ]]; then
+		fetch_source "$src_suite"
+		return
+	fi
 	if installed "$src_pkg" && [[ -r $src_tar ]]; then
 		return
 	fi
@@ -175,32 +323,69 @@ apply_fragment() { # in the kernel tree
 
 # Every fragment line must be in .config as asked: olddefconfig silently
 # drops an option whose dependencies are off, and the kernel would build
-# without it. Name each one that did not land.
+# without it. Name each one that did not land. An option that no Kconfig file
+# of this tree defines (renamed or removed in this kernel version, say
+# CONFIG_PROC_SYSCTL in 7.3) cannot land: that is a note, not a failure.
 verify_fragment() { # in the kernel tree
-	local name value bad=0
+	local name value bad=0 skipped=0 kver
+	local -A known=()
+	# Every config/menuconfig symbol of the tree, once (scripts/kconfig/tests
+	# holds the Kconfig tool's own test inputs, not kernel options).
+	while read -r name; do
+		known[CONFIG_$name]=1
+	done < <(find . -path ./scripts/kconfig/tests -prune -o -type f -name 'Kconfig*' -print0 |
+		xargs -0 sed -n 's/^[[:space:]]*\(menu\)\{0,1\}config[[:space:]]\{1,\}\([A-Za-z0-9_]\{1,\}\).*/\2/p' |
+		sort -u)
+	((${#known[@]} > 1000)) || die "found only ${#known[@]} config symbols in the tree's Kconfig files"
+	kver=$(make -s kernelversion 2>/dev/null || printf '%s' "$version")
 	while read -r name value; do
-		if [[ $value == n ]]; then
+		if [[ -z ${known[$name]:-} ]]; then
+			say "$name: not in this kernel ($kver): skipped"
+			skipped=$((skipped + 1))
+		elif [[ $value == n ]]; then
 			if grep -q "^$name=" .config; then
 				say "FAIL: $name=n asked, .config has $(grep "^$name=" .config)"
 				bad=1
 			fi
 		elif ! grep -qx -- "$name=$value" .config; then
-			say "FAIL: $name=$value asked, .config has: $(grep -E "^(# )?${name}[= ]" .config || echo 'nothing (unknown option or its dependencies are off)')"
+			say "FAIL: $name=$value asked, .config has: $(grep -E "^(# )?${name}[= ]" .config || echo 'nothing (its dependencies are off)')"
 			bad=1
 		fi
 	done < <(fragment_options)
 	((bad == 0)) || die "the fragment $fragment did not land in .config (see above)"
-	say "all $(fragment_options | wc -l) options of the fragment are in .config"
+	if ((skipped)); then
+		say "all $(($(fragment_options | wc -l) - skipped)) options of the fragment that $kver has are in .config ($skipped not in this kernel)"
+	else
+		say "all $(fragment_options | wc -l) options of the fragment are in .config"
+	fi
 }
 
-if [[ ${1:-} == --print-backports ]]; then
+case ${1:-} in
+--print-backports)
 	derive_backports "$(codename)"
 	exit 0
-fi
+	;;
+--print-suite)
+	(($# >= 2)) || die "--print-suite needs a SUITE"
+	derive_suite "$(codename)" "$2"
+	exit 0
+	;;
+'') ;;
+*)
+	echo "usage: $0 [--source PKG] [--print-backports | --print-suite SUITE]" >&2
+	exit 2
+	;;
+esac
+version=
 ensure_source_package
 ensure_build_deps
-version=$(dpkg-query -W -f='${Version}' "$src_pkg")
+if [[ $src_suite == system ]]; then
+	version=$(dpkg-query -W -f='${Version}' "$src_pkg")
+fi
+# The default source keeps its old keys (<version>-<sha16>): callers and
+# caches from before other sources existed stay valid.
 key=$version-$(sha256sum "$fragment" | cut -c1-16)
+[[ $src_pkg == "$default_src_pkg" ]] || key=$src_pkg-$key
 out=$cache_root/$key
 # One build at a time: a second caller waits for the first and then finds
 # the kernel cached.

@@ -112,7 +112,13 @@ static void on_flush(void *ctx)
 
 static void on_tick(void *ctx)
 {
-	uev_userev_rescan(&((struct agg *)ctx)->userev);
+	struct agg *a = ctx;
+
+	uev_userev_rescan(&a->userev);
+	/* a mark a second, whatever the flush interval: each CPU's share of
+	 * the persistent instance must keep one however fast it wraps */
+	if (a->boot.inst && time(NULL) != a->boot_marked)
+		agg_boot_mark(a);
 }
 
 static void on_ready(void *ctx)
@@ -192,7 +198,7 @@ int agg_run(struct agg *a)
 		.fsync_interval_s = a->cfg.fsync_interval_s,
 		.sigfd = a->sigfd,
 		/* globs are followed within a second even when flushes are rarer */
-		.tick_ms = a->userev.fd >= 0 && a->userev.nglobs ? 1000 : 0,
+		.tick_ms = (a->userev.fd >= 0 && a->userev.nglobs) || a->boot.inst ? 1000 : 0,
 		.hooks = { .ctx = a, .on_signal = on_signal, .on_flush = on_flush, .on_ready = on_ready,
 			   .on_tick = on_tick },
 		.log = a->log,

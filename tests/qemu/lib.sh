@@ -106,16 +106,19 @@ qemu_append() {
 # qemu_boot TIMEOUT CONSOLE FILES INITRD APPEND [QEMU-ARGS...]: boots the
 # test kernel, 2 CPUs; ttyS0 (the console) to stdout and CONSOLE, ttyS1 to
 # the file FILES. -no-reboot: the guest's `reboot -f` (and a panic,
-# panic=-1) ends qemu. Sets qrc (qemu's exit status, 124 on timeout) and
-# boot_s (wall seconds).
+# panic=-1) ends qemu; with qemu_warm_reboot=1 a reboot or panic resets the
+# machine instead (RAM kept, the same kernel and initramfs booted again),
+# and only the guest's `poweroff -f` ends qemu. Sets qrc (qemu's exit
+# status, 124 on timeout) and boot_s (wall seconds).
 qemu_boot() {
-	local timeout_s=$1 console=$2 files=$3 initrd=$4 append=$5 accel t1
+	local timeout_s=$1 console=$2 files=$3 initrd=$4 append=$5 accel t1 noreboot=(-no-reboot)
 	shift 5
+	[[ ${qemu_warm_reboot:-0} != 1 ]] || noreboot=()
 	accel=$(qemu_accel)
 	say "booting ($accel, 2 CPUs, timeout ${timeout_s} s)"
 	t1=$SECONDS
 	qrc=0
-	timeout -k 10 "$timeout_s" qemu-system-x86_64 -nographic -no-reboot -m 512 -smp 2 \
+	timeout -k 10 "$timeout_s" qemu-system-x86_64 -nographic "${noreboot[@]}" -m 512 -smp 2 \
 		-accel "$accel" -cpu max -monitor none \
 		-serial stdio -serial "file:$files" "$@" \
 		-kernel "$kernel" -initrd "$initrd" -append "$append" \

@@ -18,6 +18,11 @@
  *                                     run PROG with those ids (first GID is the
  *                                     primary group, the rest supplementary);
  *                                     busybox has no setpriv --reuid
+ *   uevq flood EVENT FIRST COUNT      register EVENT, wait up to 2 s for it to be
+ *                                     enabled, then emit FIRST, FIRST+1, ... (COUNT
+ *                                     of them, 0: until killed) about 1 ms apart,
+ *                                     printing "UEVQ-EMIT i" after each write the
+ *                                     kernel took: the log a crash test compares
  *   uevq persist NAME FIELDS [hold]   register "NAME FIELDS" with the raw ABI and
  *                                     USER_EVENT_REG_PERSIST (as an older schema's
  *                                     aggregator did), print "persisted NAME", and
@@ -146,6 +151,27 @@ static int do_emit(const char *name, unsigned count, unsigned wait_ms)
 	return 0;
 }
 
+static int do_flood(const char *name, unsigned first, unsigned count)
+{
+	struct uev_provider *p = open_provider();
+	struct uev_event *ev = find(name);
+	uint64_t t0 = now_ms();
+	char text[96];
+
+	if (uev_event_register(p, ev) < 0)
+		return 1;
+	while (!uev_enabled(ev) && now_ms() - t0 < 2000)
+		usleep(5000);
+	for (unsigned i = first; count == 0 || i - first < count; i++) {
+		snprintf(text, sizeof(text), "%s #%u by uid %u", name, i, (unsigned)getuid());
+		if (uev_emit(ev, i, text) > 0)
+			printf("UEVQ-EMIT %u\n", i);
+		usleep(1000);
+	}
+	uev_provider_close(p);
+	return 0;
+}
+
 static int do_timeline(const char *uevent)
 {
 	struct uev_provider *p = open_provider();
@@ -222,13 +248,16 @@ int main(int argc, char **argv)
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "emit"))
 		return do_emit(argv[2], (unsigned)strtoul(argv[3], NULL, 10),
 			       argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 0);
+	if (argc == 5 && !strcmp(argv[1], "flood"))
+		return do_flood(argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
 	if (argc == 3 && !strcmp(argv[1], "timeline"))
 		return do_timeline(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "as"))
 		return do_as(argv + 2);
 	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "hold"))) && !strcmp(argv[1], "persist"))
 		return do_persist(argv[2], argv[3], argc == 5);
-	fprintf(stderr, "usage: uevq backend | emit EVENT COUNT [WAIT_MS] | timeline UEVENT_FILE |"
+	fprintf(stderr, "usage: uevq backend | emit EVENT COUNT [WAIT_MS] | flood EVENT FIRST COUNT |"
+			" timeline UEVENT_FILE |"
 			" as UID GID[,GID...] PROG ARG... | persist NAME FIELDS [hold]\n");
 	return 2;
 }
