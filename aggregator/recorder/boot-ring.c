@@ -118,18 +118,6 @@ int uev_boot_ring_enable(struct uev_boot_ring *b, const char *system, const char
 	return tracefs_event_file_write(b->inst, system, event, "enable", on ? "1" : "0") < 0 ? -EIO : 0;
 }
 
-/* Writes only what differs: writing trace_clock empties the ring. */
-static int set_clock(struct uev_boot_ring *b, const char *clock)
-{
-	char *cur = tracefs_get_clock(b->inst);
-	int same = cur && !strcmp(cur, clock);
-
-	free(cur);
-	if (same)
-		return 0;
-	return tracefs_instance_file_write(b->inst, "trace_clock", clock) < 0 ? -EINVAL : 0;
-}
-
 int uev_boot_ring_arm(struct uev_boot_ring *b, const struct uev_config *c, int clear, char *err,
 		      size_t errsize)
 {
@@ -139,7 +127,8 @@ int uev_boot_ring_arm(struct uev_boot_ring *b, const struct uev_config *c, int c
 		snprintf(err, errsize, "%s: cannot clear it: %s", b->name, strerror(errno));
 		return -EIO;
 	}
-	if ((r = set_clock(b, c->clock)) < 0) {
+	/* written only when it differs (writing it empties the ring) */
+	if ((r = uev_seat_set_clock(&(struct uev_seat){ .instance = b->inst }, c->clock)) < 0) {
 		snprintf(err, errsize, "%s: cannot set trace clock %s", b->name, c->clock);
 		return r;
 	}

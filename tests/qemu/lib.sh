@@ -64,6 +64,20 @@ qemu_closure() {
 	done
 }
 
+# qemu_probe LIBUEV_A OUT: tests/qemu/uevq.c against this build's libuev.a:
+# static, so it runs even where the loader is the question; but a sanitizer
+# build's archive needs its runtime, which only links dynamically: then with
+# the same sanitizers (qemu_closure copies their libraries like the others').
+qemu_probe() {
+	local syms sanitize=() link
+	syms=$(nm "$1" 2>/dev/null || true) # (not "nm | grep -q": pipefail and SIGPIPE)
+	[[ $syms != *" U __asan_"* ]] || sanitize+=(-fsanitize=address)
+	[[ $syms != *" U __ubsan_"* ]] || sanitize+=(-fsanitize=undefined)
+	if ((${#sanitize[@]})); then link=("${sanitize[@]}"); else link=(-static); fi
+	cc "${link[@]}" -O2 -std=gnu11 -Wall -Wextra -Werror -I"$QEMU_ROOT/libuev/include" \
+		-o "$2" "$QEMU_ROOT/tests/qemu/uevq.c" "$1" -lpthread
+}
+
 # qemu_cpio DIR OUT: DIR as a gzip-compressed newc archive owned by root.
 # The kernel unpacks concatenated archives in order, later files replacing
 # earlier ones, so a cached part and a per-run part can be joined with cat.

@@ -62,19 +62,8 @@ qemu_workdir uev-qemu
 # --- the initramfs ---------------------------------------------------------------
 stage=$work/root
 mkdir -p "$stage"/{bin,sbin,usr/bin,etc/uev/qemu,usr/share/uev/schemas,usr/share/uev/qemu,lib64,proc,sys,dev,run,tmp,var/lib/uev}
-# The probe, against this build's libuev.a: static, so it runs even where
-# the loader is the question; but a sanitizer build's archive needs its
-# runtime, which only links dynamically: then with the same sanitizers, and
-# its libraries are copied like the others'.
 probe=$work/uevq
-sanitize=()
-syms=$(nm "$libuev_a" 2>/dev/null || true) # (not "nm | grep -q": pipefail and SIGPIPE)
-[[ $syms != *" U __asan_"* ]] || sanitize+=(-fsanitize=address)
-[[ $syms != *" U __ubsan_"* ]] || sanitize+=(-fsanitize=undefined)
-if ((${#sanitize[@]})); then link=("${sanitize[@]}"); else link=(-static); fi
-cc "${link[@]}" -O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/libuev/include" \
-	-o "$probe" "$here/uevq.c" "$libuev_a" -lpthread ||
-	fail "cannot build the probe tests/qemu/uevq.c"
+qemu_probe "$libuev_a" "$probe" || fail "cannot build the probe tests/qemu/uevq.c"
 bins+=("$probe")
 qemu_busybox "$stage"
 for b in "${bins[@]}"; do

@@ -51,13 +51,7 @@ qemu_workdir uev-qemu-boot
 stage=$work/root
 mkdir -p "$stage"/{etc/uev/qemu,usr/share/uev/qemu,var/lib/uev}
 probe=$work/uevq
-sanitize=()
-syms=$(nm "$libuev_a" 2>/dev/null || true)
-[[ $syms != *" U __asan_"* ]] || sanitize+=(-fsanitize=address)
-[[ $syms != *" U __ubsan_"* ]] || sanitize+=(-fsanitize=undefined)
-if ((${#sanitize[@]})); then link=("${sanitize[@]}"); else link=(-static); fi
-cc "${link[@]}" -O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/libuev/include" \
-	-o "$probe" "$root/tests/qemu/uevq.c" "$libuev_a" -lpthread || fail "cannot build the probe"
+qemu_probe "$libuev_a" "$probe" || fail "cannot build the probe tests/qemu/uevq.c"
 bins+=("$probe")
 qemu_busybox "$stage"
 for b in "${bins[@]}"; do
