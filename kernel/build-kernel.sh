@@ -218,7 +218,12 @@ fetch_source() {
 	[[ -s $tmp/sources.list.d/uev-$suite.sources ]] ||
 		skip "$debian_sources has no stanza for suite $from to derive $suite from"
 	: >"$tmp/status"
-	cat >"$tmp/apt.conf" <<-EOF
+	# A caller's own APT_CONFIG (a proxy, say) still applies; the Dir
+	# settings after it win.
+	if [[ -n ${APT_CONFIG:-} && -r $APT_CONFIG ]]; then
+		printf '#include "%s";\n' "$APT_CONFIG" >"$tmp/apt.conf"
+	fi
+	cat >>"$tmp/apt.conf" <<-EOF
 		Dir::Etc::sourcelist "$tmp/sources.list";
 		Dir::Etc::sourceparts "$tmp/sources.list.d";
 		Dir::Etc::preferences "$tmp/preferences";
