@@ -132,7 +132,8 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 	char err[1024] = "", why[5200];
 	int r;
 
-	if ((r = uev_boot_prev_load(a->cfg.ring_path, f->mark.run_id, &p, err, sizeof(err))) < 0) {
+	if ((r = uev_boot_prev_load(a->cfg.ring_path, f->mark.run_id, f->mark.boot_id, uev_boot_first_ts(snap), &p,
+				    err, sizeof(err))) < 0) {
 		say(a, "not imported: %s", err, NULL);
 		return 0;
 	}
@@ -154,12 +155,11 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 		say(a, "import failed: %s", err[0] ? err : strerror(-r), NULL);
 	} else {
 		fprintf(stderr, "uev-aggregator: seat %s: persistent instance %s: %llu events of boot %s "
-			"(run %llu) recovered from kernel memory, %llu it had written already left out, "
-			"%llu lost in the kernel%s; the previous run's last event met on %u of the CPUs\n",
+			"(run %llu) recovered from kernel memory, %llu the file held already left out "
+			"(on %u CPUs), %llu lost in the kernel%s\n",
 			a->opt.seat, a->boot.name, (unsigned long long)st.events, p.info.boot_id,
-			(unsigned long long)p.run_id, (unsigned long long)st.events_dup,
-			(unsigned long long)st.missed, st.missed_unknown ? " (and more it could not count)" : "",
-			st.cpus_matched);
+			(unsigned long long)p.run_id, (unsigned long long)st.events_dup, st.cpus_dup,
+			(unsigned long long)st.missed, st.missed_unknown ? " (and more it could not count)" : "");
 		a->boot_imported = st.events;
 	}
 	uev_boot_prev_free(&p);

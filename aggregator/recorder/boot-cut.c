@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The recovered pages (boot-import.h): cut away what the recording run
- * already holds, then write the rest as a run of its own.
+ * The recovered pages (boot-import.h): leave out what the file holds
+ * already, then write the rest as a run of its own.
  *
- * The cut works per CPU, because each CPU's buffer is its own ordered
- * stream in both instances: the persistent copy of the run's last event
- * on a CPU is the same bytes (type, pid, flags, fields) stamped within
- * CUT_WINDOW_NS of it, and everything after it there is what the run
- * never got to write. A page where the cut falls mid-way is rebuilt: the
- * same event bytes from the first kept one on, the page's timestamp set
- * to that event's time and its own delta to 0, so every reader computes
- * the same times as before.
+ * A page that loses events is encoded anew rather than patched: the kernel
+ * gives each event a delta from the one before it on the page (27 bits,
+ * larger gaps in a TIME_EXTEND record before it; newer kernels may write
+ * absolute TIME_STAMP records), so taking events out changes the deltas
+ * of those after them. kbuffer reads every event's absolute time; the new
+ * page starts at the first kept event's time, and each kept event keeps its
+ * bytes with a new delta, behind a TIME_EXTEND where the gap needs one. So
+ * every reader computes the same times as from the original page.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,73 +24,123 @@
 #include "capture.h"
 #include "uev-decode.h"
 
-#define CUT_WINDOW_NS 1000000ull
-
-static const struct uev_boot_last *last_of(const struct uev_boot_prev *p, unsigned cpu)
-{
-	for (size_t i = 0; i < p->nlast; i++)
-		if (p->last[i].cpu == cpu)
-			return &p->last[i];
-	return NULL;
-}
+#define TYPE_TIME_EXTEND 30u
+#define DELTA_BITS 27u
+#define DELTA_MAX ((1u << DELTA_BITS) - 1)
 
 static int page_ok(const void *page, size_t size)
 {
 	return size >= UEV_PAGE_HDR && uev_page_commit(page, size) + UEV_PAGE_HDR <= size;
 }
 
-/* Where the cut falls on one CPU (pages [lo, hi) of @snap): after event
- * @idx (counted from 0 over those pages); -1 keeps everything. */
-static long long cut_index(struct kbuffer *kb, const struct uev_snapshot *snap, size_t lo, size_t hi,
-			   const struct uev_boot_last *last, int *matched)
+static uint64_t fnv1a(const void *d, size_t n)
 {
-	long long idx = 0, best = -1, before = -1;
-	uint64_t best_gap = UINT64_MAX;
+	const uint8_t *b = d;
+	uint64_t h = 14695981039346656037ull;
 
-	*matched = 0;
-	for (size_t i = lo; i < hi; i++) {
-		unsigned long long ts;
-		void *d;
-
-		if (!page_ok(snap->page[i].data, snap->page[i].size) ||
-		    kbuffer_load_subbuffer(kb, snap->page[i].data) < 0)
-			continue;
-		for (d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts), idx++) {
-			uint64_t gap = ts > last->ts ? ts - last->ts : last->ts - ts;
-
-			if (ts <= last->ts)
-				before = idx;
-			if (gap <= CUT_WINDOW_NS && gap < best_gap && kbuffer_event_size(kb) == (int)last->size &&
-			    !memcmp(d, last->body, last->size)) {
-				best = idx;
-				best_gap = gap;
-			}
-		}
-	}
-	if (best >= 0)
-		*matched = 1;
-	return best >= 0 ? best : before;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
 }
 
-/* The page from the event kbuffer is at on: same bytes, its own delta 0,
- * the page stamped with its time. NULL on ENOMEM. */
-static void *rebuild(struct kbuffer *kb, const uint8_t *page, size_t size, unsigned long long ts)
+static int by_key(const void *a, const void *b)
 {
-	size_t start = (size_t)kbuffer_start_of_data(kb), off = (size_t)kbuffer_curr_offset(kb);
-	size_t end = start + uev_page_commit(page, size);
-	uint8_t *n = calloc(1, size);
-	unsigned long commit = (unsigned long)(end - off);
-	uint32_t w;
+	const struct uev_boot_seen *x = a, *y = b;
 
-	if (!n)
-		return NULL;
-	memcpy(n, &ts, 8);
-	memcpy(n + 8, &commit, sizeof(commit));
-	memcpy(n + start, page + off, end - off);
-	memcpy(&w, n + start, 4);
-	w &= uev_page_host_big_endian() ? 0xf8000000u : 0x1fu; /* keep type_len, time_delta 0 */
-	memcpy(n + start, &w, 4);
-	return n;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/* Is this event a copy of one the file holds? The nearest unused written
+ * event of the same CPU and bytes within the window accounts for it. */
+static int written(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
+{
+	struct uev_boot_seen key = { fnv1a(body, size), 0, cpu, size, 0 }, *best = NULL;
+	size_t lo = 0, hi = p->nseen;
+	uint64_t best_gap = UEV_BOOT_WINDOW_NS + 1;
+
+	while (lo < hi) { /* the first entry of (cpu, hash, size) */
+		size_t mid = (lo + hi) / 2;
+
+		if (by_key(&p->seen[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < p->nseen && p->seen[i].cpu == cpu && p->seen[i].hash == key.hash &&
+			    p->seen[i].size == size; i++) {
+		uint64_t gap = p->seen[i].ts > ts ? p->seen[i].ts - ts : ts - p->seen[i].ts;
+
+		if (!p->seen[i].used && gap < best_gap) {
+			best = &p->seen[i];
+			best_gap = gap;
+		}
+	}
+	if (best)
+		best->used = 1;
+	return best != NULL;
+}
+
+static void put_word(uint8_t *at, uint32_t type_len, uint32_t delta)
+{
+	/* the C bitfield of struct ring_buffer_event, as this machine lays it */
+	uint32_t w = uev_page_host_big_endian() ? (type_len << DELTA_BITS) | delta : type_len | (delta << 5);
+
+	memcpy(at, &w, 4);
+}
+
+/* Page @i again, with only the events @keep marks (in walk order). */
+static int encode(struct kbuffer *kb, struct uev_snapshot *snap, size_t i, const uint8_t *keep)
+{
+	uint8_t *page = snap->page[i].data, *n;
+	size_t start, pos, cap = snap->page[i].size * 2 + 64, k = 0;
+	unsigned long long ts, prev = 0;
+	int first = 1;
+
+	if (!(n = calloc(1, cap)))
+		return -ENOMEM;
+	kbuffer_load_subbuffer(kb, page);
+	start = pos = (size_t)kbuffer_start_of_data(kb);
+	for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts), k++) {
+		size_t off = (size_t)kbuffer_curr_offset(kb), hdr = (size_t)((uint8_t *)d - (page + off));
+		size_t len = hdr + (((size_t)kbuffer_event_size(kb) + 3) & ~(size_t)3);
+		uint64_t delta = first ? 0 : ts - prev;
+		uint32_t type_len;
+
+		if (!keep[k])
+			continue;
+		if (first)
+			memcpy(n, &ts, 8); /* the page's time: its first event's */
+		if (delta > DELTA_MAX) {
+			uint32_t hi = (uint32_t)(delta >> DELTA_BITS);
+
+			put_word(n + pos, TYPE_TIME_EXTEND, (uint32_t)(delta & DELTA_MAX));
+			memcpy(n + pos + 4, &hi, 4);
+			pos += 8;
+			delta = 0;
+		}
+		memcpy(&type_len, page + off, 4);
+		type_len = uev_page_host_big_endian() ? type_len >> DELTA_BITS : type_len & 0x1f;
+		memcpy(n + pos, page + off, len);
+		put_word(n + pos, type_len, (uint32_t)delta);
+		pos += len;
+		prev = ts;
+		first = 0;
+	}
+	{
+		unsigned long commit = (unsigned long)(pos - start);
+
+		memcpy(n + 8, &commit, sizeof(commit));
+	}
+	free(page);
+	snap->page[i].data = n;
+	snap->page[i].size = pos > snap->page[i].size ? pos : snap->page[i].size;
+	return 0;
 }
 
 /* Count what page @i holds now (events, loss). */
@@ -110,83 +160,64 @@ static void count(struct kbuffer *kb, const struct uev_snapshot *snap, size_t i,
 		st->events++;
 }
 
-/* Apply the cut to pages [lo, hi) of one CPU: drop or rebuild; dropped
- * pages get data NULL. */
-static int apply(struct kbuffer *kb, struct uev_snapshot *snap, size_t lo, size_t hi, long long cut,
-		 struct uev_boot_cut_stats *st)
+/* One page: leave its copies out. 1 when it lost events, 0, -errno. */
+static int cut_page(struct kbuffer *kb, struct uev_snapshot *snap, size_t i, struct uev_boot_prev *p,
+		    struct uev_boot_cut_stats *st)
 {
-	long long idx = 0;
+	size_t n = 0, dup = 0;
+	unsigned long long ts;
+	uint8_t *keep;
+	int r;
 
-	for (size_t i = lo; i < hi; i++) {
-		unsigned long long ts;
-		long long first = idx, n = 0;
-		void *d, *page = snap->page[i].data;
-
-		if (!page_ok(page, snap->page[i].size) || kbuffer_load_subbuffer(kb, page) < 0) {
-			free(page); /* what the check refuses is never imported */
-			snap->page[i].data = NULL;
-			continue;
-		}
-		for (d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts))
-			n++;
-		idx += n;
-		if (cut < first) {
-			/* kept whole */
-		} else if (cut >= first + n - 1) {
-			st->events_dup += (uint64_t)n;
-			free(page);
-			snap->page[i].data = NULL;
-		} else {
-			void *nw;
-
-			kbuffer_load_subbuffer(kb, page);
-			d = kbuffer_read_event(kb, &ts);
-			for (long long k = first; k <= cut; k++)
-				d = kbuffer_next_event(kb, &ts);
-			if (!d || !(nw = rebuild(kb, page, snap->page[i].size, ts)))
-				return -ENOMEM;
-			st->events_dup += (uint64_t)(cut - first + 1);
-			free(page);
-			snap->page[i].data = nw;
-		}
-		if (snap->page[i].data) {
-			st->pages++;
-			count(kb, snap, i, st);
-		}
+	if (!page_ok(snap->page[i].data, snap->page[i].size) || kbuffer_load_subbuffer(kb, snap->page[i].data) < 0) {
+		free(snap->page[i].data); /* what the check refuses is never imported */
+		snap->page[i].data = NULL;
+		return 0;
 	}
-	return 0;
+	/* every event takes 4 bytes at least */
+	if (!(keep = malloc(snap->page[i].size / 4 + 1)))
+		return -ENOMEM;
+	for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts), n++) {
+		int w = written(p, (unsigned)snap->page[i].cpu, ts, d, (uint32_t)kbuffer_event_size(kb));
+
+		st->events_in++;
+		keep[n] = !w;
+		dup += (size_t)w;
+	}
+	st->events_dup += dup;
+	if (!dup) {
+		r = 0;
+	} else if (dup == n) {
+		free(snap->page[i].data);
+		snap->page[i].data = NULL;
+		r = 1;
+	} else {
+		r = encode(kb, snap, i, keep) < 0 ? -ENOMEM : 1;
+	}
+	free(keep);
+	return r;
 }
 
-int uev_boot_cut(struct uev_snapshot *snap, const struct uev_boot_prev *p, struct uev_boot_cut_stats *st)
+int uev_boot_cut(struct uev_snapshot *snap, struct uev_boot_prev *p, struct uev_boot_cut_stats *st)
 {
 	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	int last_cpu = -1, r = 0;
 	size_t k = 0;
-	int r = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (!kb)
 		return -ENOMEM;
+	qsort(p->seen, p->nseen, sizeof(*p->seen), by_key);
 	st->pages_in = snap->npages;
-	for (size_t i = 0; i < snap->npages; i++) {
-		unsigned long long ts;
-
-		if (page_ok(snap->page[i].data, snap->page[i].size) &&
-		    kbuffer_load_subbuffer(kb, snap->page[i].data) == 0)
-			for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts))
-				st->events_in++;
-	}
-	/* The snapshot holds each CPU's pages together, oldest first. */
-	for (size_t lo = 0, hi; lo < snap->npages && r == 0; lo = hi) {
-		const struct uev_boot_last *last = last_of(p, (unsigned)snap->page[lo].cpu);
-		long long cut = -1;
-		int matched = 0;
-
-		for (hi = lo; hi < snap->npages && snap->page[hi].cpu == snap->page[lo].cpu; hi++)
-			;
-		if (last)
-			cut = cut_index(kb, snap, lo, hi, last, &matched);
-		st->cpus_matched += (unsigned)matched;
-		r = apply(kb, snap, lo, hi, cut, st);
+	for (size_t i = 0; i < snap->npages && r >= 0; i++) {
+		if ((r = cut_page(kb, snap, i, p, st)) == 1 && snap->page[i].cpu != last_cpu) {
+			st->cpus_dup++;
+			last_cpu = snap->page[i].cpu;
+		}
+		if (r >= 0 && snap->page[i].data) {
+			st->pages++;
+			count(kb, snap, i, st);
+		}
 	}
 	kbuffer_free(kb);
 	/* Pages left empty go. */
@@ -194,7 +225,7 @@ int uev_boot_cut(struct uev_snapshot *snap, const struct uev_boot_prev *p, struc
 		if (snap->page[i].data)
 			snap->page[k++] = snap->page[i];
 	snap->npages = k;
-	return r;
+	return r < 0 ? r : 0;
 }
 
 /* ---- The recovered run -------------------------------------------------- */

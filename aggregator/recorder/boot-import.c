@@ -9,10 +9,11 @@
  * which run that was, is decoded by any reader exactly as that run's own
  * pages, and merges with them by time (same boot, same trace clock).
  *
- * Why cut: during that boot the seat's instance and the persistent one
- * recorded the same events, each stamping its own copy; what the run
- * wrote before the crash is in the file already. The copy of its last
- * event on each CPU marks where the new part begins.
+ * Why leave events out: during that boot the seat's instance and the
+ * persistent one recorded the same events, each stamping its own copy, and
+ * what the runs of that boot wrote before the crash is in the file
+ * already. The events they wrote from the persistent instance's oldest on
+ * are collected here (boot-cut.c matches the copies).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <event-parse.h>
 #include <kbuffer.h>
 
 #include "boot-import.h"
@@ -31,11 +31,12 @@
 
 struct load {
 	struct uev_boot_prev *p;
+	const char *boot_id;
 	uint64_t order;
 	int seen;
-	/* the newest page of each CPU, copied */
-	struct { unsigned cpu; uint8_t *page; uint32_t len; } *lastpg;
-	size_t nlastpg, caplastpg;
+	uint64_t *runs;         /* the runs of that boot met so far */
+	size_t nruns, capruns;
+	struct kbuffer *kb;
 };
 
 static char *dup_or(const char *s, int *fail)
@@ -118,46 +119,76 @@ static int keep_comm(struct load *l, const struct uev_ring_rec *rec)
 	return 0;
 }
 
+static uint64_t fnv1a(const void *d, size_t n)
+{
+	const uint8_t *b = d;
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
+{
+	if (UEV_GROW(p->seen, p->capseen, p->nseen + 1) < 0)
+		return -ENOMEM;
+	p->seen[p->nseen++] = (struct uev_boot_seen){ fnv1a(body, size), ts, cpu, size, 0 };
+	return 0;
+}
+
+static int of_boot(const struct load *l, uint64_t run_id)
+{
+	for (size_t i = 0; i < l->nruns; i++)
+		if (l->runs[i] == run_id)
+			return 1;
+	return 0;
+}
+
+/* A page of a run of that boot: its events from seen_from on. */
 static int keep_page(struct load *l, const struct uev_ring_rec *rec)
 {
 	struct uev_ring_page_rec pg;
-	size_t i = 0;
-	uint8_t *copy;
+	unsigned long long ts;
+	int r = 0;
 
-	if (uev_ring_rec_page(rec, &pg) < 0)
+	if (!of_boot(l, rec->run_id) || uev_ring_rec_page(rec, &pg) < 0 || pg.len < UEV_PAGE_HDR ||
+	    uev_page_commit(pg.data, pg.len) + UEV_PAGE_HDR > pg.len ||
+	    kbuffer_load_subbuffer(l->kb, (void *)pg.data) < 0)
 		return 0;
-	while (i < l->nlastpg && l->lastpg[i].cpu != pg.cpu)
-		i++;
-	if (i == l->nlastpg) {
-		if (UEV_GROW(l->lastpg, l->caplastpg, l->nlastpg + 1) < 0)
-			return -ENOMEM;
-		l->lastpg[l->nlastpg++] = (typeof(*l->lastpg)){ pg.cpu, NULL, 0 };
-	}
-	if (!(copy = malloc(pg.len ? pg.len : 1)))
-		return -ENOMEM;
-	memcpy(copy, pg.data, pg.len);
-	free(l->lastpg[i].page);
-	l->lastpg[i].page = copy;
-	l->lastpg[i].len = pg.len;
-	return 0;
+	for (void *d = kbuffer_read_event(l->kb, &ts); d && r == 0; d = kbuffer_next_event(l->kb, &ts))
+		if (ts + UEV_BOOT_WINDOW_NS >= l->p->seen_from)
+			r = uev_boot_seen_add(l->p, pg.cpu, ts, d, (uint32_t)kbuffer_event_size(l->kb));
+	return r;
 }
 
 static int load_rec(struct load *l, const struct uev_ring_rec *rec)
 {
 	struct uev_boot_prev *p = l->p;
 
-	if (rec->run_id != p->run_id)
-		return 0;
-	switch (rec->type) {
-	case UEV_RING_RUN_START: {
+	if (rec->type == UEV_RING_RUN_START) {
 		struct uev_ring_run_start_rec rs;
 
-		if (uev_ring_rec_run_start(rec, &rs) == 0 && rs.run_id == p->run_id) {
+		if (uev_ring_rec_run_start(rec, &rs) < 0)
+			return 0;
+		/* a recovered run of that boot holds nothing the instance has */
+		if (!strcmp(rs.info.boot_id, l->boot_id) && !rs.info.recovered_from &&
+		    uev_ring_layout_is_host(&rs.info) && !of_boot(l, rs.run_id)) {
+			if (UEV_GROW(l->runs, l->capruns, l->nruns + 1) < 0)
+				return -ENOMEM;
+			l->runs[l->nruns++] = rs.run_id;
+		}
+		if (rs.run_id == p->run_id) {
 			p->info = rs.info;
 			l->seen = 1;
 		}
 		return 0;
 	}
+	if (rec->type == UEV_RING_PAGE)
+		return keep_page(l, rec);
+	if (rec->run_id != p->run_id)
+		return 0;
+	switch (rec->type) {
 	case UEV_RING_SYNC:
 		if (uev_ring_rec_sync(rec, &p->sync) == 0)
 			p->have_sync = 1;
@@ -168,8 +199,6 @@ static int load_rec(struct load *l, const struct uev_ring_rec *rec)
 		return keep_announce(l, rec);
 	case UEV_RING_COMM:
 		return keep_comm(l, rec);
-	case UEV_RING_PAGE:
-		return keep_page(l, rec);
 	default:
 		return 0;
 	}
@@ -198,59 +227,45 @@ static void names_settle(struct uev_boot_prev *p)
 	p->nnames = k;
 }
 
-/* The last event of each CPU's newest page: where the cut goes. */
-static int last_events(struct load *l)
-{
-	struct uev_boot_prev *p = l->p;
-	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
-
-	if (!kb)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->nlastpg; i++) {
-		unsigned long long ts = 0, t;
-		void *d, *last = NULL;
-		int size = 0;
-
-		if (l->lastpg[i].len < UEV_PAGE_HDR ||
-		    uev_page_commit(l->lastpg[i].page, l->lastpg[i].len) + UEV_PAGE_HDR > l->lastpg[i].len ||
-		    kbuffer_load_subbuffer(kb, l->lastpg[i].page) < 0)
-			continue;
-		for (d = kbuffer_read_event(kb, &t); d; d = kbuffer_next_event(kb, &t)) {
-			last = d;
-			ts = t;
-			size = kbuffer_event_size(kb);
-		}
-		if (!last || size <= 0)
-			continue;
-		if (UEV_GROW(p->last, p->caplast, p->nlast + 1) < 0 || !(p->last[p->nlast].body = malloc((size_t)size))) {
-			kbuffer_free(kb);
-			return -ENOMEM;
-		}
-		memcpy(p->last[p->nlast].body, last, (size_t)size);
-		p->last[p->nlast].cpu = l->lastpg[i].cpu;
-		p->last[p->nlast].ts = ts;
-		p->last[p->nlast++].size = (uint32_t)size;
-	}
-	kbuffer_free(kb);
-	return 0;
-}
-
 static void quiet(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	(void)ctx, (void)kind, (void)off, (void)msg; /* damage costs what it hit; replay reports it */
 }
 
-int uev_boot_prev_load(const char *path, uint64_t run_id, struct uev_boot_prev *p, char *err, size_t errsize)
+uint64_t uev_boot_first_ts(const struct uev_snapshot *snap)
 {
-	struct load l = { .p = p };
+	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+	uint64_t first = UINT64_MAX;
+
+	for (size_t i = 0; kb && i < snap->npages; i++) {
+		unsigned long long ts;
+
+		if (snap->page[i].size >= UEV_PAGE_HDR &&
+		    uev_page_commit(snap->page[i].data, snap->page[i].size) + UEV_PAGE_HDR <= snap->page[i].size &&
+		    kbuffer_load_subbuffer(kb, snap->page[i].data) == 0 && kbuffer_read_event(kb, &ts) && ts < first)
+			first = ts;
+	}
+	kbuffer_free(kb);
+	return first;
+}
+
+int uev_boot_prev_load(const char *path, uint64_t run_id, const char *boot_id, uint64_t from,
+		       struct uev_boot_prev *p, char *err, size_t errsize)
+{
+	struct load l = { .p = p, .boot_id = boot_id };
 	struct uev_ring_reader *r;
 	struct uev_ring_rec rec;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	p->run_id = run_id;
-	if ((ret = uev_ring_reader_open(&r, path, quiet, NULL, err, errsize)) < 0)
+	p->seen_from = from;
+	if (!(l.kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST)))
+		return -ENOMEM;
+	if ((ret = uev_ring_reader_open(&r, path, quiet, NULL, err, errsize)) < 0) {
+		kbuffer_free(l.kb);
 		return ret;
+	}
 	while ((ret = uev_ring_reader_next(r, &rec)) > 0)
 		if ((ret = load_rec(&l, &rec)) < 0)
 			break;
@@ -268,13 +283,10 @@ int uev_boot_prev_load(const char *path, uint64_t run_id, struct uev_boot_prev *
 			 (unsigned long long)run_id);
 		ret = -ENOTSUP;
 	}
-	if (ret >= 0) {
+	if (ret >= 0)
 		names_settle(p);
-		ret = last_events(&l);
-	}
-	for (size_t i = 0; i < l.nlastpg; i++)
-		free(l.lastpg[i].page);
-	free(l.lastpg);
+	kbuffer_free(l.kb);
+	free(l.runs);
 	if (ret < 0)
 		uev_boot_prev_free(p);
 	return ret < 0 ? ret : 0;
@@ -289,11 +301,9 @@ void uev_boot_prev_free(struct uev_boot_prev *p)
 	}
 	for (size_t i = 0; i < p->nann; i++)
 		free(p->ann[i].def);
-	for (size_t i = 0; i < p->nlast; i++)
-		free(p->last[i].body);
 	free(p->fmt);
 	free(p->ann);
 	free(p->names);
-	free(p->last);
+	free(p->seen);
 	memset(p, 0, sizeof(*p));
 }

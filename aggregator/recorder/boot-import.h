@@ -30,12 +30,17 @@ struct uev_boot_name {
 	char comm[16];
 	uint64_t order;        /* file order: the latest name of a pid wins */
 };
-/* The last event a run holds on a CPU. */
-struct uev_boot_last {
-	unsigned cpu;
+/* The copies of one event in two instances are stamped this close (the
+ * tracepoint writes one after the other, in the same context). */
+#define UEV_BOOT_WINDOW_NS 1000000ull
+
+/* An event the ring file holds already (of a run of the recovered boot):
+ * its CPU, time and a hash of its bytes; one persistent copy each. */
+struct uev_boot_seen {
+	uint64_t hash;
 	uint64_t ts;
-	uint8_t *body;
-	uint32_t size;
+	uint32_t cpu, size;
+	uint8_t used;
 };
 
 /* What run @run_id of a ring file left: enough to write its boot's
@@ -51,35 +56,50 @@ struct uev_boot_prev {
 	size_t nann, capann;
 	struct uev_boot_name *names; /* sorted by pid once loaded, one per pid */
 	size_t nnames, capnames;
-	struct uev_boot_last *last;
-	size_t nlast, caplast;
+	/* The events runs of that boot wrote from seen_from on (sorted by
+	 * uev_boot_cut) */
+	struct uev_boot_seen *seen;
+	size_t nseen, capseen;
+	uint64_t seen_from;
 };
 
-/* Read run @run_id of the ring file at @path. 0; -ENOENT when the file
- * holds no RUN_START of it (overwritten, or another file); -ENOTSUP when
- * its pages are of another machine's layout; -errno; @err says why. */
-int uev_boot_prev_load(const char *path, uint64_t run_id, struct uev_boot_prev *p, char *err, size_t errsize);
+/* Read run @run_id of the ring file at @path (boot @boot_id), and every
+ * event that runs of that boot wrote on or after trace time @from (the
+ * oldest the persistent instance holds, uev_boot_first_ts). 0; -ENOENT
+ * when the file holds no RUN_START of it (overwritten, or another file);
+ * -ENOTSUP when its pages are of another machine's layout; -errno; @err
+ * says why. */
+int uev_boot_prev_load(const char *path, uint64_t run_id, const char *boot_id, uint64_t from,
+		       struct uev_boot_prev *p, char *err, size_t errsize);
+/* Note one written event (tests build a prev by hand with it). */
+int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size);
+/* The oldest event time in @snap (UINT64_MAX for none). */
+uint64_t uev_boot_first_ts(const struct uev_snapshot *snap);
 void uev_boot_prev_free(struct uev_boot_prev *p);
 
 /* What uev_boot_cut() did, per import. */
 struct uev_boot_cut_stats {
 	uint64_t pages_in, events_in;   /* what the instance held */
-	uint64_t events_dup;            /* already in the run: cut away */
+	uint64_t events_dup;            /* already in the file: left out */
 	uint64_t pages, events;         /* what is left to import */
-	unsigned cpus_matched;          /* CPUs whose cut met the run's last event */
+	unsigned cpus_dup;              /* CPUs it left events out on */
 	uint64_t missed;                /* events the kernel says it lost, in what is left */
 	int missed_unknown;             /* and losses it could not count */
 };
 
 /*
- * Drop from @snap (this machine's layout) every event that run @p already
- * holds: per CPU, everything up to the copy of the run's last event on
- * that CPU (the same event bytes, stamped within a millisecond: the
- * instances take their own timestamps), or, where that is not found,
- * everything not later than it. The page where the cut falls is rebuilt
- * from its first kept event on. Pages left empty are freed. 0 or -errno.
+ * Leave out of @snap (this machine's layout) every event the file holds
+ * already: during that boot the seat's instance and the persistent one
+ * recorded the same events, each stamping its own copy, so a persistent
+ * event is a copy when a written event of the same CPU has the same bytes
+ * (type, pid, flags, fields) and a time within UEV_BOOT_WINDOW_NS; each written
+ * event accounts for one copy. What only the persistent instance has stays,
+ * wherever it falls (the end of the boot, but also what came between two
+ * runs, or what the seat's instance lost). Pages that lose events are
+ * encoded anew from the events they keep (same bytes, times re-expressed
+ * as deltas, time extends where needed); pages left empty go. 0 or -errno.
  */
-int uev_boot_cut(struct uev_snapshot *snap, const struct uev_boot_prev *p, struct uev_boot_cut_stats *st);
+int uev_boot_cut(struct uev_snapshot *snap, struct uev_boot_prev *p, struct uev_boot_cut_stats *st);
 
 /* Write @snap into @w as a run recovered from @p's boot: RUN_START of
  * @p's boot with recovered_from, its sync point, formats, announcements,

@@ -3,12 +3,13 @@
  * The cut of a boot import (boot-cut.c, uev_boot_cut) on real sub-buffers
  * of this kernel: markers of many sizes written into a fresh instance on
  * one CPU, with pauses long enough for the kernel to put time extends
- * between them, taken with uev_snapshot_take. For a "last event" at every
- * position, the pages left must hold exactly the events after it, byte for
- * byte and with the same timestamps as kbuffer reads them in the original
- * pages (a rebuilt page restamps its first event), and count what was cut.
- * A last event that matches no event cuts by time; none at all keeps
- * everything. Needs root and tracefs (else skipped, exit 77).
+ * between them, taken with uev_snapshot_take. With the file holding every
+ * prefix of them, the pages left must hold exactly the rest, byte for byte
+ * and with the same timestamps as kbuffer reads them in the original pages,
+ * and count what was left out.
+ * The same with holes anywhere (kept events re-expressed over gaps that
+ * need time extends), copies stamped a little apart, and written events
+ * that must not match: too far apart, or of another CPU. Needs root and tracefs (else skipped, exit 77).
  */
 #include <check.h>
 #include <errno.h>
@@ -116,87 +117,125 @@ static void teardown(void)
 	tracefs_instance_free(inst);
 }
 
-/* The events after @k (-1: all) are what is left, same bytes and times. */
-static void check_left(const struct uev_snapshot *s, long k, const char *what)
+/* What is left must be exactly the events @want marks, same bytes and
+ * times as kbuffer reads them in the original pages. */
+static void check_left(const struct uev_snapshot *s, const uint8_t *want, const char *what)
 {
 	static struct ev left[NEV * 2];
-	size_t n = walk(s, left, NEV * 2);
+	size_t n = walk(s, left, NEV * 2), o = 0;
 
-	ck_assert_msg(n == nev - (size_t)(k + 1), "%s %ld: %zu events left", what, k, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct ev *o = &evs[(size_t)(k + 1) + i];
-
-		ck_assert_msg(left[i].ts == o->ts, "%s %ld: event %zu at %llu, was %llu", what, k, i, left[i].ts,
-			      o->ts);
-		ck_assert_int_eq(left[i].size, o->size);
-		ck_assert_mem_eq(left[i].body, o->body, (size_t)o->size);
+	for (size_t i = 0; i < n; i++, o++) {
+		while (o < nev && !want[o])
+			o++;
+		ck_assert_msg(o < nev, "%s: %zu events left, more than kept", what, n);
+		ck_assert_msg(left[i].ts == evs[o].ts, "%s: event %zu (was %zu) at %llu, was %llu", what, i, o,
+			      left[i].ts, evs[o].ts);
+		ck_assert_int_eq(left[i].size, evs[o].size);
+		ck_assert_mem_eq(left[i].body, evs[o].body, (size_t)evs[o].size);
 		free(left[i].body);
 	}
+	while (o < nev && !want[o])
+		o++;
+	ck_assert_msg(o == nev, "%s: %zu events left, fewer than kept", what, n);
 }
 
-START_TEST(cut_at_every_event)
+/* The file "holds" the events @written marks, stamped @shift ns apart from
+ * the instance's copies: those go, the rest stays. */
+static void cut_case(const uint8_t *written, int64_t shift, const char *what)
 {
-	for (long k = 0; k < (long)nev; k += (k % 7) ? 1 : 3) {
-		struct uev_boot_last last = { (unsigned)snap.page[0].cpu, evs[k].ts, evs[k].body, (uint32_t)evs[k].size };
-		struct uev_boot_prev p = { .last = &last, .nlast = 1 };
-		struct uev_boot_cut_stats st;
-		struct uev_snapshot s;
+	struct uev_boot_prev p = { 0 };
+	struct uev_boot_cut_stats st;
+	struct uev_snapshot s;
+	uint8_t want[NEV * 2];
+	uint64_t dup = 0;
 
-		copy_snap(&s);
-		ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
-		ck_assert_uint_eq(st.cpus_matched, 1);
-		ck_assert_uint_eq(st.events_in, nev);
-		ck_assert_uint_eq(st.events_dup, (uint64_t)k + 1);
-		ck_assert_uint_eq(st.events, nev - (uint64_t)k - 1);
-		check_left(&s, k, "cut after");
-		uev_snapshot_free(&s);
+	for (size_t i = 0; i < nev; i++) {
+		want[i] = !written[i];
+		dup += written[i];
+		if (written[i])
+			ck_assert_int_eq(uev_boot_seen_add(&p, (unsigned)snap.page[0].cpu,
+							   (uint64_t)((int64_t)evs[i].ts + shift), evs[i].body,
+							   (uint32_t)evs[i].size), 0);
+	}
+	copy_snap(&s);
+	ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
+	ck_assert_uint_eq(st.events_in, nev);
+	ck_assert_msg(st.events_dup == dup, "%s: %llu left out, want %llu", what, (unsigned long long)st.events_dup,
+		      (unsigned long long)dup);
+	ck_assert_uint_eq(st.events, nev - dup);
+	ck_assert_uint_eq(st.cpus_dup, dup ? 1 : 0);
+	check_left(&s, want, what);
+	uev_snapshot_free(&s);
+	uev_boot_prev_free(&p);
+}
+
+/* The file holds everything up to event k: the end is left, for every k
+ * (a rebuilt page restamps its first event). */
+START_TEST(cut_prefix)
+{
+	uint8_t w[NEV * 2];
+
+	for (size_t k = 0; k <= nev; k += (k % 7) ? 1 : 3) {
+		for (size_t i = 0; i < nev; i++)
+			w[i] = i < k;
+		cut_case(w, 0, "prefix");
 	}
 }
 END_TEST
 
-/* The copy in the other instance is stamped a little apart: still met. */
-START_TEST(cut_within_window)
+/* Holes: every third event written, and a run across a 150 ms pause, so
+ * kept events are re-expressed over gaps that need a time extend; the
+ * file's copies stamped 800 ns off still match; copies 2 ms off do not
+ * (another event with the same bytes, not this one). */
+START_TEST(cut_holes)
 {
-	long k = (long)nev / 2;
-	struct uev_boot_last last = { (unsigned)snap.page[0].cpu, evs[k].ts + 800, evs[k].body, (uint32_t)evs[k].size };
-	struct uev_boot_prev p = { .last = &last, .nlast = 1 };
-	struct uev_boot_cut_stats st;
-	struct uev_snapshot s;
+	uint8_t w[NEV * 2];
 
-	copy_snap(&s);
-	ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
-	ck_assert_uint_eq(st.cpus_matched, 1);
-	check_left(&s, k, "near");
-	uev_snapshot_free(&s);
+	for (size_t i = 0; i < nev; i++)
+		w[i] = i % 3 == 1 || (i >= 50 && i < 70);
+	cut_case(w, 0, "holes");
+	cut_case(w, 800, "holes, 800 ns apart");
+	cut_case(w, -800, "holes, -800 ns apart");
+	memset(w, 0, sizeof(w));
+	{
+		struct uev_boot_prev p = { 0 };
+		struct uev_boot_cut_stats st;
+		struct uev_snapshot s;
+		uint8_t all[NEV * 2];
+
+		for (size_t i = 0; i < nev; i++)
+			ck_assert_int_eq(uev_boot_seen_add(&p, (unsigned)snap.page[0].cpu, evs[i].ts + 2000000,
+							   evs[i].body, (uint32_t)evs[i].size), 0);
+		copy_snap(&s);
+		ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
+		ck_assert_uint_eq(st.events_dup, 0);
+		memset(all, 1, sizeof(all));
+		check_left(&s, all, "2 ms apart");
+		uev_snapshot_free(&s);
+		uev_boot_prev_free(&p);
+	}
 }
 END_TEST
 
-/* No copy of the last event (other bytes): everything not later than it
- * goes; and no last event on the CPU at all keeps every page. */
-START_TEST(cut_by_time_or_none)
+/* Another CPU's written events never account for this CPU's. */
+START_TEST(cut_other_cpu)
 {
-	long k = (long)nev / 3;
-	uint8_t other[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	struct uev_boot_last last = { (unsigned)snap.page[0].cpu, evs[k].ts, other, sizeof(other) };
-	struct uev_boot_prev p = { .last = &last, .nlast = 1 };
+	struct uev_boot_prev p = { 0 };
 	struct uev_boot_cut_stats st;
 	struct uev_snapshot s;
+	uint8_t all[NEV * 2];
 
-	while (k + 1 < (long)nev && evs[k + 1].ts == evs[k].ts)
-		k++;
-	copy_snap(&s);
-	ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
-	ck_assert_uint_eq(st.cpus_matched, 0);
-	check_left(&s, k, "by time");
-	uev_snapshot_free(&s);
-
-	last.cpu = (unsigned)snap.page[0].cpu + 1;
+	for (size_t i = 0; i < nev; i++)
+		ck_assert_int_eq(uev_boot_seen_add(&p, (unsigned)snap.page[0].cpu + 1, evs[i].ts, evs[i].body,
+						   (uint32_t)evs[i].size), 0);
 	copy_snap(&s);
 	ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
 	ck_assert_uint_eq(st.events_dup, 0);
 	ck_assert_uint_eq(s.npages, snap.npages);
-	check_left(&s, -1, "other CPU");
+	memset(all, 1, sizeof(all));
+	check_left(&s, all, "other CPU");
 	uev_snapshot_free(&s);
+	uev_boot_prev_free(&p);
 }
 END_TEST
 
@@ -213,9 +252,9 @@ int main(void)
 	}
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, cut_at_every_event);
-	tcase_add_test(tc, cut_within_window);
-	tcase_add_test(tc, cut_by_time_or_none);
+	tcase_add_test(tc, cut_prefix);
+	tcase_add_test(tc, cut_holes);
+	tcase_add_test(tc, cut_other_cpu);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -27,7 +27,7 @@ console = open(sys.argv[1], errors='replace').read().splitlines()
 boots = {}
 cur = None
 for line in console:
-    m = re.match(r'UEVQ-BOOT (\d+)', line)
+    m = re.search(r'UEVQ-BOOT (\d+)$', line)  # after the firmware's escapes
     if m:
         cur = int(m.group(1))
         boots[cur] = []
