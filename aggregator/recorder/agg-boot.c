@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,9 +66,14 @@ static int taken_this_boot(const struct agg *a, const char *boot)
 
 static void taken_now(const struct agg *a, const char *boot)
 {
+	const char *dir = a->run_dir ? a->run_dir : UEV_RUN_DIR_DEFAULT;
 	char path[4200], tmp[4300];
 	FILE *f;
 
+	/* the first start of a boot comes before anything else made it */
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		fprintf(stderr, "uev-aggregator: %s: cannot create: %s; a restart in this boot will take the "
+			"persistent instance again\n", dir, strerror(errno));
 	state_path(a, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (!(f = fopen(tmp, "we")))
@@ -137,6 +143,7 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 		say(a, "not imported: %s", err, NULL);
 		return 0;
 	}
+	p.mark_type = f->type;
 	if (strcmp(p.info.boot_id, f->mark.boot_id) || strcmp(p.info.kernel_release, f->mark.release) ||
 	    (uint32_t)f->pid != p.info.aggregator_pid) {
 		snprintf(why, sizeof(why), "run %llu of %s is of boot %s, kernel %s, aggregator %u; the mark names "

@@ -22,6 +22,7 @@
 
 #include "boot-import.h"
 #include "capture.h"
+#include "uev-abi.h"
 #include "uev-decode.h"
 
 #define TYPE_TIME_EXTEND 30u
@@ -31,16 +32,6 @@
 static int page_ok(const void *page, size_t size)
 {
 	return size >= UEV_PAGE_HDR && uev_page_commit(page, size) + UEV_PAGE_HDR <= size;
-}
-
-static uint64_t fnv1a(const void *d, size_t n)
-{
-	const uint8_t *b = d;
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
 }
 
 static int by_key(const void *a, const void *b)
@@ -60,7 +51,7 @@ static int by_key(const void *a, const void *b)
  * event of the same CPU and bytes within the window accounts for it. */
 static int written(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
 {
-	struct uev_boot_seen key = { fnv1a(body, size), 0, cpu, size, 0 }, *best = NULL;
+	struct uev_boot_seen key = { uev_boot_event_hash(body, size), 0, cpu, size, 0 }, *best = NULL;
 	size_t lo = 0, hi = p->nseen;
 	uint64_t best_gap = UEV_BOOT_WINDOW_NS + 1;
 
@@ -160,11 +151,25 @@ static void count(struct kbuffer *kb, const struct uev_snapshot *snap, size_t i,
 		st->events++;
 }
 
+/* One of the aggregator's own marks (boot-ring.h): ftrace:raw_data, whose
+ * id is the u32 at offset 8 of its body in every kernel. */
+static int is_mark(const struct uev_boot_prev *p, const uint8_t *body, uint32_t size)
+{
+	uint16_t type;
+	uint32_t id;
+
+	if (p->mark_type < 0 || size < 12)
+		return 0;
+	memcpy(&type, body, 2);
+	memcpy(&id, body + 8, 4);
+	return type == p->mark_type && id == UEV_MARKER_BOOT;
+}
+
 /* One page: leave its copies out. 1 when it lost events, 0, -errno. */
 static int cut_page(struct kbuffer *kb, struct uev_snapshot *snap, size_t i, struct uev_boot_prev *p,
 		    struct uev_boot_cut_stats *st)
 {
-	size_t n = 0, dup = 0;
+	size_t n = 0, dup = 0, drop = 0;
 	unsigned long long ts;
 	uint8_t *keep;
 	int r;
@@ -178,21 +183,29 @@ static int cut_page(struct kbuffer *kb, struct uev_snapshot *snap, size_t i, str
 	if (!(keep = malloc(snap->page[i].size / 4 + 1)))
 		return -ENOMEM;
 	for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts), n++) {
-		int w = written(p, (unsigned)snap->page[i].cpu, ts, d, (uint32_t)kbuffer_event_size(kb));
+		uint32_t size = (uint32_t)kbuffer_event_size(kb);
+		int w;
 
 		st->events_in++;
+		if (is_mark(p, d, size)) { /* bookkeeping, not evidence */
+			keep[n] = 0;
+			st->marks++;
+			drop++;
+			continue;
+		}
+		w = written(p, (unsigned)snap->page[i].cpu, ts, d, size);
 		keep[n] = !w;
 		dup += (size_t)w;
 	}
 	st->events_dup += dup;
-	if (!dup) {
+	if (!dup && !drop) {
 		r = 0;
-	} else if (dup == n) {
+	} else if (dup + drop == n) {
 		free(snap->page[i].data);
 		snap->page[i].data = NULL;
-		r = 1;
+		r = dup != 0;
 	} else {
-		r = encode(kb, snap, i, keep) < 0 ? -ENOMEM : 1;
+		r = encode(kb, snap, i, keep) < 0 ? -ENOMEM : dup != 0;
 	}
 	free(keep);
 	return r;

@@ -119,13 +119,18 @@ static int keep_comm(struct load *l, const struct uev_ring_rec *rec)
 	return 0;
 }
 
-static uint64_t fnv1a(const void *d, size_t n)
+/* Bytes 2 and 3 of every event are common_flags and common_preempt_count
+ * (struct trace_entry: u16 type, u8 flags, u8 preempt_count, s32 pid): the
+ * context as each instance's copy was taken, which may differ between the
+ * two copies (a need-resched flag set in between). The rest must match. */
+uint64_t uev_boot_event_hash(const void *body, uint32_t size)
 {
-	const uint8_t *b = d;
+	const uint8_t *b = body;
 	uint64_t h = 14695981039346656037ull;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
+	for (uint32_t i = 0; i < size; i++)
+		if (i != 2 && i != 3)
+			h = (h ^ b[i]) * 1099511628211ull;
 	return h;
 }
 
@@ -133,7 +138,7 @@ int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const 
 {
 	if (UEV_GROW(p->seen, p->capseen, p->nseen + 1) < 0)
 		return -ENOMEM;
-	p->seen[p->nseen++] = (struct uev_boot_seen){ fnv1a(body, size), ts, cpu, size, 0 };
+	p->seen[p->nseen++] = (struct uev_boot_seen){ uev_boot_event_hash(body, size), ts, cpu, size, 0 };
 	return 0;
 }
 
@@ -260,6 +265,7 @@ int uev_boot_prev_load(const char *path, uint64_t run_id, const char *boot_id, u
 	memset(p, 0, sizeof(*p));
 	p->run_id = run_id;
 	p->seen_from = from;
+	p->mark_type = -1;
 	if (!(l.kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST)))
 		return -ENOMEM;
 	if ((ret = uev_ring_reader_open(&r, path, quiet, NULL, err, errsize)) < 0) {

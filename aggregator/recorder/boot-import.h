@@ -56,6 +56,9 @@ struct uev_boot_prev {
 	size_t nann, capann;
 	struct uev_boot_name *names; /* sorted by pid once loaded, one per pid */
 	size_t nnames, capnames;
+	/* The event type of the aggregator's marks there (ftrace:raw_data),
+	 * left out of the import; -1: none known */
+	int mark_type;
 	/* The events runs of that boot wrote from seen_from on (sorted by
 	 * uev_boot_cut) */
 	struct uev_boot_seen *seen;
@@ -71,6 +74,8 @@ struct uev_boot_prev {
  * says why. */
 int uev_boot_prev_load(const char *path, uint64_t run_id, const char *boot_id, uint64_t from,
 		       struct uev_boot_prev *p, char *err, size_t errsize);
+/* The hash two copies of an event share (all bytes but the context). */
+uint64_t uev_boot_event_hash(const void *body, uint32_t size);
 /* Note one written event (tests build a prev by hand with it). */
 int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size);
 /* The oldest event time in @snap (UINT64_MAX for none). */
@@ -83,6 +88,7 @@ struct uev_boot_cut_stats {
 	uint64_t events_dup;            /* already in the file: left out */
 	uint64_t pages, events;         /* what is left to import */
 	unsigned cpus_dup;              /* CPUs it left events out on */
+	uint64_t marks;                 /* the aggregator's own marks, left out */
 	uint64_t missed;                /* events the kernel says it lost, in what is left */
 	int missed_unknown;             /* and losses it could not count */
 };

@@ -76,6 +76,7 @@ static int find_one(void *ctx, const struct uev_rec *r)
 	    memchr(m.release, 0, sizeof(m.release)) == NULL)
 		return 0;
 	f->out->marks++;
+	f->out->type = r->event ? r->event->id : -1;
 	if (f->found && r->ts < f->out->ts)
 		return 0;
 	f->found = 1;

@@ -53,6 +53,7 @@ struct uev_boot_found {
 	int pid, cpu;
 	uint64_t ts;
 	unsigned marks;         /* how many it holds */
+	int type;               /* their event type (ftrace:raw_data's id) */
 };
 int uev_boot_ring_find_mark(const struct uev_snapshot *snap, struct uev_boot_found *out);
 

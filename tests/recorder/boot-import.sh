@@ -52,16 +52,26 @@ reboot() {
 }
 tag=uevbi-$$
 
-# Boot 1: recorded, flushed, then events the aggregator never writes.
+# the aggregator has armed the persistent instance: its mark is there
+armed() {
+	for _ in $(seq 50); do grep -q "# 42564555 buf" "$TR/instances/$P/trace" && return; sleep 0.1; done
+	echo "FAIL: the persistent instance was not marked"; fail=1
+}
+
+# Boot 1: recorded (by the seat and the persistent instance), flushed,
+# then events the aggregator never writes.
 UEV_BOOT_ID=0b0b0b0b-1111-4222-8333-444455556666 agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+armed
 kmsg 1 150 "$tag"
 sleep 1.2 # flushed: these are in the file
 kmsg 151 300 "$tag"
 reboot
 kmsg 301 320 "$tag" # after the aggregator died, before the "reboot"
 
-# Boot 2: imports, then records on.
+# Boot 2: imports, then records on (into the instance too, once its
+# aggregator has marked it).
 agg_up "$AGG" "$seat" "$T/r.conf" "$T"
+armed
 kmsg 321 340 "$tag"
 sleep 0.8
 kill -TERM "$agg"; wait "$agg" || { echo "FAIL: second aggregator exit $?"; fail=1; }
@@ -69,7 +79,7 @@ agg=
 # what the first run had written was found among the persistent copies
 # and left out
 grep -q "recovered from kernel memory, [1-9][0-9]* the file held already left out" "$T/agg.log" ||
-	{ echo "FAIL: no import said, or no cut met"; cat "$T/agg.log"; fail=1; }
+	{ echo "FAIL: no import said, or nothing the file held found among the copies"; cat "$T/agg.log"; fail=1; }
 
 "$REPLAY" --json "$T/r.ring" >"$T/r.json" 2>"$T/r.err" || { echo "FAIL: replay"; cat "$T/r.err"; fail=1; }
 "$REPLAY" "$T/r.ring" >"$T/r.txt" 2>/dev/null
@@ -86,6 +96,9 @@ if sorted(ns) != list(range(1, 341)):
     bad.append('messages: %d, missing %s, twice %s' % (len(ns), missing[:10], dups[:10]))
 if ns != sorted(ns):
     bad.append('not in order: %s' % [n for i, n in enumerate(ns) if i and n < ns[i - 1]][:5])
+marks = [e for e in evs if e['fields'].get('marker_id') == 0x42564555]
+if marks:
+    bad.append('%d of the aggregator\'s own marks imported as events' % len(marks))
 rec = [n for _, n, r, _ in mine if r]
 # what the first run wrote is not recovered again; what it never wrote is
 if not rec or min(rec) <= 150 or max(rec) != 320:
@@ -99,12 +112,17 @@ grep -q "^#   run 2: .*recovered from kernel memory after a reboot: the last of 
 "$REPLAY" --stats "$T/r.ring" 2>/dev/null | grep -q "^recovered from kernel memory: [1-9]" ||
 	{ echo "FAIL: --stats"; fail=1; }
 
-# A restart within the same boot takes nothing and clears nothing.
+# A restart within the same boot takes nothing and clears nothing: what
+# the instance recorded before (the second run's messages) is still there.
+held() { grep -c -- "$tag n=3[2-4][0-9]\$" "$TR/instances/$P/trace"; }
+before=$(held)
 agg_up "$AGG" "$seat" "$T/r.conf" "$T"
 kill -TERM "$agg"; wait "$agg"; agg=
 if grep -q "recovered from kernel memory\|not imported" "$T/agg.log"; then
 	echo "FAIL: a restart in the same boot imported"; cat "$T/agg.log"; fail=1
 fi
+[ "$before" -eq 20 ] && [ "$(held)" -eq 20 ] ||
+	{ echo "FAIL: the persistent instance held $before of the second run's 20 messages, $(held) after a restart"; fail=1; }
 
 # Refused: pages without a mark (someone else's events in the instance).
 rm -rf "$T/run"

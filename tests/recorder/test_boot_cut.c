@@ -143,7 +143,7 @@ static void check_left(const struct uev_snapshot *s, const uint8_t *want, const 
  * the instance's copies: those go, the rest stays. */
 static void cut_case(const uint8_t *written, int64_t shift, const char *what)
 {
-	struct uev_boot_prev p = { 0 };
+	struct uev_boot_prev p = { .mark_type = -1 };
 	struct uev_boot_cut_stats st;
 	struct uev_snapshot s;
 	uint8_t want[NEV * 2];
@@ -198,7 +198,7 @@ START_TEST(cut_holes)
 	cut_case(w, -800, "holes, -800 ns apart");
 	memset(w, 0, sizeof(w));
 	{
-		struct uev_boot_prev p = { 0 };
+		struct uev_boot_prev p = { .mark_type = -1 };
 		struct uev_boot_cut_stats st;
 		struct uev_snapshot s;
 		uint8_t all[NEV * 2];
@@ -220,7 +220,7 @@ END_TEST
 /* Another CPU's written events never account for this CPU's. */
 START_TEST(cut_other_cpu)
 {
-	struct uev_boot_prev p = { 0 };
+	struct uev_boot_prev p = { .mark_type = -1 };
 	struct uev_boot_cut_stats st;
 	struct uev_snapshot s;
 	uint8_t all[NEV * 2];
