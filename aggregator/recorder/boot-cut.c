@@ -51,7 +51,7 @@ static int by_key(const void *a, const void *b)
  * event of the same CPU and bytes within the window accounts for it. */
 static int written(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
 {
-	struct uev_boot_seen key = { uev_boot_event_hash(body, size), 0, cpu, size, 0 }, *best = NULL;
+	struct uev_boot_seen key = { uev_boot_event_hash(p->tep, body, size), 0, cpu, size, 0, NULL }, *best = NULL;
 	size_t lo = 0, hi = p->nseen;
 	uint64_t best_gap = UEV_BOOT_WINDOW_NS + 1;
 
@@ -220,6 +220,8 @@ int uev_boot_cut(struct uev_snapshot *snap, struct uev_boot_prev *p, struct uev_
 	memset(st, 0, sizeof(*st));
 	if (!kb)
 		return -ENOMEM;
+	for (size_t i = 0; i < p->nseen; i++)
+		p->seen[i].hash = uev_boot_event_hash(p->tep, p->seen[i].body, p->seen[i].size);
 	qsort(p->seen, p->nseen, sizeof(*p->seen), by_key);
 	st->pages_in = snap->npages;
 	for (size_t i = 0; i < snap->npages && r >= 0; i++) {

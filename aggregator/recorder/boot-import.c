@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <event-parse.h>
 #include <kbuffer.h>
 
 #include "boot-import.h"
@@ -119,26 +120,60 @@ static int keep_comm(struct load *l, const struct uev_ring_rec *rec)
 	return 0;
 }
 
+/* Where the meaningful bytes of @body end: its last field, or the end of
+ * its last dynamic array (data_loc: u32 offset | length << 16; rel_loc:
+ * the offset counts from the end of the field). */
+static uint32_t meaningful(struct tep_handle *tep, const uint8_t *body, uint32_t size)
+{
+	struct tep_event *ev;
+	uint16_t type;
+	uint32_t end = 0;
+
+	if (!tep || size < 8)
+		return size;
+	memcpy(&type, body, 2);
+	if (!(ev = tep_find_event(tep, type)))
+		return size;
+	for (int list = 0; list < 2; list++)
+		for (struct tep_format_field *f = list ? ev->format.fields : ev->format.common_fields; f; f = f->next) {
+			uint32_t fend = (uint32_t)(f->offset + f->size), v, off;
+
+			if ((f->flags & TEP_FIELD_IS_DYNAMIC) && f->size == 4 && fend <= size) {
+				memcpy(&v, body + f->offset, 4);
+				off = (v & 0xffff) + ((f->flags & TEP_FIELD_IS_RELATIVE) ? fend : 0);
+				if (off + (v >> 16) > fend)
+					fend = off + (v >> 16);
+			}
+			if (fend > end)
+				end = fend;
+		}
+	return end && end < size ? end : size;
+}
+
 /* Bytes 2 and 3 of every event are common_flags and common_preempt_count
  * (struct trace_entry: u16 type, u8 flags, u8 preempt_count, s32 pid): the
  * context as each instance's copy was taken, which may differ between the
  * two copies (a need-resched flag set in between). The rest must match. */
-uint64_t uev_boot_event_hash(const void *body, uint32_t size)
+uint64_t uev_boot_event_hash(struct tep_handle *tep, const void *body, uint32_t size)
 {
 	const uint8_t *b = body;
+	uint32_t n = meaningful(tep, b, size);
 	uint64_t h = 14695981039346656037ull;
 
-	for (uint32_t i = 0; i < size; i++)
+	for (uint32_t i = 0; i < n; i++)
 		if (i != 2 && i != 3)
 			h = (h ^ b[i]) * 1099511628211ull;
-	return h;
+	return (h ^ n) * 1099511628211ull;
 }
 
 int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
 {
-	if (UEV_GROW(p->seen, p->capseen, p->nseen + 1) < 0)
+	uint8_t *copy;
+
+	if (UEV_GROW(p->seen, p->capseen, p->nseen + 1) < 0 || !(copy = malloc(size ? size : 1)))
 		return -ENOMEM;
-	p->seen[p->nseen++] = (struct uev_boot_seen){ uev_boot_event_hash(body, size), ts, cpu, size, 0 };
+	memcpy(copy, body, size);
+	p->seen[p->nseen++] = (struct uev_boot_seen){ 0, ts, cpu, size, 0, copy };
 	return 0;
 }
 
@@ -232,6 +267,24 @@ static void names_settle(struct uev_boot_prev *p)
 	p->nnames = k;
 }
 
+/* The run's formats as a tep handle: which bytes of an event mean
+ * something. A format that does not parse leaves its events compared
+ * whole. */
+static int parse_formats(struct uev_boot_prev *p)
+{
+	if (!(p->tep = tep_alloc()))
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nfmt; i++) {
+		const struct uev_boot_fmt *f = &p->fmt[i];
+
+		if (f->kind == UEV_RING_FMT_HEADER_PAGE)
+			tep_parse_header_page(p->tep, f->text, strlen(f->text), (int)sizeof(long));
+		else if (f->kind == UEV_RING_FMT_EVENT)
+			uev_format_parse(p->tep, f->system, f->text);
+	}
+	return 0;
+}
+
 static void quiet(void *ctx, enum uev_ring_report_kind kind, uint64_t off, const char *msg)
 {
 	(void)ctx, (void)kind, (void)off, (void)msg; /* damage costs what it hit; replay reports it */
@@ -289,8 +342,10 @@ int uev_boot_prev_load(const char *path, uint64_t run_id, const char *boot_id, u
 			 (unsigned long long)run_id);
 		ret = -ENOTSUP;
 	}
-	if (ret >= 0)
+	if (ret >= 0) {
 		names_settle(p);
+		ret = parse_formats(p);
+	}
 	kbuffer_free(l.kb);
 	free(l.runs);
 	if (ret < 0)
@@ -307,6 +362,9 @@ void uev_boot_prev_free(struct uev_boot_prev *p)
 	}
 	for (size_t i = 0; i < p->nann; i++)
 		free(p->ann[i].def);
+	for (size_t i = 0; i < p->nseen; i++)
+		free(p->seen[i].body);
+	tep_free(p->tep);
 	free(p->fmt);
 	free(p->ann);
 	free(p->names);

@@ -16,6 +16,8 @@
 #include "ringfile.h"
 #include "uev-seat.h"
 
+struct tep_handle;
+
 struct uev_boot_fmt {
 	enum uev_ring_format_kind kind;
 	uint32_t id;
@@ -37,10 +39,11 @@ struct uev_boot_name {
 /* An event the ring file holds already (of a run of the recovered boot):
  * its CPU, time and a hash of its bytes; one persistent copy each. */
 struct uev_boot_seen {
-	uint64_t hash;
+	uint64_t hash;          /* uev_boot_event_hash, set by uev_boot_cut */
 	uint64_t ts;
 	uint32_t cpu, size;
 	uint8_t used;
+	uint8_t *body;          /* a copy */
 };
 
 /* What run @run_id of a ring file left: enough to write its boot's
@@ -56,6 +59,9 @@ struct uev_boot_prev {
 	size_t nann, capann;
 	struct uev_boot_name *names; /* sorted by pid once loaded, one per pid */
 	size_t nnames, capnames;
+	/* Its event formats parsed (NULL: none), for the bytes of an event
+	 * that mean something (uev_boot_event_hash) */
+	struct tep_handle *tep;
 	/* The event type of the aggregator's marks there (ftrace:raw_data),
 	 * left out of the import; -1: none known */
 	int mark_type;
@@ -74,8 +80,11 @@ struct uev_boot_prev {
  * says why. */
 int uev_boot_prev_load(const char *path, uint64_t run_id, const char *boot_id, uint64_t from,
 		       struct uev_boot_prev *p, char *err, size_t errsize);
-/* The hash two copies of an event share (all bytes but the context). */
-uint64_t uev_boot_event_hash(const void *body, uint32_t size);
+/* The hash two copies of an event share: its bytes up to the end of its
+ * last field (with @tep: the end of its dynamic data; what lies after it
+ * is alignment, whatever the ring's memory held), without its context
+ * bytes. */
+uint64_t uev_boot_event_hash(struct tep_handle *tep, const void *body, uint32_t size);
 /* Note one written event (tests build a prev by hand with it). */
 int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size);
 /* The oldest event time in @snap (UINT64_MAX for none). */
