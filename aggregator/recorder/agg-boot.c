@@ -133,16 +133,26 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 		.direct = a->cfg.ring_direct, .compression = a->cfg.ring_compression,
 	};
 	struct uev_boot_cut_stats st;
+	struct uev_boot_clockmap map;
 	struct uev_boot_prev p;
 	struct uev_ring_writer *w;
+	uint64_t first = uev_boot_first_ts(snap), from = 0;
 	char err[1024] = "", why[5200];
 	int r;
 
-	if ((r = uev_boot_prev_load(a->cfg.ring_path, f->mark.run_id, f->mark.boot_id, uev_boot_first_ts(snap), &p,
-				    err, sizeof(err))) < 0) {
+	/* What the file holds of that boot from the instance's oldest event
+	 * on (in the run's clock): the copies to leave out are among them. */
+	uev_boot_clockmap_init(&map, f->mark.run_clock, f->mark.clock, f->sync, f->nsync);
+	if (map.kind != UEV_BOOT_MAP_WALL && first != UINT64_MAX)
+		from = uev_boot_to_run(&map, first);
+	if ((r = uev_boot_prev_load(a->cfg.ring_path, f->mark.run_id, f->mark.boot_id, from, &p, err,
+				    sizeof(err))) < 0) {
 		say(a, "not imported: %s", err, NULL);
 		return 0;
 	}
+	map.run_sync = p.sync;
+	for (size_t i = 0; i < p.nseen; i++)
+		p.seen[i].ts = uev_boot_to_inst(&map, p.seen[i].ts);
 	p.mark_type = f->type;
 	if (strcmp(p.info.boot_id, f->mark.boot_id) || strcmp(p.info.kernel_release, f->mark.release) ||
 	    (uint32_t)f->pid != p.info.aggregator_pid) {
@@ -153,6 +163,15 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 		say(a, "not imported, nothing of it decoded: %s", why, NULL);
 		uev_boot_prev_free(&p);
 		return 0;
+	}
+	/* The recovered run's times are the instance's clock, put on the wall
+	 * clock by the newest mark. */
+	snprintf(p.info.trace_clock, sizeof(p.info.trace_clock), "%s", f->mark.clock);
+	if (f->nsync) {
+		const struct uev_boot_sync *k = &f->sync[f->nsync - 1];
+
+		p.sync = (struct uev_ring_sync){ k->ts, k->real_ns, k->mono_ns, k->boot_ns };
+		p.have_sync = 1;
 	}
 	if ((r = uev_boot_cut(snap, &p, &st)) == 0 && (r = uev_ring_writer_open(&w, &rc, err, sizeof(err))) == 0)
 		r = uev_boot_write(w, &p, snap, &st);
@@ -216,13 +235,14 @@ int agg_boot_import(struct agg *a)
 		import(a, &snap, &f);
 	}
 	uev_snapshot_free(&snap);
+	uev_boot_found_free(&f);
 	taken_now(a, boot);
 	return 0;
 }
 
 int agg_boot_arm(struct agg *a)
 {
-	struct uev_boot_mark m = { .version = 1 };
+	struct uev_boot_mark m = { .version = 2 };
 	struct utsname u;
 	int r;
 
@@ -239,6 +259,8 @@ int agg_boot_arm(struct agg *a)
 	memcpy(m.file_uuid, uev_ring_writer_super(a->w)->uuid, 16);
 	m.run_id = uev_ring_writer_run_id(a->w);
 	agg_boot_id(m.boot_id);
+	snprintf(m.clock, sizeof(m.clock), "%s", UEV_BOOT_CLOCK);
+	snprintf(m.run_clock, sizeof(m.run_clock), "%s", a->cfg.clock);
 	if (uname(&u) == 0)
 		snprintf(m.release, sizeof(m.release), "%s", u.release);
 	a->boot_mark = m;

@@ -170,6 +170,8 @@ int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const 
 {
 	uint8_t *copy;
 
+	if (p->nseen >= UEV_BOOT_SEEN_MAX)
+		return 0; /* older copies then stay in: memory stays bounded */
 	if (UEV_GROW(p->seen, p->capseen, p->nseen + 1) < 0 || !(copy = malloc(size ? size : 1)))
 		return -ENOMEM;
 	memcpy(copy, body, size);
@@ -265,6 +267,77 @@ static void names_settle(struct uev_boot_prev *p)
 		p->names[k++] = p->names[i];
 	}
 	p->nnames = k;
+}
+
+/* ---- The two clocks --------------------------------------------------- */
+
+static uint64_t sample(const struct uev_boot_clockmap *m, const struct uev_boot_sync *s)
+{
+	return m->kind == UEV_BOOT_MAP_BOOT ? s->boot_ns : m->kind == UEV_BOOT_MAP_MONO ? s->mono_ns : s->real_ns;
+}
+
+int uev_boot_clockmap_init(struct uev_boot_clockmap *m, const char *run_clock, const char *inst_clock,
+			   const struct uev_boot_sync *s, size_t n)
+{
+	memset(m, 0, sizeof(*m));
+	m->s = s;
+	m->n = n;
+	if (!strcmp(run_clock, inst_clock))
+		m->kind = UEV_BOOT_MAP_SAME;
+	else if (!strcmp(run_clock, "boot"))
+		m->kind = UEV_BOOT_MAP_BOOT;
+	else if (!strcmp(run_clock, "mono") || !strcmp(run_clock, "mono_raw"))
+		m->kind = UEV_BOOT_MAP_MONO;
+	else
+		m->kind = UEV_BOOT_MAP_WALL;
+	return m->kind == UEV_BOOT_MAP_SAME || n ? 0 : -ENOENT;
+}
+
+/* The mark whose @key (instance time, or sample) is nearest @v; the
+ * marks are in time order, and so are their samples. */
+static const struct uev_boot_sync *nearest(const struct uev_boot_clockmap *m, uint64_t v, int by_sample)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if ((by_sample ? sample(m, &m->s[mid]) : m->s[mid].ts) < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->n || (lo > 0 && v - (by_sample ? sample(m, &m->s[lo - 1]) : m->s[lo - 1].ts) <
+					     (by_sample ? sample(m, &m->s[lo]) : m->s[lo].ts) - v))
+		lo--;
+	return &m->s[lo];
+}
+
+uint64_t uev_boot_to_inst(const struct uev_boot_clockmap *m, uint64_t run_ts)
+{
+	const struct uev_boot_sync *k;
+	uint64_t v = run_ts;
+
+	if (m->kind == UEV_BOOT_MAP_SAME || !m->n)
+		return run_ts;
+	if (m->kind == UEV_BOOT_MAP_WALL)
+		v = m->run_sync.realtime_ns + (run_ts - m->run_sync.trace_ns);
+	k = nearest(m, v, 1);
+	return k->ts + (v - sample(m, k));
+}
+
+uint64_t uev_boot_to_run(const struct uev_boot_clockmap *m, uint64_t inst_ts)
+{
+	const struct uev_boot_sync *k;
+	uint64_t v;
+
+	if (m->kind == UEV_BOOT_MAP_SAME || !m->n)
+		return inst_ts;
+	k = nearest(m, inst_ts, 0);
+	v = sample(m, k) + (inst_ts - k->ts);
+	if (m->kind == UEV_BOOT_MAP_WALL)
+		return m->run_sync.trace_ns + (v - m->run_sync.realtime_ns);
+	return v;
 }
 
 /* The run's formats as a tep handle: which bytes of an event mean

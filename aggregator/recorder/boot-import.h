@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot-ring.h"
 #include "ringfile.h"
 #include "uev-seat.h"
 
@@ -32,6 +33,10 @@ struct uev_boot_name {
 	char comm[16];
 	uint64_t order;        /* file order: the latest name of a pid wins */
 };
+/* At most this many written events are kept to match copies against (a
+ * persistent instance of a few MiB holds far fewer). */
+#define UEV_BOOT_SEEN_MAX (1u << 22)
+
 /* The copies of one event in two instances are stamped this close (the
  * tracepoint writes one after the other, in the same context). */
 #define UEV_BOOT_WINDOW_NS 1000000ull
@@ -90,6 +95,28 @@ int uev_boot_seen_add(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const 
 /* The oldest event time in @snap (UINT64_MAX for none). */
 uint64_t uev_boot_first_ts(const struct uev_snapshot *snap);
 void uev_boot_prev_free(struct uev_boot_prev *p);
+
+/*
+ * The recording run's clock and the persistent instance's (boot-ring.h:
+ * the kernel's default) differ. The marks pair the instance's clock with
+ * CLOCK_REALTIME, _MONOTONIC and _BOOTTIME read at the same moment, once a
+ * second: a run clock of boot or mono maps through the nearest mark (drift
+ * over half a second stays far below the 1 ms the copies are matched in),
+ * the instance's own clock is the same, and any other clock maps through
+ * the wall clock of the nearest mark and the run's sync point.
+ */
+struct uev_boot_clockmap {
+	const struct uev_boot_sync *s;
+	size_t n;
+	enum { UEV_BOOT_MAP_SAME, UEV_BOOT_MAP_BOOT, UEV_BOOT_MAP_MONO, UEV_BOOT_MAP_WALL } kind;
+	struct uev_ring_sync run_sync; /* UEV_BOOT_MAP_WALL: the run's */
+};
+/* 0, or -ENOENT when no mark has samples (nothing can be mapped). */
+int uev_boot_clockmap_init(struct uev_boot_clockmap *m, const char *run_clock, const char *inst_clock,
+			   const struct uev_boot_sync *s, size_t n);
+/* A run time as the instance's clock, and back. */
+uint64_t uev_boot_to_inst(const struct uev_boot_clockmap *m, uint64_t run_ts);
+uint64_t uev_boot_to_run(const struct uev_boot_clockmap *m, uint64_t inst_ts);
 
 /* What uev_boot_cut() did, per import. */
 struct uev_boot_cut_stats {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <tracefs.h>
 
@@ -19,6 +20,7 @@
 #include "setup.h"
 #include "uev-abi.h"
 #include "uev-decode.h"
+#include "uev-grow.h"
 #include "uev-seat.h"
 
 
@@ -67,24 +69,42 @@ struct find_ctx {
 static int find_one(void *ctx, const struct uev_rec *r)
 {
 	struct find_ctx *f = ctx;
+	struct uev_boot_found *o = f->out;
 	struct uev_boot_mark m;
 
 	if (r->kind != UEV_REC_UNKNOWN || r->marker_id != UEV_MARKER_BOOT || r->len < sizeof(m))
 		return 0;
 	memcpy(&m, r->payload, sizeof(m));
-	if (m.version != 1 || memchr(m.boot_id, 0, sizeof(m.boot_id)) == NULL ||
-	    memchr(m.release, 0, sizeof(m.release)) == NULL)
+	if (m.version != 2 || memchr(m.boot_id, 0, sizeof(m.boot_id)) == NULL ||
+	    memchr(m.release, 0, sizeof(m.release)) == NULL || memchr(m.clock, 0, sizeof(m.clock)) == NULL || memchr(m.run_clock, 0, sizeof(m.run_clock)) == NULL)
 		return 0;
-	f->out->marks++;
-	f->out->type = r->event ? r->event->id : -1;
-	if (f->found && r->ts < f->out->ts)
+	o->marks++;
+	o->type = r->event ? r->event->id : -1;
+	if (UEV_GROW(o->sync, o->capsync, o->nsync + 1) < 0)
+		return -ENOMEM;
+	o->sync[o->nsync++] = (struct uev_boot_sync){ r->ts, m.real_ns, m.mono_ns, m.boot_ns };
+	if (f->found && r->ts < o->ts)
 		return 0;
 	f->found = 1;
-	f->out->mark = m;
-	f->out->pid = r->pid;
-	f->out->cpu = r->cpu;
-	f->out->ts = r->ts;
+	o->mark = m;
+	o->pid = r->pid;
+	o->cpu = r->cpu;
+	o->ts = r->ts;
 	return 0;
+}
+
+static int by_ts(const void *a, const void *b)
+{
+	const struct uev_boot_sync *x = a, *y = b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+void uev_boot_found_free(struct uev_boot_found *f)
+{
+	free(f->sync);
+	f->sync = NULL;
+	f->nsync = f->capsync = 0;
 }
 
 /* The marks are ftrace:raw_data records, whose format and id are fixed in
@@ -111,6 +131,17 @@ int uev_boot_ring_find_mark(const struct uev_snapshot *snap, struct uev_boot_fou
 		uev_decoder_free(d);
 	}
 	tep_free(tep);
+	if (r == 0 && f.found) {
+		/* only the newest mark's run: another run's marks are another
+		 * aggregator's clock readings, as good, but not needed */
+		size_t k = 0;
+
+		qsort(out->sync, out->nsync, sizeof(*out->sync), by_ts);
+		for (size_t i = 0; i < out->nsync; i++)
+			if (out->sync[i].real_ns)
+				out->sync[k++] = out->sync[i];
+		out->nsync = k;
+	}
 	return r < 0 ? r : f.found;
 }
 
@@ -129,8 +160,8 @@ int uev_boot_ring_arm(struct uev_boot_ring *b, const struct uev_config *c, int c
 		return -EIO;
 	}
 	/* written only when it differs (writing it empties the ring) */
-	if ((r = uev_seat_set_clock(&(struct uev_seat){ .instance = b->inst }, c->clock)) < 0) {
-		snprintf(err, errsize, "%s: cannot set trace clock %s", b->name, c->clock);
+	if ((r = uev_seat_set_clock(&(struct uev_seat){ .instance = b->inst }, UEV_BOOT_CLOCK)) < 0) {
+		snprintf(err, errsize, "%s: cannot set trace clock %s", b->name, UEV_BOOT_CLOCK);
 		return r;
 	}
 	if ((r = uev_setup_kevents(b->inst, b->name, c, 1, err, errsize)) < 0)
@@ -140,6 +171,14 @@ int uev_boot_ring_arm(struct uev_boot_ring *b, const struct uev_config *c, int c
 		return -EIO;
 	}
 	return 0;
+}
+
+static uint64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int uev_boot_ring_mark(struct uev_boot_ring *b, const struct uev_boot_mark *m)
@@ -168,6 +207,9 @@ int uev_boot_ring_mark(struct uev_boot_ring *b, const struct uev_boot_mark *m)
 		CPU_SET(cpu, &one);
 		if (sched_setaffinity(0, sizeof(one), &one) < 0)
 			continue; /* went offline */
+		rec.m.boot_ns = now_ns(CLOCK_BOOTTIME);
+		rec.m.mono_ns = now_ns(CLOCK_MONOTONIC);
+		rec.m.real_ns = now_ns(CLOCK_REALTIME);
 		if (write(b->marker_fd, &rec, sizeof(rec)) != (ssize_t)sizeof(rec))
 			r = -errno ? -errno : -EIO;
 		else

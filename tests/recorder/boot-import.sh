@@ -158,7 +158,8 @@ forged() { # forged RELEASE RUN BOOT WANT: a mark, kernel messages, then a start
 	python3 - "$TR/instances/$P/trace_marker_raw" "$uuid" "$1" "$2" "$3" <<'PY'
 import struct, sys
 path, uuid, release, run, boot = sys.argv[1:]
-m = struct.pack('<II16sQ37s65s', 0x42564555, 1, bytes.fromhex(uuid), int(run), boot.encode(), release.encode())
+m = struct.pack('<II16sQ37s65s16s16sQQQ', 0x42564555, 2, bytes.fromhex(uuid), int(run), boot.encode(),
+                release.encode(), b'local', b'boot', 1, 1, 1)
 open(path, 'wb').write(m)
 PY
 	kmsg 1 3 "$tag-forged"
