@@ -137,7 +137,10 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 	struct uev_boot_prev p;
 	struct uev_ring_writer *w;
 	uint64_t first = uev_boot_first_ts(snap), from = 0;
-	char err[1024] = "", why[5200];
+	char err[1024] = "", why[5200], *klog;
+	struct uev_boot_loss loss[64];
+	size_t nloss = 0;
+	unsigned discarded = 0, cleared = 0;
 	int r;
 
 	/* What the file holds of that boot from the instance's oldest event
@@ -173,8 +176,18 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 		p.sync = (struct uev_ring_sync){ k->ts, k->real_ns, k->mono_ns, k->boot_ns };
 		p.have_sync = 1;
 	}
+	/* What the kernel dropped of it when it took the ring over at boot. */
+	if ((klog = uev_boot_klog_read()))
+		nloss = uev_boot_klog_parse(klog, loss, 64);
+	free(klog);
+	for (size_t i = 0; i < nloss; i++) {
+		if (loss[i].pages)
+			discarded += loss[i].pages;
+		else
+			cleared++;
+	}
 	if ((r = uev_boot_cut(snap, &p, &st)) == 0 && (r = uev_ring_writer_open(&w, &rc, err, sizeof(err))) == 0)
-		r = uev_boot_write(w, &p, snap, &st);
+		r = uev_boot_write(w, &p, snap, &st, loss, nloss);
 	else if (r != -ENOMEM && r < 0 && !err[0])
 		snprintf(err, sizeof(err), "%s", strerror(-r));
 	if (r < 0) {
@@ -182,10 +195,12 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 	} else {
 		fprintf(stderr, "uev-aggregator: seat %s: persistent instance %s: %llu events of boot %s "
 			"(run %llu) recovered from kernel memory, %llu the file held already left out "
-			"(on %u CPUs), %llu lost in the kernel%s\n",
+			"(on %u CPUs), %llu lost in the kernel%s; at boot the kernel dropped %u sub-buffers "
+			"it could not validate and cleared %u CPUs' part\n",
 			a->opt.seat, a->boot.name, (unsigned long long)st.events, p.info.boot_id,
 			(unsigned long long)p.run_id, (unsigned long long)st.events_dup, st.cpus_dup,
-			(unsigned long long)st.missed, st.missed_unknown ? " (and more it could not count)" : "");
+			(unsigned long long)st.missed, st.missed_unknown ? " (and more it could not count)" : "",
+			discarded, cleared);
 		a->boot_imported = st.events;
 	}
 	uev_boot_prev_free(&p);

@@ -288,9 +288,24 @@ static int name_pids(struct uev_ring_writer *w, struct kbuffer *kb, const struct
 /* A writer call that may ask for a write first. */
 #define RETRY(call) ({ int r_ = (call); if (r_ == -ENOBUFS && uev_ring_writer_flush(w) == 0) r_ = (call); r_; })
 
-int uev_boot_write(struct uev_ring_writer *w, const struct uev_boot_prev *p, const struct uev_snapshot *snap,
-		   const struct uev_boot_cut_stats *st)
+/* A LOST record (count unknown) for @cpu, once, if the kernel dropped
+ * some of its part: before its first page, or at the end for a CPU with
+ * none left. */
+static int said_loss(struct uev_ring_writer *w, const struct uev_boot_loss *loss, size_t nloss, uint8_t *said,
+		     unsigned cpu)
 {
+	for (size_t i = 0; i < nloss; i++)
+		if (loss[i].cpu == cpu && !said[i]) {
+			said[i] = 1;
+			return RETRY(uev_ring_writer_lost(w, cpu, 0));
+		}
+	return 0;
+}
+
+int uev_boot_write(struct uev_ring_writer *w, const struct uev_boot_prev *p, const struct uev_snapshot *snap,
+		   const struct uev_boot_cut_stats *st, const struct uev_boot_loss *loss, size_t nloss)
+{
+	uint8_t said[64] = { 0 };
 	struct uev_ring_run_info ri = p->info;
 	struct uev_ring_counters end = { 0 };
 	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
@@ -315,11 +330,14 @@ int uev_boot_write(struct uev_ring_writer *w, const struct uev_boot_prev *p, con
 	for (size_t i = 0; i < snap->npages && r == 0; i++) {
 		size_t keep = uev_capture_keep(snap->page[i].data, snap->page[i].size);
 
-		if ((r = name_pids(w, kb, p, snap->page[i].data)) == 0)
+		if ((r = said_loss(w, loss, nloss, said, (unsigned)snap->page[i].cpu)) == 0 &&
+		    (r = name_pids(w, kb, p, snap->page[i].data)) == 0)
 			r = RETRY(uev_ring_writer_page(w, (unsigned)snap->page[i].cpu, snap->page[i].data, keep));
 		end.pages++;
 		end.bytes += keep;
 	}
+	for (size_t i = 0; i < nloss && i < sizeof(said) && r == 0; i++)
+		r = said_loss(w, loss, nloss, said, loss[i].cpu);
 	kbuffer_free(kb);
 	end.lost = st->missed;
 	if (r < 0) {

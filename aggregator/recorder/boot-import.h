@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot-klog.h"
 #include "boot-ring.h"
 #include "ringfile.h"
 #include "uev-seat.h"
@@ -145,9 +146,10 @@ int uev_boot_cut(struct uev_snapshot *snap, struct uev_boot_prev *p, struct uev_
 
 /* Write @snap into @w as a run recovered from @p's boot: RUN_START of
  * @p's boot with recovered_from, its sync point, formats, announcements,
- * the names its pages use, the pages; then RUN_END (@w is closed, with
- * the counts). 0 or -errno. */
+ * the names its pages use, the pages, each CPU of @loss (the kernel's
+ * word: boot-klog.h) with a LOST record of unknown count before its first
+ * page; then RUN_END (@w is closed, with the counts). 0 or -errno. */
 int uev_boot_write(struct uev_ring_writer *w, const struct uev_boot_prev *p, const struct uev_snapshot *snap,
-		   const struct uev_boot_cut_stats *st);
+		   const struct uev_boot_cut_stats *st, const struct uev_boot_loss *loss, size_t nloss);
 
 #endif
