@@ -84,7 +84,7 @@ src_tar=/usr/src/$src_pkg.tar.xz # for "system"; fetch_source sets it otherwise
 # What the build and the qemu test need besides the source, by Debian
 # package name.
 build_deps=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
-	busybox-static qemu-system-x86)
+	busybox-static qemu-system-x86 e2fsprogs)
 
 say() { printf 'build-kernel: %s\n' "$*" >&2; }
 die() { printf 'build-kernel: FAIL: %s\n' "$*" >&2; exit 1; }
