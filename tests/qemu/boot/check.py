@@ -4,7 +4,7 @@ ring file it sent back (tests/qemu/boot/run.sh).
 
 usage: check.py CONSOLE REPLAY.json REPLAY.txt
 
-For the two boots that ended in a panic, every user event (UEVQ-EMIT n)
+For the two boots that ended in a panic with this ring file, every user event (UEVQ-EMIT n)
 and kernel message (UEVQ-KMSG n) the guest logged as written must be in
 the file exactly once (those written after the panic was asked for,
 before it struck, may follow the last without a gap), in the order written, with its typed
@@ -33,7 +33,7 @@ for line in console:
         boots[cur] = []
     elif cur is not None:
         boots[cur].append(line)
-check(sorted(boots) == [0, 1, 2], 'boots seen: %s, want 0 1 2' % sorted(boots))
+check(sorted(boots) == [0, 1, 2, 3], 'boots seen: %s, want 0 1 2 3' % sorted(boots))
 for line in console:
     if line.startswith('UEVQ-FAIL'):
         fails.append('guest: ' + line)
@@ -60,11 +60,13 @@ for b, lines in boots.items():
         m = re.match(r'UEVQ-ID qemu0_mark (\d+)$', line)
         if m:
             ids[b] = int(m.group(1))
-check(len(set(ids.values())) == 3, 'qemu0_mark ids per boot %s: each boot must register it under another id' % ids)
+check(len({ids.get(b) for b in (0, 1, 2)} - {None}) == 3, 'qemu0_mark ids per boot %s: each boot must register it under another id' % ids)
 agg = [line for line in console if line.startswith('UEVQ-AGG ')]
 imports = [line for line in agg if 'recovered from kernel memory' in line]
 check(len(imports) == 2, 'aggregator imports said: %d, want 2 (%s)' % (len(imports), agg[-3:]))
 check(any(line.startswith('UEVQ-KILLED') for line in boots.get(1, [])), 'the kill variant did not run')
+check(any('wrote another ring file' in line for line in agg),
+      'the last boot did not refuse the persistent instance of another ring file\'s run')
 
 evs = [json.loads(line) for line in open(sys.argv[2])]
 user = [e for e in evs if e['event'] == 'qemu0_mark']
@@ -120,6 +122,9 @@ for boot, base in ((0, 0), (1, 200000)):
 sequence('boot 1 live user events', un, 100001, 100011, list(range(100001, 100011)), False)
 sequence('boot 1 live kernel messages', kmsg, 100001, 100011, list(range(100001, 100011)), False)
 sequence('boot 2 live user events', un, 300001, 300011, list(range(300001, 300011)), False)
+sequence('boot 3 live user events', un, 500001, 500011, list(range(500001, 500011)), False)
+other = [n for n, e in un + kmsg if 400000 < n < 500000]
+check(not other, '%d events of the other ring file\'s run imported into this one' % len(other))
 check(all(not e.get('recovered') for n, e in un if 100000 < n < 100011 or n > 300000),
       'events of live runs marked recovered')
 hdr = open(sys.argv[3]).read()

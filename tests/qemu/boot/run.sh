@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # tests/qemu/boot/run.sh [BUILD_DIR] [KERNEL-SOURCE] — the previous boot's
-# last moments, recovered: one qemu machine booted three times (a panic,
-# then a warm reset, twice; guest/init's phases) with the kernel's
+# last moments, recovered: one qemu machine booted four times (a panic,
+# then a warm reset, three times; guest/init's phases) with the kernel's
 # persistent ring (reserve_mem= + trace_instance=uevboot^traceoff@uevboot)
 # and the ring file on a virtio disk. On the host, uev-replay of the ring
 # file must show every user event and kernel message the guest logged as
 # written before each panic, each exactly once, in order, typed fields
 # decoded although the next boot registered its events in another order
-# (their ids differ), the part only the kernel kept marked as recovered.
+# (their ids differ), the part only the kernel kept marked as recovered;
+# and the last boot refuses what a run of another ring file left in the
+# instance, and records on.
 #
 # KERNEL-SOURCE: the Debian source package of the test kernel
 # (linux-source-6.12, the default, or linux-source-7.3); kernel/build-kernel.sh
@@ -90,4 +92,4 @@ grep '^#' "$out/seat0.txt" | sed 's/^/qemu-boot: /'
 grep '^UEVQ-KLOG ' "$console" | sed 's/^UEVQ-KLOG /qemu-boot: kernel: /' | sort -u
 python3 "$here/check.py" "$console" "$out/seat0.json" "$out/seat0.txt" ||
 	fail "the recovered timeline is not what the guest wrote (above); work dir kept"
-say "PASS: kernel ${kernel%/bzImage} ($UEV_KERNEL_SOURCE), 3 boots in ${boot_s} s ($qemu_accel_used)"
+say "PASS: kernel ${kernel%/bzImage} ($UEV_KERNEL_SOURCE), 4 boots in ${boot_s} s ($qemu_accel_used)"
