@@ -222,7 +222,8 @@ int uev_boot_cut(struct uev_snapshot *snap, struct uev_boot_prev *p, struct uev_
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nseen; i++)
 		p->seen[i].hash = uev_boot_event_hash(p->tep, p->seen[i].body, p->seen[i].size);
-	qsort(p->seen, p->nseen, sizeof(*p->seen), by_key);
+	if (p->nseen) /* (qsort wants a base even for none) */
+		qsort(p->seen, p->nseen, sizeof(*p->seen), by_key);
 	st->pages_in = snap->npages;
 	for (size_t i = 0; i < snap->npages && r >= 0; i++) {
 		if ((r = cut_page(kb, snap, i, p, st)) == 1 && snap->page[i].cpu != last_cpu) {

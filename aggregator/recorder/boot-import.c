@@ -260,7 +260,8 @@ static void names_settle(struct uev_boot_prev *p)
 {
 	size_t k = 0;
 
-	qsort(p->names, p->nnames, sizeof(*p->names), by_pid_then_order);
+	if (p->nnames)
+		qsort(p->names, p->nnames, sizeof(*p->names), by_pid_then_order);
 	for (size_t i = 0; i < p->nnames; i++) {
 		if (k && p->names[k - 1].pid == p->names[i].pid)
 			k--;

@@ -136,7 +136,8 @@ int uev_boot_ring_find_mark(const struct uev_snapshot *snap, struct uev_boot_fou
 		 * aggregator's clock readings, as good, but not needed */
 		size_t k = 0;
 
-		qsort(out->sync, out->nsync, sizeof(*out->sync), by_ts);
+		if (out->nsync)
+			qsort(out->sync, out->nsync, sizeof(*out->sync), by_ts);
 		for (size_t i = 0; i < out->nsync; i++)
 			if (out->sync[i].real_ns)
 				out->sync[k++] = out->sync[i];

@@ -77,13 +77,15 @@ static void setup(void)
 {
 	struct uev_seat s = { 0 };
 	cpu_set_t one;
-	char path[512];
+	char path[512], *dir;
 	int fd;
 
 	snprintf(name, sizeof(name), "uevcut%d", getpid());
 	inst = tracefs_instance_create(name);
 	ck_assert_ptr_nonnull(inst);
-	snprintf(path, sizeof(path), "%s/trace_marker_raw", tracefs_instance_get_dir(inst));
+	dir = tracefs_instance_get_dir(inst);
+	snprintf(path, sizeof(path), "%s/trace_marker_raw", dir);
+	tracefs_put_tracing_file(dir);
 	fd = open(path, O_WRONLY);
 	ck_assert_int_ge(fd, 0);
 	CPU_ZERO(&one);
