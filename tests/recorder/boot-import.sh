@@ -19,7 +19,8 @@ seat=uevbi$$
 P=uevboot$$
 TR=/sys/kernel/tracing
 agg_workdir uevbootimport
-trap 'agg_workdir_cleanup; rmdir "$TR/instances/$P" 2>/dev/null' EXIT
+# cleanup in this shell only: never from a subshell that inherited the trap
+trap '[ "$BASHPID" != "$$" ] || { agg_workdir_cleanup; rmdir "$TR/instances/$P" 2>/dev/null; }' EXIT
 fail=0
 mkdir "$TR/instances/$P" || { echo "FAIL: cannot create instance $P"; exit 1; }
 
@@ -116,8 +117,9 @@ grep -q "^#   run 2: .*recovered from kernel memory after a reboot: the last of 
 # the instance recorded before (the second run's messages) is still there.
 held() { grep -c -- "$tag n=3[2-4][0-9]\$" "$TR/instances/$P/trace"; }
 before=$(held)
+rm -f "$T/run/$seat.enable" # agg_up waits for the new run's page (the rest of the run dir stays)
 agg_up "$AGG" "$seat" "$T/r.conf" "$T"
-kill -TERM "$agg"; wait "$agg"; agg=
+kill -TERM "$agg"; wait "$agg" || { echo "FAIL: restarted aggregator exit $?"; fail=1; }; agg=
 if grep -q "recovered from kernel memory\|not imported" "$T/agg.log"; then
 	echo "FAIL: a restart in the same boot imported"; cat "$T/agg.log"; fail=1
 fi
