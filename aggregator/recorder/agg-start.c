@@ -107,6 +107,23 @@ int agg_ring_open(struct agg *a)
 	return 0;
 }
 
+static void daemon_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGUSR1);
+}
+
+void agg_signals_block(void)
+{
+	sigset_t sigs;
+
+	daemon_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+}
+
 /* The daemon's signals to a non-blocking signalfd: io_uring then polls it
  * and reads in our own task, where the process-wide signals are; a
  * blocking read could be handed to an io-wq worker thread. */
@@ -114,11 +131,7 @@ static int signals_open(struct agg *a)
 {
 	sigset_t sigs;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
+	daemon_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	a->sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (a->sigfd < 0) { /* without it SIGTERM could never stop the drain */

@@ -66,6 +66,9 @@ struct agg {
 
 /* Set up @a for main: nothing open, the log to standard error. */
 void agg_init(struct agg *a);
+/* Block the daemon's signals (SIGTERM, SIGINT, SIGHUP, SIGUSR1) from the
+ * start: agg_start()'s signalfd then reads those that came meanwhile. */
+void agg_signals_block(void);
 
 /* Check that every CPU can be drained, then open (or create) the ring
  * file with its stage. 0, or the exit status (1 or 2) after saying why. */

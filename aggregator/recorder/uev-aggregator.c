@@ -181,6 +181,11 @@ int main(int argc, char **argv)
 	int r;
 
 	agg_init(&a);
+	/* A stop asked for during start-up is taken once the drain runs (the
+	 * signalfd of agg_start() reads what is pending): the default action
+	 * could kill it after the boot import took the persistent instance's
+	 * pages and before it wrote them. */
+	agg_signals_block();
 	r = parse_args(argc, argv, &a);
 	if (r)
 		return r < 0 ? 0 : r;
