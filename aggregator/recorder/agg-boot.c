@@ -146,8 +146,12 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 	/* What the file holds of that boot from the instance's oldest event
 	 * on (in the run's clock): the copies to leave out are among them. */
 	uev_boot_clockmap_init(&map, f->mark.run_clock, f->mark.clock, f->sync, f->nsync);
+	/* (a second early: the mapping is good to a few ms, and a few more
+	 * events collected cost nothing) */
 	if (map.kind != UEV_BOOT_MAP_WALL && first != UINT64_MAX)
-		from = uev_boot_to_run(&map, first);
+		from = uev_boot_to_run(&map, first) - 1000000000ull;
+	if (from > UINT64_MAX - 1000000000ull)
+		from = 0;
 	if ((r = uev_boot_prev_load(a->cfg.ring_path, f->mark.run_id, f->mark.boot_id, from, &p, err,
 				    sizeof(err))) < 0) {
 		say(a, "not imported: %s", err, NULL);
@@ -195,10 +199,11 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 	} else {
 		fprintf(stderr, "uev-aggregator: seat %s: persistent instance %s: %llu events of boot %s "
 			"(run %llu) recovered from kernel memory, %llu the file held already left out "
-			"(on %u CPUs), %llu lost in the kernel%s; at boot the kernel dropped %u sub-buffers "
-			"it could not validate and cleared %u CPUs' part\n",
+			"(on %u CPUs, clocks %+.3f ms apart), %llu lost in the kernel%s; at boot the kernel "
+			"dropped %u sub-buffers it could not validate and cleared %u CPUs' part\n",
 			a->opt.seat, a->boot.name, (unsigned long long)st.events, p.info.boot_id,
 			(unsigned long long)p.run_id, (unsigned long long)st.events_dup, st.cpus_dup,
+			(double)st.clock_offset_ns / 1e6,
 			(unsigned long long)st.missed, st.missed_unknown ? " (and more it could not count)" : "",
 			discarded, cleared);
 		a->boot_imported = st.events;

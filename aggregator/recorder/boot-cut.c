@@ -47,13 +47,14 @@ static int by_key(const void *a, const void *b)
 	return x->ts < y->ts ? -1 : x->ts > y->ts;
 }
 
-/* Is this event a copy of one the file holds? The nearest unused written
- * event of the same CPU and bytes within the window accounts for it. */
-static int written(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
+/* The nearest unused written event of the same CPU and bytes as this one,
+ * within @window of @ts, or NULL. */
+static struct uev_boot_seen *nearest_copy(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body,
+					  uint32_t size, uint64_t window)
 {
 	struct uev_boot_seen key = { uev_boot_event_hash(p->tep, body, size), 0, cpu, size, 0, NULL }, *best = NULL;
 	size_t lo = 0, hi = p->nseen;
-	uint64_t best_gap = UEV_BOOT_WINDOW_NS + 1;
+	uint64_t best_gap = window + 1;
 
 	while (lo < hi) { /* the first entry of (cpu, hash, size) */
 		size_t mid = (lo + hi) / 2;
@@ -72,9 +73,62 @@ static int written(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const voi
 			best_gap = gap;
 		}
 	}
+	return best;
+}
+
+/* Is this event a copy of one the file holds? The nearest unused written
+ * event of the same CPU and bytes within the window accounts for it. */
+static int written(struct uev_boot_prev *p, unsigned cpu, uint64_t ts, const void *body, uint32_t size)
+{
+	struct uev_boot_seen *best = nearest_copy(p, cpu, ts, body, size, UEV_BOOT_WINDOW_NS);
+
 	if (best)
 		best->used = 1;
 	return best != NULL;
+}
+
+static int by_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * What is left of the two clocks' offset after the marks' mapping (their
+ * clock readings come a syscall before the record's timestamp, which is
+ * milliseconds under an emulator), as the copies themselves show it: the
+ * median of instance time - written time over the nearest byte-equal
+ * pairs within UEV_BOOT_COARSE_NS. The written times are moved by it
+ * before the copies are matched within UEV_BOOT_WINDOW_NS.
+ */
+static int64_t copy_offset(struct kbuffer *kb, const struct uev_snapshot *snap, struct uev_boot_prev *p)
+{
+	size_t n = 0, cap = 65536;
+	int64_t *d = malloc(cap * sizeof(*d)), off = 0;
+
+	if (!d)
+		return 0;
+	for (size_t i = 0; i < snap->npages && n < cap; i++) {
+		unsigned long long ts;
+
+		if (!page_ok(snap->page[i].data, snap->page[i].size) ||
+		    kbuffer_load_subbuffer(kb, snap->page[i].data) < 0)
+			continue;
+		for (void *e = kbuffer_read_event(kb, &ts); e && n < cap; e = kbuffer_next_event(kb, &ts)) {
+			struct uev_boot_seen *c = nearest_copy(p, (unsigned)snap->page[i].cpu, ts, e,
+							       (uint32_t)kbuffer_event_size(kb), UEV_BOOT_COARSE_NS);
+
+			if (c)
+				d[n++] = (int64_t)(ts - c->ts);
+		}
+	}
+	if (n) {
+		qsort(d, n, sizeof(*d), by_i64);
+		off = d[n / 2];
+	}
+	free(d);
+	return off;
 }
 
 static void put_word(uint8_t *at, uint32_t type_len, uint32_t delta)
@@ -222,8 +276,15 @@ int uev_boot_cut(struct uev_snapshot *snap, struct uev_boot_prev *p, struct uev_
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nseen; i++)
 		p->seen[i].hash = uev_boot_event_hash(p->tep, p->seen[i].body, p->seen[i].size);
-	if (p->nseen) /* (qsort wants a base even for none) */
+	if (p->nseen) { /* (qsort wants a base even for none) */
+		int64_t off;
+
 		qsort(p->seen, p->nseen, sizeof(*p->seen), by_key);
+		off = copy_offset(kb, snap, p);
+		for (size_t i = 0; i < p->nseen; i++) /* (the order by key stays) */
+			p->seen[i].ts = (uint64_t)((int64_t)p->seen[i].ts + off);
+		st->clock_offset_ns = off;
+	}
 	st->pages_in = snap->npages;
 	for (size_t i = 0; i < snap->npages && r >= 0; i++) {
 		if ((r = cut_page(kb, snap, i, p, st)) == 1 && snap->page[i].cpu != last_cpu) {

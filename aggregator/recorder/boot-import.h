@@ -34,6 +34,10 @@ struct uev_boot_name {
 	char comm[16];
 	uint64_t order;        /* file order: the latest name of a pid wins */
 };
+/* Copies are first looked for this far apart, to measure what is left of
+ * the clocks' offset (boot-cut.c). */
+#define UEV_BOOT_COARSE_NS 50000000ull
+
 /* At most this many written events are kept to match copies against (a
  * persistent instance of a few MiB holds far fewer). */
 #define UEV_BOOT_SEEN_MAX (1u << 22)
@@ -126,6 +130,7 @@ struct uev_boot_cut_stats {
 	uint64_t pages, events;         /* what is left to import */
 	unsigned cpus_dup;              /* CPUs it left events out on */
 	uint64_t marks;                 /* the aggregator's own marks, left out */
+	int64_t clock_offset_ns;        /* the copies' offset left after mapping */
 	uint64_t missed;                /* events the kernel says it lost, in what is left */
 	int missed_unknown;             /* and losses it could not count */
 };

@@ -8,8 +8,9 @@
  * and with the same timestamps as kbuffer reads them in the original pages,
  * and count what was left out.
  * The same with holes anywhere (kept events re-expressed over gaps that
- * need time extends), copies stamped a little apart, and written events
- * that must not match: too far apart, or of another CPU. Needs root and tracefs (else skipped, exit 77).
+ * need time extends), copies stamped a little apart, the two clocks 20 ms
+ * apart (measured from the copies), and written events that must not
+ * match: 2 ms off where the others are not, or of another CPU. Needs root and tracefs (else skipped, exit 77).
  */
 #include <check.h>
 #include <errno.h>
@@ -187,8 +188,8 @@ END_TEST
 
 /* Holes: every third event written, and a run across a 150 ms pause, so
  * kept events are re-expressed over gaps that need a time extend; the
- * file's copies stamped 800 ns off still match; copies 2 ms off do not
- * (another event with the same bytes, not this one). */
+ * file's copies stamped 800 ns off still match; a whole 20 ms offset
+ * between the clocks is measured from the copies and taken out. */
 START_TEST(cut_holes)
 {
 	uint8_t w[NEV * 2];
@@ -198,24 +199,36 @@ START_TEST(cut_holes)
 	cut_case(w, 0, "holes");
 	cut_case(w, 800, "holes, 800 ns apart");
 	cut_case(w, -800, "holes, -800 ns apart");
-	memset(w, 0, sizeof(w));
-	{
-		struct uev_boot_prev p = { .mark_type = -1 };
-		struct uev_boot_cut_stats st;
-		struct uev_snapshot s;
-		uint8_t all[NEV * 2];
+	cut_case(w, 20000000, "holes, the clocks 20 ms apart");
+	cut_case(w, -20000000, "holes, the clocks -20 ms apart");
+}
+END_TEST
 
-		for (size_t i = 0; i < nev; i++)
-			ck_assert_int_eq(uev_boot_seen_add(&p, (unsigned)snap.page[0].cpu, evs[i].ts + 2000000,
-							   evs[i].body, (uint32_t)evs[i].size), 0);
-		copy_snap(&s);
-		ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
-		ck_assert_uint_eq(st.events_dup, 0);
-		memset(all, 1, sizeof(all));
-		check_left(&s, all, "2 ms apart");
-		uev_snapshot_free(&s);
-		uev_boot_prev_free(&p);
+/* A written event 2 ms away from where its copy is, when the others are
+ * where theirs are, is another event with the same bytes: not a copy. */
+START_TEST(cut_not_copies)
+{
+	struct uev_boot_prev p = { .mark_type = -1 };
+	struct uev_boot_cut_stats st;
+	struct uev_snapshot s;
+	uint8_t want[NEV * 2];
+	uint64_t dup = 0;
+
+	for (size_t i = 0; i < nev; i++) {
+		uint64_t off = i % 10 == 5 ? 2000000 : 0;
+
+		want[i] = off != 0;
+		dup += off == 0;
+		ck_assert_int_eq(uev_boot_seen_add(&p, (unsigned)snap.page[0].cpu, evs[i].ts + off, evs[i].body,
+						   (uint32_t)evs[i].size), 0);
 	}
+	copy_snap(&s);
+	ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
+	ck_assert_uint_eq(st.events_dup, dup);
+	ck_assert_int_eq(st.clock_offset_ns, 0);
+	check_left(&s, want, "2 ms apart");
+	uev_snapshot_free(&s);
+	uev_boot_prev_free(&p);
 }
 END_TEST
 
@@ -256,6 +269,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cut_prefix);
 	tcase_add_test(tc, cut_holes);
+	tcase_add_test(tc, cut_not_copies);
 	tcase_add_test(tc, cut_other_cpu);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
