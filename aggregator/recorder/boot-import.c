@@ -314,6 +314,26 @@ static const struct uev_boot_sync *nearest(const struct uev_boot_clockmap *m, ui
 	return &m->s[lo];
 }
 
+/* A mark's record is stamped a syscall after its clocks were read: its
+ * offset (record time - reading) is the clocks' offset plus that delay,
+ * which is at times milliseconds (an emulator, a loaded machine). Of the
+ * marks within MAP_SPAN of @k, the one with the smallest offset was
+ * delayed least; the clocks drift far less than a delay over that span. */
+#define MAP_SPAN 30000000000ll
+static const struct uev_boot_sync *least_delayed(const struct uev_boot_clockmap *m, const struct uev_boot_sync *k)
+{
+	const struct uev_boot_sync *best = k;
+	size_t i0 = (size_t)(k - m->s);
+
+	for (size_t i = i0; i-- > 0 && (int64_t)(k->ts - m->s[i].ts) <= MAP_SPAN;)
+		if ((int64_t)(m->s[i].ts - sample(m, &m->s[i])) < (int64_t)(best->ts - sample(m, best)))
+			best = &m->s[i];
+	for (size_t i = i0 + 1; i < m->n && (int64_t)(m->s[i].ts - k->ts) <= MAP_SPAN; i++)
+		if ((int64_t)(m->s[i].ts - sample(m, &m->s[i])) < (int64_t)(best->ts - sample(m, best)))
+			best = &m->s[i];
+	return best;
+}
+
 uint64_t uev_boot_to_inst(const struct uev_boot_clockmap *m, uint64_t run_ts)
 {
 	const struct uev_boot_sync *k;
@@ -323,7 +343,7 @@ uint64_t uev_boot_to_inst(const struct uev_boot_clockmap *m, uint64_t run_ts)
 		return run_ts;
 	if (m->kind == UEV_BOOT_MAP_WALL)
 		v = m->run_sync.realtime_ns + (run_ts - m->run_sync.trace_ns);
-	k = nearest(m, v, 1);
+	k = least_delayed(m, nearest(m, v, 1));
 	return k->ts + (v - sample(m, k));
 }
 
@@ -334,7 +354,7 @@ uint64_t uev_boot_to_run(const struct uev_boot_clockmap *m, uint64_t inst_ts)
 
 	if (m->kind == UEV_BOOT_MAP_SAME || !m->n)
 		return inst_ts;
-	k = nearest(m, inst_ts, 0);
+	k = least_delayed(m, nearest(m, inst_ts, 0));
 	v = sample(m, k) + (inst_ts - k->ts);
 	if (m->kind == UEV_BOOT_MAP_WALL)
 		return m->run_sync.trace_ns + (v - m->run_sync.realtime_ns);

@@ -104,11 +104,12 @@ void uev_boot_prev_free(struct uev_boot_prev *p);
 /*
  * The recording run's clock and the persistent instance's (boot-ring.h:
  * the kernel's default) differ. The marks pair the instance's clock with
- * CLOCK_REALTIME, _MONOTONIC and _BOOTTIME read at the same moment, once a
- * second: a run clock of boot or mono maps through the nearest mark (drift
- * over half a second stays far below the 1 ms the copies are matched in),
- * the instance's own clock is the same, and any other clock maps through
- * the wall clock of the nearest mark and the run's sync point.
+ * CLOCK_REALTIME, _MONOTONIC and _BOOTTIME read just before each mark,
+ * once a second: a run clock of boot or mono maps through the least
+ * delayed mark within 30 s (boot-import.c), the instance's own clock is
+ * the same, and any other clock maps through the wall clock of that mark
+ * and the run's sync point. What is left of the offset is measured from
+ * the copies (boot-cut.c).
  */
 struct uev_boot_clockmap {
 	const struct uev_boot_sync *s;
