@@ -107,8 +107,7 @@ static int ring_uuid(const struct agg *a, uint8_t uuid[16])
 /* Whether the mark found in the instance names a run of this ring file of
  * a boot before this one, on this kernel: the only pages decoded right
  * with that run's formats. NULL yes, else why not (@buf). */
-static const char *refusal(const struct agg *a, const struct uev_boot_found *f, const char *boot, char *buf,
-			   size_t size)
+static const char *refusal(const struct agg *a, const struct uev_boot_found *f, char *buf, size_t size)
 {
 	struct utsname u;
 	uint8_t uuid[16];
@@ -121,17 +120,14 @@ static const char *refusal(const struct agg *a, const struct uev_boot_found *f, 
 		snprintf(buf, size, "the run that recorded them wrote another ring file than %s", a->cfg.ring_path);
 		return buf;
 	}
-	(void)boot;
 	return NULL;
 }
 
 static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boot_found *f)
 {
-	struct uev_ring_create rc = {
-		.path = a->cfg.ring_path, .size = a->cfg.ring_size, .seat = a->opt.seat,
-		.mode = a->cfg.ring_mode, .gid = a->cfg.ring_gid >= 0 ? (gid_t)a->cfg.ring_gid : (gid_t)-1,
-		.direct = a->cfg.ring_direct, .compression = a->cfg.ring_compression,
-	};
+	/* its own writer session: no stage (the run's comes after), and never
+	 * --recreate (that is for the run's open) */
+	struct uev_ring_create rc = agg_ring_create(a);
 	struct uev_boot_cut_stats st;
 	struct uev_boot_clockmap map;
 	struct uev_boot_prev p;
@@ -206,7 +202,6 @@ static int import(struct agg *a, struct uev_snapshot *snap, const struct uev_boo
 			(double)st.clock_offset_ns / 1e6,
 			(unsigned long long)st.missed, st.missed_unknown ? " (and more it could not count)" : "",
 			discarded, cleared);
-		a->boot_imported = st.events;
 	}
 	uev_boot_prev_free(&p);
 	return 0;
@@ -249,7 +244,7 @@ int agg_boot_import(struct agg *a)
 		    r < 0 ? " (the marks could not be looked for)" : "");
 	} else if (!strcmp(f.mark.boot_id, boot)) {
 		/* this boot's own: recorded by a run of this boot, whose state went */
-	} else if ((no = refusal(a, &f, boot, why, sizeof(why)))) {
+	} else if ((no = refusal(a, &f, why, sizeof(why)))) {
 		say(a, "not imported, nothing of it decoded: %s", no, NULL);
 	} else {
 		import(a, &snap, &f);

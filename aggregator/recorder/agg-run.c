@@ -105,8 +105,6 @@ static void on_flush(void *ctx)
 	 * clocks that drift from the wall clock are synced more often. */
 	if (time(NULL) - a->last_sync >= (a->clock ? a->clock->every_s : 60))
 		sync_point(a);
-	if (a->boot.inst && time(NULL) != a->boot_marked)
-		agg_boot_mark(a);
 	uev_drm_debug_poll(&a->setup.drm); /* DRM loaded after the start */
 }
 

@@ -82,20 +82,25 @@ static void ring_report(const struct agg *a, const struct uev_ring_create *rc)
 			"writing through the page cache\n", a->cfg.ring_path);
 }
 
-int agg_ring_open(struct agg *a)
+struct uev_ring_create agg_ring_create(const struct agg *a)
 {
-	struct uev_ring_create rc = {
+	return (struct uev_ring_create){
 		.path = a->cfg.ring_path,
 		.size = a->cfg.ring_size,
 		.seat = a->opt.seat,
 		.mode = a->cfg.ring_mode,
 		.gid = a->cfg.ring_gid >= 0 ? (gid_t)a->cfg.ring_gid : (gid_t)-1,
-		.recreate = a->opt.recreate,
 		.direct = a->cfg.ring_direct,
 		.compression = a->cfg.ring_compression,
 	};
+}
+
+int agg_ring_open(struct agg *a)
+{
+	struct uev_ring_create rc = agg_ring_create(a);
 	int r;
 
+	rc.recreate = a->opt.recreate;
 	if (stage_plan(a, &rc))
 		return 1;
 	r = uev_ring_writer_open(&a->w, &rc, a->err, sizeof(a->err));

@@ -57,7 +57,6 @@ struct agg {
 	/* [boot] persistent_instance (agg-boot.c) */
 	struct uev_boot_ring boot;         /* inst NULL: none */
 	int boot_clear;                    /* its content was taken this start: clear it */
-	uint64_t boot_imported;            /* events recovered into the file */
 	struct uev_boot_mark boot_mark;
 	time_t boot_marked;
 	int boot_mark_warned;
@@ -69,6 +68,10 @@ void agg_init(struct agg *a);
 /* Block the daemon's signals (SIGTERM, SIGINT, SIGHUP, SIGUSR1) from the
  * start: agg_start()'s signalfd then reads those that came meanwhile. */
 void agg_signals_block(void);
+
+/* The ring file's creation parameters from the configuration and the
+ * command line (no stage, no --recreate: the caller's to add). */
+struct uev_ring_create agg_ring_create(const struct agg *a);
 
 /* Check that every CPU can be drained, then open (or create) the ring
  * file with its stage. 0, or the exit status (1 or 2) after saying why. */

@@ -29,11 +29,6 @@
 #define DELTA_BITS 27u
 #define DELTA_MAX ((1u << DELTA_BITS) - 1)
 
-static int page_ok(const void *page, size_t size)
-{
-	return size >= UEV_PAGE_HDR && uev_page_commit(page, size) + UEV_PAGE_HDR <= size;
-}
-
 static int by_key(const void *a, const void *b)
 {
 	const struct uev_boot_seen *x = a, *y = b;
@@ -112,7 +107,7 @@ static int64_t copy_offset(struct kbuffer *kb, const struct uev_snapshot *snap, 
 	for (size_t i = 0; i < snap->npages && n < cap; i++) {
 		unsigned long long ts;
 
-		if (!page_ok(snap->page[i].data, snap->page[i].size) ||
+		if (!uev_boot_page_ok(snap->page[i].data, snap->page[i].size) ||
 		    kbuffer_load_subbuffer(kb, snap->page[i].data) < 0)
 			continue;
 		for (void *e = kbuffer_read_event(kb, &ts); e && n < cap; e = kbuffer_next_event(kb, &ts)) {
@@ -194,7 +189,7 @@ static void count(struct kbuffer *kb, const struct uev_snapshot *snap, size_t i,
 	unsigned long long ts;
 	int missed;
 
-	if (!page_ok(snap->page[i].data, snap->page[i].size) || kbuffer_load_subbuffer(kb, snap->page[i].data) < 0)
+	if (!uev_boot_page_ok(snap->page[i].data, snap->page[i].size) || kbuffer_load_subbuffer(kb, snap->page[i].data) < 0)
 		return;
 	missed = kbuffer_missed_events(kb);
 	if (missed > 0)
@@ -228,7 +223,7 @@ static int cut_page(struct kbuffer *kb, struct uev_snapshot *snap, size_t i, str
 	uint8_t *keep;
 	int r;
 
-	if (!page_ok(snap->page[i].data, snap->page[i].size) || kbuffer_load_subbuffer(kb, snap->page[i].data) < 0) {
+	if (!uev_boot_page_ok(snap->page[i].data, snap->page[i].size) || kbuffer_load_subbuffer(kb, snap->page[i].data) < 0) {
 		free(snap->page[i].data); /* what the check refuses is never imported */
 		snap->page[i].data = NULL;
 		return 0;

@@ -194,8 +194,7 @@ static int keep_page(struct load *l, const struct uev_ring_rec *rec)
 	unsigned long long ts;
 	int r = 0;
 
-	if (!of_boot(l, rec->run_id) || uev_ring_rec_page(rec, &pg) < 0 || pg.len < UEV_PAGE_HDR ||
-	    uev_page_commit(pg.data, pg.len) + UEV_PAGE_HDR > pg.len ||
+	if (!of_boot(l, rec->run_id) || uev_ring_rec_page(rec, &pg) < 0 || !uev_boot_page_ok(pg.data, pg.len) ||
 	    kbuffer_load_subbuffer(l->kb, (void *)pg.data) < 0)
 		return 0;
 	for (void *d = kbuffer_read_event(l->kb, &ts); d && r == 0; d = kbuffer_next_event(l->kb, &ts))
@@ -392,8 +391,7 @@ uint64_t uev_boot_first_ts(const struct uev_snapshot *snap)
 	for (size_t i = 0; kb && i < snap->npages; i++) {
 		unsigned long long ts;
 
-		if (snap->page[i].size >= UEV_PAGE_HDR &&
-		    uev_page_commit(snap->page[i].data, snap->page[i].size) + UEV_PAGE_HDR <= snap->page[i].size &&
+		if (uev_boot_page_ok(snap->page[i].data, snap->page[i].size) &&
 		    kbuffer_load_subbuffer(kb, snap->page[i].data) == 0 && kbuffer_read_event(kb, &ts) && ts < first)
 			first = ts;
 	}

@@ -42,6 +42,13 @@ struct uev_boot_name {
  * persistent instance of a few MiB holds far fewer). */
 #define UEV_BOOT_SEEN_MAX (1u << 22)
 
+/* A sub-buffer whose header commits no more than it holds (what kbuffer
+ * may load). */
+static inline int uev_boot_page_ok(const void *page, size_t size)
+{
+	return size >= UEV_PAGE_HDR && uev_page_commit(page, size) + UEV_PAGE_HDR <= size;
+}
+
 /* The copies of one event in two instances are stamped this close (the
  * tracepoint writes one after the other, in the same context). */
 #define UEV_BOOT_WINDOW_NS 1000000ull
