@@ -10,7 +10,7 @@
  * The same with holes anywhere (kept events re-expressed over gaps that
  * need time extends), copies stamped a little apart, the two clocks 20 ms
  * apart (measured from the copies), and written events that must not
- * match: 2 ms off where the others are not, or of another CPU. Needs root and tracefs (else skipped, exit 77).
+ * match: twice the window off where the others are not, or of another CPU. Needs root and tracefs (else skipped, exit 77).
  */
 #include <check.h>
 #include <errno.h>
@@ -204,8 +204,9 @@ START_TEST(cut_holes)
 }
 END_TEST
 
-/* A written event 2 ms away from where its copy is, when the others are
- * where theirs are, is another event with the same bytes: not a copy. */
+/* A written event twice the window away from where its copy is, when the
+ * others are where theirs are, is another event with the same bytes: not
+ * a copy. */
 START_TEST(cut_not_copies)
 {
 	struct uev_boot_prev p = { .mark_type = -1 };
@@ -215,7 +216,7 @@ START_TEST(cut_not_copies)
 	uint64_t dup = 0;
 
 	for (size_t i = 0; i < nev; i++) {
-		uint64_t off = i % 10 == 5 ? 2000000 : 0;
+		uint64_t off = i % 10 == 5 ? 2 * UEV_BOOT_WINDOW_NS : 0;
 
 		want[i] = off != 0;
 		dup += off == 0;
@@ -226,7 +227,7 @@ START_TEST(cut_not_copies)
 	ck_assert_int_eq(uev_boot_cut(&s, &p, &st), 0);
 	ck_assert_uint_eq(st.events_dup, dup);
 	ck_assert_int_eq(st.clock_offset_ns, 0);
-	check_left(&s, want, "2 ms apart");
+	check_left(&s, want, "twice the window apart");
 	uev_snapshot_free(&s);
 	uev_boot_prev_free(&p);
 }
