@@ -177,9 +177,11 @@ static int check_after_kill(int round, const struct snap *before, struct snap *a
 			failed = 1;
 			break;
 		}
-	qsort(after->v, after->n, sizeof(*after->v), cmp_rec);
+	if (after->n) /* (qsort and bsearch want a base even for none) */
+		qsort(after->v, after->n, sizeof(*after->v), cmp_rec);
 	for (size_t i = 0; i < before->n && !failed; i++) {
-		struct rec *hit = bsearch(&before->v[i], after->v, after->n, sizeof(*after->v), cmp_rec);
+		struct rec *hit = after->n ? bsearch(&before->v[i], after->v, after->n, sizeof(*after->v), cmp_rec)
+					   : NULL;
 
 		if (after->n && before->v[i].seq < after->v[0].seq)
 			continue; /* overwritten by the wrap */
