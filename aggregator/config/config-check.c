@@ -37,6 +37,16 @@ const struct uev_cfg_keydef uev_cfg_keys[UEV_CFG_NKEYS] = {
 	[UEV_CFG_DYNDBG_QUERY] = { "dyndbg", "query", 1 },
 	[UEV_CFG_DRM_DEBUG] = { "dyndbg", "drm_debug", 0 },
 	[UEV_CFG_BOOT_INSTANCE] = { "boot", "persistent_instance", 0 },
+	[UEV_CFG_TRIGGER] = { "incident", "trigger", 1 },
+	[UEV_CFG_INC_BEFORE] = { "incident", "before_s", 0 },
+	[UEV_CFG_INC_AFTER] = { "incident", "after_s", 0 },
+	[UEV_CFG_INC_DIR] = { "incident", "dir", 0 },
+	[UEV_CFG_INC_MAX_COUNT] = { "incident", "max_count", 0 },
+	[UEV_CFG_INC_MAX_SIZE] = { "incident", "max_size", 0 },
+	[UEV_CFG_INC_MIN_INTERVAL] = { "incident", "min_interval_s", 0 },
+	[UEV_CFG_CTL_SOCKET] = { "control", "socket", 0 },
+	[UEV_CFG_CTL_SNAPSHOT] = { "control", "snapshot", 1 },
+	[UEV_CFG_CTL_ALLOW] = { "control", "allow", 1 },
 };
 
 #define RING_MIN ((uint64_t)260 << 10)
@@ -100,8 +110,8 @@ static int parse_uint(const char *v, unsigned long long max, unsigned long long 
 	return big ? -ERANGE : 0;
 }
 
-static int set_uint(unsigned *dst, const char *v, unsigned min, unsigned max,
-		    char *msg, size_t msgsize)
+int uev_cfg_set_uint(unsigned *dst, const char *v, unsigned min, unsigned max,
+		     char *msg, size_t msgsize)
 {
 	unsigned long long n = 0;
 	char q[128];
@@ -115,7 +125,7 @@ static int set_uint(unsigned *dst, const char *v, unsigned min, unsigned max,
 	return 0;
 }
 
-static int set_bool(int *dst, const char *v, char *msg, size_t msgsize)
+int uev_cfg_set_bool(int *dst, const char *v, char *msg, size_t msgsize)
 {
 	char q[128];
 
@@ -155,7 +165,7 @@ const char *uev_compression_name(int level, char *buf, size_t size)
 }
 
 /* A name or an fnmatch glob of name characters: * ? and [...] classes. */
-static int glob_check(const char *v, size_t max, char *msg, size_t msgsize)
+int uev_cfg_glob_check(const char *v, size_t max, char *msg, size_t msgsize)
 {
 	size_t n = strlen(v), inclass = 0;
 	int in = 0;
@@ -211,7 +221,7 @@ static int kevent_check(struct uev_config *c, const char *v, size_t *dup,
 		FAIL("%s: event name too long (at most %zu bytes)", Q(v), sizeof ev - 1);
 	memcpy(ev, colon + 1, (size_t)(sp - colon - 1));
 	ev[sp - colon - 1] = '\0';
-	r = glob_check(ev, sizeof ev, msg, msgsize);
+	r = uev_cfg_glob_check(ev, sizeof ev, msg, msgsize);
 	if (r < 0)
 		return r;
 	if (*rest) {
@@ -233,7 +243,7 @@ static int kevent_check(struct uev_config *c, const char *v, size_t *dup,
 
 /* Light check of a dynamic debug query: [keyword value]... flags, with at
  * least one match keyword; quoted words as the kernel tokenizes them. */
-static int query_check(const char *v, char *msg, size_t msgsize)
+int uev_cfg_query_check(const char *v, char *msg, size_t msgsize)
 {
 	static const char *const kw[] = { "module", "file", "func", "line", "format", "class" };
 	struct { const char *s; size_t n; } w[32];
@@ -375,7 +385,7 @@ static int schema_check(struct uev_config *c, const char *v, size_t *dup,
 	return uev_cfg_strv_push(&c->schemas, &c->nschemas, &c->schemas_cap, v);
 }
 
-static int strv_add_unique(char ***l, size_t *n, size_t *cap, const char *v, size_t *dup)
+int uev_cfg_strv_add_unique(char ***l, size_t *n, size_t *cap, const char *v, size_t *dup)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp((*l)[i], v)) {
@@ -406,7 +416,7 @@ static int subbuf_check(struct uev_config *c, const char *v, char *msg, size_t m
 {
 	unsigned n = 0;
 	char q[128];
-	int r = set_uint(&n, v, 0, 1024, msg, msgsize);
+	int r = uev_cfg_set_uint(&n, v, 0, 1024, msg, msgsize);
 
 	if (r < 0)
 		return r;
@@ -493,6 +503,11 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 			return 0;
 		case UEV_CFG_KERNEL_EVENT: uev_cfg_kevents_free(c); return 0;
 		case UEV_CFG_DYNDBG_QUERY: uev_cfg_strv_free(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap); return 0;
+		case UEV_CFG_TRIGGER: uev_cfg_strv_free(&c->triggers, &c->ntriggers, &c->triggers_cap); return 0;
+		case UEV_CFG_CTL_SNAPSHOT:
+			uev_cfg_strv_free(&c->snapshot_allow, &c->nsnapshot_allow, &c->snapshot_allow_cap);
+			return 0;
+		case UEV_CFG_CTL_ALLOW: uev_cfg_strv_free(&c->allow, &c->nallow, &c->allow_cap); return 0;
 		default: FAIL("empty value");
 		}
 	}
@@ -500,19 +515,19 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 	case UEV_CFG_CLOCK:
 		return clock_check(c, v, msg, msgsize);
 	case UEV_CFG_BUFFER_KB:
-		return set_uint(&c->buffer_kb, v, 64, 1048576, msg, msgsize);
+		return uev_cfg_set_uint(&c->buffer_kb, v, 64, 1048576, msg, msgsize);
 	case UEV_CFG_SUBBUF_KB:
 		return subbuf_check(c, v, msg, msgsize);
 	case UEV_CFG_FLUSH_MS:
-		return set_uint(&c->flush_interval_ms, v, 10, 600000, msg, msgsize);
+		return uev_cfg_set_uint(&c->flush_interval_ms, v, 10, 600000, msg, msgsize);
 	case UEV_CFG_FSYNC:
 		return fsync_check(c, v, msg, msgsize);
 	case UEV_CFG_FSYNC_INTERVAL:
-		return set_uint(&c->fsync_interval_s, v, 1, 86400, msg, msgsize);
+		return uev_cfg_set_uint(&c->fsync_interval_s, v, 1, 86400, msg, msgsize);
 	case UEV_CFG_KEEP_INSTANCE:
-		return set_bool(&c->keep_instance, v, msg, msgsize);
+		return uev_cfg_set_bool(&c->keep_instance, v, msg, msgsize);
 	case UEV_CFG_RING_DIRECT:
-		return set_bool(&c->ring_direct, v, msg, msgsize);
+		return uev_cfg_set_bool(&c->ring_direct, v, msg, msgsize);
 	case UEV_CFG_RING_COMPRESSION:
 		return uev_compression_parse(v, &c->ring_compression, msg, msgsize);
 	case UEV_CFG_RING_PATH:
@@ -526,19 +541,21 @@ int uev_cfg_apply(struct uev_config *c, enum uev_cfg_key key, const char *v,
 	case UEV_CFG_SCHEMA:
 		return schema_check(c, v, dup, msg, msgsize);
 	case UEV_CFG_USER_EVENT:
-		r = glob_check(v, sizeof c->kevents->event, msg, msgsize);
-		return r < 0 ? r : strv_add_unique(&c->user_events, &c->nuser_events, &c->user_events_cap, v, dup);
+		r = uev_cfg_glob_check(v, sizeof c->kevents->event, msg, msgsize);
+		return r < 0 ? r : uev_cfg_strv_add_unique(&c->user_events, &c->nuser_events, &c->user_events_cap, v, dup);
 	case UEV_CFG_KERNEL_EVENT:
 		return kevent_check(c, v, dup, msg, msgsize);
 	case UEV_CFG_DYNDBG_QUERY:
-		r = query_check(v, msg, msgsize);
-		return r < 0 ? r : strv_add_unique(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap, v, dup);
+		r = uev_cfg_query_check(v, msg, msgsize);
+		return r < 0 ? r : uev_cfg_strv_add_unique(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap, v, dup);
 	case UEV_CFG_DRM_DEBUG:
 		return uev_cfg_drm_parse(v, &c->drm_debug, msg, msgsize);
 	case UEV_CFG_BOOT_INSTANCE:
 		return boot_instance_check(c, v, msg, msgsize);
 	case UEV_CFG_NKEYS:
 		break;
+	default:
+		return uev_cfg_apply_incident(c, key, v, dup, msg, msgsize);
 	}
 	FAIL("internal error: unknown key");
 }

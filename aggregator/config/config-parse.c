@@ -18,7 +18,7 @@
 
 enum { SEC_NONE = -1, SEC_SKIP = -2 };
 
-static const char *const sections[] = { "seat", "ring", "user", "kernel", "dyndbg", "boot" };
+static const char *const sections[] = { "seat", "ring", "user", "kernel", "dyndbg", "boot", "incident", "control" };
 #define NSECTIONS (int)(sizeof sections / sizeof *sections)
 
 struct parser {
@@ -157,7 +157,7 @@ static void section(struct parser *p, char *s)
 			p->sec = i;
 	if (p->sec == SEC_SKIP)
 		perr(p, p->line, NULL, NULL,
-		     "unknown section [%s] (known: seat, ring, user, kernel, dyndbg)",
+		     "unknown section [%s] (known: seat, ring, user, kernel, dyndbg, boot, incident, control)",
 		     word_ok(s + 1) ? s + 1 : uev_cfg_quote(s + 1, q, sizeof q));
 	rest = skip_ws(close + 1);
 	if (*rest && !(*rest == '#' && rest > close + 1))
@@ -329,18 +329,31 @@ static void cross_checks(struct parser *p)
 		     (unsigned)p->n.fsync < 3 ? fsync_names[p->n.fsync] : "?");
 }
 
-#define LIST(c, k) ((k) == UEV_CFG_SCHEMA ? &(c)->schemas : (k) == UEV_CFG_USER_EVENT ? \
-		    &(c)->user_events : &(c)->dyndbg)
-#define NLIST(c, k) ((k) == UEV_CFG_SCHEMA ? &(c)->nschemas : (k) == UEV_CFG_USER_EVENT ? \
-		     &(c)->nuser_events : &(c)->ndyndbg)
-#define CAPLIST(c, k) ((k) == UEV_CFG_SCHEMA ? &(c)->schemas_cap : (k) == UEV_CFG_USER_EVENT ? \
-		       &(c)->user_events_cap : &(c)->dyndbg_cap)
+/* The string lists, by key: where each keeps its array, count and capacity. */
+struct strv_ref {
+	char ***v;
+	size_t *n, *cap;
+};
+
+static struct strv_ref strv_of(struct uev_config *c, enum uev_cfg_key k)
+{
+	switch (k) {
+	case UEV_CFG_SCHEMA: return (struct strv_ref){ &c->schemas, &c->nschemas, &c->schemas_cap };
+	case UEV_CFG_USER_EVENT: return (struct strv_ref){ &c->user_events, &c->nuser_events, &c->user_events_cap };
+	case UEV_CFG_TRIGGER: return (struct strv_ref){ &c->triggers, &c->ntriggers, &c->triggers_cap };
+	case UEV_CFG_CTL_SNAPSHOT:
+		return (struct strv_ref){ &c->snapshot_allow, &c->nsnapshot_allow, &c->snapshot_allow_cap };
+	case UEV_CFG_CTL_ALLOW: return (struct strv_ref){ &c->allow, &c->nallow, &c->allow_cap };
+	default: return (struct strv_ref){ &c->dyndbg, &c->ndyndbg, &c->dyndbg_cap };
+	}
+}
 
 int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, size_t len,
 		      char *errs, size_t errsize)
 {
 	static const enum uev_cfg_key strv_keys[] = {
-		UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_DYNDBG_QUERY
+		UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_DYNDBG_QUERY,
+		UEV_CFG_TRIGGER, UEV_CFG_CTL_SNAPSHOT, UEV_CFG_CTL_ALLOW,
 	};
 	struct parser *p = calloc(1, sizeof *p);
 	const char *s = text, *end = text + len;
@@ -353,9 +366,12 @@ int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, 
 	p->errsize = errsize;
 	p->sec = SEC_NONE;
 	p->n = *c; /* scalars; the lists below start empty and belong to @c */
-	p->n.schemas = p->n.user_events = p->n.dyndbg = NULL;
-	p->n.nschemas = p->n.nuser_events = p->n.ndyndbg = 0;
-	p->n.schemas_cap = p->n.user_events_cap = p->n.dyndbg_cap = 0;
+	for (size_t i = 0; i < sizeof strv_keys / sizeof *strv_keys; i++) {
+		struct strv_ref l = strv_of(&p->n, strv_keys[i]);
+
+		*l.v = NULL;
+		*l.n = *l.cap = 0;
+	}
 	p->n.kevents = NULL;
 	p->n.nkevents = p->n.kevents_cap = 0;
 
@@ -381,14 +397,14 @@ int uev_cfg_parse_buf(struct uev_config *c, const char *name, const char *text, 
 	} else {
 		/* Commit: a list given in the file replaces the old one. */
 		for (size_t i = 0; i < sizeof strv_keys / sizeof *strv_keys; i++) {
-			enum uev_cfg_key k = strv_keys[i];
+			struct strv_ref old = strv_of(c, strv_keys[i]), new = strv_of(&p->n, strv_keys[i]);
 
-			if (p->seen[k]) {
-				uev_cfg_strv_free(LIST(c, k), NLIST(c, k), CAPLIST(c, k));
+			if (p->seen[strv_keys[i]]) {
+				uev_cfg_strv_free(old.v, old.n, old.cap);
 			} else {
-				*LIST(&p->n, k) = *LIST(c, k);
-				*NLIST(&p->n, k) = *NLIST(c, k);
-				*CAPLIST(&p->n, k) = *CAPLIST(c, k);
+				*new.v = *old.v;
+				*new.n = *old.n;
+				*new.cap = *old.cap;
 			}
 		}
 		if (p->seen[UEV_CFG_KERNEL_EVENT]) {

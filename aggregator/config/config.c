@@ -156,6 +156,9 @@ void uev_config_free(struct uev_config *c)
 	uev_cfg_strv_free(&c->user_events, &c->nuser_events, &c->user_events_cap);
 	uev_cfg_strv_free(&c->dyndbg, &c->ndyndbg, &c->dyndbg_cap);
 	uev_cfg_kevents_free(c);
+	uev_cfg_strv_free(&c->triggers, &c->ntriggers, &c->triggers_cap);
+	uev_cfg_strv_free(&c->snapshot_allow, &c->nsnapshot_allow, &c->snapshot_allow_cap);
+	uev_cfg_strv_free(&c->allow, &c->nallow, &c->allow_cap);
 	memset(c, 0, sizeof *c);
 }
 
@@ -227,6 +230,8 @@ int uev_config_default(struct uev_config *c, const char *seat, const char *schem
 	c->ring_compression = UEV_COMPRESSION_DEFAULT;
 	for (size_t i = 0; !r && i < sizeof default_kevents / sizeof *default_kevents; i++)
 		r = uev_cfg_kevent_push(c, default_kevents[i][0], default_kevents[i][1], NULL);
+	if (!r)
+		r = uev_cfg_incident_default(c);
 	if (!r)
 		r = default_schemas(c, schema_dir);
 	if (r < 0) {
@@ -319,7 +324,7 @@ static int needs_quotes(const char *v)
 	return 0;
 }
 
-static void put(FILE *out, const char *key, const char *v)
+void uev_cfg_put(FILE *out, const char *key, const char *v)
 {
 	fprintf(out, "%s = ", key);
 	if (!needs_quotes(v)) {
@@ -336,12 +341,12 @@ static void put(FILE *out, const char *key, const char *v)
 	fputc('\n', out);
 }
 
-static void put_list(FILE *out, const char *key, char *const *v, size_t n)
+void uev_cfg_put_list(FILE *out, const char *key, char *const *v, size_t n)
 {
 	if (!n)
 		fprintf(out, "%s =\n", key);
 	for (size_t i = 0; i < n; i++)
-		put(out, key, v[i]);
+		uev_cfg_put(out, key, v[i]);
 }
 
 static void put_group(FILE *out, long gid)
@@ -368,7 +373,7 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 
 	fprintf(out, "# uev-aggregator configuration of seat %s (see uev.conf(5))\n\n", c->seat);
 	fputs("[seat]\n", out);
-	put(out, "clock", c->clock);
+	uev_cfg_put(out, "clock", c->clock);
 	fprintf(out, "buffer_kb = %u\nsubbuf_kb = %u\nflush_interval_ms = %u\n",
 		c->buffer_kb, c->subbuf_kb, c->flush_interval_ms);
 	fprintf(out, "fsync = %s\n", (unsigned)c->fsync < 3 ? fsync_names[c->fsync] : "?");
@@ -377,7 +382,7 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 	fprintf(out, "keep_instance = %s\n", c->keep_instance ? "yes" : "no");
 
 	fputs("\n[ring]\n", out);
-	put(out, "path", c->ring_path);
+	uev_cfg_put(out, "path", c->ring_path);
 	for (i = 3; i >= 0; i--)
 		if (c->ring_size && !(c->ring_size & ((UINT64_C(1) << (10 * (i + 1))) - 1)))
 			break;
@@ -392,8 +397,8 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 	fprintf(out, "compression = %s\n", uev_compression_name(c->ring_compression, v, sizeof v));
 
 	fputs("\n[user]\n", out);
-	put_list(out, "schema", c->schemas, c->nschemas);
-	put_list(out, "event", c->user_events, c->nuser_events);
+	uev_cfg_put_list(out, "schema", c->schemas, c->nschemas);
+	uev_cfg_put_list(out, "event", c->user_events, c->nuser_events);
 
 	fputs("\n[kernel]\n", out);
 	if (!c->nkevents)
@@ -408,18 +413,19 @@ int uev_config_write(const struct uev_config *c, FILE *out)
 			return -ENOMEM;
 		snprintf(s, n, "%s:%s%s%s", e->system, e->event, e->filter ? " if " : "",
 			 e->filter ? e->filter : "");
-		put(out, "event", s);
+		uev_cfg_put(out, "event", s);
 		free(s);
 	}
 
 	fputs("\n[dyndbg]\n", out);
-	put_list(out, "query", c->dyndbg, c->ndyndbg);
+	uev_cfg_put_list(out, "query", c->dyndbg, c->ndyndbg);
 	{
 		char names[128];
 
 		fprintf(out, "drm_debug = %s\n", uev_drm_debug_names(c->drm_debug, names, sizeof names));
 	}
 	fputs("\n[boot]\n", out);
-	put(out, "persistent_instance", c->boot_instance[0] ? c->boot_instance : "none");
+	uev_cfg_put(out, "persistent_instance", c->boot_instance[0] ? c->boot_instance : "none");
+	uev_cfg_write_incident(c, out);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }

@@ -46,6 +46,19 @@ struct uev_config {
 	 * survives a warm reboot (trace_instance=NAME^traceoff@LABEL), ""
 	 * for none (the default). */
 	char boot_instance[64];
+	/* [incident] (config-incident.c): what makes an incident bundle, the
+	 * window it covers and the bounds of the directory that keeps them */
+	char **triggers;               /* "SYSTEM:EVENT-GLOB [~ REGEX]" */
+	size_t ntriggers, triggers_cap;
+	unsigned incident_before_s, incident_after_s, incident_max_count, incident_min_interval_s;
+	uint64_t incident_max_size;
+	char incident_dir[4096];
+	/* [control]: the seat's socket and who may use it for what */
+	int control_socket;
+	char **snapshot_allow;         /* "WHO" */
+	size_t nsnapshot_allow, snapshot_allow_cap;
+	char **allow;                  /* "WHO KIND SELECTION" */
+	size_t nallow, allow_cap;
 };
 
 /* The embedded default for @seat: clock boot, buffer_kb 4096, subbuf_kb 0,
@@ -115,6 +128,9 @@ enum uev_cfg_key {
 	UEV_CFG_RING_DIRECT, UEV_CFG_RING_COMPRESSION,
 	UEV_CFG_SCHEMA, UEV_CFG_USER_EVENT, UEV_CFG_KERNEL_EVENT, UEV_CFG_DYNDBG_QUERY,
 	UEV_CFG_DRM_DEBUG, UEV_CFG_BOOT_INSTANCE,
+	UEV_CFG_TRIGGER, UEV_CFG_INC_BEFORE, UEV_CFG_INC_AFTER, UEV_CFG_INC_DIR,
+	UEV_CFG_INC_MAX_COUNT, UEV_CFG_INC_MAX_SIZE, UEV_CFG_INC_MIN_INTERVAL,
+	UEV_CFG_CTL_SOCKET, UEV_CFG_CTL_SNAPSHOT, UEV_CFG_CTL_ALLOW,
 	UEV_CFG_NKEYS
 };
 
@@ -157,5 +173,52 @@ void uev_cfg_strv_free(char ***v, size_t *n, size_t *cap);
 int uev_cfg_kevent_push(struct uev_config *c, const char *system, const char *event,
 			const char *filter);
 void uev_cfg_kevents_free(struct uev_config *c);
+
+/* ---- [incident] and [control] (config-incident.c) ---------------------- */
+
+/* A trigger value split: the event's system and name glob, and the POSIX
+ * extended regular expression after " ~ " (NULL: none). 0 or -EINVAL. */
+struct uev_cfg_trigger {
+	char system[64], event[128];
+	const char *regex; /* into the value */
+};
+int uev_cfg_trigger_split(const char *v, struct uev_cfg_trigger *t, char *msg, size_t msgsize);
+
+/* Who a [control] grant names: a user or group (by name in the file,
+ * resolved when it is read), or everyone. */
+struct uev_cfg_who {
+	enum { UEV_WHO_UID, UEV_WHO_GID, UEV_WHO_ALL } kind;
+	uint32_t id;
+};
+/* What an allow grant lets its holder enable for the seat. */
+enum uev_cfg_sel_kind { UEV_SEL_DYNDBG, UEV_SEL_DRM, UEV_SEL_EVENT };
+struct uev_cfg_grant {
+	struct uev_cfg_who who;
+	enum uev_cfg_sel_kind kind;
+	const char *selection; /* into the value: a dyndbg query, DRM categories, an event glob */
+	unsigned drm_mask;     /* UEV_SEL_DRM: the categories */
+};
+/* "user:NAME", "uid:N", "group:NAME", "gid:N" or "all" at the start of
+ * @v; *@end after it. 0 or -EINVAL (an unknown user or group too). */
+int uev_cfg_who_parse(const char *v, struct uev_cfg_who *who, const char **end, char *msg, size_t msgsize);
+/* "WHO KIND SELECTION" (KIND dyndbg, drm or event). 0 or -EINVAL. */
+int uev_cfg_grant_parse(const char *v, struct uev_cfg_grant *g, char *msg, size_t msgsize);
+/* Check one [incident]/[control] key (uev_cfg_apply's share). */
+int uev_cfg_apply_incident(struct uev_config *c, enum uev_cfg_key key, const char *v, size_t *dup,
+			   char *msg, size_t msgsize);
+/* The two sections in the dump's syntax. */
+void uev_cfg_write_incident(const struct uev_config *c, FILE *out);
+/* Their built-in defaults (uev_config_default). 0 or -ENOMEM. */
+int uev_cfg_incident_default(struct uev_config *c);
+/* One "key = value" line, quoted when needed; a list (empty: "key ="). */
+void uev_cfg_put(FILE *out, const char *key, const char *v);
+void uev_cfg_put_list(FILE *out, const char *key, char *const *v, size_t n);
+
+/* Shared by the checks (config-check.c). */
+int uev_cfg_glob_check(const char *v, size_t max, char *msg, size_t msgsize);
+int uev_cfg_query_check(const char *v, char *msg, size_t msgsize);
+int uev_cfg_set_uint(unsigned *dst, const char *v, unsigned min, unsigned max, char *msg, size_t msgsize);
+int uev_cfg_set_bool(int *dst, const char *v, char *msg, size_t msgsize);
+int uev_cfg_strv_add_unique(char ***l, size_t *n, size_t *cap, const char *v, size_t *dup);
 
 #endif
