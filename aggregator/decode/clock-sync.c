@@ -133,9 +133,7 @@ int uev_sync_marker_write(int fd)
 	return -EAGAIN;
 }
 
-/* The trace timestamp of @event, an event inside @page: kbuffer, which
- * knows every way the kernel encodes time, walks the page to it. */
-static int event_ts(const void *page, size_t len, const uint8_t *event, uint64_t *ts)
+int uev_page_event_ts(const void *page, size_t len, const uint8_t *event, uint64_t *ts)
 {
 	struct kbuffer *kb = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
 	unsigned long long t = 0;
@@ -180,7 +178,7 @@ int uev_sync_marker_match(const void *page, size_t len, const uint8_t *event, ui
 	if (!p.seq || e->seq != p.seq || e->tid != pid || e->before[0] != p.real || e->before[1] != p.mono ||
 	    e->before[2] != p.boot)
 		return 0;
-	if (!event_ts(page, len, event, &ts))
+	if (!uev_page_event_ts(page, len, event, &ts))
 		return 0;
 	e->seq = 0; /* one sync point per marker */
 	out->trace_ns = ts;

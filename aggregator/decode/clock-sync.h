@@ -48,6 +48,12 @@ struct uev_clock_info {
 	const char *refused; /* UEV_SYNC_REFUSED: why, for the config message */
 };
 
+/* The trace timestamp of @event, an event inside @page (this machine's
+ * layout, @len bytes, found by a page walk of page-check.h): kbuffer, which
+ * knows every way the kernel encodes time, walks the page to it. 1 with
+ * *@ts set, 0 when the walk does not meet @event. */
+int uev_page_event_ts(const void *page, size_t len, const uint8_t *event, uint64_t *ts);
+
 /* The trace clocks the kernel may offer, NULL for a name that is none. */
 const struct uev_clock_info *uev_clock_find(const char *name);
 

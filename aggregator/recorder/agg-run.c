@@ -106,6 +106,7 @@ static void on_flush(void *ctx)
 	if (time(NULL) - a->last_sync >= (a->clock ? a->clock->every_s : 60))
 		sync_point(a);
 	uev_drm_debug_poll(&a->setup.drm); /* DRM loaded after the start */
+	uev_control_publish(&a->ctl, uev_capture_stats(a->cap));
 }
 
 static void on_tick(void *ctx)
@@ -200,6 +201,8 @@ int agg_run(struct agg *a)
 		.hooks = { .ctx = a, .on_signal = on_signal, .on_flush = on_flush, .on_ready = on_ready,
 			   .on_tick = on_tick },
 		.log = a->log,
+		.flush_req = &a->ctl.inc.flush_req,
+		.flush_done = &a->ctl.inc.flush_done,
 	};
 	struct uev_ring_run_info ri;
 	int r;
@@ -217,7 +220,9 @@ int agg_run(struct agg *a)
 	} else {
 		sync_point(a); /* a sync marker needs markers on */
 		agg_boot_arm(a);
+		agg_control_start(a);
 		r = uev_drain_run(&o, a->err, sizeof(a->err));
+		agg_control_stop(a);
 	}
 	agg_notify("STOPPING=1");
 	sync_point(a);

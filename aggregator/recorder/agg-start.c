@@ -166,7 +166,8 @@ int agg_start(struct agg *a)
 				"so they cannot be registered anew; they are not recorded until the aggregator "
 				"is restarted after their users have gone\n", a->opt.seat, a->userev.warning);
 	uev_setup_systems(&a->cfg, systems, 65);
-	return uev_capture_new(&a->cap, a->w, a->seat.instance, systems, a->err, sizeof(a->err));
+	r = uev_capture_new(&a->cap, a->w, a->seat.instance, systems, a->err, sizeof(a->err));
+	return r < 0 ? r : agg_triggers_setup(a);
 }
 
 /* The capture's totals, said and put in the ring file's counters. */
@@ -202,6 +203,7 @@ int agg_stop(struct agg *a, int r)
 		r = -EIO;
 	}
 	uev_capture_free(a->cap);
+	uev_trigger_free(a->trig);
 	uev_userev_close(&a->userev);
 	uev_boot_ring_close(&a->boot); /* it records on: the next crash leaves the same evidence */
 	uev_setup_revert(&a->setup);

@@ -17,6 +17,7 @@
 #include "boot-ring.h"
 #include "capture.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "setup.h"
 #include "uev-decode.h"
@@ -60,6 +61,9 @@ struct agg {
 	struct uev_boot_mark boot_mark;
 	time_t boot_marked;
 	int boot_mark_warned;
+	/* [incident] and [control] (agg-control.c) */
+	struct uev_trigger *trig;          /* NULL: no triggers */
+	struct uev_control ctl;
 	char err[8192];                    /* what failed, said once by main */
 };
 
@@ -104,6 +108,13 @@ int agg_boot_import(struct agg *a);
 int agg_boot_arm(struct agg *a);
 /* The mark again, on every CPU (each CPU's buffer wraps on its own). */
 int agg_boot_mark(struct agg *a);
+
+/* Incident triggers on the capture (after agg_start made it). 0 or -errno. */
+int agg_triggers_setup(struct agg *a);
+/* The control thread for the run (after it began); what fails is said. */
+void agg_control_start(struct agg *a);
+/* Stop it: bundles still open are written from what the file holds. */
+void agg_control_stop(struct agg *a);
 
 /* sd_notify without libsystemd: @msg to $NOTIFY_SOCKET, if set. */
 void agg_notify(const char *msg);

@@ -18,6 +18,7 @@
 #include <tracefs.h>
 
 #include "capture.h"
+#include "trigger.h"
 #include "uev-decode.h"
 #include "uev-seat.h"
 #include "ringfile.h"
@@ -35,6 +36,8 @@ enum id_kind {
 	ID_NAMES,   /* fork, exec, rename: also a pid's name */
 	ID_MARKER,  /* ftrace raw_data: may be a marker announcement */
 };
+/* Or'ed into an id's kind: an incident trigger watches it (trigger.h). */
+#define ID_WATCH 0x80
 
 struct uev_capture {
 	struct uev_ring_writer *w;
@@ -48,6 +51,7 @@ struct uev_capture {
 	struct uev_capture_stats st;
 	struct uev_ring_sync sync; /* a sync marker's point, until written */
 	int have_sync;
+	struct uev_trigger *trig;  /* NULL: no incident triggers */
 };
 
 /* The ids of the events that name processes, looked up whenever the tep
@@ -206,6 +210,19 @@ void uev_capture_free(struct uev_capture *c)
 	free(c);
 }
 
+void uev_capture_set_trigger(struct uev_capture *c, struct uev_trigger *t)
+{
+	c->trig = t;
+	/* ids met already (pages a killed run left) are looked at again */
+	for (int id = 0; t && id < MAX_ID; id++) {
+		struct tep_event *ev;
+
+		if (c->kind[id] != ID_NEW && (ev = tep_find_event(c->tep, id)) &&
+		    uev_trigger_wants(t, ev->system, ev->name))
+			c->kind[id] |= ID_WATCH;
+	}
+}
+
 const struct uev_capture_stats *uev_capture_stats(const struct uev_capture *c)
 {
 	return &c->st;
@@ -228,6 +245,8 @@ static int record_format(struct uev_capture *c, int id)
 		      : id == c->raw_id ? ID_MARKER : ID_PLAIN;
 	if (!ev)
 		return 0;
+	if (uev_trigger_wants(c->trig, ev->system, ev->name))
+		c->kind[id] |= ID_WATCH;
 	text = tracefs_event_file_read(NULL, ev->system, ev->name, "format", NULL);
 	if (!text)
 		return 0;
@@ -293,6 +312,7 @@ static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
 	if (len < 6 || memchr(p + 4, 0, (size_t)len - 4) == NULL)
 		return 0;
 	memcpy(&id, p, 4);
+	uev_trigger_announce(c->trig, id, (const char *)p + 4);
 	len = uev_ring_writer_announce(c->w, id, (const char *)p + 4);
 	return len < 0 ? len : 1;
 }
@@ -341,6 +361,11 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	uint32_t size;
 	int r = 0, bad, last_pid = 0;
 	uint64_t events = 0, announcements = 0, comms = 0;
+	/* The first event of the page that a trigger watches: looked at once
+	 * the page is in (a page refused with -ENOBUFS comes again). */
+	const uint8_t *watched = NULL;
+	uint32_t watched_size = 0, watched_mid = 0;
+	int watched_marker = 0;
 	int64_t missed = page_missed(page, len);
 	size_t keep = uev_capture_keep(page, len);
 
@@ -350,13 +375,21 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	/* Per event: one table lookup for its id, and its pid is only
 	 * looked up when it changes (pages come in runs of one task's events). */
 	while (r == 0 && !bad && uev_page_walk_next(&walk, &data, &size, &why) > 0) {
-		int id = size >= 8 ? event_type(c, data) : -1, pid;
+		int id = size >= 8 ? event_type(c, data) : -1, pid, kind;
 
 		events++;
 		if (id < 0 || id >= MAX_ID)
 			continue;
 		if (c->kind[id] == ID_NEW && (r = record_format(c, id)) < 0)
 			break;
+		kind = c->kind[id];
+		if (kind & ID_WATCH) {
+			kind &= ~ID_WATCH;
+			if (!watched && kind != ID_MARKER) {
+				watched = data;
+				watched_size = size;
+			}
+		}
 		pid = event_pid(c, data);
 		if (pid != last_pid) {
 			comms += (r = record_comm(c, pid)) > 0;
@@ -365,14 +398,20 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 			r = 0;
 		}
 		last_pid = pid;
-		if (c->kind[id] == ID_NAMES) {
+		if (kind == ID_NAMES) {
 			comms += (r = record_sched_comm(c, cpu, data, size)) > 0;
 			r = r < 0 ? r : 0;
-		} else if (c->kind[id] == ID_MARKER && size > (uint32_t)c->raw_buf_off) {
+		} else if (kind == ID_MARKER && size > (uint32_t)c->raw_buf_off) {
 			struct uev_ring_sync sy;
 			uint32_t mid;
 
 			memcpy(&mid, data + c->raw_id_off, 4);
+			if (c->trig && !watched && uev_trigger_marker_watched(c->trig, mid)) {
+				watched = data;
+				watched_size = size;
+				watched_mid = mid;
+				watched_marker = 1;
+			}
 			if (mid == UEV_MARKER_ANNOUNCE) {
 				announcements += (r = record_announce(c, data, (int)size)) > 0;
 				r = r < 0 ? r : 0;
@@ -394,6 +433,9 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 		r = uev_ring_writer_page_lost(c->w, cpu, page, keep, missed != 0, missed > 0 ? (uint64_t)missed : 0);
 	if (r < 0)
 		return r;
+	if (watched && record)
+		uev_trigger_event(c->trig, c->tep, cpu, page, len, watched, watched_size, watched_marker, watched_mid,
+				  watched + c->raw_buf_off, watched_size - (uint32_t)c->raw_buf_off);
 	c->st.events += events;
 	c->st.announcements += announcements;
 	c->st.comms += comms;
@@ -403,6 +445,12 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	}
 	c->st.pages++;
 	c->st.bytes += keep;
+	if (len >= 8) {
+		uint64_t ts;
+
+		memcpy(&ts, page, 8);
+		c->st.newest_ts = ts > c->st.newest_ts ? ts : c->st.newest_ts;
+	}
 	return 0;
 }
 

@@ -16,6 +16,7 @@ struct uev_capture;
 
 struct uev_capture_stats {
 	uint64_t pages, bytes, events, lost, lost_unknown, formats, announcements, comms;
+	uint64_t newest_ts; /* the latest page's time stamp (its first event's) */
 };
 
 struct tracefs_instance;
@@ -39,6 +40,11 @@ int uev_capture_page(struct uev_capture *c, unsigned cpu, void *page, size_t len
 /* How many bytes of a page read from trace_pipe_raw (@len) its PAGE record
  * keeps: the header, the committed data and a stored loss count. */
 size_t uev_capture_keep(const void *page, size_t len);
+
+/* Incident triggers (trigger.h) watch the events of the pages recorded
+ * from now on; NULL: none. The capture does not own @t. */
+struct uev_trigger;
+void uev_capture_set_trigger(struct uev_capture *c, struct uev_trigger *t);
 
 const struct uev_capture_stats *uev_capture_stats(const struct uev_capture *c);
 void uev_capture_free(struct uev_capture *c);

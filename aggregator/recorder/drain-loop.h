@@ -7,6 +7,7 @@
 #ifndef UEV_DRAIN_LOOP_H
 #define UEV_DRAIN_LOOP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <liburing.h>
@@ -54,6 +55,7 @@ struct drain_loop {
 	unsigned writes, fsyncs; /* in flight */
 	int stopping, flush_now, sig_armed, fsync_due;
 	int64_t next_flush, next_tick, last_fsync;
+	unsigned long long gen_pending; /* *flush_req when the last flush began */
 	char *err;
 	size_t errsize;
 };

@@ -36,6 +36,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,12 +240,29 @@ static int unstall(struct drain_loop *l)
 	return 0;
 }
 
+/* A flush asked for by another thread is done when nothing it wrote is
+ * still on its way to the file. */
+static void publish_flushed(struct drain_loop *l)
+{
+	if (!l->o->flush_done || l->gen_pending <= atomic_load(l->o->flush_done))
+		return;
+	if (l->writes || l->fsyncs || uev_ring_writer_due(l->o->writer, 1))
+		return;
+	for (int i = 0; i < l->ncpu; i++)
+		if (l->cpu[i].stalled)
+			return;
+	atomic_store(l->o->flush_done, l->gen_pending);
+}
+
 /* Every CPU read until empty: the flush-interval promise. A read of more
  * pages than the buffer holds would be chasing a writer that outruns us:
  * the CPU stays ready and the loop comes back to it. */
 static int flush(struct drain_loop *l, int64_t now)
 {
 	int r = 0;
+
+	if (l->o->flush_req)
+		l->gen_pending = atomic_load(l->o->flush_req);
 
 	for (int i = 0; i < l->ncpu && r == 0; i++)
 		r = drain_read_cpu(l, i, l->buffer_pages);
@@ -297,6 +315,7 @@ static int run(struct drain_loop *l)
 			if (!l->cpu[i].polling && !l->cpu[i].ready && !l->cpu[i].stalled && !l->cpu[i].absent)
 				arm_poll(l, i);
 		submit_writes(l, 0);
+		publish_flushed(l);
 	}
 	return r;
 }

@@ -36,6 +36,11 @@ struct uev_drain_opts {
 	int sigfd;                 /* signalfd for SIGTERM SIGINT SIGHUP SIGUSR1 */
 	struct uev_drain_hooks hooks;
 	struct uev_log log;        /* what the loop says that is no error (a stop waiting, pages recovered) */
+	/* Another thread's wait for the file (NULL: none): it raises
+	 * *flush_req and sends SIGUSR1; once a flush that started at or after
+	 * that has its bytes written (in the page cache; fsync is the policy's),
+	 * *flush_done reaches the value it saw. */
+	_Atomic unsigned long long *flush_req, *flush_done;
 };
 
 /* Bytes of the stage's caller area (uev_ring_create.stage_extra) the

@@ -158,8 +158,7 @@ static int set_kevents(struct uev_seat *seat, const struct uev_config *c, int on
  * the control file cannot be read are the queries inverted as a whole.
  */
 
-/* "module drm +p" is undone by "module drm -p". '=' has no inverse. */
-static char *dyndbg_inverse(const char *q)
+char *uev_dyndbg_inverse(const char *q)
 {
 	char *u = strdup(q), *f;
 
@@ -178,11 +177,10 @@ static char *dyndbg_inverse(const char *q)
 	return u;
 }
 
-/* One write: the kernel parses each write() alone (at most 4095 bytes,
- * queries separated by newlines). */
-static int dyndbg_write(const char *q)
+int uev_dyndbg_write(const char *q)
 {
-	int fd = open(DYNDBG, O_WRONLY | O_CLOEXEC), r = 0;
+	const char *env = getenv("UEV_DYNDBG_PATH");
+	int fd = open(env && *env ? env : DYNDBG, O_WRONLY | O_CLOEXEC), r = 0;
 	size_t n = strlen(q);
 
 	if (fd < 0)
@@ -332,11 +330,11 @@ static void dd_apply(struct uev_setup *s, const struct uev_config *c)
 
 	s->dyndbg_undo = calloc(c->ndyndbg, sizeof(char *));
 	for (size_t i = 0; s->dyndbg_undo && i < c->ndyndbg; i++) {
-		if (dyndbg_write(c->dyndbg[i]) < 0) {
+		if (uev_dyndbg_write(c->dyndbg[i]) < 0) {
 			uev_log_say(&s->log, "dyndbg query '%s' refused by the kernel", c->dyndbg[i]);
 			continue;
 		}
-		s->dyndbg_undo[s->ndyndbg++] = dyndbg_inverse(c->dyndbg[i]);
+		s->dyndbg_undo[s->ndyndbg++] = uev_dyndbg_inverse(c->dyndbg[i]);
 	}
 	if (exact && dd_read(&after) == 0) {
 		s->dd_exact = dd_diff(s, &before, &after) == 0;
@@ -369,14 +367,14 @@ static void dd_restore(const struct uev_setup *s)
 		if (len < 0 || (size_t)len >= sizeof(q))
 			continue;
 		if (n + (size_t)len >= sizeof(buf)) {
-			bad += dyndbg_write(buf) < 0;
+			bad += uev_dyndbg_write(buf) < 0;
 			n = 0;
 		}
 		memcpy(buf + n, q, (size_t)len + 1);
 		n += (size_t)len;
 	}
 	if (n)
-		bad += dyndbg_write(buf) < 0;
+		bad += uev_dyndbg_write(buf) < 0;
 	if (bad)
 		uev_log_say(&s->log, "could not give every dyndbg callsite its earlier flags back");
 	if (have)
@@ -449,7 +447,7 @@ void uev_setup_revert(struct uev_setup *s)
 	if (s->dd_exact)
 		dd_restore(s);
 	for (size_t i = 0; i < s->ndyndbg; i++) {
-		if (!s->dd_exact && s->dyndbg_undo[i] && dyndbg_write(s->dyndbg_undo[i]) < 0)
+		if (!s->dd_exact && s->dyndbg_undo[i] && uev_dyndbg_write(s->dyndbg_undo[i]) < 0)
 			uev_log_say(&s->log, "could not revert dyndbg '%s'", s->dyndbg_undo[i]);
 		free(s->dyndbg_undo[i]);
 	}

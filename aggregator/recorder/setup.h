@@ -67,4 +67,12 @@ int uev_setup_reload(struct uev_setup *s, struct uev_seat *seat, const struct ue
  * bits this seat set. What could not be undone is said to the log. */
 void uev_setup_revert(struct uev_setup *s);
 
+/* One dyndbg query, one write (the kernel parses each write() alone, at
+ * most 4095 bytes). The environment's UEV_DYNDBG_PATH replaces the control
+ * file (a test hook, like UEV_DRM_DEBUG_PATH). 0 or -errno. */
+int uev_dyndbg_write(const char *q);
+/* "module drm +p" is undone by "module drm -p" (a malloc'ed copy); '='
+ * has no inverse (NULL). */
+char *uev_dyndbg_inverse(const char *q);
+
 #endif

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Incidents and the control socket on this machine's kernel (no kernel
+# error report can be provoked here: a printk pattern is the trigger).
+#  1. A numbered stream of kernel messages, one of which matches the
+#     trigger: the bundle appears under [incident] dir, and uev-replay of it
+#     equals uev-replay of the ring file cut to [trigger - before_s,
+#     trigger + after_s] by the events' own trace times (check-window.py).
+#  2. More triggers than max_count: only max_count bundles stay, the
+#     oldest dropped, counted in status.
+#  3. The socket as an unprivileged user (nobody), through a client written
+#     apart from libuev (control-client.py): snapshot gives a read-only
+#     descriptor of the bundle; an allowed event enable turns the event on
+#     in the seat's instance and the disconnect turns it off; drm.debug and
+#     dyndbg (test files through UEV_DRM_DEBUG_PATH / UEV_DYNDBG_PATH) get
+#     their change and its revert; what the policy does not grant changes
+#     nothing; a user without any grant is refused; malformed and oversized
+#     requests are refused and the connection and the seat go on.
+#  4. Load during bundling: user events flooded while a snapshot is made;
+#     the ring file shows no loss.
+# usage: incident.sh UEV-AGGREGATOR UEV-REPLAY EMITTER
+set -uo pipefail
+AGG=$1 REPLAY=$2 EMIT=$3
+. "$(dirname "$0")/../cli-lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+seat=uevinc$$
+TR=/sys/kernel/tracing
+agg_workdir uevincident
+fail=0
+tag=uevinc$$
+chmod 755 "$T"
+mkdir -p "$T/run" "$T/inc" && chmod 755 "$T/run"
+echo 0 >"$T/drm-debug"
+: >"$T/dyndbg"
+cat >"$T/s.conf" <<CONF
+[seat]
+clock = boot
+flush_interval_ms = 200
+[ring]
+path = $T/r.ring
+size = 16M
+[kernel]
+event = printk:console
+[incident]
+trigger = printk:console ~ $tag-fire
+before_s = 2
+after_s = 1
+dir = $T/inc
+max_count = 3
+min_interval_s = 0
+[control]
+snapshot = user:nobody
+allow = user:nobody event sched:sched_process_exit
+allow = user:nobody drm kms
+allow = user:nobody dyndbg module uevtest$$ +p
+CONF
+export UEV_DRM_DEBUG_PATH=$T/drm-debug UEV_DYNDBG_PATH=$T/dyndbg
+agg_up "$AGG" "$seat" "$T/s.conf" "$T"
+sock=$T/run/$seat.sock
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { echo "FAIL: no control socket $sock"; cat "$T/agg.log"; exit 1; }
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+client() { python3 "$HERE/control-client.py" "$sock" "$@"; }
+bundles() { find "$T/inc" -maxdepth 1 -name '*.uevb' | sort; }
+wait_bundles() { # N: until N bundles exist and no job runs (10 s)
+	for _ in $(seq 100); do
+		[ "$(bundles | wc -l)" -ge "$1" ] && client status | grep -q '|incidents_running 0|' && return 0
+		sleep 0.1
+	done
+	echo "FAIL: $1 bundles wanted, found: $(bundles | tr '\n' ' ')"; fail=1
+}
+
+# --- 1. a printk trigger and its window ---------------------------------------
+for i in $(seq 1 80); do
+	echo "$tag n=$i" >/dev/kmsg
+	[ "$i" = 40 ] && echo "$tag-fire here" >/dev/kmsg
+	sleep 0.05
+done
+wait_bundles 1
+b1=$(bundles | head -1)
+kill -USR1 "$agg"; sleep 0.5
+"$REPLAY" --json "$T/r.ring" >"$T/ring.json" 2>"$T/ring.err"
+"$REPLAY" --json "$b1" >"$T/b1.json" 2>"$T/b1.err" || { echo "FAIL: replay of $b1"; cat "$T/b1.err"; fail=1; }
+"$REPLAY" "$b1" 2>/dev/null | grep -q "incident" || { echo "FAIL: the bundle's header does not say incident"; fail=1; }
+python3 "$HERE/check-window.py" "$T/ring.json" "$T/b1.json" "$tag-fire" 2 1 "$tag n=" || fail=1
+
+# --- 2. bounds: more triggers than max_count ---------------------------------
+for i in 1 2 3 4; do echo "$tag-fire again $i" >/dev/kmsg; sleep 1.3; done
+wait_bundles 3
+sleep 1.5
+n=$(bundles | wc -l)
+[ "$n" = 3 ] || { echo "FAIL: $n bundles kept, max_count is 3"; fail=1; }
+bundles | grep -qx "$b1" && { echo "FAIL: the oldest bundle was not dropped"; fail=1; }
+st=$(client status)
+[[ "$st" == *"|incidents 5|"* && "$st" == *"|incidents_dropped 2|"* ]] ||
+	{ echo "FAIL: status after 5 incidents, 2 dropped: $st"; fail=1; }
+
+# --- 3. the socket, unprivileged ------------------------------------------------
+out=$(nobody python3 "$HERE/control-client.py" "$sock" "snapshot from the test" status 2>&1)
+[[ "$out" == "ok "*".uevb "*" fd=ro "*"head=5545565249"* ]] ||
+	{ echo "FAIL: snapshot as nobody: $out"; fail=1; }
+[[ "$out" == *"|protocol 1|"* ]] || { echo "FAIL: status as nobody: $out"; fail=1; }
+out=$(setpriv --reuid=65533 --regid=65533 --clear-groups python3 "$HERE/control-client.py" "$sock" snapshot status 2>&1)
+[[ "$out" == "error EPERM: "*$'\n'"error EPERM: "* ]] || { echo "FAIL: a user without grants: $out"; fail=1; }
+
+ev=$TR/instances/uev.$seat/events/sched/sched_process_exit/enable
+sw=$TR/instances/uev.$seat/events/sched/sched_switch/enable
+[ "$(cat "$ev")" = 0 ] || { echo "FAIL: sched_process_exit on before the test"; fail=1; }
+exec 7> >(nobody python3 "$HERE/control-client.py" "$sock" "enable event sched:sched_process_exit" \
+	"enable drm kms" "enable dyndbg module uevtest$$ +p" "enable event sched:sched_switch" \
+	"enable drm atomic" "enable dyndbg module other +p" hold >"$T/hold.out" 2>&1)
+for _ in $(seq 50); do [ "$(wc -l <"$T/hold.out")" -ge 6 ] && break; sleep 0.1; done
+held=$(cat "$T/hold.out")
+[ "$(sed -n 1,3p "$T/hold.out" | tr '\n' ' ')" = "ok ok ok " ] || { echo "FAIL: allowed enables: $held"; fail=1; }
+[ "$(sed -n 4,6p "$T/hold.out" | cut -c1-12 | tr '\n' ' ')" = "error EPERM: error EPERM: error EPERM: " ] ||
+	{ echo "FAIL: enables the policy does not grant: $held"; fail=1; }
+[ "$(cat "$ev")" = 1 ] || { echo "FAIL: the granted event is not on"; fail=1; }
+[ "$(cat "$sw")" = 0 ] || { echo "FAIL: a refused event was turned on"; fail=1; }
+[ "$(cat "$T/drm-debug")" = 0x4 ] || [ "$(cat "$T/drm-debug")" = 4 ] ||
+	{ echo "FAIL: drm.debug after enable drm kms: $(cat "$T/drm-debug")"; fail=1; }
+[ "$(cat "$T/dyndbg")" = "module uevtest$$ +p" ] || { echo "FAIL: dyndbg query: '$(cat "$T/dyndbg")'"; fail=1; }
+exec 7>&-
+for _ in $(seq 50); do [ "$(cat "$ev")" = 0 ] && break; sleep 0.1; done
+[ "$(cat "$ev")" = 0 ] || { echo "FAIL: the disconnect did not turn the event off"; fail=1; }
+[ "$(cat "$T/drm-debug")" = 0 ] || [ "$(cat "$T/drm-debug")" = 0x0 ] ||
+	{ echo "FAIL: drm.debug after the disconnect: $(cat "$T/drm-debug")"; fail=1; }
+[ "$(cat "$T/dyndbg")" = "module uevtest$$ -p" ] || { echo "FAIL: dyndbg revert: '$(cat "$T/dyndbg")'"; fail=1; }
+
+out=$(nobody python3 "$HERE/control-client.py" "$sock" bogus "enable event" raw:1025 "snapshot bad$(printf '\001')" status 2>&1)
+[[ "$out" == "error EINVAL: "*$'\n'"error EINVAL: "*$'\n'"error EMSGSIZE: "*$'\n'"error EINVAL: "*$'\n'"ok protocol 1|"* ]] ||
+	{ echo "FAIL: malformed requests: $out"; fail=1; }
+kill -0 "$agg" || { echo "FAIL: the aggregator died"; fail=1; }
+
+# --- 4. load while a bundle is made ---------------------------------------------
+"$EMIT" "$seat" "$T/run" 200000 "$tag-load" 3000 >"$T/emit.log" 2>&1 &
+emit=$!
+sleep 0.5
+client "snapshot under load" >"$T/load.out" || fail=1
+wait "$emit" || { echo "FAIL: the emitter"; cat "$T/emit.log"; fail=1; }
+[[ "$(cat "$T/load.out")" == "ok "* ]] || { echo "FAIL: snapshot under load: $(cat "$T/load.out")"; fail=1; }
+
+kill -TERM "$agg"; wait "$agg"; rc=$?; agg=
+[ "$rc" = 0 ] || { echo "FAIL: aggregator exit $rc"; cat "$T/agg.log"; fail=1; }
+[ ! -e "$sock" ] || { echo "FAIL: the socket stays after the stop"; fail=1; }
+lost=$("$REPLAY" --stats --json "$T/r.ring" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["lost_kernel"]+d["lost_unknown"])')
+[ "$lost" = 0 ] || { echo "FAIL: $lost events lost during the load run"; fail=1; }
+[ $fail = 0 ] && echo "PASS"
+exit $fail
