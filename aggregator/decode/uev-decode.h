@@ -5,7 +5,8 @@
  * folder includes this header only; the headers below are the module's
  * parts: records and the decoder (decode.h), user fields read and rendered
  * as text or JSON (user-render.h), ring files decoded run by run
- * (ringdecode.h), the bounds check of a page (page-check.h), format texts
+ * (ringdecode.h), the bounds check of a page (page-check.h), a page
+ * encoded anew with a subset of its events (page-cut.h), format texts
  * vetted before libtraceevent parses them (format-vet.h) and the clock sync
  * marker (clock-sync.h).
  */
@@ -16,6 +17,7 @@
 #include "user-render.h"
 #include "ringdecode.h"
 #include "page-check.h"
+#include "page-cut.h"
 #include "format-vet.h"
 #include "clock-sync.h"
 

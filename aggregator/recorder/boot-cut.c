@@ -3,14 +3,8 @@
  * The recovered pages (boot-import.h): leave out what the file holds
  * already, then write the rest as a run of its own.
  *
- * A page that loses events is encoded anew rather than patched: the kernel
- * gives each event a delta from the one before it on the page (27 bits,
- * larger gaps in a TIME_EXTEND record before it; newer kernels may write
- * absolute TIME_STAMP records), so taking events out changes the deltas
- * of those after them. kbuffer reads every event's absolute time; the new
- * page starts at the first kept event's time, and each kept event keeps its
- * bytes with a new delta, behind a TIME_EXTEND where the gap needs one. So
- * every reader computes the same times as from the original page.
+ * A page that loses events is encoded anew (uev_page_cut(), page-cut.h),
+ * so every reader computes the same times as from the original page.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,10 +18,6 @@
 #include "capture.h"
 #include "uev-abi.h"
 #include "uev-decode.h"
-
-#define TYPE_TIME_EXTEND 30u
-#define DELTA_BITS 27u
-#define DELTA_MAX ((1u << DELTA_BITS) - 1)
 
 static int by_key(const void *a, const void *b)
 {
@@ -126,60 +116,18 @@ static int64_t copy_offset(struct kbuffer *kb, const struct uev_snapshot *snap, 
 	return off;
 }
 
-static void put_word(uint8_t *at, uint32_t type_len, uint32_t delta)
-{
-	/* the C bitfield of struct ring_buffer_event, as this machine lays it */
-	uint32_t w = uev_page_host_big_endian() ? (type_len << DELTA_BITS) | delta : type_len | (delta << 5);
-
-	memcpy(at, &w, 4);
-}
-
 /* Page @i again, with only the events @keep marks (in walk order). */
 static int encode(struct kbuffer *kb, struct uev_snapshot *snap, size_t i, const uint8_t *keep)
 {
-	uint8_t *page = snap->page[i].data, *n;
-	size_t start, pos, cap = snap->page[i].size * 2 + 64, k = 0;
-	unsigned long long ts, prev = 0;
-	int first = 1;
+	uint8_t *n;
+	size_t len;
+	int r = uev_page_cut(kb, NULL, snap->page[i].data, snap->page[i].size, keep, 0, &n, &len);
 
-	if (!(n = calloc(1, cap)))
-		return -ENOMEM;
-	kbuffer_load_subbuffer(kb, page);
-	start = pos = (size_t)kbuffer_start_of_data(kb);
-	for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts), k++) {
-		size_t off = (size_t)kbuffer_curr_offset(kb), hdr = (size_t)((uint8_t *)d - (page + off));
-		size_t len = hdr + (((size_t)kbuffer_event_size(kb) + 3) & ~(size_t)3);
-		uint64_t delta = first ? 0 : ts - prev;
-		uint32_t type_len;
-
-		if (!keep[k])
-			continue;
-		if (first)
-			memcpy(n, &ts, 8); /* the page's time: its first event's */
-		if (delta > DELTA_MAX) {
-			uint32_t hi = (uint32_t)(delta >> DELTA_BITS);
-
-			put_word(n + pos, TYPE_TIME_EXTEND, (uint32_t)(delta & DELTA_MAX));
-			memcpy(n + pos + 4, &hi, 4);
-			pos += 8;
-			delta = 0;
-		}
-		memcpy(&type_len, page + off, 4);
-		type_len = uev_page_host_big_endian() ? type_len >> DELTA_BITS : type_len & 0x1f;
-		memcpy(n + pos, page + off, len);
-		put_word(n + pos, type_len, (uint32_t)delta);
-		pos += len;
-		prev = ts;
-		first = 0;
-	}
-	{
-		unsigned long commit = (unsigned long)(pos - start);
-
-		memcpy(n + 8, &commit, sizeof(commit));
-	}
-	free(page);
+	if (r < 0)
+		return r;
+	free(snap->page[i].data);
 	snap->page[i].data = n;
-	snap->page[i].size = pos > snap->page[i].size ? pos : snap->page[i].size;
+	snap->page[i].size = len > snap->page[i].size ? len : snap->page[i].size;
 	return 0;
 }
 

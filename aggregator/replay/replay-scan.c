@@ -380,6 +380,15 @@ static int scan_rec(struct scan *sc, const struct uev_ring_rec *rec)
 		return add_ann(sc->c, rec);
 	case UEV_RING_PAGE:
 		return scan_page(sc, rec);
+	case UEV_RING_INCIDENT: /* an incident bundle says what it holds (the latest wins) */
+		if (uev_ring_rec_incident(rec, &sc->f->incident) == 0) {
+			snprintf(sc->f->incident_reason, sizeof(sc->f->incident_reason), "%s", sc->f->incident.reason);
+			snprintf(sc->f->incident_trigger, sizeof(sc->f->incident_trigger), "%s", sc->f->incident.trigger);
+			sc->f->incident.reason = sc->f->incident_reason;
+			sc->f->incident.trigger = sc->f->incident_trigger;
+			sc->f->have_incident = 1;
+		}
+		return 0;
 	default:
 		return 0;
 	}

@@ -104,6 +104,31 @@ static void storage(FILE *fp, uint64_t unit_pages, uint64_t units, uint64_t page
 		packed ? (double)page_bytes / (double)packed : 0.0);
 }
 
+/* An incident bundle's line: what triggered it, when, the window around it. */
+static void incident_line(FILE *fp, const struct rp_main *m, const struct rp_file *f)
+{
+	const struct uev_ring_incident *inc = &f->incident;
+	char when[64];
+
+	if (!f->have_incident)
+		return;
+	if (inc->trigger_realtime_ns)
+		rp_format_wall(when, sizeof(when), (int64_t)inc->trigger_realtime_ns, m->out.utc);
+	else
+		snprintf(when, sizeof(when), "trace time %llu", (unsigned long long)inc->trigger_ns);
+	fprintf(fp, "# incident: %s, triggered by %s at %s, window -%.3fs..+%.3fs", inc->reason, inc->trigger, when,
+		(double)(inc->trigger_ns - (inc->from_ns < inc->trigger_ns ? inc->from_ns : inc->trigger_ns)) / 1e9,
+		(double)((inc->to_ns > inc->trigger_ns ? inc->to_ns : inc->trigger_ns) - inc->trigger_ns) / 1e9);
+	if (inc->overwritten_to_ns > inc->from_ns)
+		fprintf(fp, ", its first %.3fs were overwritten before the copy",
+			(double)(inc->overwritten_to_ns - inc->from_ns) / 1e9);
+	if (inc->lost_records)
+		fprintf(fp, ", %llu records lost while copying", (unsigned long long)inc->lost_records);
+	if (inc->problems)
+		fprintf(fp, ", %llu problems in the source", (unsigned long long)inc->problems);
+	fputc('\n', fp);
+}
+
 static void header(struct rp_main *m, FILE *fp)
 {
 	char a[64], b[64];
@@ -121,6 +146,7 @@ static void header(struct rp_main *m, FILE *fp)
 			(unsigned long long)f->st.wraps, f->nruns, f->nruns == 1 ? "" : "s",
 			(unsigned long long)f->st.records, (unsigned long long)f->events,
 			(unsigned long long)f->st.lost_kernel);
+		incident_line(fp, m, f);
 		if (f->st.units) {
 			fputs("#   pages: ", fp);
 			storage(fp, f->st.unit_pages, f->st.units, f->st.unit_page_bytes, f->st.unit_bytes);
@@ -334,6 +360,26 @@ static void stats_json(struct rp_main *m)
 		rp_buf_u64(b, m->per_event[i].n);
 	}
 	rp_buf_puts(b, "}");
+	for (unsigned i = 0; i < m->nfiles; i++) /* an incident bundle's description: the first file's */
+		if (m->files[i].have_incident) {
+			const struct uev_ring_incident *inc = &m->files[i].incident;
+			const uint64_t v[] = { inc->run_id, inc->trigger_ns, inc->trigger_realtime_ns, inc->from_ns,
+					       inc->to_ns, inc->overwritten_to_ns, inc->lost_records, inc->problems };
+			const char *k[] = { "run", "trigger_ns", "trigger_wall_ns", "from_ns", "to_ns",
+					    "overwritten_to_ns", "lost_records", "problems" };
+
+			rp_buf_puts(b, ",\"incident\":{\"reason\":");
+			rp_json_string(b, inc->reason, strlen(inc->reason));
+			rp_buf_puts(b, ",\"trigger\":");
+			rp_json_string(b, inc->trigger, strlen(inc->trigger));
+			for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++) {
+				snprintf(num, sizeof(num), ",\"%s\":", k[j]);
+				rp_buf_puts(b, num);
+				rp_buf_u64(b, v[j]);
+			}
+			rp_buf_puts(b, "}");
+			break;
+		}
 	const struct {
 		const char *key;
 		uint64_t v;

@@ -69,6 +69,10 @@ struct rp_file {
 	unsigned unclean;
 	uint64_t torn_off[3];
 	unsigned ntorn_off;
+	/* An incident bundle's description (its INCIDENT record), strings copied. */
+	int have_incident;
+	struct uev_ring_incident incident;
+	char incident_reason[64], incident_trigger[160];
 };
 
 struct rp_ann {

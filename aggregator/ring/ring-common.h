@@ -168,6 +168,8 @@ ssize_t uev_ring_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 uint32_t uev_ring_run_start_encode(uint8_t *p, uint64_t run_id, const struct uev_ring_run_info *ri);
 void uev_ring_sync_encode(uint8_t *p, const struct uev_ring_sync *s);
 void uev_ring_run_end_encode(uint8_t *p, uint64_t realtime_ns, const struct uev_ring_counters *c);
+/* INCIDENT (ring-incident.c): its length; written at @p unless NULL. */
+size_t uev_ring_incident_encode(uint8_t *p, const struct uev_ring_incident *inc);
 
 /* UNIT payloads (ring-unit.c): a writer's two scratch buffers, the raw
  * entries and the payload packed from them, grown as needed, and its

@@ -178,11 +178,13 @@ void uev_ring_put_checkpoint(struct uev_ring_writer *w)
 	uev_ring_sync_encode(b, &w->sync);
 	if (w->have_sync)
 		put(w, UEV_RING_SYNC, b, sizeof(b), NO_CPU);
-	for (unsigned cls = 0; cls <= 3; cls++) /* header_page, header_event, events, announces */
+	/* header_page, header_event, events, announces, the incident */
+	for (unsigned cls = 0; cls <= META_INCIDENT; cls++)
 		for (size_t i = 0; i < w->nmeta; i++)
 			if (w->meta[i].class == cls)
-				put(w, cls == 3 ? UEV_RING_ANNOUNCE : UEV_RING_FORMAT, w->meta[i].payload,
-				    w->meta[i].len, NO_CPU);
+				put(w, cls == META_INCIDENT ? UEV_RING_INCIDENT :
+				       cls == 3 ? UEV_RING_ANNOUNCE : UEV_RING_FORMAT,
+				    w->meta[i].payload, w->meta[i].len, NO_CPU);
 	/* the names in use (ring-comm.c); more changed ones follow it */
 	put_comms(w, uev_ring_comm_in_use(w, ckpt_comms(w)), 0);
 }
@@ -357,12 +359,34 @@ int uev_ring_put_data(struct uev_ring_writer *w, unsigned type, unsigned cpu, co
 	return 0;
 }
 
+int uev_ring_writer_incident(struct uev_ring_writer *w, const struct uev_ring_incident *inc)
+{
+	uint8_t *p;
+	size_t len;
+
+	if (!inc || !inc->reason || !inc->trigger)
+		return -EINVAL;
+	len = uev_ring_incident_encode(NULL, inc);
+	if (len > w->sb.segment_size)
+		return -E2BIG;
+	if (!(p = malloc(len)))
+		return -ENOMEM;
+	uev_ring_incident_encode(p, inc);
+	return meta_put(w, META_INCIDENT, 0, p, len, UEV_RING_INCIDENT);
+}
+
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info)
+{
+	return uev_ring_writer_begin_run_as(w, info, 0);
+}
+
+int uev_ring_writer_begin_run_as(struct uev_ring_writer *w, const struct uev_ring_run_info *info,
+				 uint64_t run_id)
 {
 	struct uev_ring_run_info ri;
 	int r;
 
-	if (w->running || !info)
+	if (w->running || !info || (run_id && run_id <= w->at.max_run_id))
 		return -EINVAL;
 	if (info->recovered_from) /* a longer RUN_START in every checkpoint */
 		w->ckpt_fixed += uev_ring_rec_size(UEV_RING_RUN_START_RECOVERED_LEN) -
@@ -372,7 +396,10 @@ int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_r
 	if ((r = room_for(w, 0)) < 0 || (r = uev_ring_super_upgrade(w)) < 0 ||
 	    (r = uev_ring_resume(w, ckpt_size(w))) < 0)
 		return r;
-	w->run_id = w->at.max_run_id + 1;
+	/* (resume may have found more runs than open did: checked again) */
+	if (run_id && run_id <= w->at.max_run_id)
+		return -EINVAL;
+	w->run_id = run_id ? run_id : w->at.max_run_id + 1;
 	ri = *info;
 	ri.compression = (uint8_t)w->pend.level;
 	w->run_start_len = uev_ring_run_start_encode(w->run_start, w->run_id, &ri);

@@ -38,7 +38,8 @@ struct ext { /* handed out, not yet confirmed written */
 	int wipe;    /* the first extent of a continued segment (seg.wipe) */
 };
 
-struct meta { /* a FORMAT (class = kind) or an ANNOUNCE (class 3) */
+#define META_INCIDENT 4u
+struct meta { /* a FORMAT (class = kind), an ANNOUNCE (class 3), the INCIDENT (META_INCIDENT) */
 	unsigned class;
 	uint32_t id, len;
 	uint8_t *payload;

@@ -32,6 +32,8 @@ enum uev_ring_type {
 	UEV_RING_LOST = 7,
 	UEV_RING_RUN_END = 8,
 	UEV_RING_UNIT = 9, /* since version 4: compressed PAGEs of one CPU */
+	UEV_RING_INCIDENT = 10, /* an incident bundle's description (readers that
+				 * predate it skip it, as any unknown type) */
 };
 
 enum uev_ring_format_kind {
@@ -210,6 +212,13 @@ void uev_ring_writer_stage_keep(struct uev_ring_writer *w);
  * newest segment's last block.
  */
 int uev_ring_writer_begin_run(struct uev_ring_writer *w, const struct uev_ring_run_info *info);
+/*
+ * The same with the run id given (a copy of another file's run, such as an
+ * incident bundle, keeps its ids, which readers show): -EINVAL unless
+ * @run_id is above every run id the file holds, as a new run's must be.
+ */
+int uev_ring_writer_begin_run_as(struct uev_ring_writer *w, const struct uev_ring_run_info *info,
+				 uint64_t run_id);
 
 /*
  * Metadata: recorded now (before any later PAGE) and repeated in the
@@ -230,6 +239,27 @@ int uev_ring_writer_announce(struct uev_ring_writer *w, uint32_t event_id, const
  */
 int uev_ring_writer_comm(struct uev_ring_writer *w, int32_t pid, const char *comm);
 int uev_ring_writer_comm_use(struct uev_ring_writer *w, int32_t pid);
+/*
+ * The description of the incident a bundle holds (an INCIDENT record):
+ * recorded now and repeated in every later checkpoint of this run, like a
+ * FORMAT; a second call replaces it. -EINVAL for a string missing, -E2BIG.
+ */
+struct uev_ring_incident {
+	uint64_t run_id;     /* the run whose trace clock the times below are in */
+	uint64_t trigger_ns; /* when it was triggered (trace clock) */
+	uint64_t from_ns, to_ns; /* the window (trace clock), both ends included */
+	uint64_t trigger_realtime_ns; /* the trigger on CLOCK_REALTIME, 0 unknown */
+	uint64_t created_realtime_ns; /* when the bundle was written */
+	/* Not 0: the source ring had overwritten the window's start before it
+	 * was copied; its oldest data of the window was of this time. */
+	uint64_t overwritten_to_ns;
+	/* Records of the source that were overwritten between two copies,
+	 * and problems (damage) met reading the source. */
+	uint64_t lost_records, problems;
+	const char *reason;  /* e.g. "error_report", "snapshot" */
+	const char *trigger; /* what triggered it, e.g. the event's name */
+};
+int uev_ring_writer_incident(struct uev_ring_writer *w, const struct uev_ring_incident *inc);
 /* A SYNC seals the open units first: the pages taken before it come
  * before it in the file (-ENOBUFS as for a unit). */
 int uev_ring_writer_sync(struct uev_ring_writer *w, const struct uev_ring_sync *s);
@@ -517,6 +547,12 @@ struct uev_ring_lost_rec {
 	uint64_t count;
 };
 int uev_ring_rec_lost(const struct uev_ring_rec *rec, struct uev_ring_lost_rec *out);
+
+/* INCIDENT: at least UEV_RING_INCIDENT_MIN bytes: the nine u64 of struct
+ * uev_ring_incident in its order, then reason and trigger, each
+ * NUL-terminated, the trigger's NUL the payload's last byte. */
+#define UEV_RING_INCIDENT_MIN 74u
+int uev_ring_rec_incident(const struct uev_ring_rec *rec, struct uev_ring_incident *out);
 
 /* RUN_END: exactly 32 bytes. */
 struct uev_ring_run_end_rec {
