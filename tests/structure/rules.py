@@ -29,7 +29,7 @@ LIBS = {
 # folder: (its public headers, the folders it may use, the libraries it may use)
 FOLDERS = {
     "libuev/include":      (["uev/uev.h"], [], []),
-    "libuev/shared":       (["uev-abi.h", "uev-def.h", "uev-grow.h", "uev-hash.h"], ["libuev/include"], []),
+    "libuev/shared":       (["uev-abi.h", "uev-control.h", "uev-def.h", "uev-grow.h", "uev-hash.h"], ["libuev/include"], []),
     "libuev":              ([], ["libuev/include", "libuev/shared"], []),
     "schemas":             (["schema-parse.h"], ["libuev/include", "libuev/shared"], []),
     "aggregator/ring":     (["ringfile.h"], ["libuev/shared"], ["libzstd"]),  # uev-grow.h: libc too

@@ -209,6 +209,133 @@ int uev_emit_packed(struct uev_event *ev, const void *fixed, const char *const *
 #define uev_emit(ev, ...) \
 	(__builtin_expect(uev_enabled(ev), 0) ? (uev_emit)((ev), ##__VA_ARGS__) : 0)
 
+/*
+ * Seat control: ask the seat's recorder (uev-aggregator) for an incident
+ * bundle or for kernel debug selections, within the policy its seat
+ * configuration grants the caller's uid and groups. The protocol is
+ * uev-control(7); these calls speak it over RUN_DIR/SEAT.sock.
+ *
+ *   struct uev_seat *s;
+ *   int fd;
+ *   if (uev_seat_connect(NULL, &s) == 0) {
+ *           if (uev_seat_snapshot(s, "frame took 300 ms", &fd) == 0)
+ *                   ... read the bundle from fd (read-only), close it ...
+ *           else
+ *                   fprintf(stderr, "refused: %s\n", uev_seat_message(s));
+ *           uev_seat_disconnect(s);
+ *   }
+ *
+ * Every call returns 0 or a negative errno: the server's refusal as the
+ * errno it names (-EPERM not allowed, -EINVAL malformed, -EBUSY ...), with
+ * its text in uev_seat_message(); a request this library can tell is
+ * malformed is refused locally the same way, without being sent.
+ * -ECONNRESET: the server closed the connection (the seat's enables are
+ * gone); every later call on that uev_seat returns -ENOTCONN.
+ * No call raises SIGPIPE, uses a global or prints. The blocking calls wait
+ * at most the connection's timeout (60 s, uev_seat_set_timeout()).
+ * A uev_seat is not locked: use each from one thread at a time (one per
+ * thread is fine); different uev_seats are independent.
+ */
+struct uev_seat;
+
+/**
+ * uev_seat_connect() - connect to the control socket of @seat.
+ * @seat: NULL for $XDG_SEAT, else "seat0". The socket is
+ *        $UEV_RUN_DIR/SEAT.sock ($UEV_RUN_DIR unset: /run/uev).
+ * @out:  receives the connection.
+ * Never blocks: a server whose backlog is full is -EAGAIN.
+ * Return: 0; -EINVAL bad seat name, -ENAMETOOLONG path over the socket
+ * address limit, -ENOENT no control socket (no recorder for the seat),
+ * -ECONNREFUSED a socket nobody listens on, -EACCES, -ENOMEM.
+ */
+int uev_seat_connect(const char *seat, struct uev_seat **out);
+
+/**
+ * uev_seat_disconnect() - close the connection and free @s (NULL is fine).
+ * The server reverts every selection this connection enabled. A bundle fd
+ * already received stays valid.
+ */
+void uev_seat_disconnect(struct uev_seat *s);
+
+/**
+ * uev_seat_set_timeout() - how long the blocking calls wait for a reply.
+ * @ms: 1 .. 3600000 (default 60000: a snapshot's reply covers some seconds
+ * recorded after the request). Return: 0 or -EINVAL.
+ */
+int uev_seat_set_timeout(struct uev_seat *s, int ms);
+
+/**
+ * uev_seat_snapshot() - make an incident bundle now and receive it.
+ * @reason: NULL or "", or 1..200 bytes of printable ASCII (spaces inside,
+ *          not at either end); it is recorded in the bundle.
+ * @fd:     receives a read-only, close-on-exec descriptor of the bundle
+ *          (a ring file uev-replay(1) reads); the caller closes it.
+ * Blocks until the reply or the timeout. uev_seat_message() then holds
+ * "NAME BYTES" (the bundle's file name and size) or the refusal.
+ * Return: 0; -ETIMEDOUT (the request stays pending: uev_seat_reply_read()
+ * may still collect it, other requests are -EBUSY until then), -EBUSY a
+ * request is pending, -EPERM not allowed, other -errno of the server.
+ */
+int uev_seat_snapshot(struct uev_seat *s, const char *reason, int *fd);
+
+/**
+ * uev_seat_snapshot_request() - send a snapshot request without waiting,
+ * for an event loop: watch uev_seat_fd() for input and call
+ * uev_seat_reply_read() when it is readable.
+ * Return: 0; -EINVAL bad reason (see uev_seat_message()), -EBUSY a request
+ * is pending, -EAGAIN the socket's buffer is full, -ENOTCONN, -EPIPE.
+ */
+int uev_seat_snapshot_request(struct uev_seat *s, const char *reason);
+
+/**
+ * uev_seat_fd() - the connection's socket (non-blocking, close-on-exec), to
+ * poll for input; owned by @s: do not read or close it. -1 once closed.
+ */
+int uev_seat_fd(const struct uev_seat *s);
+
+/**
+ * uev_seat_reply_read() - collect the reply to the pending request, never
+ * blocking. Unsolicited messages the server may interleave ("incident ...")
+ * are read and skipped.
+ * @fd: receives the bundle's descriptor for a snapshot (else -1).
+ * Return: 0; -EAGAIN no reply yet; -EINVAL nothing pending; the server's
+ * -errno; -ECONNRESET the server closed; -EMSGSIZE a reply over 4096 bytes
+ * (skipped); -EPROTO a reply that breaks the protocol.
+ */
+int uev_seat_reply_read(struct uev_seat *s, int *fd);
+
+/**
+ * uev_seat_enable() - turn on a kernel debug selection for the life of this
+ * connection, if the seat's policy allows it to the caller.
+ * @kind:      "dyndbg" (@selection a dynamic debug query such as
+ *             "module i915 +p"), "drm" (DRM debug category names separated
+ *             by ' ' or ',', e.g. "kms atomic") or "event" ("system:event").
+ * Return: 0; -EPERM not allowed; -EINVAL malformed; other -errno.
+ */
+int uev_seat_enable(struct uev_seat *s, const char *kind, const char *selection);
+
+/**
+ * uev_seat_disable() - undo an enable of this connection (@kind and
+ * @selection as given to uev_seat_enable()), or all of them (@kind NULL,
+ * @selection ignored). Return: as uev_seat_enable().
+ */
+int uev_seat_disable(struct uev_seat *s, const char *kind, const char *selection);
+
+/**
+ * uev_seat_status() - the recorder's status: lines of "key value" (the
+ * protocol version is "protocol 1"), NUL-terminated in @buf.
+ * Return: 0; -ERANGE @buf was too small (it holds the text cut); -errno.
+ */
+int uev_seat_status(struct uev_seat *s, char *buf, size_t size);
+
+/**
+ * uev_seat_message() - the text of the last reply: the server's message
+ * when it refused (or this library's, for a request refused locally),
+ * "NAME BYTES" after a snapshot, "" otherwise. Valid until the next call on
+ * @s; never NULL.
+ */
+const char *uev_seat_message(const struct uev_seat *s);
+
 #ifdef __cplusplus
 }
 #endif
