@@ -197,6 +197,22 @@ struct rp_event;
 /* Names a kernel event gives as it happens (fork, rename, new task). */
 void rp_comm_learn(struct rp_comm *t, const struct rp_event *e);
 
+/*
+ * Task names of events met in time order, across runs: what the kernel's
+ * events said (rp_comm_learn) wins over the file's COMM table, and a new
+ * boot forgets (pids are per boot). uev-upload's; uev-replay's rp_show()
+ * does the same with its own fields.
+ */
+struct rp_namer {
+	struct rp_comm comm;
+	char boot[37];
+	const struct rp_run *run; /* of the last event: its boot is @boot */
+};
+int rp_namer_init(struct rp_namer *n);
+void rp_namer_free(struct rp_namer *n);
+/* Learn from @e and set e->comm to the best name known. */
+void rp_namer_name(struct rp_namer *n, struct rp_event *e);
+
 /* ---- output (replay-out.c, replay-perfetto.c) ---------------------- */
 
 struct trace_seq;
@@ -233,6 +249,13 @@ struct rp_out {
 /* Append "field=value ..." of @e (the kernel's print format for kernel
  * events, through @seq). */
 void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq *seq);
+/* "name: fields", the event's text (what --grep matches, the journal's
+ * MESSAGE), into @t from its start. */
+void rp_event_text(struct rp_buf *t, const struct rp_event *e, struct trace_seq *seq);
+/* A trace_seq for rp_event_text, for callers that include no libtraceevent
+ * header: NULL when out of memory. */
+struct trace_seq *rp_seq_new(void);
+void rp_seq_free(struct trace_seq *seq);
 /* Write the text line for @e, whose "name: fields" part is @nf (@n bytes),
  * preceded by a loss line when events were lost before it. */
 void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *nf, size_t n);
