@@ -7,7 +7,8 @@ UEV_BUILD_PKGS="meson ninja-build pkg-config gcc libc6-dev binutils python3
   libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd liburing-dev libzstd-dev check
   clang libclang-rt-14-dev
   weston libweston-10-dev libwayland-dev libpixman-1-dev
-  libdrm-dev"
+  libdrm-dev
+  systemd-journal-remote"
 
 uev_as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"

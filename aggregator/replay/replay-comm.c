@@ -88,3 +88,30 @@ void rp_comm_learn(struct rp_comm *t, const struct rp_event *e)
 	if (e->r.kind == UEV_REC_KERNEL && uev_event_comm(e->r.event, e->rec, &pid, comm))
 		rp_comm_put(t, pid, comm);
 }
+
+int rp_namer_init(struct rp_namer *n)
+{
+	memset(n, 0, sizeof(*n));
+	return rp_comm_init(&n->comm);
+}
+
+void rp_namer_free(struct rp_namer *n)
+{
+	rp_comm_free(&n->comm);
+}
+
+void rp_namer_name(struct rp_namer *n, struct rp_event *e)
+{
+	const char *name;
+
+	if (e->run && e->run != n->run) { /* the boot is compared per run, not per event */
+		if (strcmp(n->boot, e->run->boot_id)) {
+			rp_comm_clear(&n->comm);
+			memcpy(n->boot, e->run->boot_id, sizeof(n->boot));
+		}
+		n->run = e->run;
+	}
+	rp_comm_learn(&n->comm, e);
+	if (e->r.pid > 0 && (name = rp_comm_find(&n->comm, e->r.pid)))
+		e->comm = name;
+}

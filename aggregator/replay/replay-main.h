@@ -21,6 +21,8 @@ struct rp_main {
 	int have_since, have_until;
 	struct rp_out out;
 	int follow, stats, json, no_header;
+	int journal;             /* --export=journal */
+	struct rp_journal jr;
 	int64_t follow_slack_ns; /* uev-replay.c: follow_run() */
 	const char *perfetto_path, *tracedat_path;
 	struct rp_perfetto *perfetto;

@@ -174,6 +174,31 @@ void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq
 	uev_render_user_fields(UEV_RENDER_TEXT, &k, r, 1);
 }
 
+void rp_event_text(struct rp_buf *t, const struct rp_event *e, struct trace_seq *seq)
+{
+	t->len = 0;
+	rp_buf_puts(t, e->r.name);
+	rp_buf_put(t, ": ", 2);
+	rp_fields_text(t, e, seq);
+}
+
+struct trace_seq *rp_seq_new(void)
+{
+	struct trace_seq *seq = malloc(sizeof(*seq));
+
+	if (seq)
+		trace_seq_init(seq);
+	return seq;
+}
+
+void rp_seq_free(struct trace_seq *seq)
+{
+	if (!seq)
+		return;
+	trace_seq_destroy(seq);
+	free(seq);
+}
+
 /* "TIME SEAT [CPU] ", the CPU in at least three digits as ftrace has it */
 static void put_head(struct rp_out *o, struct rp_buf *b, const struct rp_event *e)
 {

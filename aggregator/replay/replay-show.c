@@ -194,7 +194,7 @@ int rp_begin(struct rp_main *m)
 	}
 	/* With --json or --perfetto, standard output is the data alone. */
 	if (!m->no_header)
-		header(m, m->json || m->perfetto ? stderr : stdout);
+		header(m, m->json || m->perfetto || m->journal ? stderr : stdout);
 	return 0;
 }
 
@@ -286,6 +286,8 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 		rp_perfetto_event(m->perfetto, e);
 	else if (m->json)
 		rp_out_json(&m->out, e);
+	else if (m->journal)
+		rp_out_journal(&m->out, &m->jr, e, m->text.s, m->text.len);
 	else
 		rp_out_text(&m->out, e, m->text.s, m->text.len);
 	return 0;
@@ -464,7 +466,7 @@ static void summary_line(const struct rp_main *m, FILE *fp)
 
 int rp_end(struct rp_main *m)
 {
-	FILE *summary = m->json || m->perfetto ? stderr : stdout;
+	FILE *summary = m->json || m->perfetto || m->journal ? stderr : stdout;
 	int r = 0;
 
 	if (m->perfetto) {
@@ -535,6 +537,7 @@ void rp_main_free(struct rp_main *m)
 	rp_comm_free(&m->comm);
 	rp_buf_free(&m->text);
 	rp_buf_free(&m->out.line);
+	rp_journal_free(&m->jr);
 	if (m->seq) {
 		trace_seq_destroy(m->seq);
 		free(m->seq);

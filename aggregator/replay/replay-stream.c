@@ -48,6 +48,8 @@ struct rp_stream {
 	int have_sync;
 	struct rp_comm comm;
 	long long pending_lost;
+	uint64_t last_ts, last_run; /* of the last event: head.index */
+	int have_last;
 	struct rp_event head;
 	struct tep_record rec;
 };
@@ -268,6 +270,12 @@ static int page_next(struct rp_stream *s)
 		e->comm = rp_comm_get(&s->comm, e->r.pid);
 		e->lost = s->pending_lost;
 		s->pending_lost = 0;
+		e->file = s->f;
+		/* the events of one time on this CPU, counted in file order */
+		e->index = s->have_last && ts == s->last_ts && s->run.run_id == s->last_run ? e->index + 1 : 0;
+		s->have_last = 1;
+		s->last_ts = ts;
+		s->last_run = s->run.run_id;
 		return 1;
 	}
 	s->in_page = 0;

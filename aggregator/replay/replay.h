@@ -155,6 +155,11 @@ struct rp_event {
 	const struct rp_run *run;
 	const char *comm;        /* "<...>" when unknown */
 	long long lost;          /* >0 lost before this event, -1 lost (count unknown) */
+	const struct rp_file *file; /* the file it is read from */
+	/* How many events of its stream (its file's CPU) in the same run came
+	 * before it with the same trace time: with run, CPU and time it names
+	 * the event exactly (rp_cursor). */
+	uint32_t index;
 };
 
 /* An event's wall time as shown: from its run's latest sync point, or its
@@ -196,6 +201,22 @@ struct rp_event;
 /* Names a kernel event gives as it happens (fork, rename, new task). */
 void rp_comm_learn(struct rp_comm *t, const struct rp_event *e);
 
+/*
+ * Task names of events met in time order, across runs: what the kernel's
+ * events said (rp_comm_learn) wins over the file's COMM table, and a new
+ * boot forgets (pids are per boot). uev-upload's; uev-replay's rp_show()
+ * does the same with its own fields.
+ */
+struct rp_namer {
+	struct rp_comm comm;
+	char boot[37];
+	const struct rp_run *run; /* of the last event: its boot is @boot */
+};
+int rp_namer_init(struct rp_namer *n);
+void rp_namer_free(struct rp_namer *n);
+/* Learn from @e and set e->comm to the best name known. */
+void rp_namer_name(struct rp_namer *n, struct rp_event *e);
+
 /* ---- output (replay-out.c, replay-perfetto.c) ---------------------- */
 
 struct trace_seq;
@@ -232,6 +253,13 @@ struct rp_out {
 /* Append "field=value ..." of @e (the kernel's print format for kernel
  * events, through @seq). */
 void rp_fields_text(struct rp_buf *b, const struct rp_event *e, struct trace_seq *seq);
+/* "name: fields", the event's text (what --grep matches, the journal's
+ * MESSAGE), into @t from its start. */
+void rp_event_text(struct rp_buf *t, const struct rp_event *e, struct trace_seq *seq);
+/* A trace_seq for rp_event_text, for callers that include no libtraceevent
+ * header: NULL when out of memory. */
+struct trace_seq *rp_seq_new(void);
+void rp_seq_free(struct trace_seq *seq);
 /* Write the text line for @e, whose "name: fields" part is @nf (@n bytes),
  * preceded by a loss line when events were lost before it. */
 void rp_out_text(struct rp_out *o, const struct rp_event *e, const char *nf, size_t n);
@@ -252,5 +280,51 @@ int rp_perfetto_open(struct rp_perfetto **out, const char *path);
 void rp_perfetto_event(struct rp_perfetto *p, const struct rp_event *e);
 /* Writes the track names and closes: 0 or -errno (a write failed). */
 int rp_perfetto_close(struct rp_perfetto *p);
+
+/* ---- systemd Journal Export Format (replay-journal.c) -------------- */
+
+/* journald's longest field name. */
+#define RP_JOURNAL_NAME_MAX 64
+
+/*
+ * Where an event is, stably: the file's uuid, its run, CPU and trace time,
+ * and the events before it at that same time on that CPU (rp_event.index);
+ * the merge key orders events of different runs. Written as the entry's
+ * __CURSOR ("uev1;f=UUID;r=RUN;c=CPU;t=NS;i=N;k=KEY") and kept by
+ * uev-upload to resume after it.
+ */
+struct rp_cursor {
+	uint8_t uuid[16];
+	uint64_t run, ts;
+	int32_t cpu;
+	uint32_t index;
+	int64_t key;
+};
+void rp_cursor_of(struct rp_cursor *c, const struct rp_event *e);
+/* The text form into @buf (128 bytes are always enough). */
+void rp_cursor_format(char *buf, size_t size, const struct rp_cursor *c);
+/* The text form back: 0, or -EINVAL when @s is not one. */
+int rp_cursor_parse(struct rp_cursor *c, const char *s);
+/* <0, 0, >0 as @a comes before, is, or comes after @b in the merge order
+ * of one file's events (by trace time in a run, else by merge key; ties by
+ * CPU, then index). */
+int rp_cursor_cmp(const struct rp_cursor *a, const struct rp_cursor *b);
+
+/* Scratch space of the journal writer, reused from entry to entry. */
+struct rp_journal {
+	struct rp_buf json, name, value;
+};
+/*
+ * Append the export-format entry of @e to @out: the journal's own fields,
+ * uev's UEV_* fields and every typed field as UEV_<NAME> (as --json has
+ * them), MESSAGE= the event's text @text (@n bytes: "name: fields" as the
+ * text output prints it), ending with the empty line. Values that are not
+ * printable UTF-8 on one line take the binary form.
+ */
+void rp_journal_entry(struct rp_journal *j, struct rp_buf *out, const struct rp_event *e, const char *text,
+		      size_t n);
+/* Write the entry of @e to @o's stream (uev-replay --export=journal). */
+void rp_out_journal(struct rp_out *o, struct rp_journal *j, const struct rp_event *e, const char *text, size_t n);
+void rp_journal_free(struct rp_journal *j);
 
 #endif

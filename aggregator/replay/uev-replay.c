@@ -38,6 +38,7 @@ static void usage(FILE *fp)
 	      "  --follow, -f               keep reading files that an aggregator is writing\n"
 	      "  --stats                    counts per event and per CPU, losses and span, no events\n"
 	      "  --json                     JSON lines, one object per event\n"
+	      "  --export=journal           the systemd Journal Export Format (systemd-journal-remote)\n"
 	      "  --perfetto FILE            write a Chrome/Perfetto JSON trace (ui.perfetto.dev)\n"
 	      "  --trace-dat FILE           write a trace-cmd trace.dat (trace-cmd report, KernelShark)\n"
 	      "  --no-header                no '#' header and summary lines\n"
@@ -48,7 +49,7 @@ static void usage(FILE *fp)
 }
 
 enum { O_TIME = 256, O_UTC, O_EVENT, O_PID, O_COMM, O_SINCE, O_UNTIL, O_GREP, O_STATS,
-       O_JSON, O_PERFETTO, O_TRACEDAT, O_NOHDR, O_VERSION, O_HELP };
+       O_JSON, O_EXPORT, O_PERFETTO, O_TRACEDAT, O_NOHDR, O_VERSION, O_HELP };
 
 /* Option @c (its value in optarg): 0, a negative errno or a message in
  * @err, or 1 when @c is no option (the usage was printed). --help and
@@ -81,6 +82,11 @@ static int take_option(struct rp_main *m, int c, char *err, size_t errsize)
 	case 'v': m->ctx.verbose = 1; return 0;
 	case O_STATS: m->stats = 1; return 0;
 	case O_JSON: m->json = 1; return 0;
+	case O_EXPORT:
+		if (strcmp(optarg, "journal"))
+			snprintf(err, errsize, "--export: '%s' is not journal", optarg);
+		m->journal = 1;
+		return 0;
 	case O_PERFETTO: m->perfetto_path = optarg; return 0;
 	case O_TRACEDAT: m->tracedat_path = optarg; return 0;
 	case O_NOHDR: m->no_header = 1; return 0;
@@ -95,7 +101,13 @@ static int check_options(const struct rp_main *m, int nfiles)
 {
 	const struct rp_filter *f = &m->filter;
 
-	if (m->tracedat_path && (m->follow || m->stats || m->json || m->perfetto_path || f->ninc || f->nexc ||
+	if (m->journal && (m->stats || m->json || m->perfetto_path)) {
+		fprintf(stderr, "uev-replay: --export=journal is an output of its own: not with --stats, --json or "
+				"--perfetto\n");
+		return -1;
+	}
+	if (m->tracedat_path && (m->follow || m->stats || m->json || m->journal || m->perfetto_path || f->ninc ||
+				 f->nexc ||
 				 f->npids || f->ncomms || f->have_re || m->have_since || m->have_until ||
 				 nfiles != 1)) {
 		fprintf(stderr, "uev-replay: --trace-dat copies whole kernel pages of one file: it takes exactly one "
@@ -117,7 +129,8 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 		{ "comm", required_argument, 0, O_COMM }, { "since", required_argument, 0, O_SINCE },
 		{ "until", required_argument, 0, O_UNTIL }, { "grep", required_argument, 0, O_GREP },
 		{ "follow", no_argument, 0, 'f' }, { "stats", no_argument, 0, O_STATS },
-		{ "json", no_argument, 0, O_JSON }, { "perfetto", required_argument, 0, O_PERFETTO },
+		{ "json", no_argument, 0, O_JSON },
+		{ "export", required_argument, 0, O_EXPORT }, { "perfetto", required_argument, 0, O_PERFETTO },
 		{ "trace-dat", required_argument, 0, O_TRACEDAT }, { "no-header", no_argument, 0, O_NOHDR },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION }, { "help", no_argument, 0, O_HELP },
@@ -154,9 +167,13 @@ static int parse_args(struct rp_main *m, int argc, char **argv)
 
 /* ---- the merge ---------------------------------------------------------- */
 
+/* Ties by CPU: one file's order is then the one its cursors have
+ * (rp_cursor_cmp), whatever the heap's shape. */
 static int before(struct rp_stream *a, struct rp_stream *b)
 {
-	return rp_stream_head(a)->key < rp_stream_head(b)->key;
+	const struct rp_event *x = rp_stream_head(a), *y = rp_stream_head(b);
+
+	return x->key < y->key || (x->key == y->key && x->r.cpu < y->r.cpu);
 }
 
 /*
