@@ -29,6 +29,7 @@
 #define UEV_WESTON_IMPLEMENTATION
 #include "weston-uev.h"
 
+#include "snapshot.h"
 #include "tl-parse.h"
 #include "uev-weston.h"
 
@@ -62,6 +63,8 @@ struct uevw_module {
 	struct uevw_config cfg;
 	int nsubs;
 	struct uevw_sub *subs[UEVW_SCOPES_MAX];
+	struct uevw_snapshot *snapshot;     /* the snapshot key, when bound */
+	struct weston_binding *snapshot_binding;
 };
 
 static void copy_str(char *dst, size_t size, const struct uevw_str *s)
@@ -264,6 +267,9 @@ static void module_destroy(struct wl_listener *listener, void *data)
 
 	(void)data;
 	wl_list_remove(&mod->destroy_listener.link);
+	if (mod->snapshot_binding)
+		weston_binding_destroy(mod->snapshot_binding);
+	uevw_snapshot_destroy(mod->snapshot);
 	for (int i = 0; i < mod->nsubs; i++) {
 		dropped += mod->subs[i]->lines.dropped;
 		sub_free(mod->subs[i]);
@@ -274,6 +280,28 @@ static void module_destroy(struct wl_listener *listener, void *data)
 	uev_provider_close(mod->provider);
 	free((char *)mod->cfg.seat);
 	free(mod);
+}
+
+/* snapshot= and snapshot-key= of [uev]. */
+static void read_snapshot_config(struct weston_config_section *s, struct uevw_config *cfg)
+{
+	char *key = NULL, err[160];
+
+	if (weston_config_section_get_bool(s, "snapshot", &cfg->snapshot, true) < 0 && errno == EINVAL)
+		weston_log("uev-weston: [uev] snapshot: not 'true' or 'false', using true\n");
+	weston_config_section_get_string(s, "snapshot-key", &key, UEVW_DEFAULT_SNAPSHOT_KEY);
+	if (!key || strlen(key) >= sizeof(cfg->snapshot_spec) ||
+	    uevw_parse_key(key, &cfg->snapshot_key, &cfg->snapshot_mods, err, sizeof(err)) < 0) {
+		weston_log("uev-weston: [uev] snapshot-key=%.64s: %s; using %s\n", key ? key : "",
+			   !key ? "no memory" : strlen(key) >= sizeof(cfg->snapshot_spec) ? "too long" : err,
+			   UEVW_DEFAULT_SNAPSHOT_KEY);
+		free(key);
+		key = strdup(UEVW_DEFAULT_SNAPSHOT_KEY);
+		uevw_parse_key(UEVW_DEFAULT_SNAPSHOT_KEY, &cfg->snapshot_key, &cfg->snapshot_mods,
+			       err, sizeof(err));
+	}
+	snprintf(cfg->snapshot_spec, sizeof(cfg->snapshot_spec), "%s", key ? key : UEVW_DEFAULT_SNAPSHOT_KEY);
+	free(key);
 }
 
 /* [uev] of weston.ini. A bad value is reported and replaced by its default:
@@ -295,6 +323,7 @@ static void read_config(struct weston_compositor *ec, struct uevw_config *cfg)
 		uevw_parse_scopes(UEVW_DEFAULT_SCOPES, cfg, err, sizeof(err));
 	}
 	free(scopes);
+	read_snapshot_config(s, cfg);
 }
 
 static int open_provider(struct uevw_module *mod)
@@ -347,6 +376,45 @@ static void subscribe(struct uevw_module *mod)
 	}
 }
 
+static void snapshot_key(struct weston_keyboard *keyboard, const struct timespec *time,
+			 uint32_t key, void *data)
+{
+	struct uevw_module *mod = data;
+
+	(void)keyboard;
+	(void)time;
+	(void)key;
+	uevw_snapshot_trigger(mod->snapshot);
+}
+
+/* The snapshot key: with modifiers a key binding of its own, without them
+ * one of Weston's debug bindings (the shell's debug key, then this key). The
+ * seat's control socket is connected to at the first press, not here: the
+ * aggregator may start after Weston. */
+static void bind_snapshot(struct uevw_module *mod)
+{
+	struct weston_compositor *ec = mod->compositor;
+	char reason[UEVW_KEY_SPEC_MAX + 32];
+
+	if (!mod->cfg.snapshot)
+		return;
+	snprintf(reason, sizeof(reason), "weston: snapshot key %s", mod->cfg.snapshot_spec);
+	mod->snapshot = uevw_snapshot_new(wl_display_get_event_loop(ec->wl_display), mod->cfg.seat,
+					  reason, weston_log);
+	if (mod->snapshot)
+		mod->snapshot_binding = mod->cfg.snapshot_mods
+			? weston_compositor_add_key_binding(ec, mod->cfg.snapshot_key,
+							    mod->cfg.snapshot_mods, snapshot_key, mod)
+			: weston_compositor_add_debug_binding(ec, mod->cfg.snapshot_key, snapshot_key, mod);
+	if (!mod->snapshot_binding) {
+		weston_log("uev-weston: no snapshot key: no memory\n");
+		return;
+	}
+	weston_log("uev-weston: snapshot key: %s%s, for seat %s\n",
+		   mod->cfg.snapshot_mods ? "" : "the debug key (the shell's mod+shift+space), then ",
+		   mod->cfg.snapshot_spec, mod->cfg.seat ? mod->cfg.seat : uev_provider_seat(mod->provider));
+}
+
 /* The events are this module's statics: a second load (the module named
  * twice) would register them again and record every line twice. */
 static bool loaded;
@@ -379,6 +447,7 @@ WL_EXPORT int wet_module_init(struct weston_compositor *ec, int *argc, char *arg
 	if (mod->cfg.backfill)
 		backfill(mod);
 	subscribe(mod);
+	bind_snapshot(mod);
 	mod->destroy_listener.notify = module_destroy;
 	wl_signal_add(&ec->destroy_signal, &mod->destroy_listener);
 	return 0;

@@ -2,7 +2,7 @@
 # Build the libFuzzer targets and run each for a bounded time.
 #
 # usage: tests/fuzz/run.sh [SECONDS] [BUILD_DIR]
-#   SECONDS    per target (default 30: both targets together take 60 s)
+#   SECONDS    per target (default 30: the three targets together take 90 s)
 #   BUILD_DIR  default build-fuzz (in the source tree); configured here if
 #              it does not exist yet, with clang and the whole tree
 #              instrumented: ASan + UBSan (b_sanitize) and libFuzzer's
@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${UEV_SRC:-$(cd "$here/../.." && pwd)}
 secs=${1:-30}
 build=${2:-$src/build-fuzz}
-targets=${FUZZ_TARGETS:-fuzz_ring fuzz_page}
+targets=${FUZZ_TARGETS:-fuzz_ring fuzz_page fuzz_control}
 
 case $secs in ''|*[!0-9]*) echo "run.sh: SECONDS must be a number" >&2; exit 2;; esac
 command -v clang >/dev/null || { echo "run.sh: clang is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -55,7 +55,7 @@ printf '%-10s %8s %10s %8s %14s %8s  %s\n' target seconds execs exec/s "cov (edg
 for t in $targets; do
 	mkdir -p "$work/$t/corpus" "$work/$t/crashes"
 	cp "$here/corpus/$t/"* "$work/$t/corpus/"
-	case $t in fuzz_ring) maxlen=65536;; *) maxlen=8192;; esac
+	case $t in fuzz_ring) maxlen=65536;; fuzz_control) maxlen=5000;; *) maxlen=8192;; esac
 	# shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
 	"$build/tests/fuzz/$t" "$work/$t/corpus" -max_total_time="$secs" -timeout=10 \
 		-max_len=$maxlen -dict="$here/$t.dict" -print_final_stats=1 \

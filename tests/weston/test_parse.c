@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/input-event-codes.h>
+
 #include "tl-parse.h"
 #include "uev-weston.h"
 
@@ -242,6 +244,34 @@ START_TEST(config_scopes)
 }
 END_TEST
 
+START_TEST(config_snapshot_key)
+{
+	static const char *const bad[] = { "", "+", "ctrl+", "+u", "ctrl++u", "meta+u", "ctrl+ctrl+u",
+					   "uu", "f13", "ctrl+alt", "u+ctrl" };
+	uint32_t key, mods;
+	char err[160];
+
+	ck_assert_int_eq(uevw_parse_key("u", &key, &mods, err, sizeof(err)), 0);
+	ck_assert_uint_eq(key, KEY_U);
+	ck_assert_uint_eq(mods, 0);
+	ck_assert_int_eq(uevw_parse_key("Ctrl+ALT+F12", &key, &mods, err, sizeof(err)), 0);
+	ck_assert_uint_eq(key, KEY_F12);
+	ck_assert_uint_eq(mods, UEVW_MOD_CTRL | UEVW_MOD_ALT);
+	ck_assert_int_eq(uevw_parse_key("super+shift+print", &key, &mods, err, sizeof(err)), 0);
+	ck_assert_uint_eq(key, KEY_SYSRQ);
+	ck_assert_uint_eq(mods, UEVW_MOD_SUPER | UEVW_MOD_SHIFT);
+	ck_assert_int_eq(uevw_parse_key("0", &key, &mods, err, sizeof(err)), 0);
+	ck_assert_uint_eq(key, KEY_0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(uevw_parse_key(bad[i], &key, &mods, err, sizeof(err)) == -EINVAL,
+			      "accepted '%s'", bad[i]);
+	uevw_parse_key("meta+u", &key, &mods, err, sizeof(err));
+	ck_assert_str_eq(err, "'meta+u': 'meta' is no modifier (ctrl, alt, super, shift)");
+	uevw_parse_key("f13", &key, &mods, err, sizeof(err));
+	ck_assert_msg(strstr(err, "unknown key 'f13'"), "%s", err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("weston-parse");
@@ -261,6 +291,7 @@ int main(void)
 	tcase_add_test(tc, log_prefix);
 	tcase_add_test(tc, log_levels);
 	tcase_add_test(tc, config_scopes);
+	tcase_add_test(tc, config_snapshot_key);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -102,21 +102,28 @@ python3 "$CHECK" "$T/replay.json" "$T/good.log" || { fail=1; cat "$T/good.log"; 
 	{ echo "FAIL: uev-replay --perfetto"; cat "$T/perfetto.err"; fail=1; }
 python3 "$(dirname "$CHECK")/check_perfetto.py" "$T/replay.json" "$T/replay.perfetto" || fail=1
 grep -q "uev-weston: already loaded" "$T/good.log" || { echo "FAIL: the second load of the module was not refused"; fail=1; }
+grep -qF "uev-weston: snapshot key: the debug key (the shell's mod+shift+space), then u, for seat $seat" "$T/good.log" ||
+	{ echo "FAIL: the snapshot key was not bound by default"; fail=1; }
 
 # Bad values, and no aggregator any more: Weston runs as if uev were absent.
 run_weston bad '[uev]
 seat=no/such seat
 scopes=log,,timeline
-backfill=maybe'
+backfill=maybe
+snapshot-key=ctrl+meta+u'
 [ "$(cat "$T/bad.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: weston with bad [uev] values: exit $(cat "$T/bad.rc" 2>/dev/null)"; cat "$T/bad.log"; fail=1; }
 for want in "[uev] seat=no/such seat: not a valid seat name" "[uev] scopes=log,,timeline: scope 2" \
-	    "[uev] backfill: not 'true' or 'false'" "; seat $seat is not recording now"; do
+	    "[uev] backfill: not 'true' or 'false'" "; seat $seat is not recording now" \
+	    "[uev] snapshot-key=ctrl+meta+u: 'ctrl+meta+u': 'meta' is no modifier" \
+	    "snapshot key: the debug key (the shell's mod+shift+space), then u, for seat $seat"; do
 	grep -qF -- "$want" "$T/bad.log" || { echo "FAIL: weston's log lacks 'uev-weston: $want'"; fail=1; }
 done
 # No way to record at all (as without tracefs or rights): one line says why.
-run_weston off '' UEV_BACKEND=off
+run_weston off '[uev]
+snapshot=false' UEV_BACKEND=off
 [ "$(cat "$T/off.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: weston with the backend off: exit $(cat "$T/off.rc" 2>/dev/null)"; cat "$T/off.log"; fail=1; }
 [ "$(grep -c "uev-weston: nothing is recorded: off" "$T/off.log")" = 1 ] ||
 	{ echo "FAIL: weston's log does not say once why nothing is recorded"; cat "$T/off.log"; fail=1; }
+! grep -q "uev-weston: snapshot key" "$T/off.log" || { echo "FAIL: snapshot=false still bound the key"; fail=1; }
 [ "$fail" = 0 ] && echo "ok: weston recorded and checked; bad [uev] values ran normally"
 exit "$fail"
