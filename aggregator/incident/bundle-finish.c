@@ -25,7 +25,12 @@ struct out {
 	const struct uev_ring_incident *inc;
 	struct uev_ring_writer *w;
 	struct uev_ring_counters end;
-	struct run_meta names; /* pid -> name as the scratch gives them (comm only) */
+	struct run_meta names; /* pid -> name as the scratch gives them so far (comm only) */
+	/* Every name the scratch gives, for a pid a page uses before the COMM
+	 * that names it: the source's writer names the pids of the pages in
+	 * an open unit when it writes its COMM batch, which may come after a
+	 * unit of another CPU sealed earlier. */
+	struct run_meta later;
 	struct kbuffer *kb;
 };
 
@@ -54,7 +59,7 @@ static int name_pid(void *ctx, int32_t pid)
 	const char *n;
 	int r = uev_ring_writer_comm_use(o->w, pid);
 
-	if (r == -ENOENT && (n = name_of(&o->names, pid)))
+	if (r == -ENOENT && ((n = name_of(&o->names, pid)) || (n = name_of(&o->later, pid))))
 		r = uev_ring_writer_comm(o->w, pid, n);
 	return r == -ENOENT ? 0 : r;
 }
@@ -188,6 +193,14 @@ static int write_all(struct out *o, char *err, size_t errsize)
 	if (fseeko(o->b->scr, 0, SEEK_SET))
 		return -errno;
 	while (r >= 0 && (n = scr_next(o->b->scr, &h, &buf, &cap)) > 0)
+		if (h.type == UEV_RING_COMM)
+			r = meta_learn(&o->later, &(struct uev_ring_rec){ .type = UEV_RING_COMM, .len = h.len,
+									  .payload = buf });
+	if (r < 0 || n < 0 || fseeko(o->b->scr, 0, SEEK_SET)) {
+		free(buf);
+		return r < 0 ? r : -EIO;
+	}
+	while (r >= 0 && (n = scr_next(o->b->scr, &h, &buf, &cap)) > 0)
 		r = record(o, &h, buf, err, errsize);
 	if (r >= 0 && n < 0)
 		r = n;
@@ -279,6 +292,7 @@ int uev_bundle_finish(struct uev_bundle *b, const char *dir, const char *name,
 			r = -EFBIG;
 		}
 		meta_free(&o.names);
+		meta_free(&o.later);
 	}
 	if (r == 0 && rename(tmp, dst) < 0) {
 		r = -errno;
@@ -296,6 +310,7 @@ int uev_bundle_finish(struct uev_bundle *b, const char *dir, const char *name,
 	if (r < 0 && !err[0])
 		snprintf(err, errsize, "%s: %s", dst, strerror(-r));
 	meta_free(&o.names);
+	meta_free(&o.later);
 	if (o.kb)
 		kbuffer_free(o.kb);
 	return r;

@@ -95,4 +95,48 @@ PY
 	echo "$name: $n events; bundle sizes: $(stat -c '%n=%s' "$T"/inc/"$name"-*.uevb | sed "s|$T/inc/||" | tr '\n' ' ')"
 done
 
+# Prune: 8 bundles and files that are not bundles (a ring file without an
+# incident, a text file); by count, then by size; the oldest go first.
+cp "$T/rnone.ring" "$T/inc/plain.ring"; echo hello >"$T/inc/notes.txt"
+out=$("$TOOL" prune "$T/inc" 6 0) || { echo "FAIL: prune"; fail=1; }
+[ "$out" = "dropped=2 bytes=$(stat -c %s "$T/inc/rnone-mid.uevb" "$T/inc/rnone-page.uevb" 2>/dev/null | awk '{s+=$1} END {print s}')" ] ||
+	[[ "$out" == dropped=2* ]] || { echo "FAIL: prune by count: $out"; fail=1; }
+# (written in this order: mid, page, empty, before; rnone first)
+[ ! -e "$T/inc/rnone-mid.uevb" ] && [ ! -e "$T/inc/rnone-page.uevb" ] && [ -e "$T/inc/rnone-empty.uevb" ] ||
+	{ echo "FAIL: prune by count did not drop the two oldest bundles: $(ls "$T/inc")"; fail=1; }
+n=$(ls "$T"/inc/*.uevb | wc -l); [ "$n" -eq 6 ] || { echo "FAIL: $n bundles after prune to 6"; fail=1; }
+newest=$(stat -c %s "$T/inc/rzstd-before.uevb")
+out=$("$TOOL" prune "$T/inc" 0 "$newest") || { echo "FAIL: prune by size"; fail=1; }
+[ "$out" = "dropped=5 bytes=$(( $(cat "$T"/inc/*.uevb 2>/dev/null | wc -c) * 0 ))" ] 2>/dev/null
+n=$(ls "$T"/inc/*.uevb | wc -l)
+[ "$n" -eq 1 ] && [ -e "$T/inc/rzstd-before.uevb" ] && [[ "$out" == dropped=5* ]] ||
+	{ echo "FAIL: prune to $newest bytes: $out, left: $(ls "$T/inc")"; fail=1; }
+[ -e "$T/inc/plain.ring" ] && [ -e "$T/inc/notes.txt" ] || { echo "FAIL: prune removed a file that is no bundle"; fail=1; }
+echo "prune: ok ($out)"
+
+# Damage: bytes flipped in the source ring; a bundle is still made (what
+# could be read, the problems counted) or the error names the file.
+cp "$T/rzstd.ring" "$T/bad.ring"
+python3 - "$T/bad.ring" <<'PY'
+import os, random, sys
+random.seed(16)
+size = os.path.getsize(sys.argv[1])
+with open(sys.argv[1], "r+b") as f:
+    for _ in range(200):
+        at = random.randrange(4096, min(size, 4096 + 600000))  # where the records are
+        f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ (1 << random.randrange(8))]))
+PY
+run=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["run"])' "$T/rzstd.json")
+if "$TOOL" cut "$T/bad.ring" "$run" 1 99999999999999999 "$T/inc" bad.uevb >"$T/bad.cut" 2>&1; then
+	grep -q "problems=[1-9]" "$T/bad.cut" || { echo "FAIL: damaged source, no problem counted"; cat "$T/bad.cut"; fail=1; }
+	"$REPLAY" --json "$T/inc/bad.uevb" >/dev/null 2>"$T/bad.err" || { echo "FAIL: bundle of a damaged ring unreadable"; fail=1; }
+	grep -q "problems in the source" "$T/bad.err" || { echo "FAIL: the bundle does not say the source was damaged"; fail=1; }
+else
+	grep -q "$T/bad.ring" "$T/bad.cut" || { echo "FAIL: error without the file's name"; cat "$T/bad.cut"; fail=1; }
+fi
+echo "damage: $(cat "$T/bad.cut" | tr '\n' ' ')"
+printf 'x' >"$T/notring"
+"$TOOL" cut "$T/notring" 1 0 1 "$T/inc" x.uevb >"$T/x.cut" 2>&1 && { echo "FAIL: a bundle of no ring file"; fail=1; }
+grep -q "$T/notring" "$T/x.cut" || { echo "FAIL: error without the file's name: $(cat "$T/x.cut")"; fail=1; }
+
 exit $fail
