@@ -346,6 +346,36 @@ size_t uev_capture_keep(const void *page, size_t len)
 	return len < UEV_PAGE_HDR ? len : keep < len ? keep : len;
 }
 
+/* The watched events of a recorded page, to the triggers, until one fires
+ * (one incident per page at most; the rate limit would drop the rest). */
+static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t len)
+{
+	struct uev_page_walk walk;
+	const uint8_t *data;
+	const char *why;
+	uint32_t size;
+
+	if (uev_page_walk_init(&walk, page, len, &why))
+		return;
+	while (uev_page_walk_next(&walk, &data, &size, &why) > 0) {
+		int id = size >= 8 ? event_type(c, data) : -1, marker = 0;
+		uint32_t mid = 0;
+
+		if (id < 0 || id >= MAX_ID)
+			continue;
+		if ((c->kind[id] & ~ID_WATCH) == ID_MARKER && size > (uint32_t)c->raw_buf_off) {
+			memcpy(&mid, data + c->raw_id_off, 4);
+			marker = uev_trigger_marker_watched(c->trig, mid);
+		}
+		if (!(c->kind[id] & ID_WATCH) && !marker)
+			continue;
+		if (uev_trigger_event(c->trig, c->tep, cpu, page, len, data, size, marker, mid,
+				      marker ? data + c->raw_buf_off : NULL,
+				      marker ? size - (uint32_t)c->raw_buf_off : 0))
+			return;
+	}
+}
+
 /*
  * A page is recorded whole or not at all, so that a caller told -ENOBUFS
  * can offer the same page again: the metadata it needs is idempotent
@@ -361,11 +391,9 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	uint32_t size;
 	int r = 0, bad, last_pid = 0;
 	uint64_t events = 0, announcements = 0, comms = 0;
-	/* The first event of the page that a trigger watches: looked at once
-	 * the page is in (a page refused with -ENOBUFS comes again). */
-	const uint8_t *watched = NULL;
-	uint32_t watched_size = 0, watched_mid = 0;
-	int watched_marker = 0;
+	/* The page holds an event a trigger watches: looked at once the page
+	 * is in (a page refused with -ENOBUFS comes again). */
+	int watched = 0;
 	int64_t missed = page_missed(page, len);
 	size_t keep = uev_capture_keep(page, len);
 
@@ -385,10 +413,7 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 		kind = c->kind[id];
 		if (kind & ID_WATCH) {
 			kind &= ~ID_WATCH;
-			if (!watched && kind != ID_MARKER) {
-				watched = data;
-				watched_size = size;
-			}
+			watched = 1;
 		}
 		pid = event_pid(c, data);
 		if (pid != last_pid) {
@@ -406,12 +431,8 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 			uint32_t mid;
 
 			memcpy(&mid, data + c->raw_id_off, 4);
-			if (c->trig && !watched && uev_trigger_marker_watched(c->trig, mid)) {
-				watched = data;
-				watched_size = size;
-				watched_mid = mid;
-				watched_marker = 1;
-			}
+			if (c->trig && !watched && uev_trigger_marker_watched(c->trig, mid))
+				watched = 1;
 			if (mid == UEV_MARKER_ANNOUNCE) {
 				announcements += (r = record_announce(c, data, (int)size)) > 0;
 				r = r < 0 ? r : 0;
@@ -434,8 +455,7 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	if (r < 0)
 		return r;
 	if (watched && record)
-		uev_trigger_event(c->trig, c->tep, cpu, page, len, watched, watched_size, watched_marker, watched_mid,
-				  watched + c->raw_buf_off, watched_size - (uint32_t)c->raw_buf_off);
+		watch(c, cpu, page, len);
 	c->st.events += events;
 	c->st.announcements += announcements;
 	c->st.comms += comms;

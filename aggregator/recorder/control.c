@@ -118,7 +118,7 @@ static int may_enable(const struct uev_control *c, const struct uev_control_clie
 		return -EINVAL;
 	}
 	if (kind == UEV_SEL_EVENT && (strpbrk(sel, "*?[]") || !strchr(sel, ':'))) {
-		snprintf(msg, msgsize, "'%s' is not one SYSTEM:EVENT (no globs)", sel);
+		snprintf(msg, msgsize, "'%.200s' is not one SYSTEM:EVENT (no globs)", sel);
 		return -EINVAL;
 	}
 	if (kind == UEV_SEL_DYNDBG && uev_cfg_query_check(sel, msg, msgsize) < 0)
@@ -142,7 +142,7 @@ static int may_enable(const struct uev_control *c, const struct uev_control_clie
 	}
 	if (kind == UEV_SEL_DRM && want && !(want & ~granted))
 		return 0;
-	snprintf(msg, msgsize, "%s may not enable %s '%s' on seat %s (see [control] allow in uev.conf(5))", cl->who,
+	snprintf(msg, msgsize, "%s may not enable %s '%.200s' on seat %s (see [control] allow in uev.conf(5))", cl->who,
 		 kind == UEV_SEL_DYNDBG ? "dyndbg" : kind == UEV_SEL_DRM ? "drm" : "event", sel, c->cfg->seat);
 	return -EPERM;
 }

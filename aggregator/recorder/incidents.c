@@ -227,7 +227,7 @@ static void job_step(struct uev_incidents *m, struct uev_incident_job *j, int64_
 	if (j->phase == 1) {
 		r = mkdir(m->cfg->incident_dir, 0750);
 		if (r < 0 && errno != EEXIST) {
-			snprintf(err, sizeof err, "%s: cannot create it: %s", m->cfg->incident_dir, strerror(errno));
+			snprintf(err, sizeof err, "%.400s: cannot create it: %s", m->cfg->incident_dir, strerror(errno));
 			job_fail(m, j, -errno, err);
 			return;
 		}
@@ -309,6 +309,8 @@ void uev_incidents_step(struct uev_incidents *m, int *timeout_ms)
 			continue;
 		}
 		snprintf(j->what, sizeof j->what, "%s", hits[i].what);
+		snprintf(j->reason, sizeof j->reason, "trigger %.190s",
+			 hits[i].index < m->cfg->ntriggers ? m->cfg->triggers[hits[i].index] : "?");
 		job_start(m, j, hits[i].trace_ns);
 	}
 	*timeout_ms = -1;

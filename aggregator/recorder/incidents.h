@@ -65,7 +65,7 @@ struct uev_incidents {
 	void *done_ctx;
 	/* counts, for status */
 	uint64_t written, dropped, dropped_bytes, failed, refused, lost_hits;
-	char last[128];
+	char last[160];
 	char last_err[256];
 };
 

@@ -241,10 +241,11 @@ int uev_trigger_event(struct uev_trigger *t, struct tep_handle *tep, unsigned cp
 	t->fired_once = 1;
 	t->last_fire = hit.trace_ns;
 	t->fired++;
+	hit.index = (unsigned)matched;
 	if (!text[0])
-		snprintf(hit.what, sizeof hit.what, "%s:%s", system, name);
+		snprintf(hit.what, sizeof hit.what, "%.60s:%.120s", system, name);
 	else
-		snprintf(hit.what, sizeof hit.what, "%s:%s: %s", system, name, text);
+		snprintf(hit.what, sizeof hit.what, "%.40s:%.60s: %.150s", system, name, text);
 	t->fire(t->ctx, &hit);
 	return 1;
 }
