@@ -16,7 +16,8 @@
 #     nothing; a user without any grant is refused; malformed and oversized
 #     requests are refused and the connection and the seat go on.
 #  4. Load during bundling: user events flooded while a snapshot is made;
-#     the ring file shows no loss.
+#     the ring file shows no loss; one of them (by its string field) is a
+#     trigger too.
 # usage: incident.sh UEV-AGGREGATOR UEV-REPLAY EMITTER
 set -uo pipefail
 AGG=$1 REPLAY=$2 EMIT=$3
@@ -42,6 +43,7 @@ size = 16M
 event = printk:console
 [incident]
 trigger = printk:console ~ $tag-fire
+trigger = user:rp_tick ~ ^$tag-load-t0-s777-
 before_s = 2
 after_s = 1
 dir = $T/inc
@@ -138,6 +140,10 @@ sleep 0.5
 client "snapshot under load" >"$T/load.out" || fail=1
 wait "$emit" || { echo "FAIL: the emitter"; cat "$T/emit.log"; fail=1; }
 [[ "$(cat "$T/load.out")" == "ok "* ]] || { echo "FAIL: snapshot under load: $(cat "$T/load.out")"; fail=1; }
+# a user event's string field as a trigger: the emitter's event 777 of thread 0
+for _ in $(seq 50); do grep -q "user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" && break; sleep 0.1; done
+grep -q "incident bundle .*user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" ||
+	{ echo "FAIL: the user event trigger did not fire"; grep incident "$T/agg.log"; fail=1; }
 
 kill -TERM "$agg"; wait "$agg"; rc=$?; agg=
 [ "$rc" = 0 ] || { echo "FAIL: aggregator exit $rc"; cat "$T/agg.log"; fail=1; }
