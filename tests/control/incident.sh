@@ -18,9 +18,11 @@
 #  4. Load during bundling: user events flooded while a snapshot is made;
 #     the ring file shows no loss; one of them (by its string field) is a
 #     trigger too.
-# usage: incident.sh UEV-AGGREGATOR UEV-REPLAY EMITTER
+#  5. uev-ctl (libuev's client calls) as nobody: snapshot to a file, and an
+#     enable held while a command runs.
+# usage: incident.sh UEV-AGGREGATOR UEV-REPLAY EMITTER UEV-CTL
 set -uo pipefail
-AGG=$1 REPLAY=$2 EMIT=$3
+AGG=$1 REPLAY=$2 EMIT=$3 CTL=$(realpath "$4")
 . "$(dirname "$0")/../cli-lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 seat=uevinc$$
@@ -82,7 +84,7 @@ b1=$(bundles | head -1)
 kill -USR1 "$agg"; sleep 0.5
 "$REPLAY" --json "$T/r.ring" >"$T/ring.json" 2>"$T/ring.err"
 "$REPLAY" --json "$b1" >"$T/b1.json" 2>"$T/b1.err" || { echo "FAIL: replay of $b1"; cat "$T/b1.err"; fail=1; }
-"$REPLAY" "$b1" 2>/dev/null | grep -q "^# incident: trigger printk:console" || { echo "FAIL: the bundle's header does not say incident"; fail=1; }
+"$REPLAY" "$b1" 2>/dev/null | grep "^# incident: trigger printk:console" >/dev/null || { echo "FAIL: the bundle's header does not say incident"; fail=1; }
 python3 "$HERE/check-window.py" "$T/ring.json" "$T/b1.json" "$tag-fire" 2 1 "$tag n=" || fail=1
 
 # --- 2. bounds: more triggers than max_count ---------------------------------
@@ -132,6 +134,21 @@ out=$(nobody /usr/bin/python3 "$HERE/control-client.py" "$sock" bogus "enable ev
 [[ "$out" == "error EINVAL: "*$'\n'"error EINVAL: "*$'\n'"error EMSGSIZE: "*$'\n'"error EINVAL: "*$'\n'"ok protocol 1|"* ]] ||
 	{ echo "FAIL: malformed requests: $out"; fail=1; }
 kill -0 "$agg" || { echo "FAIL: the aggregator died"; fail=1; }
+
+# --- 5. uev-ctl as nobody ---------------------------------------------------------
+mkdir "$T/nob" && chmod 777 "$T/nob"
+out=$(cd "$T/nob" && nobody "$CTL" --run-dir "$T/run" --seat "$seat" snapshot -o b.uevb "via uev-ctl" 2>&1)
+[ "$out" = b.uevb ] && "$REPLAY" "$T/nob/b.uevb" 2>/dev/null | grep "^# incident: via uev-ctl, triggered by snapshot by uid 65534" >/dev/null ||
+	{ echo "FAIL: uev-ctl snapshot as nobody: $out"; fail=1; }
+nobody "$CTL" --run-dir "$T/run" --seat "$seat" enable event sched:sched_process_exit -- sleep 2 &
+for _ in $(seq 15); do [ "$(cat "$ev")" = 1 ] && break; sleep 0.1; done
+[ "$(cat "$ev")" = 1 ] || { echo "FAIL: uev-ctl enable ... -- sleep: the event is not on"; fail=1; }
+wait $! || { echo "FAIL: uev-ctl enable ... -- sleep 2: exit $?"; fail=1; }
+for _ in $(seq 50); do [ "$(cat "$ev")" = 0 ] && break; sleep 0.1; done
+[ "$(cat "$ev")" = 0 ] || { echo "FAIL: uev-ctl's enable outlived it"; fail=1; }
+out=$(nobody "$CTL" --run-dir "$T/run" --seat "$seat" enable event sched:sched_switch 2>&1)
+[[ $? = 1 && "$out" == *"Operation not permitted"*"may not enable event"* ]] ||
+	{ echo "FAIL: uev-ctl refused enable: $out"; fail=1; }
 
 # --- 4. load while a bundle is made ---------------------------------------------
 "$EMIT" "$seat" "$T/run" 200000 "$tag-load" 3000 >"$T/emit.log" 2>&1 &
