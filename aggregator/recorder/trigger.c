@@ -18,7 +18,6 @@
 #include "trigger.h"
 #include "uev-decode.h"
 #include "uev-def.h"
-#include "user-render.h"
 
 #define MAX_MARKERS 4096
 

@@ -41,11 +41,13 @@ FOLDERS = {
                             ["libtracecmd", "libtracefs", "libtraceevent"]),
     "aggregator/replay":   (["replay.h"], ["aggregator/tracedat", "aggregator/decode", "aggregator/ring",
                                            "libuev/shared"], ["libtraceevent"]),
-    "aggregator/recorder": ([], ["aggregator/config", "aggregator/seat", "aggregator/decode",
-                                 "aggregator/ring", "libuev/shared", "schemas"],
+    "aggregator/incident": (["incident.h"], ["aggregator/decode", "aggregator/ring", "libuev/shared"],
+                            ["libtraceevent"]),
+    "aggregator/recorder": ([], ["aggregator/config", "aggregator/seat", "aggregator/incident",
+                                 "aggregator/decode", "aggregator/ring", "libuev/shared", "schemas"],
                             ["liburing", "libtracefs", "libtraceevent"]),
     "aggregator/tools":    ([], ["aggregator/seat", "aggregator/decode", "aggregator/ring",
-                                 "libuev/shared"], ["libtracefs", "libtraceevent"]),
+                                 "libuev/shared", "libuev/include"], ["libtracefs", "libtraceevent"]),
     "weston":              ([], ["libuev/include"], []),
     "kms-shim":            ([], ["libuev/include"], []),
 }
@@ -58,6 +60,8 @@ LINKS = {
     "uev-ringdump":   (["liburing", "libtracefs", "libtracecmd"], {}),
     "uev-seat":       (["liburing", "libtracecmd"], {}),
     "uev-aggregator": (["libtracecmd"], {}),
+    # the control socket's command line: libuev's client calls, nothing else
+    "uev-ctl":        (["libtraceevent", "libtracefs", "liburing", "libtracecmd", "libzstd"], {}),
     "libuev.so":      (["libtraceevent", "libtracefs", "liburing", "libtracecmd", "libzstd"], {}),
     "test_crc":       (["libtraceevent", "libtracefs", "liburing", "libtracecmd"], {}),  # ring/ alone
 }
