@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,19 @@ static int oldest_first(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* ".NAME.tmp-PID" of a process that no longer exists. */
+static int stale_tmp(const char *name)
+{
+	const char *t = strstr(name, ".tmp-");
+	char *end;
+	long pid;
+
+	if (!t || strchr(t + 5, '.'))
+		return 0;
+	pid = strtol(t + 5, &end, 10);
+	return *end == 0 && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 int uev_incident_prune(const char *dir, unsigned max_count, uint64_t max_bytes, unsigned *dropped,
 		       uint64_t *dropped_bytes, char *err, size_t errsize)
 {
@@ -84,7 +98,12 @@ int uev_incident_prune(const char *dir, unsigned max_count, uint64_t max_bytes, 
 		struct stat sb;
 		uint64_t when;
 
-		/* hidden names are temporaries being written (finish) */
+		/* hidden names are temporaries being written (finish); one
+		 * whose writer is gone (a kill -9 before the rename) is removed */
+		if (de->d_name[0] == '.' && stale_tmp(de->d_name)) {
+			unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
 		if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(sb.st_mode))
 			continue;

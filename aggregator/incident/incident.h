@@ -91,7 +91,9 @@ void uev_bundle_free(struct uev_bundle *b);
  * their INCIDENT record gives, then by name) until at most @max_count
  * remain (0: no limit) and they take at most @max_bytes together (0: no
  * limit). A bundle is a regular file that is a ring file with an INCIDENT
- * record; nothing else in @dir is touched. *@dropped, *@dropped_bytes (may
+ * record; nothing else in @dir is touched, but the temporary a finish
+ * killed before its rename left (".NAME.tmp-PID" of a process that is gone),
+ * which is removed. *@dropped, *@dropped_bytes (may
  * be NULL) count what was removed. 0, or -errno with @err naming what
  * could not be read or removed.
  */

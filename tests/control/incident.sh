@@ -32,6 +32,9 @@ fail=0
 tag=uevinc$$
 chmod 755 "$T"
 mkdir -p "$T/run" "$T/inc" && chmod 755 "$T/run"
+# what a writer killed before its rename leaves, and one still being written
+true & dead=$!; wait $dead
+echo x >"$T/inc/.old.uevb.tmp-$dead"; echo x >"$T/inc/.new.uevb.tmp-$$"
 echo 0 >"$T/drm-debug"
 : >"$T/dyndbg"
 cat >"$T/s.conf" <<CONF
@@ -81,6 +84,8 @@ for i in $(seq 1 80); do
 done
 wait_bundles 1
 b1=$(bundles | head -1)
+[ ! -e "$T/inc/.old.uevb.tmp-$dead" ] || { echo "FAIL: a dead writer's temporary stays"; fail=1; }
+[ -e "$T/inc/.new.uevb.tmp-$$" ] || { echo "FAIL: a live writer's temporary was removed"; fail=1; }
 kill -USR1 "$agg"; sleep 0.5
 "$REPLAY" --json "$T/r.ring" >"$T/ring.json" 2>"$T/ring.err"
 "$REPLAY" --json "$b1" >"$T/b1.json" 2>"$T/b1.err" || { echo "FAIL: replay of $b1"; cat "$T/b1.err"; fail=1; }
