@@ -162,6 +162,27 @@ void uev_config_free(struct uev_config *c)
 	memset(c, 0, sizeof *c);
 }
 
+int uev_config_copy(struct uev_config *dst, const struct uev_config *src)
+{
+	char *text = NULL, errs[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = uev_config_write(src, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0 && (r = uev_config_default(dst, src->seat, NULL)) == 0 &&
+	    (r = uev_cfg_parse_buf(dst, "(copy)", text, len, errs, sizeof errs)) < 0)
+		uev_config_free(dst);
+	if (r == 0) /* the group as a number: the dump gives it, but only when set */
+		dst->ring_gid = src->ring_gid;
+	free(text);
+	return r;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -86,6 +86,12 @@ int uev_config_parse(struct uev_config *c, const char *name, const char *text,
  * explicitly: parsing it on top of any default gives @c back. 0 or -EIO. */
 int uev_config_write(const struct uev_config *c, FILE *out);
 
+/* A deep copy of @src into @dst (which it sets up: free it with
+ * uev_config_free), through the dump and the parser, which give a
+ * configuration back whole. 0, -ENOMEM, or -EINVAL when @src no longer
+ * parses (a schema file it names is gone). */
+int uev_config_copy(struct uev_config *dst, const struct uev_config *src);
+
 /* Frees the lists; @c is zeroed (freeing it again is harmless). */
 void uev_config_free(struct uev_config *c);
 

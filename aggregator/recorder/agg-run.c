@@ -150,6 +150,7 @@ static void reload(struct agg *a)
 	a->cfg = fresh;
 	a->userev.globs = a->cfg.user_events; /* the old lists are gone */
 	a->userev.nglobs = a->cfg.nuser_events;
+	uev_control_reload(&a->ctl, &a->cfg);
 	fprintf(stderr, "uev-aggregator: configuration reloaded\n");
 }
 

@@ -182,6 +182,11 @@ int uev_select_enable(struct uev_select *s, uint64_t client, enum uev_cfg_sel_ki
 			return r;
 		}
 	}
+	if (kind == UEV_SEL_DRM && access(s->drm.path, W_OK) < 0) {
+		r = -errno;
+		snprintf(msg, msgsize, "%s: %s (is a DRM driver loaded?)", s->drm.path, strerror(-r));
+		return r;
+	}
 	if ((r = hold_add(s, client, kind, sel, mask)) < 0)
 		return r;
 	if (kind == UEV_SEL_DRM)

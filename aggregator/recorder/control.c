@@ -382,15 +382,32 @@ static void client_read(struct uev_control *c, struct uev_control_client *cl)
 	request(c, cl, buf, (size_t)n);
 }
 
+/* A reload's copy replaces ours, in place (the incidents point to it). */
+static void adopt_reload(struct uev_control *c)
+{
+	struct uev_config *next;
+
+	pthread_mutex_lock(&c->lock);
+	next = c->next;
+	c->next = NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (!next)
+		return;
+	uev_config_free(&c->own);
+	c->own = *next;
+	free(next);
+}
+
 static void *loop(void *arg)
 {
 	struct uev_control *c = arg;
-	struct pollfd p[UEV_CONTROL_CLIENTS + 3];
+	struct pollfd p[UEV_CONTROL_CLIENTS + 4];
 	int timeout = -1;
 
 	for (;;) {
 		int n = 0, idx[UEV_CONTROL_CLIENTS];
 
+		adopt_reload(c);
 		p[n++] = (struct pollfd){ .fd = c->stop_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = c->inc.wake_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
@@ -471,8 +488,14 @@ int uev_control_start(struct uev_control *c, const struct uev_config *cfg, const
 	int r = 0;
 
 	memset(c, 0, sizeof *c);
-	c->cfg = cfg;
 	c->lfd = -1;
+	c->stop_fd = -1;
+	if ((r = uev_config_copy(&c->own, cfg)) < 0) {
+		snprintf(err, errsize, "control: cannot copy the configuration: %s", strerror(-r));
+		return r;
+	}
+	c->cfg = &c->own;
+	cfg = c->cfg;
 	c->trig = trig;
 	c->ring_path = ring_path;
 	c->ring_size = ring_size;
@@ -494,6 +517,29 @@ int uev_control_start(struct uev_control *c, const struct uev_config *cfg, const
 	}
 	c->running = 1;
 	return r;
+}
+
+void uev_control_reload(struct uev_control *c, const struct uev_config *fresh)
+{
+	struct uev_config *copy = malloc(sizeof *copy);
+	uint64_t one = 1;
+
+	if (!c->running || !copy)
+		goto out;
+	if (uev_config_copy(copy, fresh) < 0)
+		goto out;
+	pthread_mutex_lock(&c->lock);
+	if (c->next) {
+		uev_config_free(c->next);
+		free(c->next);
+	}
+	c->next = copy;
+	copy = NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (write(c->inc.wake_fd, &one, sizeof one) < 0)
+		(void)0;
+out:
+	free(copy);
 }
 
 void uev_control_publish(struct uev_control *c, const struct uev_capture_stats *st)
@@ -528,4 +574,9 @@ void uev_control_stop(struct uev_control *c)
 		unlink(c->path);
 	close(c->stop_fd);
 	pthread_mutex_destroy(&c->lock);
+	if (c->next) {
+		uev_config_free(c->next);
+		free(c->next);
+	}
+	uev_config_free(&c->own);
 }

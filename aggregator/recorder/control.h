@@ -34,7 +34,11 @@ struct uev_control_client {
 };
 
 struct uev_control {
-	const struct uev_config *cfg;
+	/* The thread's own copy of the configuration ([incident], [control]),
+	 * so a reload on the drain's thread never frees what it reads: a
+	 * reload hands over a new copy (next), taken between requests. */
+	struct uev_config own, *next;
+	const struct uev_config *cfg; /* &own */
 	char path[108];               /* the socket we bound ("" when activated or none) */
 	int lfd;                      /* listening socket, -1: none */
 	int stop_fd;                  /* eventfd: stop */
@@ -62,6 +66,10 @@ int uev_control_start(struct uev_control *c, const struct uev_config *cfg, const
 		      struct tracefs_instance *inst, const char *ring_path, uint64_t ring_size,
 		      uint64_t run_id, struct uev_trigger *trig, const struct uev_log *log, char *err,
 		      size_t errsize);
+/* SIGHUP (the drain's thread): [incident] (but its triggers, which the
+ * capture compiled at start) and [control] of @fresh apply from the next
+ * request on. */
+void uev_control_reload(struct uev_control *c, const struct uev_config *fresh);
 /* The drain's counters, for status (each flush). */
 void uev_control_publish(struct uev_control *c, const struct uev_capture_stats *st);
 /* Stop the thread, revert every client's selections, close the socket;

@@ -309,8 +309,7 @@ void uev_incidents_step(struct uev_incidents *m, int *timeout_ms)
 			continue;
 		}
 		snprintf(j->what, sizeof j->what, "%s", hits[i].what);
-		snprintf(j->reason, sizeof j->reason, "trigger %.190s",
-			 hits[i].index < m->cfg->ntriggers ? m->cfg->triggers[hits[i].index] : "?");
+		snprintf(j->reason, sizeof j->reason, "trigger %.190s", hits[i].spec);
 		job_start(m, j, hits[i].trace_ns);
 	}
 	*timeout_ms = -1;

@@ -22,6 +22,7 @@
 #define MAX_MARKERS 4096
 
 struct trig {
+	char spec[200];
 	char system[64], event[128];
 	regex_t re;
 	int has_re;
@@ -67,6 +68,7 @@ int uev_trigger_new(struct uev_trigger **out, const struct uev_config *c, uev_tr
 			uev_trigger_free(t);
 			return -EINVAL;
 		}
+		snprintf(g->spec, sizeof g->spec, "%s", c->triggers[i]);
 		snprintf(g->system, sizeof g->system, "%s", ct.system);
 		snprintf(g->event, sizeof g->event, "%s", ct.event);
 		if (ct.regex && regcomp(&g->re, ct.regex, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -240,7 +242,7 @@ int uev_trigger_event(struct uev_trigger *t, struct tep_handle *tep, unsigned cp
 	t->fired_once = 1;
 	t->last_fire = hit.trace_ns;
 	t->fired++;
-	hit.index = (unsigned)matched;
+	memcpy(hit.spec, t->t[matched].spec, sizeof hit.spec);
 	if (!text[0])
 		snprintf(hit.what, sizeof hit.what, "%.60s:%.120s", system, name);
 	else

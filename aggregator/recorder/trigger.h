@@ -23,7 +23,7 @@ struct uev_trigger_hit {
 	uint64_t trace_ns;
 	unsigned cpu;
 	char what[256]; /* "printk:console: WARNING: CPU: 0 PID: ..." */
-	unsigned index;  /* of the trigger in [incident] trigger */
+	char spec[200];  /* the [incident] trigger that matched */
 };
 
 typedef void (*uev_trigger_fn)(void *ctx, const struct uev_trigger_hit *hit);

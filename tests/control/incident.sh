@@ -18,6 +18,7 @@
 #  4. Load during bundling: user events flooded while a snapshot is made;
 #     the ring file shows no loss; one of them (by its string field) is a
 #     trigger too.
+#  6. SIGHUP with the snapshot grant removed: nobody is refused from then on.
 #  5. uev-ctl (libuev's client calls) as nobody: snapshot to a file, and an
 #     enable held while a command runs.
 # usage: incident.sh UEV-AGGREGATOR UEV-REPLAY EMITTER UEV-CTL
@@ -166,6 +167,14 @@ wait "$emit" || { echo "FAIL: the emitter"; cat "$T/emit.log"; fail=1; }
 for _ in $(seq 50); do grep -q "user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" && break; sleep 0.1; done
 grep -q "incident bundle .*user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" ||
 	{ echo "FAIL: the user event trigger did not fire"; grep incident "$T/agg.log"; fail=1; }
+
+# --- 6. a reload takes the policy away ------------------------------------------
+sed -i '/^snapshot = user:nobody$/d' "$T/s.conf"
+kill -HUP "$agg"
+for _ in $(seq 50); do grep -q "configuration reloaded" "$T/agg.log" && break; sleep 0.1; done
+sleep 0.2
+out=$(nobody /usr/bin/python3 "$HERE/control-client.py" "$sock" "snapshot after reload" 2>&1)
+[[ "$out" == "error EPERM: "* ]] || { echo "FAIL: snapshot after the grant was reloaded away: $out"; fail=1; }
 
 kill -TERM "$agg"; wait "$agg"; rc=$?; agg=
 [ "$rc" = 0 ] || { echo "FAIL: aggregator exit $rc"; cat "$T/agg.log"; fail=1; }
