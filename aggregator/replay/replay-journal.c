@@ -157,15 +157,16 @@ static const char *unescape(const char *p, const char *end, struct rp_buf *out)
 
 			for (int i = 0; i < 4 && p < end; i++, p++)
 				v = v * 16 + (unsigned)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10);
-			if (v < 0x100) {
+			if (v < 0x100) { /* a byte, as the renderer escaped it */
 				u[0] = (char)v;
 				rp_buf_put(out, u, 1);
+			} else if (v < 0x800) {
+				u[0] = (char)(0xc0 | v >> 6), u[1] = (char)(0x80 | (v & 63));
+				rp_buf_put(out, u, 2);
 			} else {
 				u[0] = (char)(0xe0 | v >> 12), u[1] = (char)(0x80 | ((v >> 6) & 63));
 				u[2] = (char)(0x80 | (v & 63));
-				rp_buf_put(out, v < 0x800 ? u + 1 : u, v < 0x800 ? 2 : 3);
-				if (v < 0x800)
-					out->s[out->len - 2] = (char)(0xc0 | v >> 6);
+				rp_buf_put(out, u, 3);
 			}
 			break;
 		}
@@ -295,7 +296,7 @@ void rp_journal_entry(struct rp_journal *j, struct rp_buf *out, const struct rp_
 	const char *sys = rp_event_system(e);
 	size_t slen = strlen(sys);
 	struct rp_cursor c;
-	char cur[160];
+	char cur[RP_CURSOR_TEXT];
 
 	rp_cursor_of(&c, e);
 	rp_cursor_format(cur, sizeof(cur), &c);
@@ -340,14 +341,18 @@ void rp_journal_entry(struct rp_journal *j, struct rp_buf *out, const struct rp_
 	rp_json_fields(&j->json, e, 1);
 	typed_fields(j, out);
 	rp_buf_put(out, "\n", 1);
+	/* a field cut short by a failed allocation: the entry is not whole */
+	out->oom |= j->json.oom | j->name.oom | j->value.oom;
 }
 
-void rp_out_journal(struct rp_out *o, struct rp_journal *j, const struct rp_event *e, const char *text, size_t n)
+int rp_out_journal(struct rp_out *o, struct rp_journal *j, const struct rp_event *e, const char *text, size_t n)
 {
 	o->line.len = 0;
 	rp_journal_entry(j, &o->line, e, text, n);
-	if (!o->line.oom)
-		fwrite_unlocked(o->line.s, 1, o->line.len, o->fp);
+	if (o->line.oom)
+		return -ENOMEM; /* never half an entry: the reader would take it for a whole one */
+	fwrite_unlocked(o->line.s, 1, o->line.len, o->fp);
+	return 0;
 }
 
 void rp_journal_free(struct rp_journal *j)

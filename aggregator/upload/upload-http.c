@@ -31,7 +31,8 @@ int up_url_parse(struct up_url *u, const char *s, char *err, size_t errsize)
 	snprintf(u->text, sizeof(u->text), "%s", s);
 	if (!strncasecmp(s, "https://", 8)) {
 		snprintf(err, errsize, "%s: https is not supported: run a local TLS tunnel to the server (stunnel, "
-				       "or socat TCP-LISTEN:19532,fork OPENSSL:HOST:19532) and give its http:// URL", s);
+				       "or socat TCP-LISTEN:19532,fork OPENSSL:HOST:19532) and give its http:// URL",
+			 s);
 		return -EPROTONOSUPPORT;
 	}
 	if (strncasecmp(s, "http://", 7)) {

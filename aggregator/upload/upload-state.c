@@ -94,15 +94,16 @@ int up_state_load(struct up_state *s, const char *path, char *err, size_t errsiz
 			continue;
 		if (!magic) {
 			if (strcmp(line, MAGIC)) {
-				snprintf(err, errsize, "%s:%u: not an uev-upload state file (no '%s' line)", path, no, MAGIC);
+				snprintf(err, errsize, "%s:%u: not an uev-upload state file (no '%s' line)", path, no,
+					 MAGIC);
 				r = -EBADMSG;
 			}
 			magic = 1;
 			continue;
 		}
 		if ((r = parse_line(s, line, why, sizeof(why))) == -EBADMSG)
-			snprintf(err, errsize, "%s:%u: %s (fix or remove the line; it is not reset by itself)", path, no,
-				 why);
+			snprintf(err, errsize, "%s:%u: %s (fix or remove the line; it is not reset by itself)", path,
+				 no, why);
 		else if (r < 0)
 			snprintf(err, errsize, "%s: %s", path, strerror(-r));
 	}
@@ -179,7 +180,8 @@ int up_state_save(const struct up_state *s, char *err, size_t errsize)
 
 		for (int k = 0; k < 16; k++)
 			n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", s->e[i].uuid[k]);
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s%s\n", s->e[i].cursor, s->e[i].done ? " done" : "");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s%s\n", s->e[i].cursor,
+			      s->e[i].done ? " done" : "");
 		r = write_all(fd, line, (size_t)n);
 	}
 	if (!r && fsync(fd) < 0)
