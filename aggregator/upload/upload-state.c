@@ -86,6 +86,7 @@ int up_state_load(struct up_state *s, const char *path, char *err, size_t errsiz
 		snprintf(err, errsize, "%s: %s", path, strerror(-r));
 		return r;
 	}
+	errno = 0;
 	while (r == 0 && (n = getline(&line, &cap, fp)) >= 0) {
 		no++;
 		if (n && line[n - 1] == '\n')
@@ -107,9 +108,9 @@ int up_state_load(struct up_state *s, const char *path, char *err, size_t errsiz
 		else if (r < 0)
 			snprintf(err, errsize, "%s: %s", path, strerror(-r));
 	}
-	if (r == 0 && ferror(fp)) {
-		r = -EIO;
-		snprintf(err, errsize, "%s: reading: %s", path, strerror(EIO));
+	if (r == 0 && ferror(fp)) { /* errno as getline left it (EISDIR, EIO) */
+		r = errno ? -errno : -EIO;
+		snprintf(err, errsize, "%s: reading: %s", path, strerror(-r));
 	}
 	if (r == 0 && !magic && no) {
 		r = -EBADMSG;
