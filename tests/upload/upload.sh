@@ -98,7 +98,7 @@ check uploader-killed "$T/o2" $((kills * B))
 # 3. kill -9 of the server part way: the uploader fails naming the URL, the
 #    state keeps the last acknowledged batch; a new server gets the rest.
 start_srv "$T/o3"
-"$UP" --url "http://127.0.0.1:$port" --state "$T/st3" --batch 5 "$T/s.ring" 2>"$T/up3.err" &
+"$UP" --url "http://127.0.0.1:$port" --state "$T/st3" --batch 50 "$T/s.ring" 2>"$T/up3.err" &
 up=$!
 for _ in $(seq 500); do [ -s "$T/st3" ] && break; sleep 0.01; done
 stop_srv KILL
@@ -107,10 +107,10 @@ wait "$up"; rc=$?
 grep -q "http://127.0.0.1:$port" "$T/up3.err" || { echo "FAIL: the message does not name the URL:"; cat "$T/up3.err"; fail=1; }
 cp "$T/st3" "$T/st3.after-kill"
 start_srv "$T/o3"
-"$UP" --url "http://127.0.0.1:$port" --state "$T/st3" --batch 5 "$T/s.ring" 2>"$T/up3b.err" ||
+"$UP" --url "http://127.0.0.1:$port" --state "$T/st3" --batch 50 "$T/s.ring" 2>"$T/up3b.err" ||
 	{ echo "FAIL: upload to the new server exit $?"; cat "$T/up3b.err"; fail=1; }
 stop_srv
-check server-killed "$T/o3" 5
+check server-killed "$T/o3" 50
 
 # 4. Failures that must not touch the state: refused, unknown host, an
 #    error answer (a path journal-remote does not serve), corrupt state.
