@@ -287,7 +287,7 @@ int rp_show(struct rp_main *m, struct rp_event *e)
 	else if (m->json)
 		rp_out_json(&m->out, e);
 	else if (m->journal)
-		rp_out_journal(&m->out, &m->jr, e, m->text.s, m->text.len);
+		return rp_out_journal(&m->out, &m->jr, e, m->text.s, m->text.len);
 	else
 		rp_out_text(&m->out, e, m->text.s, m->text.len);
 	return 0;

@@ -301,7 +301,8 @@ struct rp_cursor {
 	int64_t key;
 };
 void rp_cursor_of(struct rp_cursor *c, const struct rp_event *e);
-/* The text form into @buf (128 bytes are always enough). */
+/* The text form into @buf (RP_CURSOR_TEXT bytes are always enough). */
+#define RP_CURSOR_TEXT 160
 void rp_cursor_format(char *buf, size_t size, const struct rp_cursor *c);
 /* The text form back: 0, or -EINVAL when @s is not one. */
 int rp_cursor_parse(struct rp_cursor *c, const char *s);
@@ -319,12 +320,14 @@ struct rp_journal {
  * uev's UEV_* fields and every typed field as UEV_<NAME> (as --json has
  * them), MESSAGE= the event's text @text (@n bytes: "name: fields" as the
  * text output prints it), ending with the empty line. Values that are not
- * printable UTF-8 on one line take the binary form.
+ * printable UTF-8 on one line take the binary form. @out->oom is set when
+ * an allocation failed (the entry is then not whole).
  */
 void rp_journal_entry(struct rp_journal *j, struct rp_buf *out, const struct rp_event *e, const char *text,
 		      size_t n);
-/* Write the entry of @e to @o's stream (uev-replay --export=journal). */
-void rp_out_journal(struct rp_out *o, struct rp_journal *j, const struct rp_event *e, const char *text, size_t n);
+/* Write the entry of @e to @o's stream (uev-replay --export=journal):
+ * 0, or -ENOMEM (nothing written). */
+int rp_out_journal(struct rp_out *o, struct rp_journal *j, const struct rp_event *e, const char *text, size_t n);
 void rp_journal_free(struct rp_journal *j);
 
 #endif

@@ -142,7 +142,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		return -1;
 	}
 	if (o->follow && (argc - optind != 1 || o->once)) {
-		fprintf(stderr, "uev-upload: --follow follows exactly one ring file, and never ends (not with --once)\n");
+		fprintf(stderr, "uev-upload: --follow follows exactly one ring file, and never ends "
+				"(not with --once)\n");
 		return -1;
 	}
 	return 0;

@@ -86,6 +86,7 @@ int up_state_load(struct up_state *s, const char *path, char *err, size_t errsiz
 		snprintf(err, errsize, "%s: %s", path, strerror(-r));
 		return r;
 	}
+	errno = 0;
 	while (r == 0 && (n = getline(&line, &cap, fp)) >= 0) {
 		no++;
 		if (n && line[n - 1] == '\n')
@@ -94,21 +95,22 @@ int up_state_load(struct up_state *s, const char *path, char *err, size_t errsiz
 			continue;
 		if (!magic) {
 			if (strcmp(line, MAGIC)) {
-				snprintf(err, errsize, "%s:%u: not an uev-upload state file (no '%s' line)", path, no, MAGIC);
+				snprintf(err, errsize, "%s:%u: not an uev-upload state file (no '%s' line)", path, no,
+					 MAGIC);
 				r = -EBADMSG;
 			}
 			magic = 1;
 			continue;
 		}
 		if ((r = parse_line(s, line, why, sizeof(why))) == -EBADMSG)
-			snprintf(err, errsize, "%s:%u: %s (fix or remove the line; it is not reset by itself)", path, no,
-				 why);
+			snprintf(err, errsize, "%s:%u: %s (fix or remove the line; it is not reset by itself)", path,
+				 no, why);
 		else if (r < 0)
 			snprintf(err, errsize, "%s: %s", path, strerror(-r));
 	}
-	if (r == 0 && ferror(fp)) {
-		r = -EIO;
-		snprintf(err, errsize, "%s: reading: %s", path, strerror(EIO));
+	if (r == 0 && ferror(fp)) { /* errno as getline left it (EISDIR, EIO) */
+		r = errno ? -errno : -EIO;
+		snprintf(err, errsize, "%s: reading: %s", path, strerror(-r));
 	}
 	if (r == 0 && !magic && no) {
 		r = -EBADMSG;
@@ -179,7 +181,8 @@ int up_state_save(const struct up_state *s, char *err, size_t errsize)
 
 		for (int k = 0; k < 16; k++)
 			n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", s->e[i].uuid[k]);
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s%s\n", s->e[i].cursor, s->e[i].done ? " done" : "");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s%s\n", s->e[i].cursor,
+			      s->e[i].done ? " done" : "");
 		r = write_all(fd, line, (size_t)n);
 	}
 	if (!r && fsync(fd) < 0)

@@ -100,6 +100,4 @@ uint64_t up_source_problems(const struct up_source *s);
 uint64_t up_source_failures(const struct up_source *s);
 void up_source_close(struct up_source *s);
 
-#define RP_CURSOR_TEXT 160
-
 #endif

@@ -41,6 +41,7 @@ FOLDERS = {
                             ["libtracecmd", "libtracefs", "libtraceevent"]),
     "aggregator/replay":   (["replay.h"], ["aggregator/tracedat", "aggregator/decode", "aggregator/ring",
                                            "libuev/shared"], ["libtraceevent"]),
+    "aggregator/upload":   (["upload.h"], ["aggregator/replay", "libuev/shared"], []),
     "aggregator/incident": (["incident.h"], ["aggregator/decode", "aggregator/ring", "libuev/shared"],
                             ["libtraceevent"]),
     "aggregator/recorder": ([], ["aggregator/config", "aggregator/seat", "aggregator/incident",
