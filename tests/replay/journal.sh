@@ -62,7 +62,11 @@ for f in "--event jr_str" "--event !user:*" "--grep kmsg" "--comm replay-journal
 	a=$("$REPLAY" --export=journal $f "$T/s.ring" 2>/dev/null | grep -c '^__CURSOR=')
 	# shellcheck disable=SC2086
 	b=$("$REPLAY" --json $f "$T/s.ring" 2>/dev/null | wc -l)
-	[ "$a" -eq "$b" ] && [ "$a" -gt 0 ] || { echo "FAIL: --export=journal $f: $a entries, --json $b"; fail=1; }
+	# A task's name is known only when the aggregator met it alive or saw
+	# its exec: an emitter that exits before the next drain can stay
+	# unnamed on a loaded machine, so only the name filter may select none.
+	[ "$a" -eq "$b" ] && { [ "$a" -gt 0 ] || [[ "$f" == --comm* ]]; } ||
+		{ echo "FAIL: --export=journal $f: $a entries, --json $b"; fail=1; }
 done
 expect 2 "--export: 'xml' is not journal" "$REPLAY" --export=xml "$T/s.ring"
 expect 2 "not with --stats, --json or --perfetto" "$REPLAY" --export=journal --json "$T/s.ring"
