@@ -223,8 +223,9 @@ static int write_all(struct out *o, char *err, size_t errsize)
 	return r;
 }
 
-/* Did the writer keep everything: nothing overwritten by a wrap? */
-static int whole(const char *path)
+/* Did the writer keep everything: nothing overwritten by a wrap? *@used:
+ * the bytes its records took. */
+static int whole(const char *path, uint64_t *used)
 {
 	struct uev_ring_reader *rd;
 	struct uev_ring_rec rec;
@@ -236,20 +237,22 @@ static int whole(const char *path)
 	while (uev_ring_reader_next(rd, &rec) > 0)
 		;
 	ok = uev_ring_reader_stats(rd)->seq_first <= 1 && !uev_ring_reader_stats(rd)->seq_gaps;
+	*used = uev_ring_reader_stats(rd)->bytes_used;
 	uev_ring_reader_close(rd);
 	return ok;
 }
 
-/* The size to start from: the copied bytes, with room for each segment's
- * checkpoint and the record that does not fit at its end. */
-static uint64_t first_size(const struct uev_bundle *b)
+/* A file for @bytes of records, with room for each segment's checkpoint
+ * and the record that does not fit at its end. */
+static uint64_t size_for(uint64_t bytes)
 {
-	uint64_t seg = 64u << 10, need = b->st.bytes + b->st.bytes / 4 + 64 * 1024;
+	uint64_t seg = 64u << 10, need = bytes + bytes / 4 + 64 * 1024;
 	uint64_t n = need / (seg / 2) + 1;
 
-	if (n > 64) { /* larger files have larger segments */
+	if (n > 64) { /* larger files have larger segments: a checkpoint and
+		       * an unfitting record cost a smaller share of each */
 		seg = 4u << 20;
-		n = need / (seg / 2) + 1;
+		n = need / (seg - seg / 4) + 1;
 	}
 	return 4096 + (n < 4 ? 4 : n) * seg;
 }
@@ -262,7 +265,7 @@ int uev_bundle_finish(struct uev_bundle *b, const char *dir, const char *name,
 	struct timespec now;
 	struct stat sb;
 	struct out o = { .b = b };
-	int r = 0, dfd;
+	int r = 0, dfd, shrunk = 0;
 
 	if (bytes)
 		*bytes = 0;
@@ -284,9 +287,25 @@ int uev_bundle_finish(struct uev_bundle *b, const char *dir, const char *name,
 					  info->reason ? info->reason : "", info->trigger ? info->trigger : "" };
 	o.tmp = tmp;
 	o.inc = &inc;
-	for (o.size = first_size(b); r == 0; o.size *= 2) {
-		if ((r = write_all(&o, err, errsize)) < 0 || whole(tmp))
+	/* The scratch holds pages unpacked; a bundle of a compressed ring
+	 * takes about a fifth of that. Start small and double until nothing
+	 * is overwritten; then, when the file is mostly empty, write it once
+	 * more at the size its records took: a bundle is kept, and counts
+	 * against [incident] max_size, for its whole preallocated size. */
+	for (o.size = size_for(b->st.bytes / 4); r == 0; o.size *= 2) {
+		uint64_t used = 0;
+
+		if ((r = write_all(&o, err, errsize)) < 0)
 			break;
+		if (whole(tmp, &used)) {
+			if (used > o.size / 2 || size_for(used) >= o.size || shrunk)
+				break;
+			o.size = size_for(used) / 2; /* doubled back by the loop */
+			shrunk = 1;
+			meta_free(&o.names);
+			meta_free(&o.later);
+			continue;
+		}
 		if (o.size > (4ull << 30)) {
 			snprintf(err, errsize, "%s: the bundle does not fit 4 GiB", tmp);
 			r = -EFBIG;
