@@ -36,21 +36,6 @@ struct out {
 
 #define RETRY(w, call) ({ int r_ = (call); if (r_ == -ENOBUFS && uev_ring_writer_flush(w) == 0) r_ = (call); r_; })
 
-static const char *name_of(const struct run_meta *m, int32_t pid)
-{
-	size_t lo = 0, hi = m->ncomm;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (m->comm[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->ncomm && m->comm[lo].pid == pid ? m->comm[lo].comm : NULL;
-}
-
 /* Every pid a page uses named in the bundle (the writer keeps a segment's
  * names to what its pages use). */
 static int name_pid(void *ctx, int32_t pid)
@@ -59,7 +44,7 @@ static int name_pid(void *ctx, int32_t pid)
 	const char *n;
 	int r = uev_ring_writer_comm_use(o->w, pid);
 
-	if (r == -ENOENT && ((n = name_of(&o->names, pid)) || (n = name_of(&o->later, pid))))
+	if (r == -ENOENT && ((n = meta_name(&o->names, pid)) || (n = meta_name(&o->later, pid))))
 		r = uev_ring_writer_comm(o->w, pid, n);
 	return r == -ENOENT ? 0 : r;
 }
@@ -97,7 +82,7 @@ static int comm(struct out *o, const struct scr_hdr *h, const uint8_t *p)
 		char name[16];
 
 		uev_ring_comm_entry(&c, i, &pid, name);
-		old = name_of(&o->names, pid);
+		old = meta_name(&o->names, pid);
 		if (old && strcmp(old, name) && o->w && (r = RETRY(o->w, uev_ring_writer_comm(o->w, pid, name))) < 0)
 			return r;
 	}

@@ -83,6 +83,8 @@ void meta_free(struct run_meta *m);
 /* Learn a metadata record of the run (RUN_START, SYNC, FORMAT, ANNOUNCE,
  * COMM; others are ignored). 0, -ENOMEM. */
 int meta_learn(struct run_meta *m, const struct uev_ring_rec *rec);
+/* The name @m knows for @pid, NULL for none. */
+const char *meta_name(const struct run_meta *m, int32_t pid);
 /* Write the run's checkpoint (RUN_START, latest SYNC, FORMATs, ANNOUNCEs,
  * every name known) into the scratch. 0, -errno. */
 int meta_put_checkpoint(const struct run_meta *m, FILE *scr);

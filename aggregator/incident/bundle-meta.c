@@ -54,7 +54,8 @@ static int blob_put(struct run_meta *m, uint16_t type, uint32_t key, const void 
 	return 0;
 }
 
-static int comm_put(struct run_meta *m, int32_t pid, const char comm[16])
+/* Where @pid is in the sorted names, or would go. */
+static size_t comm_at(const struct run_meta *m, int32_t pid)
 {
 	size_t lo = 0, hi = m->ncomm;
 
@@ -66,6 +67,20 @@ static int comm_put(struct run_meta *m, int32_t pid, const char comm[16])
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+const char *meta_name(const struct run_meta *m, int32_t pid)
+{
+	size_t at = comm_at(m, pid);
+
+	return at < m->ncomm && m->comm[at].pid == pid ? m->comm[at].comm : NULL;
+}
+
+static int comm_put(struct run_meta *m, int32_t pid, const char comm[16])
+{
+	size_t lo = comm_at(m, pid);
+
 	if (lo < m->ncomm && m->comm[lo].pid == pid) {
 		memcpy(m->comm[lo].comm, comm, 16);
 		return 0;
