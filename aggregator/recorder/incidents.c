@@ -202,6 +202,11 @@ static void job_finish(struct uev_incidents *m, struct uev_incident_job *j)
 		fprintf(stderr, "uev-aggregator: seat %s: %s\n", m->cfg->seat, err);
 	m->dropped += dropped;
 	m->dropped_bytes += dropped_bytes;
+	if (dropped)
+		fprintf(stderr, "uev-aggregator: seat %s: %u older incident bundle%s removed (%llu bytes): "
+			"[incident] max_count %u, max_size %llu\n", m->cfg->seat, dropped, dropped == 1 ? "" : "s",
+			(unsigned long long)dropped_bytes, m->cfg->incident_max_count,
+			(unsigned long long)m->cfg->incident_max_size);
 	m->written++;
 	snprintf(m->last, sizeof m->last, "%s", name);
 	fprintf(stderr, "uev-aggregator: seat %s: incident bundle %s (%llu bytes): %s%s%s\n", m->cfg->seat, path,

@@ -103,6 +103,8 @@ bundles | grep -qx "$b1" && { echo "FAIL: the oldest bundle was not dropped"; fa
 st=$(client status)
 [[ "$st" == *"|incidents 5|"* && "$st" == *"|incidents_dropped 2|"* ]] ||
 	{ echo "FAIL: status after 5 incidents, 2 dropped: $st"; fail=1; }
+[ "$(grep -c "older incident bundle removed" "$T/agg.log")" = 2 ] ||
+	{ echo "FAIL: the log does not say each removal"; grep incident "$T/agg.log"; fail=1; }
 
 # --- 3. the socket, unprivileged ------------------------------------------------
 out=$(nobody /usr/bin/python3 "$HERE/control-client.py" "$sock" "snapshot from the test" status 2>&1)
@@ -164,7 +166,7 @@ client "snapshot under load" >"$T/load.out" || fail=1
 wait "$emit" || { echo "FAIL: the emitter"; cat "$T/emit.log"; fail=1; }
 [[ "$(cat "$T/load.out")" == "ok "* ]] || { echo "FAIL: snapshot under load: $(cat "$T/load.out")"; fail=1; }
 # a user event's string field as a trigger: the emitter's event 777 of thread 0
-for _ in $(seq 50); do grep -q "user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" && break; sleep 0.1; done
+for _ in $(seq 200); do grep -q "incident bundle .*user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" && break; sleep 0.1; done
 grep -q "incident bundle .*user:rp_tick: $tag-load-t0-s777-" "$T/agg.log" ||
 	{ echo "FAIL: the user event trigger did not fire"; grep incident "$T/agg.log"; fail=1; }
 
