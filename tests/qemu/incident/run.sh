@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # tests/qemu/incident/run.sh [BUILD_DIR] [KERNEL-SOURCE] — incident bundles
 # on a real kernel WARN: the test kernel's lkdtm (debugfs provoke-crash)
-# WARNs while uev-aggregator records a seat with the shipped default
-# [incident] triggers (incident/init says what the guest does). On the
-# host, from the ring file and the bundles the guest sends back:
-#   - the bundle triggered by printk:console names the WARNING line in its
-#     header, holds the WARN's report (first line, registers, call trace,
-#     end marker) and the numbered messages on both sides, and equals the
-#     ring's events in [trigger - 1 s, trigger + 1 s] (tests/control/
-#     check-window.py);
-#   - the bundle triggered by error_report:error_report_end (fired by the
-#     same WARN at the end of __warn(), detector "warning") equals its own
-#     window of the ring too (check.py), and both say their trigger's
-#     trace time exactly.
+# WARNs while uev-aggregator records two seats, seat0 with the shipped
+# default [incident] triggers, seat1 with error_report:error_report_end
+# alone (incident/init says what the guest does). On the host, from the
+# ring files and the bundles the guest sends back:
+#   - seat0 has one bundle, triggered by printk:console: its header names
+#     the WARNING line, it holds the WARN's report (first line, registers,
+#     call trace, end marker), its error_report_end and the numbered
+#     messages on both sides, and it equals the ring's events in
+#     [trigger - 1 s, trigger + 1 s] (tests/control/check-window.py);
+#   - seat1 has one bundle, triggered by the error_report_end that the same
+#     WARN emits at the end of __warn() (detector "warning"), equal to its
+#     window of seat1's ring (check.py);
+#   - each bundle names its trigger's trace time exactly, and both seats
+#     saw the WARN at the same trace times.
 # Why a WARN and not KASAN/KFENCE: see incident/init.
 #
 # KERNEL-SOURCE: linux-source-6.12 (default) or linux-source-7.3, built once
@@ -58,7 +60,7 @@ for b in "${bins[@]}"; do
 	cp "$b" "$stage/usr/bin/"
 done
 qemu_closure "$stage" "${bins[@]}"
-cp "$here/seat0.conf" "$stage/etc/uev/qemu/"
+cp "$here/seat0.conf" "$here/seat1.conf" "$stage/etc/uev/qemu/"
 cp "$here/init" "$stage/init"
 chmod 0755 "$stage/init"
 initrd=$work/initramfs.cpio.gz
@@ -73,7 +75,7 @@ problems=()
 while read -r line; do
 	problems+=("guest: ${line#UEVQ-FAIL }")
 done < <(grep '^UEVQ-FAIL ' "$console" || true)
-for id in enables triggers bundles; do
+for id in enables-seat0 enables-seat1 triggers-seat0 triggers-seat1 bundle-seat0 bundle-seat1; do
 	grep -q "^UEVQ-PASS $id " "$console" || problems+=("guest: no PASS marker for $id")
 done
 out=$work/out
@@ -83,40 +85,46 @@ qemu_files "$files" "$out" || problems+=("host: the file transfer on ttyS1 did n
 	exit 1
 }
 
-# Which bundle is which: their own description (uev-replay --stats --json).
-"$replay" --json "$out/seat0.ring" >"$out/ring.json" 2>"$out/ring.err" ||
-	fail "uev-replay --json seat0.ring: $(head -n3 "$out/ring.err")"
-warn='' erep=''
-for b in "$out"/seat0-*.uevb; do
-	[[ -e $b ]] || continue
+# Each seat's ring and its one bundle, decoded; the bundle's own
+# description (uev-replay --stats --json) says its trigger.
+declare -A bundle
+for seat in seat0 seat1; do
+	"$replay" --json "$out/$seat.ring" >"$out/$seat.json" 2>"$out/$seat.replay.err" ||
+		fail "uev-replay --json $seat.ring: $(head -n3 "$out/$seat.replay.err")"
+	shopt -s nullglob
+	bs=("$out/$seat"-*.uevb)
+	shopt -u nullglob
+	((${#bs[@]} == 1)) || fail "$seat: ${#bs[@]} bundles came back, want 1: ${bs[*]##*/}"
+	b=${bs[0]}
+	bundle[$seat]=$b
 	"$replay" --json "$b" >"$b.json" 2>"$b.err" || fail "uev-replay --json ${b##*/}: $(head -n3 "$b.err")"
 	"$replay" "$b" >"$b.txt" 2>&1 || fail "uev-replay ${b##*/}: $(head -n3 "$b.txt")"
-	"$replay" --stats --json "$b" >"$b.stats" || fail "uev-replay --stats --json ${b##*/}"
+	"$replay" --stats --json "$b" >"$b.stats" 2>"$b.stats.err" || fail "uev-replay --stats --json ${b##*/}: $(head -n3 "$b.stats.err")"
 	grep '^# incident:' "$b.txt" | sed "s|^|qemu-incident: ${b##*/}: |"
-	trig=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["incident"]["trigger"])' "$b.stats")
-	case $trig in
-	"printk:console: WARNING: CPU: "*) warn=$b ;;
-	"error_report:error_report_end"*) erep=$b ;;
-	*) problems+=("host: ${b##*/}: a bundle of an unexpected trigger: $trig") ;;
-	esac
 done
-[[ -n $warn ]] || fail "no bundle triggered by the WARNING line (see the headers above)"
-[[ -n $erep ]] || fail "no bundle triggered by error_report:error_report_end (see the headers above)"
+warn=${bundle[seat0]} erep=${bundle[seat1]}
 
-# The printk bundle: its header, and the exact window of the ring.
-grep -Eq '^# incident: .*triggered by printk:console: WARNING: CPU: [0-9]+ PID: [0-9]+ at .*lkdtm.*, window -1\.000s\.\.\+1\.000s' "$warn.txt" ||
+# seat0: the header names printk:console and the WARNING line; the bundle
+# is exactly the ring's window around it.
+grep -Eq '^# incident: .*triggered by printk:console: WARNING: CPU: [0-9]+ PID: [0-9]+ at .*lkdtm.*, window -1\.000s\.\.\+1\.000s$' "$warn.txt" ||
 	problems+=("host: the header of ${warn##*/} does not name the WARNING line and the 1 s + 1 s window: $(grep '^# incident' "$warn.txt")")
-if ! python3 "$root/tests/control/check-window.py" "$out/ring.json" "$warn.json" "WARNING: CPU: " 1 1 "uevwarn n=" |
-	sed 's/^/qemu-incident: printk bundle: /'; then
-	problems+=("host: ${warn##*/} is not the ring's window around the WARNING line (above)")
+if ! python3 "$root/tests/control/check-window.py" "$out/seat0.json" "$warn.json" "WARNING: CPU: " 1 1 "uevwarn n=" |
+	sed 's/^/qemu-incident: seat0 bundle: /'; then
+	problems+=("host: ${warn##*/} is not seat0's window around the WARNING line (above)")
 fi
-# The WARN's report inside it, the error_report_end bundle's window, the
-# trigger times, the numbered messages as the guest logged them.
-if ! python3 "$here/check.py" "$out/ring.json" "$warn.json" "$warn.stats" "$erep.json" "$erep.stats" "$console" |
-	sed 's/^/qemu-incident: /'; then
+# seat1: the header names error_report_end; the rest (the report in seat0's
+# bundle, seat1's window, trigger times, the numbered messages) check.py.
+grep -Eq '^# incident: .*triggered by error_report:error_report_end at .*, window -1\.000s\.\.\+1\.000s$' "$erep.txt" ||
+	problems+=("host: the header of ${erep##*/} does not name error_report:error_report_end: $(grep '^# incident' "$erep.txt")")
+if ! python3 "$here/check.py" "$out/seat0.json" "$warn.json" "$warn.stats" \
+	"$out/seat1.json" "$erep.json" "$erep.stats" "$console" | sed 's/^/qemu-incident: /'; then
 	problems+=("host: check.py (above)")
 fi
-grep -q 'cannot fire' "$out/agg.err" && problems+=("host: the aggregator said: $(grep -m1 'cannot fire' "$out/agg.err")")
+for seat in seat0 seat1; do
+	if grep -q 'cannot fire' "$out/$seat.err"; then
+		problems+=("host: $seat's aggregator said: $(grep -m1 'cannot fire' "$out/$seat.err")")
+	fi
+done
 
 if ((${#problems[@]})); then
 	printf 'qemu-incident: FAIL: %s\n' "${problems[@]}" >&2
