@@ -29,6 +29,9 @@ cw = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(cw)
 
 fails = []
+# A WARN's first line: 6.12 "WARNING: CPU: 0 PID: 1 at FILE:LINE FUNC",
+# 7.3 "WARNING: FILE:LINE at FUNC, CPU#0: COMM/PID" (kernel/panic.c __warn()).
+WARN_FIRST = re.compile(r"WARNING: (CPU: \d+ PID: \d+ at |.* at .*, CPU#\d+: )")
 
 
 def check(ok, what):
@@ -52,7 +55,7 @@ console = open(sys.argv[7], errors="replace").read().splitlines()
 
 def the_warn(seat, ring):
     """The indexes of @ring's WARNING line and error_report_end, each once."""
-    firsts = [i for i, e in enumerate(ring) if msg(e).startswith("WARNING: CPU: ")]
+    firsts = [i for i, e in enumerate(ring) if WARN_FIRST.match(msg(e))]
     ereps = [i for i, e in enumerate(ring) if e["event"] == "error_report:error_report_end"]
     if not (check(len(firsts) == 1, "%s holds %d WARNING lines, want 1" % (seat, len(firsts))) and
             check(len(ereps) == 1, "%s holds %d error_report_end events, want 1" % (seat, len(ereps)))):
