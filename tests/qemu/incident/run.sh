@@ -101,6 +101,12 @@ for seat in seat0 seat1; do
 	"$replay" "$b" >"$b.txt" 2>&1 || fail "uev-replay ${b##*/}: $(head -n3 "$b.txt")"
 	"$replay" --stats --json "$b" >"$b.stats" 2>"$b.stats.err" || fail "uev-replay --stats --json ${b##*/}: $(head -n3 "$b.stats.err")"
 	grep '^# incident:' "$b.txt" | sed "s|^|qemu-incident: ${b##*/}: |"
+	# what uev-replay says beyond its summary is a problem in the file
+	for f in "$out/$seat.replay.err" "$b.err"; do
+		if grep -qv '^# ' "$f"; then
+			problems+=("host: uev-replay of ${f##*/} reported: $(grep -v '^# ' "$f" | head -n2)")
+		fi
+	done
 done
 warn=${bundle[seat0]} erep=${bundle[seat1]}
 
