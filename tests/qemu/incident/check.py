@@ -23,6 +23,7 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 spec = importlib.util.spec_from_file_location(
     "check_window", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "control", "check-window.py"))
 cw = importlib.util.module_from_spec(spec)
