@@ -22,11 +22,14 @@
 #define REGEX_MAX 1024
 #define SELECTION_MAX 512
 
-/* Kernel error reports (KASAN, KFENCE, ...) and the first line the kernel
- * prints for a WARN, a BUG or an oops. */
+/* Kernel error reports (KASAN, KFENCE; a WARN's too, on 6.12 and 7.3) and the
+ * first line the kernel prints for a WARN, a BUG or an oops. A WARN's first
+ * line is "WARNING: CPU: 0 PID: 1 at FILE:LINE FUNC" up to 6.x and
+ * "WARNING: FILE:LINE at FUNC, CPU#0: COMM/PID" in 7.x (kernel/panic.c
+ * __warn()). */
 static const char *const default_triggers[] = {
 	"error_report:error_report_end",
-	"printk:console ~ ^(WARNING: CPU: |BUG: |Oops: |kernel BUG at |general protection fault|UBSAN: )",
+	"printk:console ~ ^(WARNING: CPU: |WARNING: .* CPU#[0-9]+: |BUG: |Oops: |kernel BUG at |general protection fault|UBSAN: )",
 };
 
 int uev_cfg_incident_default(struct uev_config *c)

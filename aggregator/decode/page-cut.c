@@ -61,7 +61,12 @@ int uev_page_cut(struct kbuffer *kb, const struct uev_page_layout *l, const void
 		return -EINVAL;
 	}
 	flags = uev_page_getlong(&lay, src + 8);
-	start = pos = (size_t)kbuffer_start_of_data(kb);
+	/* The new page's data starts right after its header, not where
+	 * kbuffer_start_of_data() says the source's does: that skips a
+	 * TIME_EXTEND the page begins with (a CPU quiet for over 2^27 ns),
+	 * and the new page would begin with that many unwritten zero bytes
+	 * outside its commit. */
+	start = pos = uev_page_hdr(&lay);
 	for (void *d = kbuffer_read_event(kb, &ts); d; d = kbuffer_next_event(kb, &ts), k++) {
 		size_t off = (size_t)kbuffer_curr_offset(kb), hdr = (size_t)((const uint8_t *)d - (src + off));
 		size_t elen = hdr + (((size_t)kbuffer_event_size(kb) + 3) & ~(size_t)3);
