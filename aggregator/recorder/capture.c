@@ -346,8 +346,8 @@ size_t uev_capture_keep(const void *page, size_t len)
 	return len < UEV_PAGE_HDR ? len : keep < len ? keep : len;
 }
 
-/* The watched events of a recorded page, to the triggers, until one fires
- * (one incident per page at most; the rate limit would drop the rest). */
+/* The watched events of a recorded page, to the triggers, each (the rate
+ * limit, min_interval_s, decides how many of them fire). */
 static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t len)
 {
 	struct uev_page_walk walk;
@@ -369,10 +369,8 @@ static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t 
 		}
 		if (!(c->kind[id] & ID_WATCH) && !marker)
 			continue;
-		if (uev_trigger_event(c->trig, c->tep, cpu, page, len, data, size, marker, mid,
-				      marker ? data + c->raw_buf_off : NULL,
-				      marker ? size - (uint32_t)c->raw_buf_off : 0))
-			return;
+		uev_trigger_event(c->trig, c->tep, cpu, page, len, data, size, marker, mid,
+				  marker ? data + c->raw_buf_off : NULL, marker ? size - (uint32_t)c->raw_buf_off : 0);
 	}
 }
 

@@ -111,6 +111,14 @@ static void job_start(struct uev_incidents *m, struct uev_incident_job *j, uint6
 {
 	j->trigger_ns = trigger_ns;
 	j->trigger_real_ns = clock_ns(CLOCK_REALTIME);
+	/* A trigger is found a flush after its event: its wall time is the
+	 * event's, through the trace clock's userspace twin when it has one. */
+	if (m->clock != (clockid_t)-1) {
+		uint64_t t = clock_ns(m->clock);
+
+		if (t >= trigger_ns && t - trigger_ns < j->trigger_real_ns)
+			j->trigger_real_ns -= t - trigger_ns;
+	}
 	j->phase = 1;
 	j->gen = ask_flush(m);
 }

@@ -72,7 +72,7 @@ struct rp_file {
 	/* An incident bundle's description (its INCIDENT record), strings copied. */
 	int have_incident;
 	struct uev_ring_incident incident;
-	char incident_reason[64], incident_trigger[160];
+	char incident_reason[256], incident_trigger[256];
 };
 
 struct rp_ann {
