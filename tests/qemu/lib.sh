@@ -4,7 +4,31 @@
 # their shared-library closure, one boot under `timeout` with the console on
 # ttyS0 and files on ttyS1, and unpacking those files on the host.
 #
-# The caller defines say(), fail() and skip() (exit 1 / exit 77) first.
+# The caller defines say(), fail() and skip() (exit 1 / exit 77) first, or
+# has qemu_harness define them.
+
+# qemu_harness NAME BUILD_DIR: say(), fail() and skip() prefixed with NAME,
+# a trap that names the command set -e stopped at, and $build, the build
+# dir made absolute, with the recorder and uev-replay built in it.
+qemu_harness() {
+	QEMU_NAME=$1
+	trap 'printf "%s: FAIL: line %s: %s (exit %s)\n" "$QEMU_NAME" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
+	say() { printf '%s: %s\n' "$QEMU_NAME" "$*"; }
+	fail() {
+		printf '\n%s: FAIL: %s\n' "$QEMU_NAME" "$*" >&2
+		exit 1
+	}
+	skip() {
+		printf '\n%s: SKIP: %s\n' "$QEMU_NAME" "$*"
+		exit 77
+	}
+	[[ -d $2 ]] || fail "no build dir $2"
+	build=$(cd "$2" && pwd)
+	local b
+	for b in "$build/aggregator/uev-aggregator" "$build/aggregator/uev-replay"; do
+		[[ -x $b ]] || fail "$b is not built (ninja -C $build)"
+	done
+}
 
 # qemu_kernel: $kernel is the path of the cached test kernel (built once).
 qemu_kernel() {

@@ -25,28 +25,13 @@ build_arg=${1:-./build}
 export UEV_KERNEL_SOURCE=${2:-${UEV_KERNEL_SOURCE:-linux-source-6.12}}
 timeout_s=${UEV_QEMU_TIMEOUT:-240}
 
-trap 'printf "qemu-boot: FAIL: line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
-say() { printf 'qemu-boot: %s\n' "$*"; }
-fail() {
-	printf '\nqemu-boot: FAIL: %s\n' "$*" >&2
-	exit 1
-}
-skip() {
-	printf '\nqemu-boot: SKIP: %s\n' "$*"
-	exit 77
-}
-
-[[ -d $build_arg ]] || fail "no build dir $build_arg"
-build=$(cd "$build_arg" && pwd)
+QEMU_ROOT=$root
+. "$root/tests/qemu/lib.sh"
+qemu_harness qemu-boot "$build_arg"
 bins=("$build/aggregator/uev-aggregator" "$build/aggregator/uev-replay")
-for b in "${bins[@]}"; do
-	[[ -x $b ]] || fail "$b is not built (ninja -C $build)"
-done
 libuev_a=$build/libuev/libuev.a
 command -v mke2fs >/dev/null || fail "mke2fs is missing (e2fsprogs)"
 
-QEMU_ROOT=$root
-. "$root/tests/qemu/lib.sh"
 qemu_kernel
 qemu_workdir uev-qemu-boot
 

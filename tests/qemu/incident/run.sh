@@ -29,27 +29,12 @@ build_arg=${1:-./build}
 export UEV_KERNEL_SOURCE=${2:-${UEV_KERNEL_SOURCE:-linux-source-6.12}}
 timeout_s=${UEV_QEMU_TIMEOUT:-90}
 
-trap 'printf "qemu-incident: FAIL: line %s: %s (exit %s)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
-say() { printf 'qemu-incident: %s\n' "$*"; }
-fail() {
-	printf '\nqemu-incident: FAIL: %s\n' "$*" >&2
-	exit 1
-}
-skip() {
-	printf '\nqemu-incident: SKIP: %s\n' "$*"
-	exit 77
-}
-
-[[ -d $build_arg ]] || fail "no build dir $build_arg"
-build=$(cd "$build_arg" && pwd)
-bins=("$build/aggregator/uev-aggregator" "$build/aggregator/uev-replay")
-for b in "${bins[@]}"; do
-	[[ -x $b ]] || fail "$b is not built (ninja -C $build)"
-done
-replay=$build/aggregator/uev-replay
-
 QEMU_ROOT=$root
 . "$root/tests/qemu/lib.sh"
+qemu_harness qemu-incident "$build_arg"
+bins=("$build/aggregator/uev-aggregator" "$build/aggregator/uev-replay")
+replay=$build/aggregator/uev-replay
+
 qemu_kernel
 qemu_workdir uev-qemu-incident
 
