@@ -28,6 +28,8 @@
 #define MAX_PIDS 4194304 /* pid_max limit */
 
 #define MAX_SYSTEMS 64
+#define PEND_MAX 64
+#define PEND_BYTES (1u << 20)
 
 /* What the per-event loop does with an id, looked up once per event. */
 enum id_kind {
@@ -52,6 +54,13 @@ struct uev_capture {
 	struct uev_ring_sync sync; /* a sync marker's point, until written */
 	int have_sync;
 	struct uev_trigger *trig;  /* NULL: no incident triggers */
+	/* Recorded pages that hold marker events of ids not announced yet:
+	 * the announcement may be in another CPU's page, drained later; when
+	 * it comes, their events go to the triggers after all (bounded: the
+	 * oldest go first). */
+	struct pend { unsigned cpu; size_t len; uint8_t *page; } pend[PEND_MAX];
+	unsigned npend;
+	size_t pend_bytes;
 };
 
 /* The ids of the events that name processes, looked up whenever the tep
@@ -205,6 +214,8 @@ void uev_capture_free(struct uev_capture *c)
 	if (!c)
 		return;
 	tep_free(c->tep);
+	for (unsigned i = 0; i < c->npend; i++)
+		free(c->pend[i].page);
 	free(c->kind);
 	free(c->pid_seen);
 	free(c);
@@ -302,6 +313,9 @@ static int record_sched_comm(struct uev_capture *c, unsigned cpu, const uint8_t 
 	return pid < 0 ? pid : 1;
 }
 
+static void rescan(struct uev_capture *c, uint32_t mid);
+static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t len, int64_t only_mid);
+
 /* A marker announcement: u32 event id, definition, NUL. */
 static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
 {
@@ -312,7 +326,8 @@ static int record_announce(struct uev_capture *c, const uint8_t *data, int size)
 	if (len < 6 || memchr(p + 4, 0, (size_t)len - 4) == NULL)
 		return 0;
 	memcpy(&id, p, 4);
-	uev_trigger_announce(c->trig, id, (const char *)p + 4);
+	if (uev_trigger_announce(c->trig, id, (const char *)p + 4) == 1)
+		rescan(c, id);
 	len = uev_ring_writer_announce(c->w, id, (const char *)p + 4);
 	return len < 0 ? len : 1;
 }
@@ -346,9 +361,35 @@ size_t uev_capture_keep(const void *page, size_t len)
 	return len < UEV_PAGE_HDR ? len : keep < len ? keep : len;
 }
 
+/* A recorded page with events of markers not announced yet, kept for
+ * when they are. */
+static void defer(struct uev_capture *c, unsigned cpu, const void *page, size_t len)
+{
+	uint8_t *copy;
+
+	if (len > PEND_BYTES || !(copy = malloc(len)))
+		return;
+	while (c->npend && (c->npend == PEND_MAX || c->pend_bytes + len > PEND_BYTES)) {
+		c->pend_bytes -= c->pend[0].len;
+		free(c->pend[0].page);
+		memmove(c->pend, c->pend + 1, --c->npend * sizeof *c->pend);
+	}
+	memcpy(copy, page, len);
+	c->pend[c->npend++] = (struct pend){ cpu, len, copy };
+	c->pend_bytes += len;
+}
+
+/* Marker @mid was just announced, and a trigger watches it: the kept
+ * pages' events of it go to the triggers now. */
+static void rescan(struct uev_capture *c, uint32_t mid)
+{
+	for (unsigned i = 0; i < c->npend; i++)
+		watch(c, c->pend[i].cpu, c->pend[i].page, c->pend[i].len, mid);
+}
+
 /* The watched events of a recorded page, to the triggers, each (the rate
  * limit, min_interval_s, decides how many of them fire). */
-static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t len)
+static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t len, int64_t only_mid)
 {
 	struct uev_page_walk walk;
 	const uint8_t *data;
@@ -367,7 +408,7 @@ static void watch(struct uev_capture *c, unsigned cpu, const void *page, size_t 
 			memcpy(&mid, data + c->raw_id_off, 4);
 			marker = uev_trigger_marker_watched(c->trig, mid);
 		}
-		if (!(c->kind[id] & ID_WATCH) && !marker)
+		if (only_mid >= 0 ? !marker || mid != (uint64_t)only_mid : !(c->kind[id] & ID_WATCH) && !marker)
 			continue;
 		uev_trigger_event(c->trig, c->tep, cpu, page, len, data, size, marker, mid,
 				  marker ? data + c->raw_buf_off : NULL, marker ? size - (uint32_t)c->raw_buf_off : 0);
@@ -387,7 +428,7 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	const uint8_t *data;
 	const char *why;
 	uint32_t size;
-	int r = 0, bad, last_pid = 0;
+	int r = 0, bad, last_pid = 0, unknown = 0;
 	uint64_t events = 0, announcements = 0, comms = 0;
 	/* The page holds an event a trigger watches: looked at once the page
 	 * is in (a page refused with -ENOBUFS comes again). */
@@ -431,6 +472,9 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 			memcpy(&mid, data + c->raw_id_off, 4);
 			if (c->trig && !watched && uev_trigger_marker_watched(c->trig, mid))
 				watched = 1;
+			else if (!unknown && mid != UEV_MARKER_ANNOUNCE && mid != UEV_MARKER_SYNC &&
+				 uev_trigger_user(c->trig) && !uev_trigger_marker_known(c->trig, mid))
+				unknown = 1;
 			if (mid == UEV_MARKER_ANNOUNCE) {
 				announcements += (r = record_announce(c, data, (int)size)) > 0;
 				r = r < 0 ? r : 0;
@@ -453,7 +497,9 @@ static int capture(struct uev_capture *c, unsigned cpu, const void *page, size_t
 	if (r < 0)
 		return r;
 	if (watched && record)
-		watch(c, cpu, page, len);
+		watch(c, cpu, page, len, -1);
+	if (unknown && record)
+		defer(c, cpu, page, len);
 	c->st.events += events;
 	c->st.announcements += announcements;
 	c->st.comms += comms;

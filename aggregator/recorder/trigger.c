@@ -39,6 +39,8 @@ struct uev_trigger {
 	int user;                  /* a trigger names user events */
 	struct marker_watch *mk;   /* watched marker ids */
 	size_t nmk;
+	uint32_t *known;           /* every announced marker id, watched or not */
+	size_t nknown;
 	uint64_t min_interval_ns, last_fire;
 	int fired_once;
 	uint64_t hits, fired;
@@ -99,6 +101,7 @@ void uev_trigger_free(struct uev_trigger *t)
 		trace_seq_destroy(&t->seq);
 	free(t->t);
 	free(t->mk);
+	free(t->known);
 	free(t);
 }
 
@@ -132,6 +135,14 @@ int uev_trigger_announce(struct uev_trigger *t, uint32_t mid, const char *def)
 
 	if (!t || !t->user || n >= sizeof name || t->nmk == MAX_MARKERS)
 		return 0;
+	if (!uev_trigger_marker_known(t, mid) && t->nknown < MAX_MARKERS) {
+		uint32_t *k = realloc(t->known, (t->nknown + 1) * sizeof *k);
+
+		if (k) {
+			t->known = k;
+			t->known[t->nknown++] = mid;
+		}
+	}
 	memcpy(name, def, n);
 	name[n] = 0;
 	if (!uev_trigger_wants(t, "user", name) || uev_trigger_marker_watched(t, mid))
@@ -154,6 +165,19 @@ static struct marker_watch *marker_find(const struct uev_trigger *t, uint32_t mi
 		if (t->mk[i].mid == mid)
 			return &t->mk[i];
 	return NULL;
+}
+
+int uev_trigger_user(const struct uev_trigger *t)
+{
+	return t && t->user;
+}
+
+int uev_trigger_marker_known(const struct uev_trigger *t, uint32_t mid)
+{
+	for (size_t i = 0; t && i < t->nknown; i++)
+		if (t->known[i] == mid)
+			return 1;
+	return 0;
 }
 
 int uev_trigger_marker_watched(const struct uev_trigger *t, uint32_t mid)

@@ -41,6 +41,10 @@ int uev_trigger_wants(const struct uev_trigger *t, const char *system, const cha
 /* A marker announcement (user event @mid defined as @def, "name fields"):
  * note whether it is watched. 1 when it is. */
 int uev_trigger_announce(struct uev_trigger *t, uint32_t mid, const char *def);
+/* Does a trigger name user events (user:...)? */
+int uev_trigger_user(const struct uev_trigger *t);
+/* Has marker @mid been announced (watched or not)? */
+int uev_trigger_marker_known(const struct uev_trigger *t, uint32_t mid);
 /* Is marker event @mid watched? */
 int uev_trigger_marker_watched(const struct uev_trigger *t, uint32_t mid);
 
