@@ -225,10 +225,19 @@ static void job_finish(struct uev_incidents *m, struct uev_incident_job *j)
 	j->used = 0;
 }
 
+/* The job's bundle, of the window [trigger - before_s, trigger + after_s]. */
+static int job_begin(struct uev_incidents *m, struct uev_incident_job *j, char *err, size_t errsize)
+{
+	uint64_t before = (uint64_t)m->cfg->incident_before_s * 1000000000ull;
+	uint64_t after = (uint64_t)m->cfg->incident_after_s * 1000000000ull;
+
+	return uev_bundle_begin(&j->b, m->ring_path, m->run_id, j->trigger_ns > before ? j->trigger_ns - before : 0,
+				j->trigger_ns + after, m->cfg->incident_dir, err, errsize);
+}
+
 static void job_step(struct uev_incidents *m, struct uev_incident_job *j, int64_t now, int *timeout_ms)
 {
 	unsigned long long done = atomic_load(&m->flush_done);
-	uint64_t before = (uint64_t)m->cfg->incident_before_s * 1000000000ull;
 	uint64_t after = (uint64_t)m->cfg->incident_after_s * 1000000000ull;
 	char err[512] = "";
 	int r;
@@ -244,10 +253,7 @@ static void job_step(struct uev_incidents *m, struct uev_incident_job *j, int64_
 			job_fail(m, j, -errno, err);
 			return;
 		}
-		if ((r = uev_bundle_begin(&j->b, m->ring_path, m->run_id,
-					  j->trigger_ns > before ? j->trigger_ns - before : 0, j->trigger_ns + after,
-					  m->cfg->incident_dir, err, sizeof err)) < 0 ||
-		    (r = uev_bundle_collect(j->b, err, sizeof err)) < 0) {
+		if ((r = job_begin(m, j, err, sizeof err)) < 0 || (r = uev_bundle_collect(j->b, err, sizeof err)) < 0) {
 			job_fail(m, j, r, err);
 			return;
 		}
@@ -285,14 +291,10 @@ void uev_incidents_complete(struct uev_incidents *m)
 
 	for (int i = 0; i < UEV_INCIDENT_JOBS; i++) {
 		struct uev_incident_job *j = &m->job[i];
-		uint64_t before = (uint64_t)m->cfg->incident_before_s * 1000000000ull;
 
 		if (!j->used)
 			continue;
-		if (!j->b && (r = uev_bundle_begin(&j->b, m->ring_path, m->run_id,
-						   j->trigger_ns > before ? j->trigger_ns - before : 0,
-						   j->trigger_ns + (uint64_t)m->cfg->incident_after_s * 1000000000ull,
-						   m->cfg->incident_dir, err, sizeof err)) < 0) {
+		if (!j->b && (r = job_begin(m, j, err, sizeof err)) < 0) {
 			job_fail(m, j, r, err);
 			continue;
 		}
